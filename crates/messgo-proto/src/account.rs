@@ -1,0 +1,130 @@
+//! Bodies of the account and session endpoints (see docs/api.md).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Bytes, SessionId, UserId};
+
+/// How a client turns the password into keys. Stored per account so it can be raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    pub alg: KdfAlg,
+    pub iterations: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KdfAlg {
+    #[serde(rename = "pbkdf2-sha256")]
+    Pbkdf2Sha256,
+}
+
+impl KdfParams {
+    /// Clients refuse anything weaker, so a malicious server cannot lower the cost of
+    /// brute-forcing a password from the auth key it sees.
+    pub const MIN_ITERATIONS: u32 = 100_000;
+    pub const MAX_ITERATIONS: u32 = 10_000_000;
+    pub const DEFAULT_ITERATIONS: u32 = 600_000;
+
+    pub fn pbkdf2(iterations: u32) -> Self {
+        KdfParams {
+            alg: KdfAlg::Pbkdf2Sha256,
+            iterations,
+        }
+    }
+
+    pub fn is_acceptable(&self) -> bool {
+        (Self::MIN_ITERATIONS..=Self::MAX_ITERATIONS).contains(&self.iterations)
+    }
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        KdfParams::pbkdf2(Self::DEFAULT_ITERATIONS)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HealthResponse {
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConfigResponse {
+    pub realm_id: String,
+    pub kdf: KdfParams,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreloginRequest {
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreloginResponse {
+    pub kdf: KdfParams,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisterRequest {
+    /// Chosen by the client so the sealed key bundle can bind it.
+    pub user_id: UserId,
+    pub username: String,
+    pub auth_key: Bytes,
+    pub kdf: KdfParams,
+    pub key_bundle: Bytes,
+    pub x25519_public: Bytes,
+    pub ed25519_public: Bytes,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub auth_key: Bytes,
+}
+
+/// The signed-in user's own account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: UserId,
+    pub username: String,
+    pub kdf: KdfParams,
+    pub key_bundle: Bytes,
+    pub x25519_public: Bytes,
+    pub ed25519_public: Bytes,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub auth_key: Bytes,
+    pub new_auth_key: Bytes,
+    pub new_kdf: KdfParams,
+    pub new_key_bundle: Bytes,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeleteAccountRequest {
+    pub auth_key: Bytes,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub device: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// Fixed sizes of binary account fields.
+pub mod sizes {
+    pub const AUTH_KEY: usize = 32;
+    pub const PUBLIC_KEY: usize = 32;
+    /// nonce (12) + sealed x25519 secret and ed25519 seed (64) + tag (16)
+    pub const KEY_BUNDLE: usize = 92;
+}

@@ -1,0 +1,23 @@
+//! Wire types shared by the MessGo server and its clients.
+//!
+//! Everything here is plain data with serde: request and response bodies, the error
+//! body, ids and the username rules, so that the server and every client agree on
+//! them by construction.
+
+mod account;
+mod bytes;
+mod error;
+mod ids;
+mod username;
+
+pub use account::*;
+pub use bytes::Bytes;
+pub use error::{ErrorBody, ErrorDetail};
+pub use ids::{SessionId, UserId};
+pub use username::{Username, UsernameError};
+
+/// Header that every state-changing request must carry (CSRF defence: a cross-site
+/// form cannot set it, and a cross-site script cannot without a CORS preflight).
+pub const CSRF_HEADER: &str = "x-messgo";
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "messgo_session";
