@@ -1,1 +1,77 @@
+//! The MessGo server as a library: the binary and the tests both start it through
+//! [`launch`] (or [`Server::build`] + [`Server::serve`] to know when it is ready).
 
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod ratelimit;
+pub mod service;
+pub mod store;
+mod sweeper;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, ConfigLayer};
+
+use crate::http::{AppState, WebSettings};
+use crate::service::Services;
+
+/// A server whose storage is open and migrated, ready to accept connections.
+pub struct Server {
+    services: Arc<Services>,
+    config: Config,
+}
+
+impl Server {
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+        let store = store::open(config.database.as_deref(), &config.data_dir).await?;
+        let services = Arc::new(Services::new(store, clock, &config).await?);
+        Ok(Server { services, config })
+    }
+
+    /// Serves until `shutdown` resolves; in-flight requests finish, then the store
+    /// flushes and closes.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = AppState {
+            services: self.services.clone(),
+            web: WebSettings {
+                behind_tls_proxy: self.config.behind_tls_proxy,
+                trust_forwarded_for: self.config.trust_forwarded_for,
+                max_body_bytes: self.config.max_body_bytes,
+            },
+        };
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let sweeper = tokio::spawn(sweeper::run(self.services.clone(), stop_rx));
+        let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_tx.send(true);
+        let _ = sweeper.await;
+        self.services.store.close().await;
+        tracing::info!("stopped; the database is closed");
+        Ok(served?)
+    }
+}
+
+/// Builds and serves on `listener` with the system clock.
+pub async fn launch(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    Server::build(config, Arc::new(SystemClock))
+        .await?
+        .serve(listener, shutdown)
+        .await
+}

@@ -1,1 +1,90 @@
-fn main() {}
+//! `messgo`: parses flags and starts the server library. Nothing else lives here.
+
+mod cli;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use messgo_server::{Config, ConfigLayer, Server, SystemClock};
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command, ServeArgs};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Serve(args)) => serve(args).await,
+        None => serve(cli.serve).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (file_layer, unknown_keys, file_name) = read_config_file(&args)?;
+    let (env_layer, unknown_env) = ConfigLayer::from_env(std::env::vars())?;
+    let config = Config::resolve([file_layer, env_layer, args.layer()])?;
+
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_new(&config.log).context("the log filter (--log) is not valid")?,
+        )
+        .with_target(false)
+        .init();
+    for key in unknown_keys {
+        tracing::warn!(key, file = %file_name, "unknown setting in the config file; ignored");
+    }
+    for var in unknown_env {
+        tracing::warn!(var, "unknown MESSGO_ environment variable; ignored");
+    }
+    tracing::debug!(?config, "configuration");
+
+    let server = Server::build(config.clone(), Arc::new(SystemClock))
+        .await
+        .context("could not open the database")?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("could not listen on {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    println!("MessGo is listening on http://{addr} (open it in your browser; Ctrl+C stops it)");
+    server.serve(listener, shutdown_signal()).await
+}
+
+fn read_config_file(args: &ServeArgs) -> anyhow::Result<(ConfigLayer, Vec<String>, String)> {
+    let (path, required) = match &args.config {
+        Some(p) => (p.clone(), true),
+        None => ("messgo.toml".into(), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let (layer, unknown) = ConfigLayer::from_toml(&text)?;
+            Ok((layer, unknown, path.display().to_string()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            Ok((ConfigLayer::default(), vec![], String::new()))
+        }
+        Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

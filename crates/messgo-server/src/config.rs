@@ -1,0 +1,383 @@
+//! Layered configuration: defaults < `messgo.toml` < `MESSGO_*` environment < flags.
+//!
+//! Every layer is a [`ConfigLayer`] of optional values; [`Config::resolve`] stacks
+//! them and validates the result. Secrets (the database URL may hold a password) can
+//! also come from a file named by `*_FILE`, and are redacted when printed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use messgo_proto::KdfParams;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{key}: {problem}")]
+    Invalid { key: String, problem: String },
+    #[error("could not read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("messgo.toml: {0}")]
+    Toml(String),
+}
+
+fn invalid(key: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// A duration written the human way: `30d`, `15m`, `72h`, `90s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl FromStr for HumanDuration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        humantime::parse_duration(s)
+            .map(HumanDuration)
+            .map_err(|e| format!("'{s}' is not a duration like 30s, 15m, 72h or 30d ({e})"))
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// One layer of settings; `None` means "not set here".
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfigLayer {
+    pub bind: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
+    pub log: Option<String>,
+    pub behind_tls_proxy: Option<bool>,
+    pub trust_forwarded_for: Option<bool>,
+    pub max_body_bytes: Option<usize>,
+    pub kdf_iterations: Option<u32>,
+    pub session_idle: Option<HumanDuration>,
+    pub login_limit_per_username: Option<u32>,
+    pub login_limit_per_ip: Option<u32>,
+    pub login_limit_window: Option<HumanDuration>,
+    pub register_limit_per_ip: Option<u32>,
+}
+
+/// Every setting: its key in messgo.toml, and the environment variable.
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("bind", "MESSGO_BIND"),
+    ("data_dir", "MESSGO_DATA_DIR"),
+    ("database", "MESSGO_DATABASE"),
+    ("log", "MESSGO_LOG"),
+    ("behind_tls_proxy", "MESSGO_BEHIND_TLS_PROXY"),
+    ("trust_forwarded_for", "MESSGO_TRUST_FORWARDED_FOR"),
+    ("max_body_bytes", "MESSGO_MAX_BODY_BYTES"),
+    ("kdf_iterations", "MESSGO_KDF_ITERATIONS"),
+    ("session_idle", "MESSGO_SESSION_IDLE"),
+    (
+        "login_limit_per_username",
+        "MESSGO_LOGIN_LIMIT_PER_USERNAME",
+    ),
+    ("login_limit_per_ip", "MESSGO_LOGIN_LIMIT_PER_IP"),
+    ("login_limit_window", "MESSGO_LOGIN_LIMIT_WINDOW"),
+    ("register_limit_per_ip", "MESSGO_REGISTER_LIMIT_PER_IP"),
+];
+
+/// Settings that may be read from a file named by `<VAR>_FILE`.
+const SECRET_SETTINGS: &[&str] = &["MESSGO_DATABASE"];
+
+impl ConfigLayer {
+    /// Parses messgo.toml; returns the layer and the keys it did not know.
+    pub fn from_toml(text: &str) -> Result<(ConfigLayer, Vec<String>), ConfigError> {
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Toml(e.message().to_owned()))?;
+        let unknown = table
+            .keys()
+            .filter(|k| !SETTINGS.iter().any(|(name, _)| name == k))
+            .cloned()
+            .collect();
+        let layer = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Toml(e.message().to_owned()))?;
+        Ok((layer, unknown))
+    }
+
+    /// Reads `MESSGO_*` variables; returns the layer and the variables it did not know.
+    pub fn from_env(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(ConfigLayer, Vec<String>), ConfigError> {
+        let mut table = toml::Table::new();
+        let mut unknown = Vec::new();
+        for (name, value) in vars {
+            if !name.starts_with("MESSGO_") {
+                continue;
+            }
+            let (env_name, value) = match name.strip_suffix("_FILE") {
+                Some(base) if SECRET_SETTINGS.contains(&base) => {
+                    let text =
+                        std::fs::read_to_string(&value).map_err(|source| ConfigError::Read {
+                            path: value.clone(),
+                            source,
+                        })?;
+                    (base.to_owned(), text.trim_end().to_owned())
+                }
+                _ => (name.clone(), value),
+            };
+            let Some((key, _)) = SETTINGS.iter().find(|(_, env)| *env == env_name) else {
+                // MESSGO_AI_* and friends belong to other parts; only warn on our prefix
+                // when nobody claims it.
+                if !env_name.starts_with("MESSGO_AI_") {
+                    unknown.push(name);
+                }
+                continue;
+            };
+            table.insert((*key).to_owned(), env_value(key, &value)?);
+        }
+        let layer = table
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid("environment", e.message()))?;
+        Ok((layer, unknown))
+    }
+}
+
+/// Environment values are strings; give numbers and booleans their TOML types.
+fn env_value(key: &str, value: &str) -> Result<toml::Value, ConfigError> {
+    let typed = match key {
+        "behind_tls_proxy" | "trust_forwarded_for" => match value {
+            "1" | "true" | "yes" | "on" => toml::Value::Boolean(true),
+            "0" | "false" | "no" | "off" => toml::Value::Boolean(false),
+            _ => return Err(invalid(key, format!("'{value}' is not true or false"))),
+        },
+        k if k.ends_with("_bytes") || k.contains("limit_per") || k == "kdf_iterations" => value
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| invalid(key, format!("'{value}' is not a whole number")))?,
+        _ => toml::Value::String(value.to_owned()),
+    };
+    Ok(typed)
+}
+
+/// The resolved, validated configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; otherwise SQLite (`None`: `data_dir/messgo.db`).
+    pub database: Option<String>,
+    pub log: String,
+    /// Mark cookies `Secure` and send HSTS: the server is reached over HTTPS.
+    pub behind_tls_proxy: bool,
+    /// Take the client address from the last `X-Forwarded-For` hop (only behind a proxy).
+    pub trust_forwarded_for: bool,
+    pub max_body_bytes: usize,
+    pub kdf_iterations: u32,
+    pub session_idle: Duration,
+    pub login_limit_per_username: u32,
+    pub login_limit_per_ip: u32,
+    pub login_limit_window: Duration,
+    /// Registrations per IP per hour.
+    pub register_limit_per_ip: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("messgo-data"),
+            database: None,
+            log: "info".to_owned(),
+            behind_tls_proxy: false,
+            trust_forwarded_for: false,
+            max_body_bytes: 64 * 1024,
+            kdf_iterations: KdfParams::DEFAULT_ITERATIONS,
+            session_idle: Duration::from_secs(30 * 24 * 3600),
+            login_limit_per_username: 10,
+            login_limit_per_ip: 50,
+            login_limit_window: Duration::from_secs(15 * 60),
+            register_limit_per_ip: 20,
+        }
+    }
+}
+
+impl Config {
+    /// Stacks `layers` (later ones win) over the defaults and validates.
+    pub fn resolve(layers: impl IntoIterator<Item = ConfigLayer>) -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        for l in layers {
+            macro_rules! take {
+                ($($f:ident),*) => { $( if let Some(v) = l.$f { c.$f = v; } )* };
+            }
+            take!(
+                bind,
+                data_dir,
+                log,
+                behind_tls_proxy,
+                trust_forwarded_for,
+                max_body_bytes,
+                kdf_iterations,
+                login_limit_per_username,
+                login_limit_per_ip,
+                register_limit_per_ip
+            );
+            if let Some(v) = l.database {
+                c.database = Some(v);
+            }
+            if let Some(v) = l.session_idle {
+                c.session_idle = v.0;
+            }
+            if let Some(v) = l.login_limit_window {
+                c.login_limit_window = v.0;
+            }
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(KdfParams::MIN_ITERATIONS..=KdfParams::MAX_ITERATIONS).contains(&self.kdf_iterations) {
+            return Err(invalid(
+                "kdf_iterations",
+                format!(
+                    "must be between {} and {}",
+                    KdfParams::MIN_ITERATIONS,
+                    KdfParams::MAX_ITERATIONS
+                ),
+            ));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return Err(invalid(
+                "max_body_bytes",
+                "must be between 1 KiB and 64 MiB",
+            ));
+        }
+        for (key, v) in [
+            ("login_limit_per_username", self.login_limit_per_username),
+            ("login_limit_per_ip", self.login_limit_per_ip),
+            ("register_limit_per_ip", self.register_limit_per_ip),
+        ] {
+            if v == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if self.session_idle < Duration::from_secs(60) {
+            return Err(invalid("session_idle", "must be at least one minute"));
+        }
+        if self.login_limit_window < Duration::from_secs(1) {
+            return Err(invalid("login_limit_window", "must be at least one second"));
+        }
+        Ok(())
+    }
+}
+
+/// Hides the password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database.as_deref().map(redact_url))
+            .field("log", &self.log)
+            .field("behind_tls_proxy", &self.behind_tls_proxy)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("kdf_iterations", &self.kdf_iterations)
+            .field("session_idle", &self.session_idle)
+            .field("login_limit_per_username", &self.login_limit_per_username)
+            .field("login_limit_per_ip", &self.login_limit_per_ip)
+            .field("login_limit_window", &self.login_limit_window)
+            .field("register_limit_per_ip", &self.register_limit_per_ip)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn layers_stack_in_order() {
+        let (file, unknown) = ConfigLayer::from_toml(
+            "bind = \"127.0.0.1:9000\"\nkdf_iterations = 700000\nsession_idle = \"2d\"\ncolour = \"blue\"\n",
+        )
+        .unwrap();
+        assert_eq!(unknown, vec!["colour".to_owned()]);
+        let (env, unknown_env) = ConfigLayer::from_env(env(&[
+            ("MESSGO_BIND", "127.0.0.1:9001"),
+            ("MESSGO_NOPE", "1"),
+            ("PATH", "/bin"),
+        ]))
+        .unwrap();
+        assert_eq!(unknown_env, vec!["MESSGO_NOPE".to_owned()]);
+        let flags = ConfigLayer {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve([file, env, flags]).unwrap();
+        assert_eq!(c.bind.port(), 9001, "environment beats the file");
+        assert_eq!(c.kdf_iterations, 700_000, "the file beats defaults");
+        assert_eq!(c.session_idle, Duration::from_secs(2 * 86400));
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(c.max_body_bytes, 64 * 1024, "defaults fill the rest");
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_are_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        std::fs::write(&path, "postgres://me:hunter2@localhost/db\n").unwrap();
+        let (layer, _) =
+            ConfigLayer::from_env(env(&[("MESSGO_DATABASE_FILE", path.to_str().unwrap())]))
+                .unwrap();
+        let c = Config::resolve([layer]).unwrap();
+        assert_eq!(
+            c.database.as_deref(),
+            Some("postgres://me:hunter2@localhost/db")
+        );
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://me:***@localhost/db"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = ConfigLayer::from_env(env(&[("MESSGO_MAX_BODY_BYTES", "lots")])).unwrap_err();
+        assert!(err.to_string().contains("max_body_bytes"), "{err}");
+        let weak = ConfigLayer {
+            kdf_iterations: Some(1000),
+            ..Default::default()
+        };
+        assert!(Config::resolve([weak])
+            .unwrap_err()
+            .to_string()
+            .contains("kdf_iterations"));
+        assert!("soon".parse::<HumanDuration>().is_err());
+    }
+}

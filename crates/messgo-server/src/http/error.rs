@@ -1,0 +1,151 @@
+//! One error type for every HTTP answer, mapped once to status + JSON body.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use messgo_proto::ErrorBody;
+
+use crate::service::ServiceError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn unauthenticated() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Please sign in.",
+        )
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is nothing here.")
+    }
+
+    /// Logs the cause server-side; the client learns only that it was our fault.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on the server. Please try again.",
+        )
+    }
+
+    /// The generic error for a bare status (405s, 413s from layers, …).
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, message) = match status {
+            StatusCode::NOT_FOUND => ("not_found", "There is nothing here."),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("method_not_allowed", "This method is not allowed here.")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ("payload_too_large", "The request body is too large.")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "The request body must be JSON (Content-Type: application/json).",
+            ),
+            StatusCode::UNAUTHORIZED => ("unauthenticated", "Please sign in."),
+            StatusCode::FORBIDDEN => ("forbidden", "This is not allowed."),
+            StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests; please wait."),
+            s if s.is_server_error() => (
+                "internal",
+                "Something went wrong on the server. Please try again.",
+            ),
+            _ => ("bad_request", "The request could not be understood."),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = (self.status, Json(ErrorBody::new(self.code, self.message))).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        use ServiceError::*;
+        match e {
+            InvalidUsername(u) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_username", u.to_string())
+            }
+            InvalidField { field, problem } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                format!("The field '{field}' {problem}."),
+            ),
+            UsernameTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                "username_taken",
+                "This username is taken. Please choose another.",
+            ),
+            UserIdTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                "user_id_taken",
+                "Please try registering again.",
+            ),
+            InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Wrong username or password.",
+            ),
+            Unauthenticated => ApiError::unauthenticated(),
+            NotFound => ApiError::not_found(),
+            RateLimited(after) => ApiError {
+                retry_after: Some(after.0),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("Too many attempts. Try again in {} seconds.", after.0),
+                )
+            },
+            Store(e) => ApiError::internal(e),
+            Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            }
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", json_problem(&r)),
+        }
+    }
+}
+
+/// serde's own words name the field and the problem; axum's prefix is dropped.
+fn json_problem(r: &JsonRejection) -> String {
+    let text = r.body_text();
+    let detail = text
+        .split_once(": ")
+        .map_or(text.as_str(), |(_, rest)| rest);
+    format!("The request body is not valid: {detail}.")
+}

@@ -1,0 +1,95 @@
+//! Middleware every request passes: CSRF rules for state changes, security headers on
+//! every answer, and JSON bodies for errors produced below the handlers.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use messgo_proto::CSRF_HEADER;
+
+use super::{ApiError, AppState};
+
+/// State-changing API requests must carry `X-MessGo: 1` (a cross-site form cannot,
+/// and a cross-site script cannot without a preflight we never grant), and a present
+/// Origin must be our own.
+pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && req.uri().path().starts_with("/api/") {
+        if req.headers().get(CSRF_HEADER).map(|v| v.as_bytes()) != Some(b"1") {
+            return csrf_error("This request must carry the header X-MessGo: 1.");
+        }
+        if let Some(origin) = req.headers().get(header::ORIGIN) {
+            if !origin_matches(origin, req.headers(), state.web.behind_tls_proxy) {
+                return csrf_error("This request came from another site.");
+            }
+        }
+    }
+    next.run(req).await
+}
+
+fn csrf_error(message: &str) -> Response {
+    ApiError::new(StatusCode::FORBIDDEN, "csrf", message).into_response()
+}
+
+fn origin_matches(origin: &HeaderValue, headers: &HeaderMap, tls: bool) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let scheme = if tls { "https" } else { "http" };
+    origin
+        .to_str()
+        .is_ok_and(|o| o == format!("{scheme}://{host}"))
+}
+
+const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'";
+
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let fixed = [
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("cross-origin-resource-policy", "same-origin"),
+        (
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        ),
+    ];
+    for (name, value) in fixed {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    if state.web.behind_tls_proxy {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if api {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Errors raised by layers or the router (405, 413, 404) arrive without a body;
+/// give them the same JSON shape as everything else.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let bare = !res.headers().contains_key(header::CONTENT_TYPE);
+    if (status.is_client_error() || status.is_server_error()) && bare {
+        let (mut parts, _) = res.into_parts();
+        let fresh = ApiError::from_status(status).into_response();
+        parts.headers.extend(fresh.headers().clone());
+        let (_, body) = fresh.into_parts();
+        return Response::from_parts(parts, Body::new(body));
+    }
+    res
+}

@@ -1,0 +1,30 @@
+//! Session endpoints: list your own sessions, revoke one.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use messgo_proto::{SessionId, SessionList};
+
+use super::extract::Auth;
+use super::{ApiError, AppState};
+
+/// # `GET /api/sessions` — the caller's sessions.
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<SessionList>, ApiError> {
+    Ok(Json(SessionList {
+        sessions: s.services.sessions.list(who).await?,
+    }))
+}
+
+/// # `DELETE /api/sessions/{id}` — revokes one of the caller's sessions.
+pub async fn revoke(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: SessionId = id.parse().map_err(|_| ApiError::not_found())?;
+    s.services.sessions.revoke(who, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

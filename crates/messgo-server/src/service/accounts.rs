@@ -1,0 +1,260 @@
+//! Accounts without passwords: clients derive an auth key from the password and the
+//! server stores only Argon2id of it. Unknown usernames and wrong keys get the same
+//! answer at the same cost.
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use messgo_proto::{sizes, ConfigResponse, KdfParams, Me, PreloginResponse, UserId, Username};
+use rand::RngCore;
+
+use super::{AuthContext, AuthHasher, ServiceError, ServiceResult};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::ratelimit::RateLimiter;
+use crate::store::{Credentials, Store, StoreError, UserRecord};
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// A registration, as received (binary fields already decoded).
+pub struct NewAccount {
+    pub user_id: UserId,
+    pub username: String,
+    pub auth_key: Vec<u8>,
+    pub kdf: KdfParams,
+    pub key_bundle: Vec<u8>,
+    pub x25519_public: Vec<u8>,
+    pub ed25519_public: Vec<u8>,
+}
+
+pub struct Accounts {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    hasher: AuthHasher,
+    realm_id: String,
+    default_kdf: KdfParams,
+    login_by_username: RateLimiter,
+    login_by_ip: RateLimiter,
+    register_by_ip: RateLimiter,
+}
+
+impl Accounts {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: &Config,
+    ) -> ServiceResult<Self> {
+        let mut candidate = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut candidate);
+        let realm_id = store.realm_id(&URL_SAFE_NO_PAD.encode(candidate)).await?;
+        let window = config.login_limit_window.as_millis() as i64;
+        Ok(Accounts {
+            login_by_username: RateLimiter::new(
+                config.login_limit_per_username,
+                window,
+                clock.clone(),
+            ),
+            login_by_ip: RateLimiter::new(config.login_limit_per_ip, window, clock.clone()),
+            register_by_ip: RateLimiter::new(config.register_limit_per_ip, HOUR_MS, clock.clone()),
+            hasher: AuthHasher::new().await?,
+            default_kdf: KdfParams::pbkdf2(config.kdf_iterations),
+            realm_id,
+            store,
+            clock,
+        })
+    }
+
+    pub fn config(&self) -> ConfigResponse {
+        ConfigResponse {
+            realm_id: self.realm_id.clone(),
+            kdf: self.default_kdf,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
+    /// The account's KDF parameters, or the defaults for an unknown username: the
+    /// same lookup runs either way, so neither the answer nor its timing differs.
+    pub async fn prelogin(&self, username: &str) -> ServiceResult<PreloginResponse> {
+        let username = Username::parse(username)?;
+        let kdf = match self.store.user_by_username(username.as_str()).await {
+            Ok(user) => user.kdf,
+            Err(StoreError::NotFound) => self.default_kdf,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(PreloginResponse { kdf })
+    }
+
+    pub async fn register(&self, new: NewAccount, ip: &str) -> ServiceResult<UserRecord> {
+        let username = Username::parse(&new.username)?;
+        if new.user_id.0.get_version_num() != 4 {
+            return Err(field("user_id", "must be a random (version 4) UUID"));
+        }
+        check_len("auth_key", &new.auth_key, sizes::AUTH_KEY)?;
+        check_kdf(&new.kdf)?;
+        check_len("key_bundle", &new.key_bundle, sizes::KEY_BUNDLE)?;
+        check_len("x25519_public", &new.x25519_public, sizes::PUBLIC_KEY)?;
+        check_ed25519(&new.ed25519_public)?;
+        self.register_by_ip
+            .hit(ip)
+            .map_err(ServiceError::RateLimited)?;
+
+        let user = UserRecord {
+            id: new.user_id,
+            username: username.to_string(),
+            auth_hash: self.hasher.hash(new.auth_key).await?,
+            kdf: new.kdf,
+            key_bundle: new.key_bundle,
+            x25519_public: new.x25519_public,
+            ed25519_public: new.ed25519_public,
+            created_at: self.clock.now_ms(),
+        };
+        match self.store.create_user(&user).await {
+            Ok(()) => Ok(user),
+            Err(StoreError::Conflict("username")) => Err(ServiceError::UsernameTaken),
+            Err(StoreError::Conflict(_)) => Err(ServiceError::UserIdTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn login(
+        &self,
+        username: &str,
+        auth_key: Vec<u8>,
+        ip: &str,
+    ) -> ServiceResult<UserRecord> {
+        // A malformed username or key cannot belong to anyone: same answer as a miss.
+        let Ok(username) = Username::parse(username) else {
+            return Err(ServiceError::InvalidCredentials);
+        };
+        self.login_by_ip
+            .check(ip)
+            .map_err(ServiceError::RateLimited)?;
+        self.login_by_username
+            .check(username.as_str())
+            .map_err(ServiceError::RateLimited)?;
+
+        let user = match self.store.user_by_username(username.as_str()).await {
+            Ok(u) => Some(u),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let stored = user.as_ref().map(|u| u.auth_hash.clone());
+        if auth_key.len() == sizes::AUTH_KEY && self.hasher.verify(auth_key, stored).await? {
+            if let Some(user) = user {
+                return Ok(user);
+            }
+        }
+        // Counted after the fact; the limit refuses the next attempt.
+        let _ = self.login_by_ip.hit(ip);
+        let _ = self.login_by_username.hit(username.as_str());
+        Err(ServiceError::InvalidCredentials)
+    }
+
+    pub async fn me(&self, who: AuthContext) -> ServiceResult<Me> {
+        let u = match self.store.user_by_id(who.user_id).await {
+            Ok(u) => u,
+            // The session outlived its account (deleted in another tab).
+            Err(StoreError::NotFound) => return Err(ServiceError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Me {
+            user_id: u.id,
+            username: u.username,
+            kdf: u.kdf,
+            key_bundle: u.key_bundle.into(),
+            x25519_public: u.x25519_public.into(),
+            ed25519_public: u.ed25519_public.into(),
+            created_at: u.created_at,
+        })
+    }
+
+    /// The client re-derived its keys and re-wrapped its bundle; every other session
+    /// of the account ends in the same transaction.
+    pub async fn change_password(
+        &self,
+        who: AuthContext,
+        auth_key: Vec<u8>,
+        new_auth_key: Vec<u8>,
+        new_kdf: KdfParams,
+        new_key_bundle: Vec<u8>,
+    ) -> ServiceResult<()> {
+        check_len("new_auth_key", &new_auth_key, sizes::AUTH_KEY)?;
+        check_kdf(&new_kdf)?;
+        check_len("new_key_bundle", &new_key_bundle, sizes::KEY_BUNDLE)?;
+        self.confirm(who, auth_key).await?;
+        let creds = Credentials {
+            auth_hash: self.hasher.hash(new_auth_key).await?,
+            kdf: new_kdf,
+            key_bundle: new_key_bundle,
+        };
+        self.store
+            .set_credentials(who.user_id, &creds, who.session_id)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes the account and, by cascade, everything of it, at once.
+    pub async fn delete(&self, who: AuthContext, auth_key: Vec<u8>) -> ServiceResult<()> {
+        self.confirm(who, auth_key).await?;
+        match self.store.delete_user(who.user_id).await {
+            Ok(()) | Err(StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Re-checks the auth key of a signed-in user before a grave change.
+    async fn confirm(&self, who: AuthContext, auth_key: Vec<u8>) -> ServiceResult<()> {
+        let user = match self.store.user_by_id(who.user_id).await {
+            Ok(u) => u,
+            Err(StoreError::NotFound) => return Err(ServiceError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        self.login_by_username
+            .check(&user.username)
+            .map_err(ServiceError::RateLimited)?;
+        if auth_key.len() == sizes::AUTH_KEY
+            && self.hasher.verify(auth_key, Some(user.auth_hash)).await?
+        {
+            return Ok(());
+        }
+        let _ = self.login_by_username.hit(&user.username);
+        Err(ServiceError::InvalidCredentials)
+    }
+}
+
+fn field(field: &'static str, problem: &'static str) -> ServiceError {
+    ServiceError::InvalidField { field, problem }
+}
+
+fn check_len(name: &'static str, value: &[u8], len: usize) -> ServiceResult<()> {
+    if value.len() != len {
+        return Err(field(
+            name,
+            match len {
+                32 => "must be exactly 32 bytes",
+                _ => "has the wrong length",
+            },
+        ));
+    }
+    Ok(())
+}
+
+fn check_kdf(kdf: &KdfParams) -> ServiceResult<()> {
+    if !kdf.is_acceptable() {
+        return Err(field(
+            "kdf",
+            "iterations must be between 100000 and 10000000",
+        ));
+    }
+    Ok(())
+}
+
+fn check_ed25519(key: &[u8]) -> ServiceResult<()> {
+    let bytes: [u8; 32] = key
+        .try_into()
+        .map_err(|_| field("ed25519_public", "must be exactly 32 bytes"))?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| field("ed25519_public", "is not a valid Ed25519 public key"))?;
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! Domain services: the rules of MessGo. They talk to [`Store`] and know nothing of
+//! HTTP; handlers call them after parsing and authorizing.
+
+mod accounts;
+mod hasher;
+mod sessions;
+
+use std::sync::Arc;
+
+pub use accounts::{Accounts, NewAccount};
+pub use hasher::AuthHasher;
+pub use sessions::{AuthContext, NewSession, Sessions};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::ratelimit::RetryAfter;
+use crate::store::{Store, StoreError};
+
+/// Everything a rule can refuse, in domain terms; the HTTP layer maps each to a status
+/// and error code.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    InvalidUsername(#[from] messgo_proto::UsernameError),
+    #[error("{field}: {problem}")]
+    InvalidField {
+        field: &'static str,
+        problem: &'static str,
+    },
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("user id taken")]
+    UserIdTaken,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("not found")]
+    NotFound,
+    #[error("rate limited")]
+    RateLimited(RetryAfter),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The services, built once at start and shared by every request.
+pub struct Services {
+    pub accounts: Accounts,
+    pub sessions: Sessions,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: &Config,
+    ) -> ServiceResult<Self> {
+        let sessions = Sessions::new(store.clone(), clock.clone(), config);
+        let accounts = Accounts::new(store.clone(), clock.clone(), config).await?;
+        Ok(Services {
+            accounts,
+            sessions,
+            store,
+            clock,
+        })
+    }
+}

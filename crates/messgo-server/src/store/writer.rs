@@ -1,0 +1,122 @@
+//! SQLite's single writer with group commit.
+//!
+//! SQLite allows one writer at a time; rather than have request tasks queue on its
+//! lock (and pay one fsync each under `synchronous=FULL`), every write is sent to one
+//! task that drains whatever is waiting, runs each job inside its own SAVEPOINT of a
+//! single transaction, commits once, and only then answers the callers. A job that
+//! fails is rolled back to its savepoint without affecting its neighbours, and no
+//! caller hears "done" before its write is on disk.
+
+use std::any::Any;
+
+use futures_util::future::BoxFuture;
+use sqlx::{Connection, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{StoreError, StoreResult};
+
+type Output = Box<dyn Any + Send>;
+type JobFn =
+    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<Output>> + Send>;
+
+struct Job {
+    run: JobFn,
+    reply: oneshot::Sender<StoreResult<Output>>,
+}
+
+/// Most jobs folded into one transaction; bounds the latency a huge burst adds.
+const MAX_BATCH: usize = 512;
+const QUEUE: usize = 4096;
+
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer task; it ends, closing the connection, once every `Writer`
+    /// handle is dropped and the queue is drained. The returned handle resolves then.
+    pub fn start(conn: SqliteConnection) -> (Writer, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let handle = tokio::spawn(run(conn, rx));
+        (Writer { tx }, handle)
+    }
+
+    /// Runs `f` inside the next group-committed transaction and returns its result
+    /// once that transaction is durable.
+    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let run: JobFn = Box::new(move |conn| {
+            Box::pin(async move { f(conn).await.map(|v| Box::new(v) as Output) })
+        });
+        self.tx
+            .send(Job { run, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let out = rx.await.map_err(|_| StoreError::Closed)??;
+        Ok(*out
+            .downcast::<T>()
+            .expect("writer returns the job's own type"))
+    }
+}
+
+async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let results = commit_batch(&mut conn, &mut batch).await;
+        for (reply, result) in results {
+            // The caller may have gone away (request cancelled); its write stands.
+            let _ = reply.send(result);
+        }
+    }
+    if let Err(e) = conn.close().await {
+        tracing::warn!(error = %e, "closing the SQLite writer connection failed");
+    }
+}
+
+type Replies = Vec<(oneshot::Sender<StoreResult<Output>>, StoreResult<Output>)>;
+
+async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) -> Replies {
+    let mut results: Replies = Vec::with_capacity(batch.len());
+    if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+        tracing::error!(error = %e, "could not begin a write transaction");
+        return fail_all(batch.drain(..).map(|j| j.reply), || {
+            StoreError::Database(sqlx::Error::WorkerCrashed)
+        });
+    }
+    for job in batch.drain(..) {
+        let result = run_in_savepoint(conn, job.run).await;
+        results.push((job.reply, result));
+    }
+    if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
+        tracing::error!(error = %e, "group commit failed; the whole batch is reported failed");
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        return fail_all(results.into_iter().map(|(r, _)| r), || {
+            StoreError::Database(sqlx::Error::WorkerCrashed)
+        });
+    }
+    results
+}
+
+async fn run_in_savepoint(conn: &mut SqliteConnection, run: JobFn) -> StoreResult<Output> {
+    sqlx::query("SAVEPOINT job").execute(&mut *conn).await?;
+    let result = run(conn).await;
+    if result.is_err() {
+        sqlx::query("ROLLBACK TO job").execute(&mut *conn).await?;
+    }
+    sqlx::query("RELEASE job").execute(&mut *conn).await?;
+    result
+}
+
+fn fail_all(
+    replies: impl Iterator<Item = oneshot::Sender<StoreResult<Output>>>,
+    err: impl Fn() -> StoreError,
+) -> Replies {
+    replies.map(|r| (r, Err(err()))).collect()
+}

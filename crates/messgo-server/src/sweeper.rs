@@ -1,0 +1,25 @@
+//! Periodic clean-up. For now: sessions idle past their limit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::service::Services;
+
+const EVERY: Duration = Duration::from_secs(60);
+
+pub async fn run(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(EVERY);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match services.sessions.sweep_idle().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "swept idle sessions"),
+            Err(e) => tracing::warn!(error = %e, "sweeping idle sessions failed"),
+        }
+    }
+}
