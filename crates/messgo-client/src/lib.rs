@@ -1,1 +1,122 @@
+//! A typed MessGo client that does the client's half of the protocol: key derivation,
+//! identity keys and the sealed key bundle, so the server only ever sees what a
+//! browser would send it.
 
+mod account;
+mod error;
+
+pub use account::Identity;
+pub use error::ClientError;
+
+use messgo_proto::{ConfigResponse, ErrorBody, CSRF_HEADER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// One signed-in (or not yet) client, with its own cookie jar, like one browser.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    /// `base` is the server's origin, e.g. `http://127.0.0.1:8080`.
+    pub fn new(base: &str) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .user_agent(concat!("messgo-client/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Client {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub async fn config(&self) -> Result<ConfigResponse> {
+        self.get("/api/config").await
+    }
+
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let res = self.http.get(format!("{}{path}", self.base)).send().await?;
+        decode(res).await
+    }
+
+    /// Sends a state-changing request with the CSRF header and a JSON body.
+    pub(crate) async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(CSRF_HEADER, "1")
+            .json(body)
+            .send()
+            .await?;
+        decode(res).await
+    }
+
+    /// Like [`Client::send`] for answers without a body (204).
+    pub(crate) async fn send_empty<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<()> {
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(CSRF_HEADER, "1")
+            .json(body)
+            .send()
+            .await?;
+        if res.status().is_success() {
+            return Ok(());
+        }
+        Err(api_error(res).await)
+    }
+}
+
+async fn decode<T: DeserializeOwned>(res: reqwest::Response) -> Result<T> {
+    if res.status().is_success() {
+        return Ok(res.json().await?);
+    }
+    Err(api_error(res).await)
+}
+
+async fn api_error(res: reqwest::Response) -> ClientError {
+    let status = res.status();
+    let retry_after = res
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    match res.json::<ErrorBody>().await {
+        Ok(body) => ClientError::Api {
+            status: status.as_u16(),
+            code: body.error.code,
+            message: body.error.message,
+            retry_after,
+        },
+        Err(_) => ClientError::Api {
+            status: status.as_u16(),
+            code: "unreadable".into(),
+            message: format!("the server answered {status} without an error body"),
+            retry_after,
+        },
+    }
+}
+
+/// True if the error is the API's `code`.
+pub fn is_api_error(e: &ClientError, status: StatusCode, code: &str) -> bool {
+    matches!(e, ClientError::Api { status: s, code: c, .. } if *s == status.as_u16() && c == code)
+}

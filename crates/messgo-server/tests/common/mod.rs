@@ -1,0 +1,135 @@
+//! A real server on port 0 with its own SQLite file (or a fresh PostgreSQL database),
+//! driven over HTTP by the real client crate.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use messgo_client::Client;
+use messgo_server::{Clock, Config, Server, SystemClock};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestServer {
+    pub url: String,
+    pub config: Config,
+    pub dir: Arc<tempfile::TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Generous limits so tests exercise rules, not the brakes (tests of the brakes set
+/// their own).
+pub fn test_config(dir: &tempfile::TempDir) -> Config {
+    Config {
+        data_dir: dir.path().to_path_buf(),
+        register_limit_per_ip: 10_000,
+        login_limit_per_ip: 10_000,
+        ..Config::default()
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let mut config = test_config(&dir);
+        tweak(&mut config);
+        Self::start_config(config, dir, Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_config(
+        config: Config,
+        dir: Arc<tempfile::TempDir>,
+        clock: Arc<dyn Clock>,
+    ) -> TestServer {
+        let server = Server::build(config.clone(), clock)
+            .await
+            .expect("server builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.serve(listener, async {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            url,
+            config,
+            dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url).unwrap()
+    }
+
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("messgo.db")
+    }
+
+    /// Graceful stop: in-flight requests finish, the database closes.
+    pub async fn stop(mut self) -> (Config, Arc<tempfile::TempDir>) {
+        self.shutdown().await;
+        (self.config.clone(), self.dir.clone())
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    pub async fn restart(self) -> TestServer {
+        let (config, dir) = self.stop().await;
+        Self::start_config(config, dir, Arc::new(SystemClock)).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A unique username per call within a test binary.
+pub fn username(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id() % 10_000,
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Reads a file's bytes and says whether `needle` occurs in them.
+pub fn file_contains(path: &std::path::Path, needle: &[u8]) -> bool {
+    match std::fs::read(path) {
+        Ok(bytes) => !needle.is_empty() && bytes.windows(needle.len()).any(|w| w == needle),
+        Err(_) => false,
+    }
+}

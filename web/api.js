@@ -1,0 +1,82 @@
+// @ts-check
+// The HTTP API of docs/api.md. Every state-changing request carries the CSRF header
+// and a JSON body; every error body becomes a thrown ApiError.
+
+/** @typedef {{alg: string, iterations: number}} KdfParams */
+/** @typedef {{realm_id: string, kdf: KdfParams, version: string}} Config */
+/**
+ * @typedef {{user_id: string, username: string, kdf: KdfParams, key_bundle: string,
+ *   x25519_public: string, ed25519_public: string, created_at: number}} Me
+ */
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status; 0 when the server could not be reached
+   * @param {string} code snake_case code from the error body
+   * @param {string} message a human sentence
+   * @param {number | null} [retryAfter] seconds, from Retry-After on 429
+   */
+  constructor(status, code, message, retryAfter = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body] sent as JSON; state-changing requests always send one
+ * @returns {Promise<any>} the parsed JSON answer, or null for 204
+ */
+export async function request(method, path, body) {
+  /** @type {RequestInit} */
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (method !== 'GET' && method !== 'HEAD') {
+    init.headers = { ...init.headers, 'X-MessGo': '1', 'Content-Type': 'application/json' };
+    init.body = JSON.stringify(body ?? {});
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', 'Can\'t reach the server. Check your connection and try again.');
+  }
+  if (res.ok) return res.status === 204 ? null : res.json();
+
+  let code = 'http_' + res.status;
+  let message = res.statusText || 'The server answered with an error.';
+  try {
+    const err = (await res.json())?.error;
+    if (typeof err?.code === 'string') code = err.code;
+    if (typeof err?.message === 'string') message = err.message;
+  } catch {
+    // Not our JSON (a proxy's error page, say): keep the status line.
+  }
+  const retry = Number.parseInt(res.headers.get('Retry-After') ?? '', 10);
+  throw new ApiError(res.status, code, message, Number.isFinite(retry) ? retry : null);
+}
+
+/** @returns {Promise<Config>} */
+export const getConfig = () => request('GET', '/api/config');
+
+/** @param {string} username @returns {Promise<{kdf: KdfParams}>} */
+export const prelogin = (username) => request('POST', '/api/prelogin', { username });
+
+/**
+ * @param {{user_id: string, username: string, auth_key: string, kdf: KdfParams, key_bundle: string,
+ *   x25519_public: string, ed25519_public: string}} body
+ * @returns {Promise<Me>}
+ */
+export const register = (body) => request('POST', '/api/register', body);
+
+/** @param {string} username @param {string} authKey base64url @returns {Promise<Me>} */
+export const login = (username, authKey) => request('POST', '/api/login', { username, auth_key: authKey });
+
+/** @returns {Promise<null>} */
+export const logout = () => request('POST', '/api/logout', {});
+
+/** @returns {Promise<Me>} */
+export const me = () => request('GET', '/api/me');

@@ -1,0 +1,178 @@
+// @ts-check
+// Bootstrap and view switching. Actions turn user intent into events; the store makes
+// the state; render() mounts the view the state names and lets it patch itself.
+
+import { ApiError, getConfig } from './api.js';
+import { CryptoError, isSupported } from './crypto.js';
+import * as session from './session.js';
+import { createStore, initialState, reduce } from './state.js';
+import { initTheme } from './theme.js';
+import { mountAuth } from './ui/auth.js';
+import { h } from './ui/dom.js';
+import { mountShell } from './ui/shell.js';
+
+/** @typedef {import('./state.js').State} State */
+/** @typedef {import('./state.js').Field} Field */
+
+const store = createStore(reduce, initialState);
+const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+
+/** @param {number | null} seconds */
+function inTime(seconds) {
+  if (!seconds || seconds <= 0) return 'later';
+  if (seconds < 90) return `in ${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `in ${minutes} minutes`;
+}
+
+/**
+ * A sentence for the person in front of the screen, and the field it is about.
+ * @param {unknown} err
+ * @param {'login' | 'register' | 'unlock'} flow
+ * @returns {{error: string, field?: Field}}
+ */
+function explain(err, flow) {
+  if (err instanceof ApiError) {
+    if (err.code === 'invalid_credentials') return { error: 'Wrong username or password.', field: 'password' };
+    if (err.status === 429) return { error: `Too many attempts. Try again ${inTime(err.retryAfter)}.` };
+    if (err.code === 'username_taken') return { error: 'That username is taken. Try another one.', field: 'username' };
+    if (err.code === 'invalid_username') return { error: `Usernames are ${session.USERNAME_RULE}`, field: 'username' };
+    return { error: err.message };
+  }
+  if (err instanceof CryptoError) {
+    if (err.code === 'bundle' && flow === 'unlock') return { error: 'Wrong password.', field: 'password' };
+    return { error: err.message };
+  }
+  console.warn('MessGo:', err);
+  return { error: 'Something went wrong. Please try again.' };
+}
+
+/**
+ * Runs one account flow with the form disabled and its progress shown.
+ * @param {'login' | 'register' | 'unlock'} flow
+ * @param {(onProgress: (text: string) => void) => Promise<import('./api.js').Me>} run
+ */
+async function attempt(flow, run) {
+  if (store.getState().busy) return;
+  try {
+    const me = await run((text) => store.dispatch({ type: 'busy', text }));
+    store.dispatch({ type: 'signed_in', me });
+  } catch (err) {
+    store.dispatch({ type: 'failed', ...explain(err, flow) });
+  }
+}
+
+/** @returns {import('./api.js').Config} */
+const config = () => /** @type {import('./api.js').Config} */ (store.getState().config);
+
+const actions = {
+  /** @param {'login' | 'register'} view */
+  navigate: (view) => store.dispatch({ type: 'navigate', view }),
+
+  /** @param {string} rawUsername @param {string} password */
+  login(rawUsername, password) {
+    const name = session.checkUsername(rawUsername);
+    if (!name.ok) return store.dispatch({ type: 'failed', error: name.error, field: 'username' });
+    if (!password) return store.dispatch({ type: 'failed', error: 'Enter your password.', field: 'password' });
+    attempt('login', (onProgress) => session.login({ config: config(), username: name.username, password, onProgress }));
+  },
+
+  /** @param {string} rawUsername @param {string} password @param {string} confirm */
+  register(rawUsername, password, confirm) {
+    const name = session.checkUsername(rawUsername);
+    if (!name.ok) return store.dispatch({ type: 'failed', error: name.error, field: 'username' });
+    if (password.length < session.PASSWORD_MIN) {
+      return store.dispatch({ type: 'failed', error: `Passwords need at least ${session.PASSWORD_MIN} characters.`, field: 'password' });
+    }
+    if (password !== confirm) return store.dispatch({ type: 'failed', error: 'The passwords do not match.', field: 'confirm' });
+    attempt('register', (onProgress) => session.register({ config: config(), username: name.username, password, onProgress }));
+  },
+
+  /** @param {string} password */
+  unlock(password) {
+    const me = store.getState().me;
+    if (!me) return;
+    if (!password) return store.dispatch({ type: 'failed', error: 'Enter your password.', field: 'password' });
+    attempt('unlock', (onProgress) => session.unlock({ config: config(), me, password, onProgress }));
+  },
+
+  async logout() {
+    let notice = 'You have logged out. Your keys are gone from this browser.';
+    try {
+      await session.logout();
+    } catch {
+      notice = 'Your keys are gone from this browser, but the server could not be told; log out again when you are back online.';
+    }
+    store.dispatch({ type: 'signed_out', notice });
+  },
+};
+
+const TITLES = { loading: 'MessGo', login: 'Log in · MessGo', register: 'Create account · MessGo',
+  unlock: 'Unlock · MessGo', shell: 'MessGo', fatal: 'MessGo' };
+
+/** @type {{key: string, update: (s: State, prev: State) => void, unmount: () => void} | null} */
+let mounted = null;
+
+/** @param {State} state @param {State} prev */
+function render(state, prev) {
+  const key = `${state.view}:${state.me?.user_id ?? ''}`;
+  if (mounted?.key !== key) {
+    mounted?.unmount();
+    document.title = TITLES[state.view];
+    const view = mount(state);
+    mounted = { key, update: view.update, unmount: view.unmount };
+  } else {
+    mounted.update(state, prev);
+  }
+}
+
+/** @param {State} state */
+function mount(state) {
+  switch (state.view) {
+    case 'login':
+    case 'register':
+    case 'unlock':
+      return mountAuth(root, { mode: state.view, state, actions });
+    case 'shell':
+      return mountShell(root, { state, actions });
+    case 'fatal': {
+      const view = h('main', { class: 'auth' }, h('div', { class: 'auth-card' },
+        h('h1', null, 'MessGo cannot start'),
+        h('p', { class: 'form-error', role: 'alert' }, state.error ?? ''),
+        h('button', { type: 'button', class: 'button primary', onclick: () => location.reload() }, 'Try again')));
+      root.replaceChildren(view);
+      return { update() {}, unmount: () => view.remove() };
+    }
+    default: {
+      const view = h('div', { class: 'loading', role: 'status' },
+        h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…');
+      root.replaceChildren(view);
+      return { update() {}, unmount: () => view.remove() };
+    }
+  }
+}
+
+async function boot() {
+  initTheme();
+  store.subscribe(render);
+  render(store.getState(), store.getState());
+  if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
+    store.dispatch({ type: 'fatal', error: 'MessGo needs a secure connection (HTTPS) for its encryption.' });
+    return;
+  }
+  if (!(await isSupported())) {
+    store.dispatch({ type: 'fatal', error: 'This browser lacks the X25519 and Ed25519 encryption MessGo needs. Please update it.' });
+    return;
+  }
+  try {
+    store.dispatch({ type: 'booted', config: await getConfig() });
+    const found = await session.restore();
+    if (found.state === 'signed_in') store.dispatch({ type: 'signed_in', me: found.me });
+    else if (found.state === 'locked') store.dispatch({ type: 'locked', me: found.me });
+    else store.dispatch({ type: 'signed_out' });
+  } catch (err) {
+    store.dispatch({ type: 'fatal', error: err instanceof ApiError ? err.message : 'MessGo could not start.' });
+  }
+}
+
+boot();
