@@ -30,6 +30,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             EnvFilter::try_new(&config.log).context("the log filter (--log) is not valid")?,
         )
         .with_target(false)
+        .with_writer(std::io::stderr)
         .init();
     for key in unknown_keys {
         tracing::warn!(key, file = %file_name, "unknown setting in the config file; ignored");

@@ -301,3 +301,74 @@ impl Store for SqliteStore {
         self.readers.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn settings_are_the_ones_the_promises_need() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("m.db")).await.unwrap();
+        let get = |sql: &'static str| {
+            let pool = store.readers.clone();
+            async move {
+                let (v,): (String,) = sqlx::query_as(&format!("SELECT CAST(({sql}) AS TEXT)"))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                v
+            }
+        };
+        assert_eq!(
+            get("SELECT journal_mode FROM pragma_journal_mode").await,
+            "wal"
+        );
+        assert_eq!(
+            get("SELECT synchronous FROM pragma_synchronous").await,
+            "2",
+            "FULL"
+        );
+        assert_eq!(
+            get("SELECT secure_delete FROM pragma_secure_delete").await,
+            "1"
+        );
+        assert_eq!(
+            get("SELECT auto_vacuum FROM pragma_auto_vacuum").await,
+            "2",
+            "INCREMENTAL"
+        );
+        assert_eq!(
+            get("SELECT foreign_keys FROM pragma_foreign_keys").await,
+            "1"
+        );
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_database_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        SqliteStore::open(&path).await.unwrap().close().await;
+        let mut conn = SqliteConnectOptions::new()
+            .filename(&path)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'from the future', 1, x'00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+        match SqliteStore::open(&path).await {
+            Err(StoreError::Migrate(sqlx::migrate::MigrateError::VersionMissing(9999))) => {}
+            Err(other) => panic!("unexpected error: {other}"),
+            Ok(_) => panic!("a newer database must not be opened by an older binary"),
+        }
+    }
+}

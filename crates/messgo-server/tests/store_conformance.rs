@@ -1,0 +1,272 @@
+//! One scenario, every engine: the same store rules on SQLite and PostgreSQL.
+//! PostgreSQL is the machine's real server (MESSGO_TEST_POSTGRES overrides the admin URL);
+//! each test gets a fresh database, dropped afterwards.
+
+use std::sync::Arc;
+
+use messgo_proto::{KdfParams, SessionId, UserId};
+use messgo_server::store::{
+    Credentials, PostgresStore, SessionRecord, SqliteStore, Store, StoreError, UserRecord,
+};
+use sqlx::Connection;
+
+fn admin_url() -> String {
+    std::env::var("MESSGO_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A store on a fresh engine instance; `drop_it` cleans up after the test.
+struct Engine {
+    store: Arc<dyn Store>,
+    pg_db: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Engine {
+    async fn sqlite() -> Engine {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("messgo.db"))
+            .await
+            .unwrap();
+        Engine {
+            store: Arc::new(store),
+            pg_db: None,
+            _dir: Some(dir),
+        }
+    }
+
+    async fn postgres() -> Engine {
+        let name = format!("messgo_t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url())
+            .await
+            .expect("PostgreSQL must be running");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let url = format!("{}/{name}", admin_url().rsplit_once('/').unwrap().0);
+        let store = PostgresStore::connect(&url).await.unwrap();
+        Engine {
+            store: Arc::new(store),
+            pg_db: Some(name),
+            _dir: None,
+        }
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some(name) = self.pg_db {
+            let mut admin = sqlx::PgConnection::connect(&admin_url()).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn user(name: &str) -> UserRecord {
+    UserRecord {
+        id: UserId::random(),
+        username: name.to_owned(),
+        auth_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        kdf: KdfParams::default(),
+        key_bundle: vec![1; 92],
+        x25519_public: vec![2; 32],
+        ed25519_public: vec![3; 32],
+        created_at: 1_000,
+    }
+}
+
+fn session(user: UserId, n: u8, at: i64) -> SessionRecord {
+    SessionRecord {
+        id: SessionId::random(),
+        user_id: user,
+        token_hash: vec![n; 32],
+        device: "test".into(),
+        created_at: at,
+        last_seen_at: at,
+    }
+}
+
+macro_rules! on_every_engine {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test] async fn $name() { let e = super::Engine::sqlite().await; super::$name(&*e.store).await; e.finish().await; } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { let e = super::Engine::postgres().await; super::$name(&*e.store).await; e.finish().await; } )* }
+    };
+}
+
+on_every_engine!(
+    users_are_unique_by_name_and_id,
+    realm_id_is_set_once,
+    credentials_change_revokes_other_sessions,
+    deleting_a_user_cascades,
+    sessions_belong_to_their_user,
+    idle_sessions_are_swept,
+    concurrent_writes_are_all_kept,
+);
+
+async fn users_are_unique_by_name_and_id(s: &dyn Store) {
+    let alice = user("alice");
+    s.create_user(&alice).await.unwrap();
+    assert_eq!(s.user_by_username("alice").await.unwrap(), alice);
+    assert_eq!(s.user_by_id(alice.id).await.unwrap(), alice);
+    assert!(matches!(
+        s.user_by_username("bob").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.user_by_id(UserId::random()).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let same_name = user("alice");
+    assert!(matches!(
+        s.create_user(&same_name).await,
+        Err(StoreError::Conflict("username"))
+    ));
+    let same_id = UserRecord {
+        username: "alice2".into(),
+        ..alice.clone()
+    };
+    assert!(matches!(
+        s.create_user(&same_id).await,
+        Err(StoreError::Conflict("id"))
+    ));
+}
+
+async fn realm_id_is_set_once(s: &dyn Store) {
+    assert_eq!(s.realm_id("first").await.unwrap(), "first");
+    assert_eq!(s.realm_id("second").await.unwrap(), "first");
+}
+
+async fn credentials_change_revokes_other_sessions(s: &dyn Store) {
+    let u = user("carol");
+    s.create_user(&u).await.unwrap();
+    let keep = session(u.id, 1, 10);
+    let other = session(u.id, 2, 10);
+    s.create_session(&keep).await.unwrap();
+    s.create_session(&other).await.unwrap();
+    let creds = Credentials {
+        auth_hash: "new".into(),
+        kdf: KdfParams::pbkdf2(700_000),
+        key_bundle: vec![9; 92],
+    };
+    s.set_credentials(u.id, &creds, keep.id).await.unwrap();
+    let stored = s.user_by_id(u.id).await.unwrap();
+    assert_eq!(
+        (stored.auth_hash.as_str(), stored.kdf, stored.key_bundle),
+        ("new", creds.kdf, vec![9; 92])
+    );
+    let left: Vec<_> = s
+        .sessions_of(u.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(left, vec![keep.id]);
+    assert!(matches!(
+        s.set_credentials(UserId::random(), &creds, keep.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn deleting_a_user_cascades(s: &dyn Store) {
+    let u = user("dave");
+    s.create_user(&u).await.unwrap();
+    let sess = session(u.id, 3, 10);
+    s.create_session(&sess).await.unwrap();
+    s.delete_user(u.id).await.unwrap();
+    assert!(matches!(
+        s.user_by_id(u.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.session_by_token_hash(&sess.token_hash).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_user(u.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn sessions_belong_to_their_user(s: &dyn Store) {
+    let a = user("erin");
+    let b = user("frank");
+    s.create_user(&a).await.unwrap();
+    s.create_user(&b).await.unwrap();
+    let sa = session(a.id, 4, 10);
+    s.create_session(&sa).await.unwrap();
+    assert_eq!(s.session_by_token_hash(&sa.token_hash).await.unwrap(), sa);
+    assert!(matches!(
+        s.create_session(&session(b.id, 4, 10)).await,
+        Err(StoreError::Conflict("token"))
+    ));
+    assert!(matches!(
+        s.delete_session(b.id, sa.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.touch_session(sa.id, 99).await.unwrap();
+    assert_eq!(
+        s.session_by_token_hash(&sa.token_hash)
+            .await
+            .unwrap()
+            .last_seen_at,
+        99
+    );
+    s.delete_session(a.id, sa.id).await.unwrap();
+    assert!(s.sessions_of(a.id).await.unwrap().is_empty());
+}
+
+async fn idle_sessions_are_swept(s: &dyn Store) {
+    let u = user("gina");
+    s.create_user(&u).await.unwrap();
+    s.create_session(&session(u.id, 5, 100)).await.unwrap();
+    let fresh = session(u.id, 6, 500);
+    s.create_session(&fresh).await.unwrap();
+    assert_eq!(s.delete_sessions_idle_since(200).await.unwrap(), 1);
+    let left: Vec<_> = s
+        .sessions_of(u.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(left, vec![fresh.id]);
+}
+
+/// The seed apps lost most of a burst to concurrent overwrites; every acknowledged
+/// write here must be there afterwards, including alongside failing neighbours.
+async fn concurrent_writes_are_all_kept(s: &dyn Store) {
+    let u = user("hank");
+    s.create_user(&u).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..300u32 {
+        let rec = SessionRecord {
+            token_hash: i.to_be_bytes().repeat(8),
+            ..session(u.id, 0, i64::from(i))
+        };
+        let dup = user("hank"); // conflicts: must fail alone
+        tasks.push(async move {
+            (
+                s.create_session(&rec).await,
+                if i % 10 == 0 {
+                    Some(s.create_user(&dup).await)
+                } else {
+                    None
+                },
+            )
+        });
+    }
+    let results = futures_util::future::join_all(tasks).await;
+    for (created, dup) in results {
+        created.unwrap();
+        if let Some(d) = dup {
+            assert!(matches!(d, Err(StoreError::Conflict("username"))));
+        }
+    }
+    assert_eq!(s.sessions_of(u.id).await.unwrap().len(), 300);
+}

@@ -1,0 +1,149 @@
+//! The binary as a user runs it: help, defaults, layered settings, clean shutdown.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_messgo");
+
+fn messgo(cwd: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(cwd)
+        .env_remove("MESSGO_BIND")
+        .env_remove("MESSGO_DATA_DIR");
+    cmd
+}
+
+/// Starts the server and waits for the line that says where it listens.
+fn start(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (child, url)
+}
+
+fn terminate(mut child: Child) -> (std::process::ExitStatus, String) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status, stderr)
+}
+
+#[test]
+fn help_documents_every_setting() {
+    for args in [&["--help"][..], &["serve", "--help"][..]] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert!(out.status.success());
+        let help = String::from_utf8(out.stdout).unwrap();
+        for (key, env) in messgo_server::config::SETTINGS {
+            let flag = format!("--{}", key.replace('_', "-"));
+            assert!(help.contains(&flag), "{args:?} lacks {flag}");
+            assert!(help.contains(env), "{args:?} lacks {env}");
+            assert!(
+                help.contains(&format!("[toml: {key}]")),
+                "{args:?} lacks the toml key {key}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn serves_with_defaults_and_stops_cleanly_on_sigterm() {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut cmd = messgo(cwd.path());
+    cmd.args(["--bind", "127.0.0.1:0"]);
+    let (child, url) = start(cmd);
+    let health: serde_json::Value = reqwest::get(format!("{url}/api/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let page = reqwest::get(format!("{url}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("MessGo"));
+
+    let (status, stderr) = terminate(child);
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert!(stderr.contains("the database is closed"), "{stderr}");
+    let db = cwd.path().join("messgo-data/messgo.db");
+    assert!(db.exists(), "the default data directory holds the database");
+    assert!(
+        !cwd.path().join("messgo-data/messgo.db-wal").exists(),
+        "a clean close leaves no WAL behind"
+    );
+}
+
+#[tokio::test]
+async fn settings_layer_file_then_environment_then_flags() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cwd.path().join("messgo.toml"),
+        "data_dir = \"from-file\"\nbind = \"127.0.0.1:1\"\nfavourite_colour = \"blue\"\n",
+    )
+    .unwrap();
+    let mut cmd = messgo(cwd.path());
+    cmd.env("MESSGO_DATA_DIR", "from-env")
+        .args(["serve", "--bind", "127.0.0.1:0"]);
+    let (child, url) = start(cmd);
+    assert!(!url.ends_with(":1"), "the flag beats the file");
+    let (status, stderr) = terminate(child);
+    assert!(status.success(), "{stderr}");
+    assert!(
+        cwd.path().join("from-env/messgo.db").exists(),
+        "the environment beats the file"
+    );
+    assert!(!cwd.path().join("from-file").exists());
+    assert!(
+        stderr.contains("favourite_colour"),
+        "unknown keys are warned about: {stderr}"
+    );
+}
+
+#[test]
+fn bad_settings_stop_the_start_with_a_clear_error() {
+    let cwd = tempfile::tempdir().unwrap();
+    let out = messgo(cwd.path())
+        .args(["--bind", "127.0.0.1:0", "--kdf-iterations", "5"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("kdf_iterations") && stderr.contains("between"),
+        "{stderr}"
+    );
+
+    let out = messgo(cwd.path())
+        .args(["--session-idle", "soon"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
+}
