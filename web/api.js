@@ -5,9 +5,21 @@
 /** @typedef {{alg: string, iterations: number}} KdfParams */
 /** @typedef {{realm_id: string, kdf: KdfParams, version: string}} Config */
 /**
- * @typedef {{user_id: string, username: string, kdf: KdfParams, key_bundle: string,
- *   x25519_public: string, ed25519_public: string, created_at: number}} Me
+ * @typedef {{user_id: string, username: string, display_name?: string | null, kdf: KdfParams,
+ *   key_bundle: string, x25519_public: string, ed25519_public: string, created_at: number}} Me
  */
+/** @typedef {{connect_key: string, display: string}} ConnectKey */
+/** @typedef {{username: string} | {connect_key: string}} Target */
+/**
+ * @typedef {{id: string, from: {user_id: string, username: string, ed25519_public: string},
+ *   created_at: number, expires_at: number}} IncomingRequest
+ */
+/** @typedef {{id: string, target: {username?: string, connect_key?: string}, created_at: number, expires_at: number}} OutgoingRequest */
+/**
+ * @typedef {{user_id: string, username: string, display_name: string | null, x25519_public: string,
+ *   ed25519_public: string, connected_at: number, chat_id: string | null}} Contact
+ */
+/** @typedef {{user_id: string, username: string, blocked_at: number}} Blocked */
 
 export class ApiError extends Error {
   /**
@@ -80,3 +92,47 @@ export const logout = () => request('POST', '/api/logout', {});
 
 /** @returns {Promise<Me>} */
 export const me = () => request('GET', '/api/me');
+
+/** @param {string | null} displayName @returns {Promise<{display_name: string | null}>} */
+export const putProfile = (displayName) => request('PUT', '/api/profile', { display_name: displayName });
+
+/** @returns {Promise<ConnectKey>} */
+export const connectKey = () => request('GET', '/api/connect-key');
+
+/** @returns {Promise<ConnectKey>} */
+export const rotateConnectKey = () => request('POST', '/api/connect-key/rotate', {});
+
+/** Always 202 for a well-formed target, whoever is (or is not) behind it. @param {Target} target */
+export const sendRequest = (target) => request('POST', '/api/connections/requests', target);
+
+/** @returns {Promise<{incoming: IncomingRequest[], outgoing: OutgoingRequest[]}>} */
+export const requests = () => request('GET', '/api/connections/requests');
+
+const requestPath = (/** @type {string} */ id) => `/api/connections/requests/${encodeURIComponent(id)}`;
+
+/** @param {string} id @returns {Promise<Contact>} */
+export const acceptRequest = (id) => request('POST', `${requestPath(id)}/accept`, {});
+
+/** @param {string} id @returns {Promise<null>} */
+export const declineRequest = (id) => request('POST', `${requestPath(id)}/decline`, {});
+
+/** @param {string} id @returns {Promise<null>} */
+export const blockRequest = (id) => request('POST', `${requestPath(id)}/block`, {});
+
+/** @param {string} id @returns {Promise<null>} */
+export const cancelRequest = (id) => request('DELETE', requestPath(id));
+
+/** @returns {Promise<{contacts: Contact[]}>} */
+export const contacts = () => request('GET', '/api/contacts');
+
+/** @param {string} userId @returns {Promise<null>} */
+export const removeContact = (userId) => request('DELETE', `/api/contacts/${encodeURIComponent(userId)}`);
+
+/** @returns {Promise<{blocked: Blocked[]}>} */
+export const blocks = () => request('GET', '/api/blocks');
+
+/** @param {string} userId @returns {Promise<null>} */
+export const block = (userId) => request('POST', '/api/blocks', { user_id: userId });
+
+/** @param {string} userId @returns {Promise<null>} */
+export const unblock = (userId) => request('DELETE', `/api/blocks/${encodeURIComponent(userId)}`);

@@ -3,6 +3,8 @@
 // the state; render() mounts the view the state names and lets it patch itself.
 
 import { ApiError, getConfig } from './api.js';
+import { keyFromHash } from './connect.js';
+import { createPeople } from './contacts.js';
 import { CryptoError, isSupported } from './crypto.js';
 import * as session from './session.js';
 import { createStore, initialState, reduce } from './state.js';
@@ -65,6 +67,17 @@ async function attempt(flow, run) {
 /** @returns {import('./api.js').Config} */
 const config = () => /** @type {import('./api.js').Config} */ (store.getState().config);
 
+const people = createPeople({
+  store,
+  // Revoked from another device, or expired: the keys here are of no use without it.
+  async onSessionEnded() {
+    if (store.getState().view !== 'shell') return;
+    await people.stop();
+    await session.forget().catch(() => {});
+    store.dispatch({ type: 'signed_out', notice: 'Your session has ended. Log in again to continue.' });
+  },
+});
+
 const actions = {
   /** @param {'login' | 'register'} view */
   navigate: (view) => store.dispatch({ type: 'navigate', view }),
@@ -97,6 +110,8 @@ const actions = {
   },
 
   async logout() {
+    // The socket goes first: once the session is gone its reconnects would only fail.
+    await people.stop();
     let notice = 'You have logged out. Your keys are gone from this browser.';
     try {
       await session.logout();
@@ -105,7 +120,34 @@ const actions = {
     }
     store.dispatch({ type: 'signed_out', notice });
   },
+
+  /** @param {import('./state.js').Pane} pane */
+  show: (pane) => store.dispatch({ type: 'show', pane }),
+
+  /** The "#connect=" link has been turned into a dialog: take it out of the address bar. */
+  connectLinkUsed() {
+    if (keyFromHash(location.hash)) history.replaceState(history.state, '', location.pathname + location.search);
+    store.dispatch({ type: 'connect_link_used' });
+  },
+
+  people,
 };
+
+/** Reads a "#connect=" link, on load and whenever the fragment changes. */
+function takeConnectLink() {
+  const key = keyFromHash(location.hash);
+  if (key) store.dispatch({ type: 'connect_link', key });
+}
+
+/**
+ * The socket lives exactly as long as the shell is on screen. Started after the render
+ * that mounted the shell, so its first events find the view in place.
+ * @param {State} state @param {State} prev
+ */
+function effects(state, prev) {
+  if (state.view === 'shell' && prev.view !== 'shell') queueMicrotask(() => people.start());
+  if (state.view !== 'shell' && prev.view === 'shell') people.stop();
+}
 
 const TITLES = { loading: 'MessGo', login: 'Log in · MessGo', register: 'Create account · MessGo',
   unlock: 'Unlock · MessGo', shell: 'MessGo', fatal: 'MessGo' };
@@ -155,7 +197,10 @@ function mount(state) {
 async function boot() {
   initTheme();
   store.subscribe(render);
+  store.subscribe(effects);
   render(store.getState(), store.getState());
+  takeConnectLink();
+  addEventListener('hashchange', takeConnectLink);
   if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
     store.dispatch({ type: 'fatal', error: 'MessGo needs a secure connection (HTTPS) for its encryption.' });
     return;

@@ -151,3 +151,6 @@ export async function logout() {
   }
 }
 
+
+/** The server already ended the session (revoked, expired): only the keys here are left to drop. */
+export const forget = () => keystore.clear();

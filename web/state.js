@@ -2,10 +2,19 @@
 // One store for the app: events go in, the reducer makes the next state, subscribers
 // render it. Views never change state directly; they call actions, which dispatch.
 
+import { emptyPeople, reducePeople } from './contacts-state.js';
+
 /** @typedef {import('./api.js').Me} Me */
 /** @typedef {import('./api.js').Config} Config */
+/** @typedef {import('./contacts-state.js').People} People */
+/** @typedef {import('./contacts-state.js').PeopleEvent} PeopleEvent */
 /** @typedef {'loading' | 'login' | 'register' | 'unlock' | 'shell' | 'fatal'} View */
 /** @typedef {'username' | 'password' | 'confirm'} Field */
+/**
+ * What the main pane of the shell shows.
+ * @typedef {{kind: 'home'} | {kind: 'requests'} | {kind: 'settings'} | {kind: 'key'}
+ *   | {kind: 'contact', userId: string}} Pane
+ */
 
 /**
  * @typedef {object} State
@@ -16,6 +25,9 @@
  * @property {string | null} error   shown with role="alert"
  * @property {Field | null} errorField
  * @property {string | null} notice  a calm message, e.g. after logging out
+ * @property {Pane} pane
+ * @property {People} people
+ * @property {string | null} pendingConnect  a key from a "#connect=" link, kept until signed in
  */
 
 /**
@@ -25,16 +37,28 @@
  *   | {type: 'signed_out', notice?: string}
  *   | {type: 'locked', me: Me}
  *   | {type: 'signed_in', me: Me}
+ *   | {type: 'me_updated', me: Me}
+ *   | {type: 'display_name', display_name: string | null}
  *   | {type: 'busy', text: string}
- *   | {type: 'failed', error: string, field?: Field}} Event
+ *   | {type: 'failed', error: string, field?: Field}
+ *   | {type: 'show', pane: Pane}
+ *   | {type: 'connect_link', key: string}
+ *   | {type: 'connect_link_used'}
+ *   | PeopleEvent} Event
  */
+
+/** @type {Pane} */
+const HOME = Object.freeze({ kind: 'home' });
 
 /** @type {State} */
 export const initialState = Object.freeze({
   view: 'loading', config: null, me: null, busy: null, error: null, errorField: null, notice: null,
+  pane: HOME, people: emptyPeople, pendingConnect: null,
 });
 
 const calm = { busy: null, error: null, errorField: null };
+// Whatever belonged to the last account goes when the account does.
+const forget = { pane: HOME, people: emptyPeople };
 
 /** @param {State} state @param {Event} event @returns {State} */
 export function reduce(state, event) {
@@ -46,15 +70,49 @@ export function reduce(state, event) {
     case 'navigate':
       return { ...state, ...calm, view: event.view, notice: null };
     case 'signed_out':
-      return { ...state, ...calm, view: 'login', me: null, notice: event.notice ?? null };
+      return { ...state, ...calm, ...forget, view: 'login', me: null, notice: event.notice ?? null };
     case 'locked':
-      return { ...state, ...calm, view: 'unlock', me: event.me, notice: null };
+      return { ...state, ...calm, ...forget, view: 'unlock', me: event.me, notice: null };
     case 'signed_in':
-      return { ...state, ...calm, view: 'shell', me: event.me, notice: null };
+      return { ...state, ...calm, ...forget, view: 'shell', me: event.me, notice: null };
+    case 'me_updated':
+      return state.me?.user_id === event.me.user_id ? { ...state, me: event.me } : state;
+    case 'display_name':
+      return state.me ? { ...state, me: { ...state.me, display_name: event.display_name } } : state;
     case 'busy':
       return { ...state, ...calm, busy: event.text, notice: null };
     case 'failed':
       return { ...state, busy: null, error: event.error, errorField: event.field ?? null };
+    case 'show':
+      return { ...state, pane: event.pane };
+    case 'connect_link':
+      return { ...state, pendingConnect: event.key };
+    case 'connect_link_used':
+      return { ...state, pendingConnect: null };
+    case 'live': {
+      const e = /** @type {any} */ (event.event);
+      if (e.type === 'profile.updated' && state.me) {
+        return { ...state, me: { ...state.me, display_name: e.display_name ?? null } };
+      }
+      const people = reducePeople(state.people, event);
+      // The page of someone who is no longer a contact has nothing left to show.
+      const gone = state.pane.kind === 'contact' && e.type === 'contact.removed' && e.user_id === state.pane.userId;
+      if (people === state.people && !gone) return state;
+      return { ...state, people, pane: gone ? HOME : state.pane };
+    }
+    case 'people_loaded': {
+      const people = reducePeople(state.people, event);
+      const pane = state.pane;
+      const gone = pane.kind === 'contact' && !people.contacts.some((c) => c.user_id === pane.userId);
+      return { ...state, people, pane: gone ? HOME : pane };
+    }
+    case 'people_failed':
+    case 'blocked_loaded':
+    case 'connect_key':
+    case 'socket': {
+      const people = reducePeople(state.people, event);
+      return people === state.people ? state : { ...state, people };
+    }
     default:
       return state;
   }

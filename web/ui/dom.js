@@ -58,3 +58,42 @@ export function setChildren(el, ...children) {
 let counter = 0;
 /** Ids unique within the page, so labels can point at inputs of repeated views. @param {string} prefix */
 export const uid = (prefix) => `${prefix}-${++counter}`;
+
+/** @type {WeakMap<Element, Map<string, {item: unknown, node: Element}>>} */
+const rendered = new WeakMap();
+
+/**
+ * Renders a list into `container`, keeping the element of every item that is the same
+ * object as last time. Live updates then touch only what changed, so focus, hover and
+ * text selection on the other entries survive an event arriving.
+ * @template T
+ * @param {Element} container
+ * @param {readonly T[]} items
+ * @param {(item: T) => string} keyOf
+ * @param {(item: T) => Element} build
+ */
+export function keyed(container, items, keyOf, build) {
+  const focused = document.activeElement;
+  const hadFocus = focused !== null && container.contains(focused);
+  const before = rendered.get(container) ?? new Map();
+  /** @type {Map<string, {item: unknown, node: Element}>} */
+  const after = new Map();
+  const nodes = items.map((item) => {
+    const key = keyOf(item);
+    const old = before.get(key);
+    const node = old && old.item === item ? old.node : build(item);
+    after.set(key, { item, node });
+    return node;
+  });
+  rendered.set(container, after);
+  const keep = new Set(nodes);
+  for (const child of [...container.children]) if (!keep.has(child)) child.remove();
+  // Only move what is out of place: moving the focused element would blur it.
+  nodes.forEach((node, i) => {
+    const here = container.children[i];
+    if (here !== node) container.insertBefore(node, here ?? null);
+  });
+  // The entry being used went away (accepted in another tab, say): keep the keyboard
+  // user in the list rather than dropping them at the top of the page.
+  if (hadFocus && !focused.isConnected && container instanceof HTMLElement) container.focus();
+}

@@ -1,88 +1,157 @@
 // @ts-check
-// The logged-in frame: a header with the profile menu, the chat list, and the
-// conversation pane. Chats arrive in a later issue; for now the list is empty.
+// The logged-in frame: a header with Add contact, Requests and the profile menu; a
+// sidebar with chats (a later issue) and contacts; and the main pane, which shows
+// whichever page the state names (state.pane).
 
-import { h, uid } from './dom.js';
-import { PREFERENCES, preference, setPreference } from '../theme.js';
+import { groupKey, isKey, normalizeKey } from '../connect.js';
+import { openAddContact } from './add-contact.js';
+import { mountConnectKey } from './connect-key.js';
+import { mountContactPage } from './contact-page.js';
+import { contactsList } from './contacts.js';
+import { closeAllDialogs } from './dialog.js';
+import { h, setChildren, uid } from './dom.js';
+import { profileMenu } from './menu.js';
+import { mountRequests } from './requests.js';
+import { mountSettings } from './settings.js';
 
 /** @typedef {import('../state.js').State} State */
-/** @typedef {{logout: () => void}} ShellActions */
+/** @typedef {import('../state.js').Pane} Pane */
+/**
+ * @typedef {object} ShellActions
+ * @property {() => void} logout
+ * @property {(pane: Pane) => void} show
+ * @property {() => void} connectLinkUsed
+ * @property {import('../contacts.js').PeopleActions} people
+ */
 
-const THEME_LABELS = { system: 'System', light: 'Light', dark: 'Dark' };
+/** @param {Pane} pane */
+const paneKey = (pane) => (pane.kind === 'contact' ? `contact:${pane.userId}` : pane.kind);
+
+/** What a "#connect=" link puts in the Add contact field. @param {string} raw */
+function prefillFor(raw) {
+  const key = normalizeKey(raw);
+  // Not a key after all: keep it a link, so sending it reports a malformed key rather
+  // than trying it as a username.
+  return isKey(key) ? groupKey(key) : `${location.origin}/#connect=${raw}`;
+}
 
 /** @param {HTMLElement} root @param {{state: State, actions: ShellActions}} p */
 export function mountShell(root, { state, actions }) {
-  const username = state.me?.username ?? '';
-  const menuId = uid('profile-menu');
-  const themeId = uid('theme');
+  const { people } = actions;
+  const home = () => actions.show({ kind: 'home' });
 
-  const menuButton = h('button', {
-    type: 'button', class: 'profile-button', 'aria-expanded': 'false', 'aria-controls': menuId,
-    'aria-label': `Profile menu for ${username}`,
-  },
-  h('span', { class: 'avatar', 'aria-hidden': 'true' }, username.slice(0, 1).toUpperCase()),
-  h('span', { class: 'profile-name' }, username));
-
-  const themeSelect = h('select', {
-    id: themeId,
-    onchange: () => setPreference(/** @type {import('../theme.js').ThemePreference} */ (themeSelect.value)),
-  }, PREFERENCES.map((p) => h('option', { value: p, selected: p === preference() }, THEME_LABELS[p])));
-
-  const logoutButton = h('button', { type: 'button', class: 'button danger', onclick: () => actions.logout() }, 'Log out');
-
-  const menu = h('div', { id: menuId, class: 'menu', role: 'group', 'aria-label': 'Profile', hidden: true },
-    h('p', { class: 'menu-user' }, 'Signed in as ', h('strong', null, username)),
-    h('div', { class: 'field inline' }, h('label', { for: themeId }, 'Theme'), themeSelect),
-    logoutButton);
-
-  /** @param {boolean} open @param {boolean} [refocus] */
-  function setOpen(open, refocus = false) {
-    menu.hidden = !open;
-    menuButton.setAttribute('aria-expanded', String(open));
-    if (open) themeSelect.focus();
-    else if (refocus) menuButton.focus();
+  const addButton = h('button', { type: 'button', class: 'button primary', onclick: () => openAdd(addButton) },
+    h('span', { class: 'plus', 'aria-hidden': 'true' }), 'Add contact');
+  /** @param {HTMLElement} opener @param {string} [prefill] */
+  function openAdd(opener, prefill) {
+    closeAllDialogs();
+    openAddContact({ send: people.sendRequest, prefill, returnFocus: opener.isConnected ? opener : addButton });
   }
-  menuButton.addEventListener('click', () => setOpen(menu.hidden));
 
-  const profile = h('div', { class: 'profile' }, menuButton, menu);
-  /** @param {KeyboardEvent} e */
-  const onKey = (e) => {
-    if (e.key === 'Escape' && !menu.hidden) setOpen(false, true);
-  };
-  /** @param {MouseEvent | FocusEvent} e */
-  const onOutside = (e) => {
-    if (!menu.hidden && e.target instanceof Node && !profile.contains(e.target)) setOpen(false);
-  };
-  document.addEventListener('keydown', onKey);
-  document.addEventListener('pointerdown', onOutside);
-  document.addEventListener('focusin', onOutside);
+  const badge = h('span', { class: 'badge', 'aria-hidden': 'true', hidden: true });
+  const requestsButton = h('button', { type: 'button', class: 'button quiet', 'aria-label': 'Requests',
+    onclick: () => actions.show({ kind: 'requests' }) }, 'Requests', badge);
+  const liveStatus = h('p', { class: 'live-status', role: 'status' });
+
+  const menu = profileMenu({
+    state,
+    logout: actions.logout,
+    showKey: () => actions.show({ kind: 'key' }),
+    showSettings: () => actions.show({ kind: 'settings' }),
+  });
 
   const listTitle = h('h2', { tabindex: -1 }, 'Chats');
-  const view = h('div', { class: 'shell' },
-    h('header', { class: 'topbar' },
-      h('p', { class: 'brand' }, h('img', { src: '/favicon.svg', alt: '', width: 24, height: 24 }), 'MessGo'),
-      profile),
-    h('div', { class: 'layout' },
+  const contacts = contactsList({
+    state,
+    open: (userId) => actions.show({ kind: 'contact', userId }),
+    add: (opener) => openAdd(opener),
+  });
+  const homeTitleId = uid('home-title');
+  const homeTitle = h('h2', { id: homeTitleId, class: 'empty-title', tabindex: -1 }, 'Private by design');
+  const homeView = h('div', { class: 'placeholder' },
+    homeTitle,
+    h('p', { class: 'muted' }, 'Messages are end-to-end encrypted and disappear from the server within 72 hours.'));
+  const main = h('main', { class: 'conversation', 'aria-label': 'Conversation' });
+  const layout = h('div', { class: 'layout' },
+    h('div', { class: 'sidebar' },
       h('nav', { class: 'chat-list', 'aria-label': 'Chats' },
         listTitle,
         h('div', { class: 'empty' },
           h('span', { class: 'empty-icon', 'aria-hidden': 'true' }),
           h('p', { class: 'empty-title' }, 'No chats yet'),
           h('p', { class: 'muted' }, 'When you connect with someone, your conversation shows up here.'))),
-      h('main', { class: 'conversation', 'aria-label': 'Conversation' },
-        h('div', { class: 'placeholder' },
-          h('p', { class: 'empty-title' }, 'Private by design'),
-          h('p', { class: 'muted' }, 'Messages are end-to-end encrypted and disappear from the server within 72 hours.')))));
+      contacts.view),
+    main);
+  const view = h('div', { class: 'shell' },
+    h('header', { class: 'topbar' },
+      h('p', { class: 'brand' }, h('img', { src: '/favicon.svg', alt: '', width: 24, height: 24 }), 'MessGo'),
+      h('div', { class: 'topbar-actions' }, liveStatus, addButton, requestsButton, menu.view)),
+    layout);
   root.replaceChildren(view);
   listTitle.focus();
 
+  /** @type {{key: string, update: (s: State, prev: State | null) => void, unmount: () => void}} */
+  let pane = { key: '', update() {}, unmount() {} };
+
+  /** @param {State} s @param {State | null} prev */
+  function renderPane(s, prev) {
+    const key = paneKey(s.pane);
+    if (key === pane.key) return pane.update(s, prev);
+    const hadFocus = main.contains(document.activeElement);
+    pane.unmount();
+    const ctx = { state: s, people, close: home };
+    const p = s.pane;
+    let mounted;
+    if (p.kind === 'requests') mounted = mountRequests(main, ctx);
+    else if (p.kind === 'settings') mounted = mountSettings(main, ctx);
+    else if (p.kind === 'key') mounted = mountConnectKey(main, ctx);
+    else if (p.kind === 'contact') mounted = mountContactPage(main, { ...ctx, userId: p.userId });
+    else {
+      main.replaceChildren(homeView);
+      // Back home from a page the user was in: keep the keyboard where the content is.
+      if (hadFocus || document.activeElement === document.body) homeTitle.focus();
+      mounted = { update() {}, unmount: () => homeView.remove() };
+    }
+    pane = { key, ...mounted };
+  }
+
+  let linkTaken = /** @type {string | null} */ (null);
+
+  /** @param {State} s @param {State | null} prev */
+  function update(s, prev) {
+    const count = s.people.incoming.length;
+    if (count !== prev?.people.incoming.length) {
+      setChildren(badge, count > 0 ? String(count) : '');
+      badge.hidden = count === 0;
+      requestsButton.setAttribute('aria-label', count > 0 ? `Requests (${count} incoming)` : 'Requests');
+    }
+    if (s.pane !== prev?.pane) {
+      if (s.pane.kind === 'requests') requestsButton.setAttribute('aria-current', 'page');
+      else requestsButton.removeAttribute('aria-current');
+      layout.classList.toggle('pane-open', s.pane.kind !== 'home');
+    }
+    setChildren(liveStatus, s.people.socket === 'offline' ? 'Offline, reconnecting…' : '');
+    menu.update(s);
+    contacts.update(s, prev);
+    renderPane(s, prev);
+    // A "#connect=" link: open Add contact with it once, after this render is done.
+    const link = s.pendingConnect;
+    if (link && link !== linkTaken) {
+      linkTaken = link;
+      queueMicrotask(() => {
+        actions.connectLinkUsed();
+        openAdd(addButton, prefillFor(link));
+      });
+    } else if (!link) linkTaken = null;
+  }
+  update(state, null);
+
   return {
-    /** @param {State} _s */
-    update(_s) {},
+    update,
     unmount() {
-      document.removeEventListener('keydown', onKey);
-      document.removeEventListener('pointerdown', onOutside);
-      document.removeEventListener('focusin', onOutside);
+      closeAllDialogs();
+      pane.unmount();
+      menu.unmount();
       view.remove();
     },
   };

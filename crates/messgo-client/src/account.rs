@@ -163,15 +163,6 @@ impl Client {
     }
 
     pub async fn revoke_session(&self, id: SessionId) -> Result<()> {
-        let res = self
-            .http
-            .delete(format!("{}/api/sessions/{id}", self.base))
-            .header(messgo_proto::CSRF_HEADER, "1")
-            .send()
-            .await?;
-        if res.status().is_success() {
-            return Ok(());
-        }
-        Err(crate::api_error(res).await)
+        self.delete(&format!("/api/sessions/{id}")).await
     }
 }

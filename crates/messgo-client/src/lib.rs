@@ -3,10 +3,13 @@
 //! browser would send it.
 
 mod account;
+mod connections;
 mod error;
+mod events;
 
 pub use account::Identity;
 pub use error::ClientError;
+pub use events::Events;
 
 use messgo_proto::{ConfigResponse, ErrorBody, CSRF_HEADER};
 use reqwest::{Method, StatusCode};
@@ -19,18 +22,21 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
     base: String,
 }
 
 impl Client {
     /// `base` is the server's origin, e.g. `http://127.0.0.1:8080`.
     pub fn new(base: &str) -> Result<Self> {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .user_agent(concat!("messgo-client/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Client {
             http,
+            jar,
             base: base.trim_end_matches('/').to_owned(),
         })
     }
@@ -63,6 +69,41 @@ impl Client {
             .send()
             .await?;
         decode(res).await
+    }
+
+    /// A POST with the CSRF header and this client's cookies, answered as it came: for
+    /// tests that look at raw status, headers and bodies.
+    pub async fn raw_post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(CSRF_HEADER, "1")
+            .json(body)
+            .send()
+            .await
+            .expect("request reaches the server")
+    }
+
+    /// A GET with this client's cookies, answered as it came.
+    pub async fn raw_get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request reaches the server")
+    }
+
+    /// DELETE with the CSRF header and no body.
+    pub(crate) async fn delete(&self, path: &str) -> Result<()> {
+        let res = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .header(CSRF_HEADER, "1")
+            .send()
+            .await?;
+        if res.status().is_success() {
+            return Ok(());
+        }
+        Err(api_error(res).await)
     }
 
     /// Like [`Client::send`] for answers without a body (204).

@@ -92,6 +92,7 @@ pub struct Me {
     pub x25519_public: Bytes,
     pub ed25519_public: Bytes,
     pub created_at: i64,
+    pub display_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

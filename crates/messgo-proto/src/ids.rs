@@ -42,3 +42,11 @@ uuid_id!(
     /// A login session's id (not its token: the token never leaves the cookie).
     SessionId
 );
+uuid_id!(
+    /// A chat's random id.
+    ChatId
+);
+uuid_id!(
+    /// A connection request's random id.
+    RequestId
+);

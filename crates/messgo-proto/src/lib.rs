@@ -6,14 +6,20 @@
 
 mod account;
 mod bytes;
+mod connect_key;
+mod connections;
 mod error;
+mod events;
 mod ids;
 mod username;
 
 pub use account::*;
 pub use bytes::Bytes;
+pub use connect_key::{ConnectKey, ConnectKeyError, CONNECT_KEY_BYTES};
+pub use connections::*;
 pub use error::{ErrorBody, ErrorDetail};
-pub use ids::{SessionId, UserId};
+pub use events::{ClientFrame, ServerEvent};
+pub use ids::{ChatId, RequestId, SessionId, UserId};
 pub use username::{Username, UsernameError};
 
 /// Header that every state-changing request must carry (CSRF defence: a cross-site

@@ -70,6 +70,7 @@ pub struct ConfigLayer {
     pub login_limit_per_ip: Option<u32>,
     pub login_limit_window: Option<HumanDuration>,
     pub register_limit_per_ip: Option<u32>,
+    pub request_limit_per_hour: Option<u32>,
 }
 
 /// Every setting: its key in messgo.toml, and the environment variable.
@@ -90,6 +91,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("login_limit_per_ip", "MESSGO_LOGIN_LIMIT_PER_IP"),
     ("login_limit_window", "MESSGO_LOGIN_LIMIT_WINDOW"),
     ("register_limit_per_ip", "MESSGO_REGISTER_LIMIT_PER_IP"),
+    ("request_limit_per_hour", "MESSGO_REQUEST_LIMIT_PER_HOUR"),
 ];
 
 /// Settings that may be read from a file named by `<VAR>_FILE`.
@@ -187,6 +189,8 @@ pub struct Config {
     pub login_limit_window: Duration,
     /// Registrations per IP per hour.
     pub register_limit_per_ip: u32,
+    /// Connection requests per account per hour.
+    pub request_limit_per_hour: u32,
 }
 
 impl Default for Config {
@@ -205,6 +209,7 @@ impl Default for Config {
             login_limit_per_ip: 50,
             login_limit_window: Duration::from_secs(15 * 60),
             register_limit_per_ip: 20,
+            request_limit_per_hour: 30,
         }
     }
 }
@@ -264,6 +269,7 @@ impl Config {
             ("login_limit_per_username", self.login_limit_per_username),
             ("login_limit_per_ip", self.login_limit_per_ip),
             ("register_limit_per_ip", self.register_limit_per_ip),
+            ("request_limit_per_hour", self.request_limit_per_hour),
         ] {
             if v == 0 {
                 return Err(invalid(key, "must be at least 1"));
@@ -307,6 +313,7 @@ impl std::fmt::Debug for Config {
             .field("login_limit_per_ip", &self.login_limit_per_ip)
             .field("login_limit_window", &self.login_limit_window)
             .field("register_limit_per_ip", &self.register_limit_per_ip)
+            .field("request_limit_per_hour", &self.request_limit_per_hour)
             .finish()
     }
 }

@@ -1,6 +1,7 @@
 //! The MessGo server as a library: the binary and the tests both start it through
 //! [`launch`] (or [`Server::build`] + [`Server::serve`] to know when it is ready).
 
+pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod http;
@@ -31,7 +32,8 @@ pub struct Server {
 impl Server {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
         let store = store::open(config.database.as_deref(), &config.data_dir).await?;
-        let services = Arc::new(Services::new(store, clock, &config).await?);
+        let bus: Arc<dyn bus::Bus> = Arc::new(bus::LocalBus::new());
+        let services = Arc::new(Services::new(store, bus, clock, &config).await?);
         Ok(Server { services, config })
     }
 

@@ -1,4 +1,4 @@
-//! Periodic clean-up. For now: sessions idle past their limit.
+//! Periodic clean-up: idle sessions, expired connection requests and old attempts.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,11 @@ pub async fn run(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
             Ok(0) => {}
             Ok(n) => tracing::debug!(sessions = n, "swept idle sessions"),
             Err(e) => tracing::warn!(error = %e, "sweeping idle sessions failed"),
+        }
+        match services.connections.sweep().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(requests = n, "swept expired connection requests"),
+            Err(e) => tracing::warn!(error = %e, "sweeping connection requests failed"),
         }
     }
 }

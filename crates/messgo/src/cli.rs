@@ -96,6 +96,11 @@ pub struct ServeArgs {
     /// [toml: register_limit_per_ip] [env: MESSGO_REGISTER_LIMIT_PER_IP].
     #[arg(long, value_name = "N")]
     pub register_limit_per_ip: Option<u32>,
+
+    /// Connection requests an account may send per hour [default: 30]
+    /// [toml: request_limit_per_hour] [env: MESSGO_REQUEST_LIMIT_PER_HOUR].
+    #[arg(long, value_name = "N")]
+    pub request_limit_per_hour: Option<u32>,
 }
 
 impl ServeArgs {
@@ -114,6 +119,7 @@ impl ServeArgs {
             login_limit_per_ip: self.login_limit_per_ip,
             login_limit_window: self.login_limit_window,
             register_limit_per_ip: self.register_limit_per_ip,
+            request_limit_per_hour: self.request_limit_per_hour,
         }
     }
 }

@@ -83,15 +83,7 @@ async fn signed_in(
         s.services.sessions.cookie_max_age_secs(),
         s.web.behind_tls_proxy,
     );
-    let me = Me {
-        user_id: user.id,
-        username: user.username,
-        kdf: user.kdf,
-        key_bundle: user.key_bundle.into(),
-        x25519_public: user.x25519_public.into(),
-        ed25519_public: user.ed25519_public.into(),
-        created_at: user.created_at,
-    };
+    let me = crate::service::me_of(user);
     Ok((status, cookie, Json(me)).into_response())
 }
 

@@ -98,6 +98,11 @@ impl From<ServiceError> for ApiError {
                 "invalid_field",
                 format!("The field '{field}' {problem}."),
             ),
+            InvalidConnectKey => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_connect_key",
+                "A connect key is 32 letters and digits (dashes and spaces are fine).",
+            ),
             UsernameTaken => ApiError::new(
                 StatusCode::CONFLICT,
                 "username_taken",

@@ -3,16 +3,18 @@
 
 mod accounts;
 mod assets;
+mod connections;
 mod cookies;
 mod error;
 mod extract;
 mod guard;
 mod sessions;
+mod ws;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
@@ -47,6 +49,32 @@ pub fn router(state: AppState) -> Router {
         .route("/account", delete(accounts::delete_account))
         .route("/sessions", get(sessions::list))
         .route("/sessions/{id}", delete(sessions::revoke))
+        .route("/profile", put(connections::set_profile))
+        .route("/connect-key", get(connections::connect_key))
+        .route("/connect-key/rotate", post(connections::rotate_connect_key))
+        .route(
+            "/connections/requests",
+            post(connections::send_request).get(connections::requests),
+        )
+        .route("/connections/requests/{id}", delete(connections::cancel))
+        .route(
+            "/connections/requests/{id}/accept",
+            post(connections::accept),
+        )
+        .route(
+            "/connections/requests/{id}/decline",
+            post(connections::decline),
+        )
+        .route(
+            "/connections/requests/{id}/block",
+            post(connections::block_requester),
+        )
+        .route("/contacts", get(connections::contacts))
+        .route("/contacts/{id}", delete(connections::remove_contact))
+        .route("/users/{id}", get(connections::user))
+        .route("/blocks", get(connections::blocks).post(connections::block))
+        .route("/blocks/{id}", delete(connections::unblock))
+        .route("/ws", get(ws::upgrade))
         .fallback(|| async { ApiError::not_found() });
 
     Router::new()

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use messgo_proto::{sizes, ConfigResponse, KdfParams, Me, PreloginResponse, UserId, Username};
+use messgo_proto::{
+    sizes, ConfigResponse, ConnectKey, KdfParams, Me, PreloginResponse, UserId, Username,
+    CONNECT_KEY_BYTES,
+};
 use rand::RngCore;
 
 use super::{AuthContext, AuthHasher, ServiceError, ServiceResult};
@@ -108,6 +111,8 @@ impl Accounts {
             x25519_public: new.x25519_public,
             ed25519_public: new.ed25519_public,
             created_at: self.clock.now_ms(),
+            connect_key: Some(new_connect_key()),
+            display_name: None,
         };
         match self.store.create_user(&user).await {
             Ok(()) => Ok(user),
@@ -158,15 +163,7 @@ impl Accounts {
             Err(StoreError::NotFound) => return Err(ServiceError::Unauthenticated),
             Err(e) => return Err(e.into()),
         };
-        Ok(Me {
-            user_id: u.id,
-            username: u.username,
-            kdf: u.kdf,
-            key_bundle: u.key_bundle.into(),
-            x25519_public: u.x25519_public.into(),
-            ed25519_public: u.ed25519_public.into(),
-            created_at: u.created_at,
-        })
+        Ok(me_of(u))
     }
 
     /// The client re-derived its keys and re-wrapped its bundle; every other session
@@ -221,6 +218,28 @@ impl Accounts {
         let _ = self.login_by_username.hit(&user.username);
         Err(ServiceError::InvalidCredentials)
     }
+}
+
+/// The account as its owner sees it.
+pub fn me_of(u: UserRecord) -> Me {
+    Me {
+        user_id: u.id,
+        username: u.username,
+        kdf: u.kdf,
+        key_bundle: u.key_bundle.into(),
+        x25519_public: u.x25519_public.into(),
+        ed25519_public: u.ed25519_public.into(),
+        created_at: u.created_at,
+        display_name: u.display_name,
+    }
+}
+
+/// 160 random bits; collisions are not a practical concern, and the unique index
+/// would refuse one anyway.
+pub fn new_connect_key() -> String {
+    let mut bytes = [0u8; CONNECT_KEY_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    ConnectKey::from_bytes(&bytes).as_str().to_owned()
 }
 
 fn field(field: &'static str, problem: &'static str) -> ServiceError {

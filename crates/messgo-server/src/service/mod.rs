@@ -2,15 +2,18 @@
 //! HTTP; handlers call them after parsing and authorizing.
 
 mod accounts;
+mod connections;
 mod hasher;
 mod sessions;
 
 use std::sync::Arc;
 
-pub use accounts::{Accounts, NewAccount};
+pub use accounts::{me_of, new_connect_key, Accounts, NewAccount};
+pub use connections::{Connections, REQUEST_TTL_MS};
 pub use hasher::AuthHasher;
 pub use sessions::{AuthContext, NewSession, Sessions};
 
+use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ratelimit::RetryAfter;
@@ -27,6 +30,8 @@ pub enum ServiceError {
         field: &'static str,
         problem: &'static str,
     },
+    #[error("invalid connect key")]
+    InvalidConnectKey,
     #[error("username taken")]
     UsernameTaken,
     #[error("user id taken")]
@@ -51,6 +56,8 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub struct Services {
     pub accounts: Accounts,
     pub sessions: Sessions,
+    pub connections: Connections,
+    pub bus: Arc<dyn Bus>,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
 }
@@ -58,14 +65,23 @@ pub struct Services {
 impl Services {
     pub async fn new(
         store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> ServiceResult<Self> {
         let sessions = Sessions::new(store.clone(), clock.clone(), config);
         let accounts = Accounts::new(store.clone(), clock.clone(), config).await?;
+        let connections = Connections::new(
+            store.clone(),
+            bus.clone(),
+            clock.clone(),
+            config.request_limit_per_hour,
+        );
         Ok(Services {
             accounts,
             sessions,
+            connections,
+            bus,
             store,
             clock,
         })

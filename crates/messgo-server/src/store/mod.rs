@@ -1,6 +1,8 @@
 //! The storage seam: one async trait, implemented by SQLite (embedded default) and
 //! PostgreSQL (scale-out). Services talk only to [`Store`]; SQL lives only below here.
 
+mod connections;
+pub mod ops;
 mod postgres;
 mod sqlite;
 mod writer;
@@ -11,6 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use messgo_proto::{KdfParams, SessionId, UserId};
 
+pub use connections::ConnectionStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -43,6 +46,8 @@ pub struct UserRecord {
     pub x25519_public: Vec<u8>,
     pub ed25519_public: Vec<u8>,
     pub created_at: i64,
+    pub connect_key: Option<String>,
+    pub display_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +69,7 @@ pub struct Credentials {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ConnectionStore + Send + Sync + 'static {
     /// Returns the stored realm id, storing `candidate` first if there is none yet.
     async fn realm_id(&self, candidate: &str) -> StoreResult<String>;
 
@@ -117,7 +122,9 @@ pub(crate) fn classify(err: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &err {
         if db.is_unique_violation() {
             let text = db.message().to_ascii_lowercase() + db.constraint().unwrap_or_default();
-            let which = if text.contains("username") {
+            let which = if text.contains("connect_key") {
+                "connect_key"
+            } else if text.contains("username") {
                 "username"
             } else if text.contains("token") {
                 "token"
@@ -149,6 +156,8 @@ struct UserRow {
     x25519_public: Vec<u8>,
     ed25519_public: Vec<u8>,
     created_at: i64,
+    connect_key: Option<String>,
+    display_name: Option<String>,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -163,6 +172,8 @@ impl TryFrom<UserRow> for UserRecord {
             x25519_public: r.x25519_public,
             ed25519_public: r.ed25519_public,
             created_at: r.created_at,
+            connect_key: r.connect_key,
+            display_name: r.display_name,
         })
     }
 }
@@ -191,5 +202,6 @@ impl From<SessionRow> for SessionRecord {
 }
 
 const USER_COLUMNS: &str =
-    "id, username, auth_hash, kdf, key_bundle, x25519_public, ed25519_public, created_at";
+    "id, username, auth_hash, kdf, key_bundle, x25519_public, ed25519_public, \
+    created_at, connect_key, display_name";
 const SESSION_COLUMNS: &str = "id, user_id, token_hash, device, created_at, last_seen_at";

@@ -10,7 +10,7 @@ use super::*;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PostgresStore {
@@ -39,7 +39,7 @@ impl Store for PostgresStore {
 
     async fn create_user(&self, u: &UserRecord) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
         .bind(u.id.0)
         .bind(&u.username)
@@ -49,6 +49,8 @@ impl Store for PostgresStore {
         .bind(&u.x25519_public)
         .bind(&u.ed25519_public)
         .bind(u.created_at)
+        .bind(&u.connect_key)
+        .bind(&u.display_name)
         .execute(&self.pool)
         .await
         .map_err(classify)?;
@@ -103,13 +105,16 @@ impl Store for PostgresStore {
     }
 
     async fn delete_user(&self, id: UserId) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        super::ops::postgres::delete_direct_chats_of(&mut tx, id).await?;
         let done = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -22,7 +22,7 @@ use super::*;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
-    readers: SqlitePool,
+    pub(super) readers: SqlitePool,
     writer: Mutex<Option<Writer>>,
     writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -57,7 +57,7 @@ impl SqliteStore {
         })
     }
 
-    async fn writer(&self) -> StoreResult<Writer> {
+    pub(super) async fn writer(&self) -> StoreResult<Writer> {
         self.writer.lock().await.clone().ok_or(StoreError::Closed)
     }
 }
@@ -104,7 +104,7 @@ impl Store for SqliteStore {
             .write(move |c| {
                 Box::pin(async move {
                     sqlx::query(&format!(
-                        "INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        "INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     ))
                     .bind(u.id.0)
                     .bind(&u.username)
@@ -114,6 +114,8 @@ impl Store for SqliteStore {
                     .bind(&u.x25519_public)
                     .bind(&u.ed25519_public)
                     .bind(u.created_at)
+                    .bind(&u.connect_key)
+                    .bind(&u.display_name)
                     .execute(&mut *c)
                     .await
                     .map_err(classify)?;
@@ -182,6 +184,7 @@ impl Store for SqliteStore {
             .await?
             .write(move |c| {
                 Box::pin(async move {
+                    super::ops::sqlite::delete_direct_chats_of(&mut *c, id).await?;
                     let done = sqlx::query("DELETE FROM users WHERE id = ?")
                         .bind(id.0)
                         .execute(&mut *c)

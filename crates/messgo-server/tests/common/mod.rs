@@ -133,3 +133,21 @@ pub fn file_contains(path: &std::path::Path, needle: &[u8]) -> bool {
         Err(_) => false,
     }
 }
+
+/// Registers without the client-side KDF (random auth key) when a test needs many
+/// accounts and not their passwords. Returns (user id, a client signed in as it).
+pub async fn register_fast(srv: &TestServer, name: &str) -> (messgo_proto::UserId, Client) {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let secrets = messgo_crypto::bundle::IdentitySecrets::generate(&mut rand::rngs::OsRng);
+    let id = messgo_proto::UserId::random();
+    let client = srv.client();
+    let body = serde_json::json!({
+        "user_id": id, "username": name, "auth_key": b64(&rand::random::<[u8; 32]>()),
+        "kdf": {"alg": "pbkdf2-sha256", "iterations": 600000}, "key_bundle": b64(&[0u8; 92]),
+        "x25519_public": b64(&secrets.x25519_public()), "ed25519_public": b64(&secrets.ed25519_public()),
+    });
+    let res = client.raw_post("/api/register", &body).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED, "{name}");
+    (id, client)
+}

@@ -1,0 +1,129 @@
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use messgo_proto::UserId;
+use tokio::sync::mpsc;
+
+use super::{Bus, Subscription, SOCKET_QUEUE};
+
+type Senders = HashMap<UserId, Vec<(u64, mpsc::Sender<Arc<str>>)>>;
+
+#[derive(Default)]
+pub struct LocalBus {
+    senders: Arc<Mutex<Senders>>,
+    next_id: AtomicU64,
+}
+
+impl LocalBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Open subscriptions of `user` (for tests and metrics).
+    pub fn subscribers(&self, user: UserId) -> usize {
+        self.senders
+            .lock()
+            .expect("bus lock")
+            .get(&user)
+            .map_or(0, Vec::len)
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, to: UserId, frame: Arc<str>) {
+        let mut senders = self.senders.lock().expect("bus lock");
+        let Some(list) = senders.get_mut(&to) else {
+            return;
+        };
+        // A full queue means the socket is not keeping up: drop it (it will
+        // reconnect and resync) rather than block everyone else or skip silently.
+        list.retain(|(id, tx)| match tx.try_send(frame.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::debug!(subscription = id, "slow socket dropped");
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+        if list.is_empty() {
+            senders.remove(&to);
+        }
+    }
+
+    fn subscribe(&self, user: UserId) -> Subscription {
+        let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.senders
+            .lock()
+            .expect("bus lock")
+            .entry(user)
+            .or_default()
+            .push((id, tx));
+        Subscription {
+            rx,
+            _guard: Box::new(Unsubscribe {
+                senders: self.senders.clone(),
+                user,
+                id,
+            }),
+        }
+    }
+}
+
+struct Unsubscribe {
+    senders: Arc<Mutex<Senders>>,
+    user: UserId,
+    id: u64,
+}
+
+impl Drop for Unsubscribe {
+    fn drop(&mut self) {
+        let mut senders = self.senders.lock().expect("bus lock");
+        if let Some(list) = senders.get_mut(&self.user) {
+            list.retain(|(id, _)| *id != self.id);
+            if list.is_empty() {
+                senders.remove(&self.user);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_session_of_a_user_gets_each_frame() {
+        let bus = LocalBus::new();
+        let u = UserId::random();
+        let mut a = bus.subscribe(u);
+        let mut b = bus.subscribe(u);
+        let mut other = bus.subscribe(UserId::random());
+        bus.publish(u, "x".into());
+        assert_eq!(&*a.rx.recv().await.unwrap(), "x");
+        assert_eq!(&*b.rx.recv().await.unwrap(), "x");
+        assert!(other.rx.try_recv().is_err());
+        drop(a);
+        assert_eq!(bus.subscribers(u), 1);
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_cut_off_not_starved_silently() {
+        let bus = LocalBus::new();
+        let u = UserId::random();
+        let mut slow = bus.subscribe(u);
+        for i in 0..=SOCKET_QUEUE {
+            bus.publish(u, i.to_string().into());
+        }
+        assert_eq!(bus.subscribers(u), 0, "dropped once its queue overflowed");
+        let mut got = 0;
+        while slow.rx.recv().await.is_some() {
+            got += 1;
+        }
+        assert_eq!(
+            got, SOCKET_QUEUE,
+            "what was queued still arrives, then the feed ends"
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! Fan-out of events to every open session of a user.
+//!
+//! Events are serialized once and shared (`Arc<str>`), so a fan-out costs a pointer
+//! per socket. The in-process [`LocalBus`] serves one node; a NATS implementation of
+//! the same trait will carry events between nodes that share one PostgreSQL.
+
+mod local;
+
+use std::sync::Arc;
+
+pub use local::LocalBus;
+use messgo_proto::{ServerEvent, UserId};
+use tokio::sync::mpsc;
+
+/// Frames queued per socket before it counts as too slow and is cut off.
+pub const SOCKET_QUEUE: usize = 256;
+
+pub trait Bus: Send + Sync + 'static {
+    /// Delivers `frame` to every subscription of `to`, never waiting on a slow one.
+    fn publish(&self, to: UserId, frame: Arc<str>);
+    fn subscribe(&self, user: UserId) -> Subscription;
+}
+
+/// One socket's feed. When the bus drops a subscriber for being too slow, `recv`
+/// returns `None` after the frames already queued, and the socket should close so
+/// the client resyncs.
+pub struct Subscription {
+    pub rx: mpsc::Receiver<Arc<str>>,
+    pub(crate) _guard: Box<dyn Send + Sync>,
+}
+
+/// Serializes once and publishes to each of `to`.
+pub fn notify(bus: &dyn Bus, to: impl IntoIterator<Item = UserId>, event: &ServerEvent) {
+    let frame: Arc<str> = serde_json::to_string(event)
+        .expect("events always serialize")
+        .into();
+    for user in to {
+        bus.publish(user, frame.clone());
+    }
+}

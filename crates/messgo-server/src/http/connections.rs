@@ -1,0 +1,197 @@
+//! Connection, contact, block, connect-key and profile endpoints (docs/api.md).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use messgo_proto::{
+    BlockBody, BlocksResponse, ConnectKeyResponse, ConnectionRequestBody, Contact,
+    ContactsResponse, Profile, RequestId, RequestSent, RequestsResponse, UserId,
+};
+use serde::de::IgnoredAny;
+
+use super::extract::{ApiJson, Auth};
+use super::{ApiError, AppState};
+
+/// Ids in paths that do not parse are simply not found, like ids that do not exist.
+fn id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// # `GET /api/connect-key` — your key, raw and grouped.
+pub async fn connect_key(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<ConnectKeyResponse>, ApiError> {
+    Ok(Json(s.services.connections.connect_key(who).await?))
+}
+
+/// # `POST /api/connect-key/rotate` — a new key; the old one stops working.
+pub async fn rotate_connect_key(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(_): ApiJson<IgnoredAny>,
+) -> Result<Json<ConnectKeyResponse>, ApiError> {
+    Ok(Json(s.services.connections.rotate_key(who).await?))
+}
+
+/// # `POST /api/connections/requests` — always 202, whoever the target is or isn't.
+pub async fn send_request(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(body): ApiJson<ConnectionRequestBody>,
+) -> Result<Response, ApiError> {
+    s.services.connections.send(who, body).await?;
+    let body = RequestSent {
+        status: "sent".into(),
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// # `GET /api/connections/requests` — incoming and outgoing.
+pub async fn requests(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<RequestsResponse>, ApiError> {
+    Ok(Json(s.services.connections.requests(who).await?))
+}
+
+/// # `POST /api/connections/requests/{id}/accept`
+pub async fn accept(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(_): ApiJson<IgnoredAny>,
+) -> Result<Json<Contact>, ApiError> {
+    Ok(Json(
+        s.services
+            .connections
+            .accept(who, id::<RequestId>(&raw)?)
+            .await?,
+    ))
+}
+
+/// # `POST /api/connections/requests/{id}/decline` — the requester is told nothing.
+pub async fn decline(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(_): ApiJson<IgnoredAny>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .connections
+        .decline(who, id::<RequestId>(&raw)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `POST /api/connections/requests/{id}/block` — decline and block the requester.
+pub async fn block_requester(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(_): ApiJson<IgnoredAny>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .connections
+        .block_requester(who, id::<RequestId>(&raw)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `DELETE /api/connections/requests/{id}` — cancel your own request.
+pub async fn cancel(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .connections
+        .cancel(who, id::<RequestId>(&raw)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `GET /api/contacts`
+pub async fn contacts(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<ContactsResponse>, ApiError> {
+    Ok(Json(ContactsResponse {
+        contacts: s.services.connections.contacts(who).await?,
+    }))
+}
+
+/// # `GET /api/users/{id}` — a contact's profile and keys; anyone else is not found.
+pub async fn user(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+) -> Result<Json<Contact>, ApiError> {
+    Ok(Json(
+        s.services
+            .connections
+            .contact(who, id::<UserId>(&raw)?)
+            .await?,
+    ))
+}
+
+/// # `DELETE /api/contacts/{id}` — remove a connection and the direct chat.
+pub async fn remove_contact(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .connections
+        .remove(who, id::<UserId>(&raw)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `GET /api/blocks`
+pub async fn blocks(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<BlocksResponse>, ApiError> {
+    Ok(Json(BlocksResponse {
+        blocked: s.services.connections.blocks(who).await?,
+    }))
+}
+
+/// # `POST /api/blocks` — block a contact or a requester.
+pub async fn block(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(body): ApiJson<BlockBody>,
+) -> Result<StatusCode, ApiError> {
+    s.services.connections.block(who, body.user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `DELETE /api/blocks/{id}` — unblock.
+pub async fn unblock(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .connections
+        .unblock(who, id::<UserId>(&raw)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `PUT /api/profile` — display name, visible to contacts only.
+pub async fn set_profile(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(body): ApiJson<Profile>,
+) -> Result<Json<Profile>, ApiError> {
+    Ok(Json(
+        s.services
+            .connections
+            .set_display_name(who, body.display_name)
+            .await?,
+    ))
+}

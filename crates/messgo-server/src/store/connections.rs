@@ -1,0 +1,196 @@
+//! The connection capability of the store: requests, contacts, blocks, connect keys.
+//! Bodies live in [`super::ops`], shared by both engines.
+
+use async_trait::async_trait;
+use messgo_proto::{RequestId, UserId};
+use uuid::Uuid;
+
+use super::ops::{
+    self, Accepted, Blocked, BlockedRow, ContactRow, IncomingRow, NewRequest, OutgoingRow,
+    SendOutcome,
+};
+use super::{PostgresStore, SqliteStore, StoreResult};
+
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    async fn send_request(&self, r: &NewRequest) -> StoreResult<SendOutcome>;
+    async fn incoming_requests(&self, me: UserId, now: i64) -> StoreResult<Vec<IncomingRow>>;
+    async fn outgoing_requests(&self, me: UserId, now: i64) -> StoreResult<Vec<OutgoingRow>>;
+    async fn incoming_sender(&self, id: RequestId, me: UserId, now: i64) -> StoreResult<UserId>;
+    async fn accept_request(
+        &self,
+        id: RequestId,
+        me: UserId,
+        new_chat: Uuid,
+        now: i64,
+    ) -> StoreResult<Accepted>;
+    async fn decline_request(&self, id: RequestId, me: UserId, now: i64) -> StoreResult<()>;
+    async fn cancel_request(&self, id: RequestId, me: UserId) -> StoreResult<Option<UserId>>;
+    /// All contacts of `me`, or just `only` if that one is a contact.
+    async fn contacts(&self, me: UserId, only: Option<UserId>) -> StoreResult<Vec<ContactRow>>;
+    async fn disconnect(&self, me: UserId, other: UserId) -> StoreResult<Uuid>;
+    async fn block(&self, me: UserId, other: UserId, now: i64) -> StoreResult<Blocked>;
+    async fn unblock(&self, me: UserId, other: UserId) -> StoreResult<()>;
+    async fn blocks(&self, me: UserId) -> StoreResult<Vec<BlockedRow>>;
+    async fn set_connect_key(&self, me: UserId, key: &str) -> StoreResult<()>;
+    async fn set_display_name(&self, me: UserId, name: Option<String>) -> StoreResult<()>;
+    async fn sweep_requests(&self, now: i64, attempts_before: i64) -> StoreResult<u64>;
+}
+
+/// Writes run as one group-committed job; reads on a pooled reader.
+macro_rules! sqlite_write {
+    ($self:ident, |$c:ident| $body:expr) => {
+        $self
+            .writer()
+            .await?
+            .write(move |$c| Box::pin(async move { $body.await }))
+            .await
+    };
+}
+
+macro_rules! sqlite_read {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let mut conn = $self.readers.acquire().await?;
+        let $c = &mut *conn;
+        $body.await
+    }};
+}
+
+#[async_trait]
+impl ConnectionStore for SqliteStore {
+    async fn send_request(&self, r: &NewRequest) -> StoreResult<SendOutcome> {
+        let r = r.clone();
+        sqlite_write!(self, |c| ops::sqlite::send_request(c, &r))
+    }
+    async fn incoming_requests(&self, me: UserId, now: i64) -> StoreResult<Vec<IncomingRow>> {
+        sqlite_read!(self, |c| ops::sqlite::incoming(c, me, now))
+    }
+    async fn outgoing_requests(&self, me: UserId, now: i64) -> StoreResult<Vec<OutgoingRow>> {
+        sqlite_read!(self, |c| ops::sqlite::outgoing(c, me, now))
+    }
+    async fn incoming_sender(&self, id: RequestId, me: UserId, now: i64) -> StoreResult<UserId> {
+        sqlite_read!(self, |c| ops::sqlite::incoming_sender(c, id, me, now))
+    }
+    async fn accept_request(
+        &self,
+        id: RequestId,
+        me: UserId,
+        new_chat: Uuid,
+        now: i64,
+    ) -> StoreResult<Accepted> {
+        sqlite_write!(self, |c| ops::sqlite::accept(c, id, me, new_chat, now))
+    }
+    async fn decline_request(&self, id: RequestId, me: UserId, now: i64) -> StoreResult<()> {
+        sqlite_write!(self, |c| ops::sqlite::decline(c, id, me, now))
+    }
+    async fn cancel_request(&self, id: RequestId, me: UserId) -> StoreResult<Option<UserId>> {
+        sqlite_write!(self, |c| ops::sqlite::cancel(c, id, me))
+    }
+    async fn contacts(&self, me: UserId, only: Option<UserId>) -> StoreResult<Vec<ContactRow>> {
+        sqlite_read!(self, |c| ops::sqlite::contacts(c, me, only))
+    }
+    async fn disconnect(&self, me: UserId, other: UserId) -> StoreResult<Uuid> {
+        sqlite_write!(self, |c| ops::sqlite::disconnect(c, me, other))
+    }
+    async fn block(&self, me: UserId, other: UserId, now: i64) -> StoreResult<Blocked> {
+        sqlite_write!(self, |c| ops::sqlite::block(c, me, other, now))
+    }
+    async fn unblock(&self, me: UserId, other: UserId) -> StoreResult<()> {
+        sqlite_write!(self, |c| ops::sqlite::unblock(c, me, other))
+    }
+    async fn blocks(&self, me: UserId) -> StoreResult<Vec<BlockedRow>> {
+        sqlite_read!(self, |c| ops::sqlite::blocks(c, me))
+    }
+    async fn set_connect_key(&self, me: UserId, key: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        sqlite_write!(self, |c| ops::sqlite::set_connect_key(c, me, &key))
+    }
+    async fn set_display_name(&self, me: UserId, name: Option<String>) -> StoreResult<()> {
+        sqlite_write!(self, |c| ops::sqlite::set_display_name(
+            c,
+            me,
+            name.as_deref()
+        ))
+    }
+    async fn sweep_requests(&self, now: i64, attempts_before: i64) -> StoreResult<u64> {
+        sqlite_write!(self, |c| ops::sqlite::sweep_requests(
+            c,
+            now,
+            attempts_before
+        ))
+    }
+}
+
+/// Each call is its own transaction.
+macro_rules! pg_tx {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let mut tx = $self.pool.begin().await?;
+        let $c = &mut *tx;
+        let out = $body.await?;
+        tx.commit().await?;
+        Ok(out)
+    }};
+}
+
+#[async_trait]
+impl ConnectionStore for PostgresStore {
+    async fn send_request(&self, r: &NewRequest) -> StoreResult<SendOutcome> {
+        pg_tx!(self, |c| ops::postgres::send_request(c, r))
+    }
+    async fn incoming_requests(&self, me: UserId, now: i64) -> StoreResult<Vec<IncomingRow>> {
+        pg_tx!(self, |c| ops::postgres::incoming(c, me, now))
+    }
+    async fn outgoing_requests(&self, me: UserId, now: i64) -> StoreResult<Vec<OutgoingRow>> {
+        pg_tx!(self, |c| ops::postgres::outgoing(c, me, now))
+    }
+    async fn incoming_sender(&self, id: RequestId, me: UserId, now: i64) -> StoreResult<UserId> {
+        pg_tx!(self, |c| ops::postgres::incoming_sender(c, id, me, now))
+    }
+    async fn accept_request(
+        &self,
+        id: RequestId,
+        me: UserId,
+        new_chat: Uuid,
+        now: i64,
+    ) -> StoreResult<Accepted> {
+        pg_tx!(self, |c| ops::postgres::accept(c, id, me, new_chat, now))
+    }
+    async fn decline_request(&self, id: RequestId, me: UserId, now: i64) -> StoreResult<()> {
+        pg_tx!(self, |c| ops::postgres::decline(c, id, me, now))
+    }
+    async fn cancel_request(&self, id: RequestId, me: UserId) -> StoreResult<Option<UserId>> {
+        pg_tx!(self, |c| ops::postgres::cancel(c, id, me))
+    }
+    async fn contacts(&self, me: UserId, only: Option<UserId>) -> StoreResult<Vec<ContactRow>> {
+        pg_tx!(self, |c| ops::postgres::contacts(c, me, only))
+    }
+    async fn disconnect(&self, me: UserId, other: UserId) -> StoreResult<Uuid> {
+        pg_tx!(self, |c| ops::postgres::disconnect(c, me, other))
+    }
+    async fn block(&self, me: UserId, other: UserId, now: i64) -> StoreResult<Blocked> {
+        pg_tx!(self, |c| ops::postgres::block(c, me, other, now))
+    }
+    async fn unblock(&self, me: UserId, other: UserId) -> StoreResult<()> {
+        pg_tx!(self, |c| ops::postgres::unblock(c, me, other))
+    }
+    async fn blocks(&self, me: UserId) -> StoreResult<Vec<BlockedRow>> {
+        pg_tx!(self, |c| ops::postgres::blocks(c, me))
+    }
+    async fn set_connect_key(&self, me: UserId, key: &str) -> StoreResult<()> {
+        pg_tx!(self, |c| ops::postgres::set_connect_key(c, me, key))
+    }
+    async fn set_display_name(&self, me: UserId, name: Option<String>) -> StoreResult<()> {
+        pg_tx!(self, |c| ops::postgres::set_display_name(
+            c,
+            me,
+            name.as_deref()
+        ))
+    }
+    async fn sweep_requests(&self, now: i64, attempts_before: i64) -> StoreResult<u64> {
+        pg_tx!(self, |c| ops::postgres::sweep_requests(
+            c,
+            now,
+            attempts_before
+        ))
+    }
+}
