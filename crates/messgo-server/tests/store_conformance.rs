@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use messgo_proto::{KdfParams, SessionId, UserId};
+use messgo_proto::{KdfParams, RequestId, RequestTarget, SessionId, UserId};
+use messgo_server::store::ops::{NewRequest, SendOutcome};
 use messgo_server::store::{
     Credentials, PostgresStore, SessionRecord, SqliteStore, Store, StoreError, UserRecord,
 };
@@ -76,6 +77,20 @@ fn user(name: &str) -> UserRecord {
         x25519_public: vec![2; 32],
         ed25519_public: vec![3; 32],
         created_at: 1_000,
+        connect_key: Some(format!("key-{name}-{}", uuid::Uuid::new_v4().simple())),
+        display_name: None,
+    }
+}
+
+fn request(from: UserId, to: &str, now: i64) -> NewRequest {
+    NewRequest {
+        id: RequestId::random(),
+        from,
+        target: RequestTarget::Username(to.to_owned()),
+        now,
+        expires_at: now + 1000,
+        window_start: now - 100,
+        limit: 5,
     }
 }
 
@@ -105,6 +120,8 @@ on_every_engine!(
     sessions_belong_to_their_user,
     idle_sessions_are_swept,
     concurrent_writes_are_all_kept,
+    requests_follow_consent,
+    blocks_hide_and_sever,
 );
 
 async fn users_are_unique_by_name_and_id(s: &dyn Store) {
@@ -128,6 +145,7 @@ async fn users_are_unique_by_name_and_id(s: &dyn Store) {
     ));
     let same_id = UserRecord {
         username: "alice2".into(),
+        connect_key: None,
         ..alice.clone()
     };
     assert!(matches!(
@@ -269,4 +287,137 @@ async fn concurrent_writes_are_all_kept(s: &dyn Store) {
         }
     }
     assert_eq!(s.sessions_of(u.id).await.unwrap().len(), 300);
+}
+
+async fn requests_follow_consent(s: &dyn Store) {
+    let (a, b) = (user("ann"), user("ben"));
+    s.create_user(&a).await.unwrap();
+    s.create_user(&b).await.unwrap();
+
+    let first = request(a.id, "ben", 10);
+    assert_eq!(
+        s.send_request(&first).await.unwrap(),
+        SendOutcome::Sent {
+            delivered_to: Some(b.id)
+        }
+    );
+    assert_eq!(
+        s.send_request(&request(a.id, "ben", 11)).await.unwrap(),
+        SendOutcome::Duplicate
+    );
+    assert_eq!(
+        s.send_request(&request(a.id, "nobody", 12)).await.unwrap(),
+        SendOutcome::Sent { delivered_to: None }
+    );
+    assert_eq!(
+        s.send_request(&request(a.id, "ann", 13)).await.unwrap(),
+        SendOutcome::Sent { delivered_to: None }
+    );
+    let by_key = NewRequest {
+        target: RequestTarget::ConnectKey(b.connect_key.clone().unwrap()),
+        ..request(a.id, "", 14)
+    };
+    assert_eq!(
+        s.send_request(&by_key).await.unwrap(),
+        SendOutcome::Sent {
+            delivered_to: Some(b.id)
+        }
+    );
+    assert!(matches!(
+        s.send_request(&request(a.id, "x", 15)).await.unwrap(),
+        SendOutcome::RateLimited { oldest_attempt: 10 }
+    ));
+
+    assert_eq!(
+        s.outgoing_requests(a.id, 20).await.unwrap().len(),
+        4,
+        "all four, whatever their target"
+    );
+    assert_eq!(s.incoming_requests(b.id, 20).await.unwrap().len(), 2);
+    s.decline_request(by_key.id, b.id, 20).await.unwrap();
+    assert_eq!(s.incoming_requests(b.id, 20).await.unwrap().len(), 1);
+    assert_eq!(
+        s.outgoing_requests(a.id, 20).await.unwrap().len(),
+        4,
+        "declining changes nothing for the sender"
+    );
+
+    let done = s
+        .accept_request(first.id, b.id, uuid::Uuid::new_v4(), 30)
+        .await
+        .unwrap();
+    assert_eq!(done.requester, a.id);
+    let contacts = s.contacts(a.id, None).await.unwrap();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(
+        (contacts[0].username.as_str(), contacts[0].chat_id),
+        ("ben", done.chat_id)
+    );
+    assert_eq!(s.contacts(b.id, Some(a.id)).await.unwrap().len(), 1);
+    assert!(matches!(
+        s.accept_request(first.id, b.id, uuid::Uuid::new_v4(), 30)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    let gone = s.outgoing_requests(a.id, 20).await.unwrap()[0].id;
+    assert_eq!(s.cancel_request(RequestId(gone), a.id).await.unwrap(), None);
+    assert!(matches!(
+        s.cancel_request(RequestId(gone), a.id).await,
+        Err(StoreError::NotFound)
+    ));
+
+    assert_eq!(
+        s.sweep_requests(2_000, 2_000).await.unwrap(),
+        2,
+        "the two left have expired"
+    );
+    s.disconnect(a.id, b.id).await.unwrap();
+    assert!(s.contacts(a.id, None).await.unwrap().is_empty());
+    assert!(matches!(
+        s.disconnect(a.id, b.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn blocks_hide_and_sever(s: &dyn Store) {
+    let (a, b, c) = (user("amy"), user("bob"), user("cat"));
+    for u in [&a, &b, &c] {
+        s.create_user(u).await.unwrap();
+    }
+    let r = request(a.id, "bob", 10);
+    s.send_request(&r).await.unwrap();
+    assert!(
+        matches!(s.block(b.id, c.id, 11).await, Err(StoreError::NotFound)),
+        "no relation, no block"
+    );
+    let blocked = s.block(b.id, a.id, 11).await.unwrap();
+    assert_eq!(blocked.hidden, vec![r.id]);
+    assert!(s.incoming_requests(b.id, 12).await.unwrap().is_empty());
+    assert_eq!(s.outgoing_requests(a.id, 12).await.unwrap().len(), 1);
+    let again = NewRequest {
+        target: RequestTarget::Username("bob".into()),
+        ..request(a.id, "", 12)
+    };
+    s.sweep_requests(0, 0).await.unwrap();
+    assert_eq!(
+        s.send_request(&again).await.unwrap(),
+        SendOutcome::Duplicate
+    );
+    assert_eq!(s.blocks(b.id).await.unwrap()[0].username, "amy");
+    s.unblock(b.id, a.id).await.unwrap();
+    assert!(matches!(
+        s.unblock(b.id, a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.set_display_name(a.id, Some("Amy".into())).await.unwrap();
+    assert_eq!(
+        s.user_by_id(a.id).await.unwrap().display_name.as_deref(),
+        Some("Amy")
+    );
+    s.set_connect_key(a.id, "fresh").await.unwrap();
+    assert!(matches!(
+        s.set_connect_key(c.id, "fresh").await,
+        Err(StoreError::Conflict("connect_key"))
+    ));
 }
