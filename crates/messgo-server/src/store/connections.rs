@@ -37,25 +37,6 @@ pub trait ConnectionStore: Send + Sync {
     async fn sweep_requests(&self, now: i64, attempts_before: i64) -> StoreResult<u64>;
 }
 
-/// Writes run as one group-committed job; reads on a pooled reader.
-macro_rules! sqlite_write {
-    ($self:ident, |$c:ident| $body:expr) => {
-        $self
-            .writer()
-            .await?
-            .write(move |$c| Box::pin(async move { $body.await }))
-            .await
-    };
-}
-
-macro_rules! sqlite_read {
-    ($self:ident, |$c:ident| $body:expr) => {{
-        let mut conn = $self.readers.acquire().await?;
-        let $c = &mut *conn;
-        $body.await
-    }};
-}
-
 #[async_trait]
 impl ConnectionStore for SqliteStore {
     async fn send_request(&self, r: &NewRequest) -> StoreResult<SendOutcome> {
@@ -119,17 +100,6 @@ impl ConnectionStore for SqliteStore {
             attempts_before
         ))
     }
-}
-
-/// Each call is its own transaction.
-macro_rules! pg_tx {
-    ($self:ident, |$c:ident| $body:expr) => {{
-        let mut tx = $self.pool.begin().await?;
-        let $c = &mut *tx;
-        let out = $body.await?;
-        tx.commit().await?;
-        Ok(out)
-    }};
 }
 
 #[async_trait]

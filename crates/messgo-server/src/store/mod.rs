@@ -1,6 +1,45 @@
 //! The storage seam: one async trait, implemented by SQLite (embedded default) and
 //! PostgreSQL (scale-out). Services talk only to [`Store`]; SQL lives only below here.
 
+/// Compiles the same SQL functions once per engine's connection type (see ops.rs).
+macro_rules! for_both_engines {
+    ($($item:item)*) => {
+        pub mod sqlite { use sqlx::SqliteConnection as Conn; use super::*; $($item)* }
+        pub mod postgres { use sqlx::PgConnection as Conn; use super::*; $($item)* }
+    };
+}
+
+/// SQLite: writes run as one group-committed job, reads on a pooled reader.
+macro_rules! sqlite_write {
+    ($self:ident, |$c:ident| $body:expr) => {
+        $self
+            .writer()
+            .await?
+            .write(move |$c| Box::pin(async move { $body.await }))
+            .await
+    };
+}
+
+macro_rules! sqlite_read {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let mut conn = $self.readers.acquire().await?;
+        let $c = &mut *conn;
+        $body.await
+    }};
+}
+
+/// PostgreSQL: each call is its own transaction.
+macro_rules! pg_tx {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let mut tx = $self.pool.begin().await?;
+        let $c = &mut *tx;
+        let out = $body.await?;
+        tx.commit().await?;
+        Ok(out)
+    }};
+}
+
+mod account_ops;
 mod connections;
 pub mod ops;
 mod postgres;

@@ -114,13 +114,6 @@ fn ids(v: Vec<(Uuid,)>) -> Vec<RequestId> {
     v.into_iter().map(|(id,)| RequestId(id)).collect()
 }
 
-macro_rules! for_both_engines {
-    ($($item:item)*) => {
-        pub mod sqlite { use sqlx::SqliteConnection as Conn; use super::*; $($item)* }
-        pub mod postgres { use sqlx::PgConnection as Conn; use super::*; $($item)* }
-    };
-}
-
 for_both_engines! {
     /// Runs the same statements whatever the target turns out to be, so neither the
     /// answer nor the time it takes says whether it exists.
@@ -414,16 +407,5 @@ for_both_engines! {
         let r = sqlx::query("DELETE FROM connection_requests WHERE expires_at <= $1").bind(now).execute(&mut *c).await?;
         sqlx::query("DELETE FROM request_attempts WHERE at <= $1").bind(attempts_before).execute(&mut *c).await?;
         Ok(r.rows_affected())
-    }
-
-    /// Direct chats have no owner to outlive: they go with either member's account.
-    pub async fn delete_direct_chats_of(c: &mut Conn, user: UserId) -> StoreResult<()> {
-        sqlx::query(
-            "DELETE FROM chats WHERE kind = 'direct' AND id IN (SELECT chat_id FROM chat_members WHERE user_id = $1)",
-        )
-        .bind(user.0)
-        .execute(&mut *c)
-        .await?;
-        Ok(())
     }
 }

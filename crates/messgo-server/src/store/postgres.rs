@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use messgo_proto::{SessionId, UserId};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
+use super::account_ops::postgres as ops;
 use super::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -27,161 +28,45 @@ impl PostgresStore {
 #[async_trait]
 impl Store for PostgresStore {
     async fn realm_id(&self, candidate: &str) -> StoreResult<String> {
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('realm_id', $1) ON CONFLICT DO NOTHING")
-            .bind(candidate)
-            .execute(&self.pool)
-            .await?;
-        let (v,): (String,) = sqlx::query_as("SELECT value FROM meta WHERE key = 'realm_id'")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(v)
+        pg_tx!(self, |c| ops::realm_id(c, candidate))
     }
-
     async fn create_user(&self, u: &UserRecord) -> StoreResult<()> {
-        sqlx::query(&format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .bind(u.id.0)
-        .bind(&u.username)
-        .bind(&u.auth_hash)
-        .bind(kdf_text(&u.kdf))
-        .bind(&u.key_bundle)
-        .bind(&u.x25519_public)
-        .bind(&u.ed25519_public)
-        .bind(u.created_at)
-        .bind(&u.connect_key)
-        .bind(&u.display_name)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        pg_tx!(self, |c| ops::create_user(c, u))
     }
-
     async fn user_by_username(&self, username: &str) -> StoreResult<UserRecord> {
-        sqlx::query_as::<_, UserRow>(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
-        ))
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()
+        pg_tx!(self, |c| ops::user_by_username(c, username))
     }
-
     async fn user_by_id(&self, id: UserId) -> StoreResult<UserRecord> {
-        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        pg_tx!(self, |c| ops::user_by_id(c, id))
     }
-
     async fn set_credentials(
         &self,
         id: UserId,
         creds: &Credentials,
         keep: SessionId,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        let done =
-            sqlx::query("UPDATE users SET auth_hash = $1, kdf = $2, key_bundle = $3 WHERE id = $4")
-                .bind(&creds.auth_hash)
-                .bind(kdf_text(&creds.kdf))
-                .bind(&creds.key_bundle)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-            .bind(id.0)
-            .bind(keep.0)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        pg_tx!(self, |c| ops::set_credentials(c, id, creds, keep))
     }
-
     async fn delete_user(&self, id: UserId) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        super::ops::postgres::delete_direct_chats_of(&mut tx, id).await?;
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await?;
-        Ok(())
+        pg_tx!(self, |c| ops::delete_user(c, id))
     }
-
     async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
-        sqlx::query(&format!(
-            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-        ))
-        .bind(s.id.0)
-        .bind(s.user_id.0)
-        .bind(&s.token_hash)
-        .bind(&s.device)
-        .bind(s.created_at)
-        .bind(s.last_seen_at)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        pg_tx!(self, |c| ops::create_session(c, s))
     }
-
     async fn session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<SessionRecord> {
-        sqlx::query_as::<_, SessionRow>(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(Into::into)
-        .ok_or(StoreError::NotFound)
+        pg_tx!(self, |c| ops::session_by_token_hash(c, token_hash))
     }
-
     async fn touch_session(&self, id: SessionId, now: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        pg_tx!(self, |c| ops::touch_session(c, id, now))
     }
-
     async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>> {
-        let rows = sqlx::query_as::<_, SessionRow>(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at"
-        ))
-        .bind(user.0)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        pg_tx!(self, |c| ops::sessions_of(c, user))
     }
-
     async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
-            .bind(id.0)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        pg_tx!(self, |c| ops::delete_session(c, user, id))
     }
-
     async fn delete_sessions_idle_since(&self, before: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        pg_tx!(self, |c| ops::delete_sessions_idle_since(c, before))
     }
 
     async fn close(&self) {

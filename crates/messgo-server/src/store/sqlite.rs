@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 use sqlx::ConnectOptions;
 use tokio::sync::Mutex;
 
+use super::account_ops::sqlite as ops;
 use super::writer::Writer;
 use super::*;
 
@@ -80,71 +81,18 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 impl Store for SqliteStore {
     async fn realm_id(&self, candidate: &str) -> StoreResult<String> {
         let candidate = candidate.to_owned();
-        self.writer()
-            .await?
-            .write(move |c| {
-                Box::pin(async move {
-                    sqlx::query("INSERT INTO meta (key, value) VALUES ('realm_id', ?) ON CONFLICT DO NOTHING")
-                        .bind(candidate)
-                        .execute(&mut *c)
-                        .await?;
-                    let (v,): (String,) = sqlx::query_as("SELECT value FROM meta WHERE key = 'realm_id'")
-                        .fetch_one(&mut *c)
-                        .await?;
-                    Ok(v)
-                })
-            })
-            .await
+        sqlite_write!(self, |c| ops::realm_id(c, &candidate))
     }
-
     async fn create_user(&self, u: &UserRecord) -> StoreResult<()> {
         let u = u.clone();
-        self.writer()
-            .await?
-            .write(move |c| {
-                Box::pin(async move {
-                    sqlx::query(&format!(
-                        "INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    ))
-                    .bind(u.id.0)
-                    .bind(&u.username)
-                    .bind(&u.auth_hash)
-                    .bind(kdf_text(&u.kdf))
-                    .bind(&u.key_bundle)
-                    .bind(&u.x25519_public)
-                    .bind(&u.ed25519_public)
-                    .bind(u.created_at)
-                    .bind(&u.connect_key)
-                    .bind(&u.display_name)
-                    .execute(&mut *c)
-                    .await
-                    .map_err(classify)?;
-                    Ok(())
-                })
-            })
-            .await
+        sqlite_write!(self, |c| ops::create_user(c, &u))
     }
-
     async fn user_by_username(&self, username: &str) -> StoreResult<UserRecord> {
-        sqlx::query_as::<_, UserRow>(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
-        ))
-        .bind(username)
-        .fetch_optional(&self.readers)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()
+        sqlite_read!(self, |c| ops::user_by_username(c, username))
     }
-
     async fn user_by_id(&self, id: UserId) -> StoreResult<UserRecord> {
-        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
-            .bind(id.0)
-            .fetch_optional(&self.readers)
-            .await?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        sqlite_read!(self, |c| ops::user_by_id(c, id))
     }
-
     async fn set_credentials(
         &self,
         id: UserId,
@@ -152,145 +100,29 @@ impl Store for SqliteStore {
         keep: SessionId,
     ) -> StoreResult<()> {
         let creds = creds.clone();
-        self.writer()
-            .await?
-            .write(move |c| {
-                Box::pin(async move {
-                    let done = sqlx::query(
-                        "UPDATE users SET auth_hash = ?, kdf = ?, key_bundle = ? WHERE id = ?",
-                    )
-                    .bind(&creds.auth_hash)
-                    .bind(kdf_text(&creds.kdf))
-                    .bind(&creds.key_bundle)
-                    .bind(id.0)
-                    .execute(&mut *c)
-                    .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::NotFound);
-                    }
-                    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
-                        .bind(id.0)
-                        .bind(keep.0)
-                        .execute(&mut *c)
-                        .await?;
-                    Ok(())
-                })
-            })
-            .await
+        sqlite_write!(self, |c| ops::set_credentials(c, id, &creds, keep))
     }
-
     async fn delete_user(&self, id: UserId) -> StoreResult<()> {
-        self.writer()
-            .await?
-            .write(move |c| {
-                Box::pin(async move {
-                    super::ops::sqlite::delete_direct_chats_of(&mut *c, id).await?;
-                    let done = sqlx::query("DELETE FROM users WHERE id = ?")
-                        .bind(id.0)
-                        .execute(&mut *c)
-                        .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::NotFound);
-                    }
-                    Ok(())
-                })
-            })
-            .await
+        sqlite_write!(self, |c| ops::delete_user(c, id))
     }
-
     async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
         let s = s.clone();
-        self.writer()
-            .await?
-            .write(move |c| {
-                Box::pin(async move {
-                    sqlx::query(&format!(
-                        "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
-                    ))
-                    .bind(s.id.0)
-                    .bind(s.user_id.0)
-                    .bind(&s.token_hash)
-                    .bind(&s.device)
-                    .bind(s.created_at)
-                    .bind(s.last_seen_at)
-                    .execute(&mut *c)
-                    .await
-                    .map_err(classify)?;
-                    Ok(())
-                })
-            })
-            .await
+        sqlite_write!(self, |c| ops::create_session(c, &s))
     }
-
     async fn session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<SessionRecord> {
-        sqlx::query_as::<_, SessionRow>(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.readers)
-        .await?
-        .map(Into::into)
-        .ok_or(StoreError::NotFound)
+        sqlite_read!(self, |c| ops::session_by_token_hash(c, token_hash))
     }
-
     async fn touch_session(&self, id: SessionId, now: i64) -> StoreResult<()> {
-        self.writer()
-            .await?
-            .write(move |c| {
-                Box::pin(async move {
-                    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
-                        .bind(now)
-                        .bind(id.0)
-                        .execute(&mut *c)
-                        .await?;
-                    Ok(())
-                })
-            })
-            .await
+        sqlite_write!(self, |c| ops::touch_session(c, id, now))
     }
-
     async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>> {
-        let rows = sqlx::query_as::<_, SessionRow>(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ? ORDER BY created_at"
-        ))
-        .bind(user.0)
-        .fetch_all(&self.readers)
-        .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        sqlite_read!(self, |c| ops::sessions_of(c, user))
     }
-
     async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()> {
-        self.writer()
-            .await?
-            .write(move |c| {
-                Box::pin(async move {
-                    let done = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
-                        .bind(id.0)
-                        .bind(user.0)
-                        .execute(&mut *c)
-                        .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::NotFound);
-                    }
-                    Ok(())
-                })
-            })
-            .await
+        sqlite_write!(self, |c| ops::delete_session(c, user, id))
     }
-
     async fn delete_sessions_idle_since(&self, before: i64) -> StoreResult<u64> {
-        self.writer()
-            .await?
-            .write(move |c| {
-                Box::pin(async move {
-                    let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ?")
-                        .bind(before)
-                        .execute(&mut *c)
-                        .await?;
-                    Ok(done.rows_affected())
-                })
-            })
-            .await
+        sqlite_write!(self, |c| ops::delete_sessions_idle_since(c, before))
     }
 
     async fn close(&self) {
