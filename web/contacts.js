@@ -15,13 +15,8 @@ import { openSocket } from './socket.js';
 
 /** @param {unknown} err @returns {string} */
 function say(err) {
-  if (err instanceof api.ApiError) {
-    if (err.status === 429 && err.retryAfter) {
-      const minutes = Math.ceil(err.retryAfter / 60);
-      return `${err.message} Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
-    }
-    return err.message;
-  }
+  // The server's sentences are written for people (a 429's says when to try again).
+  if (err instanceof api.ApiError) return err.message;
   console.warn('MessGo:', err);
   return 'Something went wrong. Please try again.';
 }

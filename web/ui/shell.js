@@ -41,7 +41,7 @@ export function mountShell(root, { state, actions }) {
   const home = () => actions.show({ kind: 'home' });
 
   const addButton = h('button', { type: 'button', class: 'button primary', onclick: () => openAdd(addButton) },
-    h('span', { class: 'plus', 'aria-hidden': 'true' }), 'Add contact');
+    h('span', { class: 'plus', 'aria-hidden': 'true' }), h('span', { class: 'button-label' }, 'Add contact'));
   /** @param {HTMLElement} opener @param {string} [prefill] */
   function openAdd(opener, prefill) {
     closeAllDialogs();
@@ -130,7 +130,9 @@ export function mountShell(root, { state, actions }) {
       else requestsButton.removeAttribute('aria-current');
       layout.classList.toggle('pane-open', s.pane.kind !== 'home');
     }
-    setChildren(liveStatus, s.people.socket === 'offline' ? 'Offline, reconnecting…' : '');
+    if (s.people.socket !== prev?.people.socket) {
+      setChildren(liveStatus, s.people.socket === 'offline' ? 'Offline, reconnecting…' : '');
+    }
     menu.update(s);
     contacts.update(s, prev);
     renderPane(s, prev);

@@ -3,11 +3,13 @@
 //! browser would send it.
 
 mod account;
+mod chats;
 mod connections;
 mod error;
 mod events;
 
 pub use account::Identity;
+pub use chats::{Keyring, Opened, Plaintext};
 pub use error::ClientError;
 pub use events::Events;
 

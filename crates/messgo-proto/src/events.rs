@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Contact, IncomingRequest, OutgoingRequest, RequestId, UserId};
+use crate::{
+    Ack, Bytes, Chat, ChatId, Contact, IncomingRequest, Message, MessageId, OutgoingRequest,
+    RequestId, ResumePoints, SendMessage, UserId,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type")]
@@ -29,6 +32,29 @@ pub enum ServerEvent {
     BlocksChanged,
     #[serde(rename = "profile.updated")]
     ProfileUpdated { display_name: Option<String> },
+    #[serde(rename = "ack")]
+    Ack(Ack),
+    #[serde(rename = "nack")]
+    Nack {
+        chat_id: ChatId,
+        id: MessageId,
+        code: String,
+        message: String,
+    },
+    #[serde(rename = "message")]
+    Message { message: Message },
+    #[serde(rename = "message.deleted")]
+    MessageDeleted { chat_id: ChatId, seq: i64 },
+    #[serde(rename = "chat.updated")]
+    ChatUpdated { chat: Chat },
+    #[serde(rename = "chat.removed")]
+    ChatRemoved { chat_id: ChatId },
+    #[serde(rename = "epoch.opened")]
+    EpochOpened {
+        chat_id: ChatId,
+        epoch: u32,
+        wrapped: Bytes,
+    },
 }
 
 /// Client → server frames.
@@ -37,4 +63,8 @@ pub enum ServerEvent {
 pub enum ClientFrame {
     #[serde(rename = "ping")]
     Ping,
+    #[serde(rename = "send")]
+    Send(SendMessage),
+    #[serde(rename = "resume")]
+    Resume { chats: ResumePoints },
 }

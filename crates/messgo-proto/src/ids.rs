@@ -50,3 +50,7 @@ uuid_id!(
     /// A connection request's random id.
     RequestId
 );
+uuid_id!(
+    /// A message's id, chosen by its sender so resends are idempotent.
+    MessageId
+);

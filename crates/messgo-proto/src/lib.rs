@@ -6,6 +6,7 @@
 
 mod account;
 mod bytes;
+mod chats;
 mod connect_key;
 mod connections;
 mod error;
@@ -15,11 +16,12 @@ mod username;
 
 pub use account::*;
 pub use bytes::Bytes;
+pub use chats::*;
 pub use connect_key::{ConnectKey, ConnectKeyError, CONNECT_KEY_BYTES};
 pub use connections::*;
 pub use error::{ErrorBody, ErrorDetail};
 pub use events::{ClientFrame, ServerEvent};
-pub use ids::{ChatId, RequestId, SessionId, UserId};
+pub use ids::{ChatId, MessageId, RequestId, SessionId, UserId};
 pub use username::{Username, UsernameError};
 
 /// Header that every state-changing request must carry (CSRF defence: a cross-site

@@ -71,6 +71,7 @@ pub struct ConfigLayer {
     pub login_limit_window: Option<HumanDuration>,
     pub register_limit_per_ip: Option<u32>,
     pub request_limit_per_hour: Option<u32>,
+    pub messages_per_minute: Option<u32>,
 }
 
 /// Every setting: its key in messgo.toml, and the environment variable.
@@ -92,6 +93,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("login_limit_window", "MESSGO_LOGIN_LIMIT_WINDOW"),
     ("register_limit_per_ip", "MESSGO_REGISTER_LIMIT_PER_IP"),
     ("request_limit_per_hour", "MESSGO_REQUEST_LIMIT_PER_HOUR"),
+    ("messages_per_minute", "MESSGO_MESSAGES_PER_MINUTE"),
 ];
 
 /// Settings that may be read from a file named by `<VAR>_FILE`.
@@ -160,10 +162,16 @@ fn env_value(key: &str, value: &str) -> Result<toml::Value, ConfigError> {
             "0" | "false" | "no" | "off" => toml::Value::Boolean(false),
             _ => return Err(invalid(key, format!("'{value}' is not true or false"))),
         },
-        k if k.ends_with("_bytes") || k.contains("limit_per") || k == "kdf_iterations" => value
-            .parse::<i64>()
-            .map(toml::Value::Integer)
-            .map_err(|_| invalid(key, format!("'{value}' is not a whole number")))?,
+        k if k.ends_with("_bytes")
+            || k.contains("limit_per")
+            || k.contains("_per_")
+            || k == "kdf_iterations" =>
+        {
+            value
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .map_err(|_| invalid(key, format!("'{value}' is not a whole number")))?
+        }
         _ => toml::Value::String(value.to_owned()),
     };
     Ok(typed)
@@ -191,6 +199,8 @@ pub struct Config {
     pub register_limit_per_ip: u32,
     /// Connection requests per account per hour.
     pub request_limit_per_hour: u32,
+    /// Messages an account may send per minute.
+    pub messages_per_minute: u32,
 }
 
 impl Default for Config {
@@ -210,6 +220,7 @@ impl Default for Config {
             login_limit_window: Duration::from_secs(15 * 60),
             register_limit_per_ip: 20,
             request_limit_per_hour: 30,
+            messages_per_minute: 600,
         }
     }
 }
@@ -232,7 +243,9 @@ impl Config {
                 kdf_iterations,
                 login_limit_per_username,
                 login_limit_per_ip,
-                register_limit_per_ip
+                register_limit_per_ip,
+                request_limit_per_hour,
+                messages_per_minute
             );
             if let Some(v) = l.database {
                 c.database = Some(v);
@@ -270,6 +283,7 @@ impl Config {
             ("login_limit_per_ip", self.login_limit_per_ip),
             ("register_limit_per_ip", self.register_limit_per_ip),
             ("request_limit_per_hour", self.request_limit_per_hour),
+            ("messages_per_minute", self.messages_per_minute),
         ] {
             if v == 0 {
                 return Err(invalid(key, "must be at least 1"));
@@ -314,6 +328,7 @@ impl std::fmt::Debug for Config {
             .field("login_limit_window", &self.login_limit_window)
             .field("register_limit_per_ip", &self.register_limit_per_ip)
             .field("request_limit_per_hour", &self.request_limit_per_hour)
+            .field("messages_per_minute", &self.messages_per_minute)
             .finish()
     }
 }
@@ -353,6 +368,17 @@ mod tests {
         assert_eq!(c.session_idle, Duration::from_secs(2 * 86400));
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(c.max_body_bytes, 64 * 1024, "defaults fill the rest");
+        let (limits, _) = ConfigLayer::from_env(self::env(&[
+            ("MESSGO_REQUEST_LIMIT_PER_HOUR", "2"),
+            ("MESSGO_MESSAGES_PER_MINUTE", "7"),
+        ]))
+        .unwrap();
+        let c = Config::resolve([limits]).unwrap();
+        assert_eq!(
+            (c.request_limit_per_hour, c.messages_per_minute),
+            (2, 7),
+            "every setting is taken"
+        );
     }
 
     #[test]

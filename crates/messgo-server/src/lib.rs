@@ -53,13 +53,15 @@ impl Server {
             },
         };
         let (stop_tx, stop_rx) = watch::channel(false);
-        let sweeper = tokio::spawn(sweeper::run(self.services.clone(), stop_rx));
+        let sweeper = tokio::spawn(sweeper::run(self.services.clone(), stop_rx.clone()));
+        let flusher = tokio::spawn(sweeper::flush_fanout(self.services.clone(), stop_rx));
         let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
+        let _ = flusher.await;
         self.services.store.close().await;
         tracing::info!("stopped; the database is closed");
         Ok(served?)

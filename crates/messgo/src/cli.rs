@@ -101,6 +101,11 @@ pub struct ServeArgs {
     /// [toml: request_limit_per_hour] [env: MESSGO_REQUEST_LIMIT_PER_HOUR].
     #[arg(long, value_name = "N")]
     pub request_limit_per_hour: Option<u32>,
+
+    /// Messages an account may send per minute [default: 600]
+    /// [toml: messages_per_minute] [env: MESSGO_MESSAGES_PER_MINUTE].
+    #[arg(long, value_name = "N")]
+    pub messages_per_minute: Option<u32>,
 }
 
 impl ServeArgs {
@@ -120,6 +125,7 @@ impl ServeArgs {
             login_limit_window: self.login_limit_window,
             register_limit_per_ip: self.register_limit_per_ip,
             request_limit_per_hour: self.request_limit_per_hour,
+            messages_per_minute: self.messages_per_minute,
         }
     }
 }

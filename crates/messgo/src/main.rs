@@ -47,8 +47,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
+    // Signal handlers go in before the URL is announced: whoever reads that line may
+    // ask us to stop at once, and must get a clean shutdown, not the default kill.
+    let shutdown = shutdown_signal()?;
     println!("MessGo is listening on http://{addr} (open it in your browser; Ctrl+C stops it)");
-    server.serve(listener, shutdown_signal()).await
+    server.serve(listener, shutdown).await
 }
 
 fn read_config_file(args: &ServeArgs) -> anyhow::Result<(ConfigLayer, Vec<String>, String)> {
@@ -68,24 +71,21 @@ fn read_config_file(args: &ServeArgs) -> anyhow::Result<(ConfigLayer, Vec<String
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers for Ctrl+C and SIGTERM now; the returned future resolves on either.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("could not listen for SIGTERM")?;
+    let ctrl_c = tokio::signal::ctrl_c();
+    Ok(async move {
+        #[cfg(unix)]
+        let term = term.recv();
+        #[cfg(not(unix))]
+        let term = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }

@@ -103,6 +103,12 @@ impl From<ServiceError> for ApiError {
                 "invalid_connect_key",
                 "A connect key is 32 letters and digits (dashes and spaces are fine).",
             ),
+            Rule(code) => rule_error(code),
+            TooLarge(what) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("The {what} is larger than the server accepts."),
+            ),
             UsernameTaken => ApiError::new(
                 StatusCode::CONFLICT,
                 "username_taken",
@@ -125,7 +131,7 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate_limited",
-                    format!("Too many attempts. Try again in {} seconds.", after.0),
+                    format!("Too many attempts. Try again in {}.", wait_words(after.0)),
                 )
             },
             Store(e) => ApiError::internal(e),
@@ -144,6 +150,53 @@ impl From<JsonRejection> for ApiError {
             _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", json_problem(&r)),
         }
     }
+}
+
+/// "45 seconds", "about 15 minutes", "about 2 hours".
+fn wait_words(secs: u64) -> String {
+    match secs {
+        0..=1 => "a second".into(),
+        2..=119 => format!("{secs} seconds"),
+        120..=7199 => format!("about {} minutes", secs.div_ceil(60)),
+        _ => format!("about {} hours", secs.div_ceil(3600)),
+    }
+}
+
+fn rule_error(code: &'static str) -> ApiError {
+    let (status, message) = match code {
+        "not_admin" => (
+            StatusCode::FORBIDDEN,
+            "Only the group's admins may do this.",
+        ),
+        "not_a_contact" => (
+            StatusCode::BAD_REQUEST,
+            "Groups can only hold your own contacts.",
+        ),
+        "not_a_group" => (
+            StatusCode::BAD_REQUEST,
+            "This is a direct chat, not a group.",
+        ),
+        "already_member" => (StatusCode::CONFLICT, "This person is already in the group."),
+        "group_full" => (
+            StatusCode::BAD_REQUEST,
+            "A group holds at most 100 members.",
+        ),
+        "epoch_conflict" => (
+            StatusCode::CONFLICT,
+            "Someone else changed the chat's keys first; fetch the chat and retry.",
+        ),
+        "epoch_keys_mismatch" => (
+            StatusCode::BAD_REQUEST,
+            "The new keys must cover exactly the chat's current members.",
+        ),
+        "epoch_stale" => (
+            StatusCode::CONFLICT,
+            "The chat needs new keys before this message; open the next epoch and resend.",
+        ),
+        "duplicate_id" => (StatusCode::CONFLICT, "This message id is already taken."),
+        _ => (StatusCode::BAD_REQUEST, "This change is not allowed."),
+    };
+    ApiError::new(status, code, message)
 }
 
 /// serde's own words name the field and the problem; axum's prefix is dropped.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod assets;
+mod chats;
 mod connections;
 mod cookies;
 mod error;
@@ -74,6 +75,25 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{id}", get(connections::user))
         .route("/blocks", get(connections::blocks).post(connections::block))
         .route("/blocks/{id}", delete(connections::unblock))
+        .route("/chats", get(chats::list).post(chats::create))
+        .route("/chats/{id}", get(chats::get))
+        .route("/chats/{id}/epochs", post(chats::open_epoch))
+        .route("/chats/{id}/keys", get(chats::epoch_key))
+        .route("/chats/{id}/members", post(chats::add_member))
+        .route("/chats/{id}/members/{user}", delete(chats::remove_member))
+        .route("/chats/{id}/admins", post(chats::promote))
+        .route("/chats/{id}/meta", put(chats::set_meta))
+        .route(
+            "/chats/{id}/messages",
+            // Room for a full 64 KiB ciphertext in base64, so the size rule can answer.
+            get(chats::messages)
+                .post(chats::send)
+                .layer(DefaultBodyLimit::max(128 * 1024)),
+        )
+        .route(
+            "/chats/{id}/messages/{message}",
+            delete(chats::delete_message),
+        )
         .route("/ws", get(ws::upgrade))
         .fallback(|| async { ApiError::not_found() });
 

@@ -8,14 +8,18 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use messgo_proto::{ClientFrame, ServerEvent};
+use std::sync::Arc;
+
+use messgo_proto::{ChatId, ClientFrame, MessageId, ServerEvent};
+use tokio::sync::{mpsc, Semaphore};
 
 use super::extract::Auth;
 use super::{ApiError, AppState};
 use crate::bus::Subscription;
+use crate::service::{AuthContext, Services};
 
-/// Largest frame a client may send.
-const MAX_CLIENT_FRAME: usize = 64 * 1024;
+/// Largest ciphertext a client may send (the frame may be larger by its base64 and fields).
+const MAX_CLIENT_FRAME: usize = 96 * 1024;
 /// "Try again later": the client fell behind and should reconnect and resync.
 const CLOSE_TOO_SLOW: u16 = 1013;
 
@@ -47,20 +51,33 @@ pub async fn upgrade(
         }
     }
     let sub = s.services.bus.subscribe(who.user_id);
+    let services = s.services.clone();
     Ok(ws
-        .max_message_size(MAX_CLIENT_FRAME)
+        .max_message_size(MAX_CLIENT_FRAME + 16 * 1024)
         .on_upgrade(move |socket: WebSocket| async move {
             let (sink, stream) = socket.split();
-            run(sink, stream, sub).await;
+            run(sink, stream, sub, services, who).await;
         }))
 }
 
+/// Sends a client may have waiting for their commit at once; more are refused.
+const MAX_IN_FLIGHT: usize = 256;
+
 /// Forwards bus frames to the socket and answers client frames until either side ends.
-pub async fn run<W, R>(mut sink: W, mut stream: R, mut sub: Subscription)
-where
+/// Sends are handled concurrently (each waits for its group commit), so one socket
+/// can keep many messages in flight; their acks come back as they commit.
+pub async fn run<W, R>(
+    mut sink: W,
+    mut stream: R,
+    mut sub: Subscription,
+    services: Arc<Services>,
+    who: AuthContext,
+) where
     W: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
+    let (reply_tx, mut replies) = mpsc::channel::<ServerEvent>(MAX_IN_FLIGHT);
+    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     loop {
         tokio::select! {
             // Bus frames first: replies never overtake events published before them.
@@ -77,18 +94,47 @@ where
                     return;
                 }
             },
+            Some(reply) = replies.recv() => {
+                if send_event(&mut sink, &reply).await.is_err() {
+                    return;
+                }
+            }
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let reply = match serde_json::from_str::<ClientFrame>(&text) {
-                        Ok(ClientFrame::Ping) => ServerEvent::Pong,
-                        Err(_) => ServerEvent::Error {
+                    let replies_now = match serde_json::from_str::<ClientFrame>(&text) {
+                        Ok(ClientFrame::Ping) => vec![ServerEvent::Pong],
+                        Ok(ClientFrame::Send(m)) => match in_flight.clone().try_acquire_owned() {
+                            Ok(permit) => {
+                                let (services, tx) = (services.clone(), reply_tx.clone());
+                                tokio::spawn(async move {
+                                    let (chat_id, id) = (m.chat_id, m.id);
+                                    let reply = match services.chats.send(who, m).await {
+                                        Ok(ack) => ServerEvent::Ack(ack),
+                                        Err(e) => nack(chat_id, id, e.into()),
+                                    };
+                                    let _ = tx.send(reply).await;
+                                    drop(permit);
+                                });
+                                vec![]
+                            }
+                            Err(_) => vec![nack(m.chat_id, m.id, ApiError::from_status(axum::http::StatusCode::TOO_MANY_REQUESTS))],
+                        },
+                        Ok(ClientFrame::Resume { chats }) => match services.chats.resume(who, chats).await {
+                            Ok(messages) => messages.into_iter().map(|message| ServerEvent::Message { message }).collect(),
+                            Err(e) => {
+                                let e = ApiError::from(e);
+                                vec![ServerEvent::Error { code: e.code.into(), message: e.message }]
+                            }
+                        },
+                        Err(_) => vec![ServerEvent::Error {
                             code: "invalid_frame".into(),
                             message: "Unknown or malformed frame.".into(),
-                        },
+                        }],
                     };
-                    let json = serde_json::to_string(&reply).expect("events serialize");
-                    if sink.send(Message::Text(json.into())).await.is_err() {
-                        return;
+                    for reply in replies_now {
+                        if send_event(&mut sink, &reply).await.is_err() {
+                            return;
+                        }
                     }
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
@@ -97,4 +143,21 @@ where
             },
         }
     }
+}
+
+fn nack(chat_id: ChatId, id: MessageId, e: ApiError) -> ServerEvent {
+    ServerEvent::Nack {
+        chat_id,
+        id,
+        code: e.code.into(),
+        message: e.message,
+    }
+}
+
+async fn send_event<W: Sink<Message> + Unpin>(
+    sink: &mut W,
+    event: &ServerEvent,
+) -> Result<(), W::Error> {
+    let json = serde_json::to_string(event).expect("events serialize");
+    sink.send(Message::Text(json.into())).await
 }

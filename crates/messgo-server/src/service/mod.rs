@@ -2,13 +2,16 @@
 //! HTTP; handlers call them after parsing and authorizing.
 
 mod accounts;
+mod chats;
 mod connections;
 mod hasher;
+mod sequencer;
 mod sessions;
 
 use std::sync::Arc;
 
 pub use accounts::{me_of, new_connect_key, Accounts, NewAccount};
+pub use chats::{message_of, Chats, MAX_RETENTION_MS, PAGE_MAX};
 pub use connections::{Connections, REQUEST_TTL_MS};
 pub use hasher::AuthHasher;
 pub use sessions::{AuthContext, NewSession, Sessions};
@@ -32,6 +35,11 @@ pub enum ServiceError {
     },
     #[error("invalid connect key")]
     InvalidConnectKey,
+    /// A chat rule refused the change; the code says which (e.g. "not_admin").
+    #[error("refused: {0}")]
+    Rule(&'static str),
+    #[error("{0} is too large")]
+    TooLarge(&'static str),
     #[error("username taken")]
     UsernameTaken,
     #[error("user id taken")]
@@ -57,6 +65,7 @@ pub struct Services {
     pub accounts: Accounts,
     pub sessions: Sessions,
     pub connections: Connections,
+    pub chats: Chats,
     pub bus: Arc<dyn Bus>,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -77,10 +86,17 @@ impl Services {
             clock.clone(),
             config.request_limit_per_hour,
         );
+        let chats = Chats::new(
+            store.clone(),
+            bus.clone(),
+            clock.clone(),
+            config.messages_per_minute,
+        );
         Ok(Services {
             accounts,
             sessions,
             connections,
+            chats,
             bus,
             store,
             clock,

@@ -77,6 +77,25 @@ for_both_engines! {
     }
 
     pub async fn delete_user(c: &mut Conn, id: UserId) -> StoreResult<()> {
+        // What they said goes with them; the sequence numbers stay as tombstones.
+        sqlx::query(
+            "UPDATE messages SET deleted = 1, nonce = NULL, ciphertext = NULL, signature = NULL WHERE sender = $1",
+        )
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+        // Their groups need new keys without them; groups left empty go.
+        sqlx::query("UPDATE chats SET rotation_required = 1 WHERE id IN (SELECT chat_id FROM chat_members WHERE user_id = $1)")
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "DELETE FROM chats WHERE kind = 'group' AND id IN (SELECT chat_id FROM chat_members WHERE user_id = $1) \
+             AND (SELECT COUNT(*) FROM chat_members m WHERE m.chat_id = chats.id) = 1",
+        )
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
         // Direct chats have no owner to outlive: they go with either member's account.
         sqlx::query(
             "DELETE FROM chats WHERE kind = 'direct' AND id IN (SELECT chat_id FROM chat_members WHERE user_id = $1)",

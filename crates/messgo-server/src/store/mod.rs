@@ -40,7 +40,9 @@ macro_rules! pg_tx {
 }
 
 mod account_ops;
+mod chats;
 mod connections;
+pub mod message_ops;
 pub mod ops;
 mod postgres;
 mod sqlite;
@@ -52,6 +54,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use messgo_proto::{KdfParams, SessionId, UserId};
 
+pub use chats::ChatStore;
 pub use connections::ConnectionStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -69,6 +72,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A rule checked inside the transaction refused the change (e.g. "not_admin").
+    #[error("refused: {0}")]
+    Rejected(&'static str),
     #[error("the store is shutting down")]
     Closed,
 }
@@ -108,7 +114,7 @@ pub struct Credentials {
 }
 
 #[async_trait]
-pub trait Store: ConnectionStore + Send + Sync + 'static {
+pub trait Store: ConnectionStore + ChatStore + Send + Sync + 'static {
     /// Returns the stored realm id, storing `candidate` first if there is none yet.
     async fn realm_id(&self, candidate: &str) -> StoreResult<String>;
 
@@ -134,6 +140,10 @@ pub trait Store: ConnectionStore + Send + Sync + 'static {
     /// `NotFound` unless the session exists and belongs to `user`.
     async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()>;
     async fn delete_sessions_idle_since(&self, before: i64) -> StoreResult<u64>;
+
+    /// Makes deleted data physically go (SQLite: incremental vacuum and a truncating
+    /// WAL checkpoint; PostgreSQL: nothing to do here, autovacuum reclaims).
+    async fn compact(&self) -> StoreResult<()>;
 
     /// Flushes pending writes and closes connections.
     async fn close(&self);

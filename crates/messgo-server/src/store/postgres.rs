@@ -69,6 +69,10 @@ impl Store for PostgresStore {
         pg_tx!(self, |c| ops::delete_sessions_idle_since(c, before))
     }
 
+    async fn compact(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

@@ -125,15 +125,22 @@ impl Store for SqliteStore {
         sqlite_write!(self, |c| ops::delete_sessions_idle_since(c, before))
     }
 
+    async fn compact(&self) -> StoreResult<()> {
+        // Outside the group-commit transaction: these pragmas cannot run inside one.
+        let writer = self.writer().await?;
+        writer.maintenance().await
+    }
+
     async fn close(&self) {
-        // Dropping the last Writer lets the task drain its queue and close.
+        // Readers first, so the writer's final checkpoint finds nobody in the WAL;
+        // then dropping the last Writer lets its task drain, checkpoint and close.
+        self.readers.close().await;
         self.writer.lock().await.take();
         if let Some(task) = self.writer_task.lock().await.take() {
             if let Err(e) = task.await {
                 tracing::error!(error = %e, "SQLite writer task failed");
             }
         }
-        self.readers.close().await;
     }
 }
 

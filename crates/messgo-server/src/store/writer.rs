@@ -19,9 +19,13 @@ type Output = Box<dyn Any + Send>;
 type JobFn =
     Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<Output>> + Send>;
 
-struct Job {
-    run: JobFn,
-    reply: oneshot::Sender<StoreResult<Output>>,
+enum Job {
+    Write {
+        run: JobFn,
+        reply: oneshot::Sender<StoreResult<Output>>,
+    },
+    /// Give freed pages back and empty the WAL, between transactions.
+    Maintenance(oneshot::Sender<StoreResult<()>>),
 }
 
 /// Most jobs folded into one transaction; bounds the latency a huge burst adds.
@@ -42,6 +46,17 @@ impl Writer {
         (Writer { tx }, handle)
     }
 
+    /// Runs an incremental vacuum and a `wal_checkpoint(TRUNCATE)`, so deleted bytes
+    /// leave the file's free pages and the WAL (secure_delete has zeroed them).
+    pub async fn maintenance(&self) -> StoreResult<()> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Maintenance(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// Runs `f` inside the next group-committed transaction and returns its result
     /// once that transaction is durable.
     pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
@@ -56,7 +71,7 @@ impl Writer {
             Box::pin(async move { f(conn).await.map(|v| Box::new(v) as Output) })
         });
         self.tx
-            .send(Job { run, reply })
+            .send(Job::Write { run, reply })
             .await
             .map_err(|_| StoreError::Closed)?;
         let out = rx.await.map_err(|_| StoreError::Closed)??;
@@ -67,32 +82,68 @@ impl Writer {
 }
 
 async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let results = commit_batch(&mut conn, &mut batch).await;
-        for (reply, result) in results {
-            // The caller may have gone away (request cancelled); its write stands.
-            let _ = reply.send(result);
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let mut batch = Vec::with_capacity(jobs.len());
+        let mut maintenance = Vec::new();
+        for job in jobs.drain(..) {
+            match job {
+                Job::Write { run, reply } => batch.push((run, reply)),
+                Job::Maintenance(reply) => maintenance.push(reply),
+            }
         }
+        if !batch.is_empty() {
+            for (reply, result) in commit_batch(&mut conn, &mut batch).await {
+                // The caller may have gone away (request cancelled); its write stands.
+                let _ = reply.send(result);
+            }
+        }
+        if !maintenance.is_empty() {
+            let result = maintain(&mut conn).await;
+            for reply in maintenance {
+                let _ = reply.send(
+                    result
+                        .as_ref()
+                        .map(|_| ())
+                        .map_err(|e| StoreError::Corrupt(e.to_string())),
+                );
+            }
+        }
+    }
+    if let Err(e) = maintain(&mut conn).await {
+        tracing::warn!(error = %e, "final checkpoint failed");
     }
     if let Err(e) = conn.close().await {
         tracing::warn!(error = %e, "closing the SQLite writer connection failed");
     }
 }
 
+async fn maintain(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("PRAGMA incremental_vacuum")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 type Replies = Vec<(oneshot::Sender<StoreResult<Output>>, StoreResult<Output>)>;
 
-async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Job>) -> Replies {
+async fn commit_batch(
+    conn: &mut SqliteConnection,
+    batch: &mut Vec<(JobFn, oneshot::Sender<StoreResult<Output>>)>,
+) -> Replies {
     let mut results: Replies = Vec::with_capacity(batch.len());
     if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         tracing::error!(error = %e, "could not begin a write transaction");
-        return fail_all(batch.drain(..).map(|j| j.reply), || {
+        return fail_all(batch.drain(..).map(|(_, reply)| reply), || {
             StoreError::Database(sqlx::Error::WorkerCrashed)
         });
     }
-    for job in batch.drain(..) {
-        let result = run_in_savepoint(conn, job.run).await;
-        results.push((job.reply, result));
+    for (run, reply) in batch.drain(..) {
+        let result = run_in_savepoint(conn, run).await;
+        results.push((reply, result));
     }
     if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
         tracing::error!(error = %e, "group commit failed; the whole batch is reported failed");

@@ -151,3 +151,38 @@ pub async fn register_fast(srv: &TestServer, name: &str) -> (messgo_proto::UserI
     assert_eq!(res.status(), reqwest::StatusCode::CREATED, "{name}");
     (id, client)
 }
+
+/// Like [`register_fast`], keeping the identity keys so the test can encrypt.
+pub async fn register_identity(srv: &TestServer, name: &str) -> (messgo_client::Identity, Client) {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let secrets = messgo_crypto::bundle::IdentitySecrets::generate(&mut rand::rngs::OsRng);
+    let client = srv.client();
+    let body = serde_json::json!({
+        "user_id": messgo_proto::UserId::random(), "username": name,
+        "auth_key": b64(&rand::random::<[u8; 32]>()),
+        "kdf": {"alg": "pbkdf2-sha256", "iterations": 600000}, "key_bundle": b64(&[0u8; 92]),
+        "x25519_public": b64(&secrets.x25519_public()), "ed25519_public": b64(&secrets.ed25519_public()),
+    });
+    let res = client.raw_post("/api/register", &body).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED, "{name}");
+    let me: messgo_proto::Me = res.json().await.unwrap();
+    (messgo_client::Identity { me, secrets }, client)
+}
+
+/// Connects two signed-in clients (a asks by username, b accepts).
+pub async fn connect(a: &Client, b: &Client) {
+    let b_name = b.me().await.unwrap().username;
+    a.request_by_username(&b_name).await.unwrap();
+    let incoming = b.requests().await.unwrap().incoming;
+    let a_name = a.me().await.unwrap().username;
+    let req = incoming.iter().find(|r| r.from.username == a_name).unwrap();
+    b.accept(req.id).await.unwrap();
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}

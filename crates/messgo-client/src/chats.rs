@@ -1,0 +1,321 @@
+//! Chats with end-to-end encryption: epoch keys wrapped to members with HPKE,
+//! messages sealed and signed exactly as the browser does (docs/crypto.md).
+
+use std::collections::HashMap;
+
+use messgo_crypto::{chatkey, message};
+use messgo_proto::{
+    Ack, Chat, ChatId, ChatKind, ChatsResponse, CreateChat, EpochKey, EpochOpened, MemberBody,
+    Message, MessageId, MessageKind, MessagesResponse, OpenEpoch, SendMessage, UserId, WrappedKey,
+    EPOCH_MAX_AGE_MS,
+};
+use rand::RngCore;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::{Client, ClientError, Identity, Result};
+
+/// What a message's plaintext holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plaintext {
+    pub text: String,
+}
+
+/// A decrypted, verified message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub seq: i64,
+    pub id: MessageId,
+    pub sender: UserId,
+    pub text: String,
+}
+
+impl Client {
+    pub async fn chats(&self) -> Result<Vec<Chat>> {
+        Ok(self.get::<ChatsResponse>("/api/chats").await?.chats)
+    }
+
+    pub async fn chat(&self, id: ChatId) -> Result<Chat> {
+        self.get(&format!("/api/chats/{id}")).await
+    }
+
+    pub async fn create_group(&self, members: &[UserId]) -> Result<Chat> {
+        let body = CreateChat {
+            kind: ChatKind::Group,
+            members: members.to_vec(),
+        };
+        self.send(Method::POST, "/api/chats", &body).await
+    }
+
+    pub async fn open_epoch(&self, chat: ChatId, body: &OpenEpoch) -> Result<EpochOpened> {
+        self.send(Method::POST, &format!("/api/chats/{chat}/epochs"), body)
+            .await
+    }
+
+    pub async fn epoch_key(&self, chat: ChatId, epoch: u32) -> Result<EpochKey> {
+        self.get(&format!("/api/chats/{chat}/keys?epoch={epoch}"))
+            .await
+    }
+
+    pub async fn add_member(&self, chat: ChatId, user: UserId) -> Result<()> {
+        self.send_empty(
+            Method::POST,
+            &format!("/api/chats/{chat}/members"),
+            &MemberBody { user_id: user },
+        )
+        .await
+    }
+
+    pub async fn remove_member(&self, chat: ChatId, user: UserId) -> Result<()> {
+        self.delete(&format!("/api/chats/{chat}/members/{user}"))
+            .await
+    }
+
+    pub async fn promote(&self, chat: ChatId, user: UserId) -> Result<()> {
+        self.send_empty(
+            Method::POST,
+            &format!("/api/chats/{chat}/admins"),
+            &MemberBody { user_id: user },
+        )
+        .await
+    }
+
+    /// Newest first below `before`, or oldest first above `after`.
+    pub async fn messages(
+        &self,
+        chat: ChatId,
+        before: Option<i64>,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Message>> {
+        let mut path = format!("/api/chats/{chat}/messages?limit={limit}");
+        if let Some(b) = before {
+            path += &format!("&before={b}");
+        }
+        if let Some(a) = after {
+            path += &format!("&after={a}");
+        }
+        Ok(self.get::<MessagesResponse>(&path).await?.messages)
+    }
+
+    pub async fn send_message(&self, m: &SendMessage) -> Result<Ack> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            id: MessageId,
+            epoch: u32,
+            nonce: &'a messgo_proto::Bytes,
+            ciphertext: &'a messgo_proto::Bytes,
+            signature: &'a messgo_proto::Bytes,
+        }
+        let body = Body {
+            id: m.id,
+            epoch: m.epoch,
+            nonce: &m.nonce,
+            ciphertext: &m.ciphertext,
+            signature: &m.signature,
+        };
+        self.send(
+            Method::POST,
+            &format!("/api/chats/{}/messages", m.chat_id),
+            &body,
+        )
+        .await
+    }
+
+    pub async fn delete_message(&self, chat: ChatId, id: MessageId) -> Result<()> {
+        self.delete(&format!("/api/chats/{chat}/messages/{id}"))
+            .await
+    }
+}
+
+/// A user's epoch keys, fetched and unwrapped as needed.
+pub struct Keyring<'a> {
+    identity: &'a Identity,
+    keys: HashMap<(ChatId, u32), [u8; 32]>,
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b
+}
+
+fn bytes32(b: &[u8]) -> Result<[u8; 32]> {
+    b.try_into()
+        .map_err(|_| ClientError::Refused("a key has the wrong length".into()))
+}
+
+impl<'a> Keyring<'a> {
+    pub fn new(identity: &'a Identity) -> Self {
+        Keyring {
+            identity,
+            keys: HashMap::new(),
+        }
+    }
+
+    /// Opens the next epoch for the chat's current members, unless the current one
+    /// is still good. Returns the epoch to send under.
+    pub async fn ensure_epoch(&mut self, client: &Client, chat: &Chat, now_ms: i64) -> Result<u32> {
+        let fresh = chat.epoch > 0
+            && !chat.rotation_required
+            && now_ms - chat.epoch_opened_at <= EPOCH_MAX_AGE_MS;
+        if fresh {
+            return Ok(chat.epoch);
+        }
+        self.open_next(client, chat).await
+    }
+
+    pub async fn open_next(&mut self, client: &Client, chat: &Chat) -> Result<u32> {
+        let epoch = chat.epoch + 1;
+        let key: [u8; 32] = random();
+        let mut keys = Vec::with_capacity(chat.members.len());
+        for m in &chat.members {
+            let wrapped = chatkey::wrap(
+                &bytes32(m.x25519_public.as_slice())?,
+                chat.id.as_bytes(),
+                epoch,
+                &key,
+                &mut rand::rngs::OsRng,
+            )?;
+            keys.push(WrappedKey {
+                user_id: m.user_id,
+                wrapped: wrapped.into(),
+            });
+        }
+        client
+            .open_epoch(
+                chat.id,
+                &OpenEpoch {
+                    epoch,
+                    keys,
+                    meta: None,
+                },
+            )
+            .await?;
+        self.keys.insert((chat.id, epoch), key);
+        Ok(epoch)
+    }
+
+    pub async fn key(&mut self, client: &Client, chat: ChatId, epoch: u32) -> Result<[u8; 32]> {
+        if let Some(k) = self.keys.get(&(chat, epoch)) {
+            return Ok(*k);
+        }
+        let wrapped = client.epoch_key(chat, epoch).await?;
+        let key = chatkey::unwrap(
+            &self.identity.secrets.x25519,
+            chat.as_bytes(),
+            epoch,
+            wrapped.wrapped.as_slice(),
+        )?;
+        self.keys.insert((chat, epoch), key);
+        Ok(key)
+    }
+
+    pub async fn seal(
+        &mut self,
+        client: &Client,
+        chat: ChatId,
+        epoch: u32,
+        id: MessageId,
+        text: &str,
+    ) -> Result<SendMessage> {
+        let key = self.key(client, chat, epoch).await?;
+        let header = message::Header {
+            chat_id: *chat.as_bytes(),
+            epoch,
+            sender_id: *self.identity.user_id().as_bytes(),
+            message_id: *id.as_bytes(),
+        };
+        let plain = serde_json::to_vec(&Plaintext {
+            text: text.to_owned(),
+        })
+        .expect("plaintext serializes");
+        let sealed = message::seal(
+            &key,
+            &header,
+            &plain,
+            &self.identity.secrets.signing_key(),
+            &random(),
+        );
+        Ok(SendMessage {
+            chat_id: chat,
+            id,
+            epoch,
+            nonce: sealed.nonce.to_vec().into(),
+            ciphertext: sealed.ciphertext.into(),
+            signature: sealed.signature.to_vec().into(),
+        })
+    }
+
+    /// Verifies against the sender's key as the chat lists it, then decrypts.
+    pub async fn open(&mut self, client: &Client, chat: &Chat, m: &Message) -> Result<Opened> {
+        let (Some(sender), MessageKind::Message, Some(nonce), Some(ct), Some(sig)) =
+            (m.sender, m.kind, &m.nonce, &m.ciphertext, &m.signature)
+        else {
+            return Err(ClientError::Refused("not a readable message".into()));
+        };
+        let member = chat
+            .members
+            .iter()
+            .find(|x| x.user_id == sender)
+            .ok_or_else(|| ClientError::Refused("the sender is not a member".into()))?;
+        let key = self.key(client, chat.id, m.epoch).await?;
+        let header = message::Header {
+            chat_id: *chat.id.as_bytes(),
+            epoch: m.epoch,
+            sender_id: *sender.as_bytes(),
+            message_id: *m.id.as_bytes(),
+        };
+        let sealed = message::Sealed {
+            nonce: nonce
+                .as_slice()
+                .try_into()
+                .map_err(|_| ClientError::Refused("bad nonce".into()))?,
+            ciphertext: ct.0.clone(),
+            signature: sig
+                .as_slice()
+                .try_into()
+                .map_err(|_| ClientError::Refused("bad signature".into()))?,
+        };
+        let plain = message::open(
+            &key,
+            &header,
+            &sealed,
+            &bytes32(member.ed25519_public.as_slice())?,
+        )?;
+        let p: Plaintext = serde_json::from_slice(&plain)
+            .map_err(|e| ClientError::Refused(format!("plaintext: {e}")))?;
+        Ok(Opened {
+            seq: m.seq,
+            id: m.id,
+            sender,
+            text: p.text,
+        })
+    }
+
+    /// Sends `text` over REST, opening a new epoch first when the chat needs one
+    /// (and once more if the server says the epoch went stale meanwhile).
+    pub async fn send_text(
+        &mut self,
+        client: &Client,
+        chat: ChatId,
+        text: &str,
+        now_ms: i64,
+    ) -> Result<Ack> {
+        let id = MessageId::random();
+        for _ in 0..2 {
+            let current = client.chat(chat).await?;
+            let epoch = self.ensure_epoch(client, &current, now_ms).await?;
+            let m = self.seal(client, chat, epoch, id, text).await?;
+            match client.send_message(&m).await {
+                Err(e) if e.code() == Some("epoch_stale") || e.code() == Some("epoch_conflict") => {
+                    continue
+                }
+                other => return other,
+            }
+        }
+        Err(ClientError::Refused(
+            "the chat's epoch kept changing".into(),
+        ))
+    }
+}

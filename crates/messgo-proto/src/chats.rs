@@ -1,0 +1,178 @@
+//! Chats, epochs and messages (docs/protocol.md).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Bytes, ChatId, MessageId, UserId};
+
+/// Largest message ciphertext the server accepts.
+pub const MAX_CIPHERTEXT: usize = 64 * 1024;
+/// Most members a group may have.
+pub const MAX_GROUP_MEMBERS: usize = 100;
+/// An epoch older than this must be replaced before the next message.
+pub const EPOCH_MAX_AGE_MS: i64 = 24 * 3_600_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatKind {
+    Direct,
+    Group,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMember {
+    pub user_id: UserId,
+    pub username: String,
+    pub role: Role,
+    pub joined_at: i64,
+    /// To wrap epoch keys to them and verify what they sign.
+    pub x25519_public: Bytes,
+    pub ed25519_public: Bytes,
+}
+
+/// Ciphertext sealed under an epoch key, signed by its author (docs/crypto.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+    pub epoch: u32,
+    /// Who sealed it (verify the signature with their key).
+    pub sender: UserId,
+    /// The id bound into the AAD.
+    pub id: MessageId,
+    pub nonce: Bytes,
+    pub ciphertext: Bytes,
+    pub signature: Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chat {
+    pub id: ChatId,
+    pub kind: ChatKind,
+    pub members: Vec<ChatMember>,
+    pub epoch: u32,
+    pub epoch_opened_at: i64,
+    pub rotation_required: bool,
+    pub seq: i64,
+    pub meta: Option<Sealed>,
+    pub created_at: i64,
+    pub last_activity_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatsResponse {
+    pub chats: Vec<Chat>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateChat {
+    pub kind: ChatKind,
+    pub members: Vec<UserId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WrappedKey {
+    pub user_id: UserId,
+    pub wrapped: Bytes,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpenEpoch {
+    pub epoch: u32,
+    pub keys: Vec<WrappedKey>,
+    #[serde(default)]
+    pub meta: Option<Sealed>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EpochOpened {
+    pub epoch: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EpochKey {
+    pub epoch: u32,
+    pub wrapped: Bytes,
+    pub opened_by: UserId,
+    pub opened_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemberBody {
+    pub user_id: UserId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetaBody {
+    pub meta: Sealed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Message,
+    System,
+}
+
+/// A system event in a chat: who did what, never content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemEvent {
+    /// `created`, `joined`, `left`, `removed`, `promoted`, `renamed`, `epoch`.
+    pub event: String,
+    pub by: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub chat_id: ChatId,
+    pub seq: i64,
+    pub id: MessageId,
+    pub sender: Option<UserId>,
+    pub epoch: u32,
+    pub kind: MessageKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<Bytes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ciphertext: Option<Bytes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Bytes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemEvent>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessagesResponse {
+    pub messages: Vec<Message>,
+}
+
+/// A message to send, over the WebSocket (`type: send`) or REST.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendMessage {
+    pub chat_id: ChatId,
+    pub id: MessageId,
+    pub epoch: u32,
+    pub nonce: Bytes,
+    pub ciphertext: Bytes,
+    pub signature: Bytes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub chat_id: ChatId,
+    pub id: MessageId,
+    pub seq: i64,
+}
+
+/// Last sequence number seen per chat.
+pub type ResumePoints = BTreeMap<ChatId, i64>;

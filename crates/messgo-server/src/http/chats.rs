@@ -1,0 +1,219 @@
+//! Chat and message endpoints (docs/protocol.md).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use messgo_proto::{
+    Ack, Chat, ChatId, ChatKind, ChatsResponse, CreateChat, EpochKey, EpochOpened, MemberBody,
+    MessageId, MessagesResponse, MetaBody, OpenEpoch, SendMessage, UserId,
+};
+use serde::Deserialize;
+
+use super::extract::{ApiJson, Auth};
+use super::{ApiError, AppState};
+use crate::store::message_ops::Page;
+
+fn id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// # `GET /api/chats` — every chat you are in.
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<ChatsResponse>, ApiError> {
+    Ok(Json(ChatsResponse {
+        chats: s.services.chats.list(who).await?,
+    }))
+}
+
+/// # `GET /api/chats/{id}`
+pub async fn get(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+) -> Result<Json<Chat>, ApiError> {
+    Ok(Json(
+        s.services
+            .chats
+            .get(who.user_id, id::<ChatId>(&raw)?)
+            .await?,
+    ))
+}
+
+/// # `POST /api/chats` — a group of your contacts; you are its admin.
+pub async fn create(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(body): ApiJson<CreateChat>,
+) -> Result<Response, ApiError> {
+    if body.kind != ChatKind::Group {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            "Only groups are created this way; a direct chat comes with an accepted request.",
+        ));
+    }
+    let chat = s.services.chats.create_group(who, body.members).await?;
+    Ok((StatusCode::CREATED, Json(chat)).into_response())
+}
+
+/// # `POST /api/chats/{id}/epochs` — open the next key epoch.
+pub async fn open_epoch(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<OpenEpoch>,
+) -> Result<Response, ApiError> {
+    let opened: EpochOpened = s.services.chats.open_epoch(who, id(&raw)?, body).await?;
+    Ok((StatusCode::CREATED, Json(opened)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct EpochQuery {
+    epoch: u32,
+}
+
+/// # `GET /api/chats/{id}/keys?epoch=n` — your wrapped key of epoch n.
+pub async fn epoch_key(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    Query(q): Query<EpochQuery>,
+) -> Result<Json<EpochKey>, ApiError> {
+    Ok(Json(
+        s.services.chats.epoch_key(who, id(&raw)?, q.epoch).await?,
+    ))
+}
+
+/// # `POST /api/chats/{id}/members` — an admin adds one of their contacts.
+pub async fn add_member(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<MemberBody>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .chats
+        .add_member(who, id(&raw)?, body.user_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `DELETE /api/chats/{id}/members/{user}` — remove a member, or leave.
+pub async fn remove_member(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path((raw, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .chats
+        .remove_member(who, id(&raw)?, id::<UserId>(&user)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `POST /api/chats/{id}/admins` — promote a member.
+pub async fn promote(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<MemberBody>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .chats
+        .promote(who, id(&raw)?, body.user_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `PUT /api/chats/{id}/meta` — the group's sealed name.
+pub async fn set_meta(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<MetaBody>,
+) -> Result<StatusCode, ApiError> {
+    s.services.chats.set_meta(who, id(&raw)?, body.meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// # `GET /api/chats/{id}/messages?before=|after=&limit=` — history you may see.
+pub async fn messages(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<MessagesResponse>, ApiError> {
+    let page = match (q.before, q.after) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                "Give 'before' or 'after', not both.",
+            ))
+        }
+        (_, Some(after)) => Page::After(after),
+        (before, None) => Page::Before(before),
+    };
+    let messages = s
+        .services
+        .chats
+        .history(who, id(&raw)?, page, q.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(MessagesResponse { messages }))
+}
+
+#[derive(Deserialize)]
+pub struct SendBody {
+    id: MessageId,
+    epoch: u32,
+    nonce: messgo_proto::Bytes,
+    ciphertext: messgo_proto::Bytes,
+    signature: messgo_proto::Bytes,
+}
+
+/// # `POST /api/chats/{id}/messages` — send without a socket; answers like `ack`.
+pub async fn send(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<SendBody>,
+) -> Result<Json<Ack>, ApiError> {
+    let m = SendMessage {
+        chat_id: id(&raw)?,
+        id: b.id,
+        epoch: b.epoch,
+        nonce: b.nonce,
+        ciphertext: b.ciphertext,
+        signature: b.signature,
+    };
+    // Detached: a client hanging up mid-request must not stop the fan-out of a
+    // message that is already committed.
+    let services = s.services.clone();
+    let ack = tokio::spawn(async move { services.chats.send(who, m).await })
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(ack))
+}
+
+/// # `DELETE /api/chats/{id}/messages/{message}` — delete your message for everyone.
+pub async fn delete_message(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path((raw, message)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .chats
+        .delete_message(who, id(&raw)?, id::<MessageId>(&message)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

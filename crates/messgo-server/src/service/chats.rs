@@ -1,0 +1,481 @@
+//! Chats and messages: membership, epochs, ordering and fan-out. The server checks
+//! who may do what and under which epoch; it never sees a key or a plaintext.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use messgo_proto::{
+    Ack, Chat, ChatId, ChatKind, ChatMember, EpochKey, EpochOpened, Message, MessageId,
+    MessageKind, OpenEpoch, ResumePoints, Role, Sealed, SendMessage, ServerEvent, SystemEvent,
+    UserId, MAX_CIPHERTEXT,
+};
+
+use super::sequencer::Sequencer;
+use super::{AuthContext, ServiceError, ServiceResult};
+use crate::bus::{notify, Bus};
+use crate::clock::Clock;
+use crate::ratelimit::RateLimiter;
+use crate::store::message_ops::{ChatRow, MemberRow, MessageRow, NewMessage, Page};
+use crate::store::{Store, StoreError};
+
+/// Conversation data lives at most this long on the server.
+pub const MAX_RETENTION_MS: i64 = 72 * 3_600_000;
+/// Most messages one resume sends per chat; clients page the rest over REST.
+const RESUME_LIMIT: i64 = 500;
+pub const PAGE_MAX: i64 = 200;
+
+pub struct Chats {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    clock: Arc<dyn Clock>,
+    send_limit: RateLimiter,
+    pub sequencer: Sequencer,
+}
+
+fn rule(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::NotFound => ServiceError::NotFound,
+        StoreError::Rejected(code) => ServiceError::Rule(code),
+        e => e.into(),
+    }
+}
+
+fn chat_of(row: ChatRow, members: Vec<MemberRow>) -> ServiceResult<Chat> {
+    let meta = match row.meta {
+        Some(text) => Some(
+            serde_json::from_str::<Sealed>(&text)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(Chat {
+        id: ChatId(row.id),
+        kind: if row.kind == "group" {
+            ChatKind::Group
+        } else {
+            ChatKind::Direct
+        },
+        members: members
+            .into_iter()
+            .map(|m| ChatMember {
+                user_id: UserId(m.user_id),
+                username: m.username,
+                role: if m.role == "admin" {
+                    Role::Admin
+                } else {
+                    Role::Member
+                },
+                joined_at: m.joined_at,
+                x25519_public: m.x25519_public.into(),
+                ed25519_public: m.ed25519_public.into(),
+            })
+            .collect(),
+        epoch: row.epoch as u32,
+        epoch_opened_at: row.epoch_opened_at,
+        rotation_required: row.rotation_required != 0,
+        seq: row.seq,
+        meta,
+        created_at: row.created_at,
+        last_activity_at: row.last_activity_at,
+    })
+}
+
+pub fn message_of(r: MessageRow) -> Message {
+    Message {
+        chat_id: ChatId(r.chat_id),
+        seq: r.seq,
+        id: MessageId(r.id),
+        sender: r.sender.map(UserId),
+        epoch: r.epoch as u32,
+        kind: if r.kind == "system" {
+            MessageKind::System
+        } else {
+            MessageKind::Message
+        },
+        nonce: r.nonce.map(Into::into),
+        ciphertext: r.ciphertext.map(Into::into),
+        signature: r.signature.map(Into::into),
+        system: r
+            .system
+            .and_then(|s| serde_json::from_str::<SystemEvent>(&s).ok()),
+        created_at: r.created_at,
+        expires_at: r.expires_at,
+        deleted: r.deleted != 0,
+    }
+}
+
+impl Chats {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        clock: Arc<dyn Clock>,
+        sends_per_minute: u32,
+    ) -> Self {
+        Chats {
+            send_limit: RateLimiter::new(sends_per_minute, 60_000, clock.clone()),
+            sequencer: Sequencer::new(bus.clone(), clock.clone()),
+            store,
+            bus,
+            clock,
+        }
+    }
+
+    fn expiry(&self, now: i64) -> i64 {
+        now + MAX_RETENTION_MS
+    }
+
+    pub async fn list(&self, who: AuthContext) -> ServiceResult<Vec<Chat>> {
+        let rows = self.store.chats_of(who.user_id).await?;
+        let mut members: HashMap<uuid::Uuid, Vec<MemberRow>> = HashMap::new();
+        for m in self.store.members_for(who.user_id, None).await? {
+            members.entry(m.chat_id).or_default().push(m);
+        }
+        rows.into_iter()
+            .map(|r| {
+                let m = members.remove(&r.id).unwrap_or_default();
+                chat_of(r, m)
+            })
+            .collect()
+    }
+
+    /// The chat as `viewer` (a member) sees it.
+    pub async fn get(&self, viewer: UserId, chat: ChatId) -> ServiceResult<Chat> {
+        let row = self.store.chat_for(viewer, chat).await.map_err(rule)?;
+        let members = self.store.members_for(viewer, Some(chat)).await?;
+        chat_of(row, members)
+    }
+
+    /// Makes sure the sequencer knows where the chat stands before a write takes the
+    /// next sequence number.
+    async fn track(&self, who: UserId, chat: ChatId) {
+        if !self.sequencer.tracks(chat) {
+            if let Ok(row) = self.store.chat_for(who, chat).await {
+                self.sequencer.start(chat, row.seq + 1);
+            }
+        }
+    }
+
+    /// Tells every member the chat's new state, and publishes the system message (if
+    /// any) in its place in the chat's order.
+    async fn announce(&self, chat: ChatId, system: Option<MessageRow>) -> ServiceResult<()> {
+        let seq = system.as_ref().map(|r| r.seq);
+        let members = match self.store.member_ids(chat).await {
+            Ok(m) => m,
+            Err(e) => {
+                if let Some(seq) = seq {
+                    self.sequencer.skip(chat, seq);
+                }
+                return Err(e.into());
+            }
+        };
+        if let Some(row) = system {
+            let frame = frame(&ServerEvent::Message {
+                message: message_of(row),
+            });
+            self.sequencer
+                .publish(chat, seq.expect("system row"), members.clone(), frame);
+        }
+        let Some(first) = members.first() else {
+            return Ok(());
+        };
+        let view = self.get(*first, chat).await?;
+        notify(
+            &*self.bus,
+            members.iter().copied(),
+            &ServerEvent::ChatUpdated { chat: view },
+        );
+        Ok(())
+    }
+
+    pub async fn create_group(
+        &self,
+        who: AuthContext,
+        members: Vec<UserId>,
+    ) -> ServiceResult<Chat> {
+        let mut members = members;
+        members.sort();
+        members.dedup();
+        let now = self.clock.now_ms();
+        let chat = ChatId::random();
+        self.sequencer.start(chat, 1);
+        let system = self
+            .store
+            .create_group(chat, who.user_id, &members, now, self.expiry(now))
+            .await
+            .map_err(rule)?;
+        self.announce(chat, Some(system)).await?;
+        self.get(who.user_id, chat).await
+    }
+
+    pub async fn open_epoch(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        req: OpenEpoch,
+    ) -> ServiceResult<EpochOpened> {
+        let mut keys = Vec::with_capacity(req.keys.len());
+        for k in req.keys {
+            if k.wrapped.len() != 80 {
+                return Err(ServiceError::InvalidField {
+                    field: "keys",
+                    problem: "must hold 80-byte wrapped keys",
+                });
+            }
+            keys.push((k.user_id, k.wrapped.0));
+        }
+        let meta = match req.meta {
+            Some(m) => {
+                check_sealed(&m.nonce.0, &m.signature.0, &m.ciphertext.0)?;
+                if m.epoch != req.epoch || m.sender != who.user_id {
+                    return Err(ServiceError::InvalidField {
+                        field: "meta",
+                        problem: "must be sealed by you under the new epoch",
+                    });
+                }
+                Some(serde_json::to_string(&m).expect("Sealed serializes"))
+            }
+            None => None,
+        };
+        let now = self.clock.now_ms();
+        self.store
+            .open_epoch(chat, who.user_id, req.epoch, &keys, meta, now)
+            .await
+            .map_err(rule)?;
+        for (user, wrapped) in keys {
+            let event = ServerEvent::EpochOpened {
+                chat_id: chat,
+                epoch: req.epoch,
+                wrapped: wrapped.into(),
+            };
+            notify(&*self.bus, [user], &event);
+        }
+        self.announce(chat, None).await?;
+        Ok(EpochOpened { epoch: req.epoch })
+    }
+
+    pub async fn epoch_key(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        epoch: u32,
+    ) -> ServiceResult<EpochKey> {
+        self.store.chat_for(who.user_id, chat).await.map_err(rule)?;
+        let (wrapped, by, at) = self
+            .store
+            .epoch_key(chat, who.user_id, epoch)
+            .await
+            .map_err(rule)?;
+        Ok(EpochKey {
+            epoch,
+            wrapped: wrapped.into(),
+            opened_by: UserId(by),
+            opened_at: at,
+        })
+    }
+
+    pub async fn add_member(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        user: UserId,
+    ) -> ServiceResult<()> {
+        self.track(who.user_id, chat).await;
+        let now = self.clock.now_ms();
+        let system = self
+            .store
+            .add_member(chat, who.user_id, user, now, self.expiry(now))
+            .await
+            .map_err(rule)?;
+        self.announce(chat, Some(system)).await
+    }
+
+    /// Removing yourself is leaving. The removed member hears `chat.removed` and
+    /// nothing of the chat after it.
+    pub async fn remove_member(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        user: UserId,
+    ) -> ServiceResult<()> {
+        self.track(who.user_id, chat).await;
+        let now = self.clock.now_ms();
+        let system = self
+            .store
+            .remove_member(chat, who.user_id, user, now, self.expiry(now))
+            .await
+            .map_err(rule)?;
+        notify(
+            &*self.bus,
+            [user],
+            &ServerEvent::ChatRemoved { chat_id: chat },
+        );
+        match system {
+            Some(row) => self.announce(chat, Some(row)).await,
+            None => Ok(()),
+        }
+    }
+
+    pub async fn promote(&self, who: AuthContext, chat: ChatId, user: UserId) -> ServiceResult<()> {
+        self.track(who.user_id, chat).await;
+        let now = self.clock.now_ms();
+        let system = self
+            .store
+            .promote(chat, who.user_id, user, now, self.expiry(now))
+            .await
+            .map_err(rule)?;
+        self.announce(chat, Some(system)).await
+    }
+
+    pub async fn set_meta(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        meta: Sealed,
+    ) -> ServiceResult<()> {
+        check_sealed(&meta.nonce.0, &meta.signature.0, &meta.ciphertext.0)?;
+        if meta.sender != who.user_id {
+            return Err(ServiceError::InvalidField {
+                field: "meta",
+                problem: "must be sealed by you",
+            });
+        }
+        self.track(who.user_id, chat).await;
+        let now = self.clock.now_ms();
+        let text = serde_json::to_string(&meta).expect("Sealed serializes");
+        let system = self
+            .store
+            .set_meta(chat, who.user_id, text, now, self.expiry(now))
+            .await
+            .map_err(rule)?;
+        self.announce(chat, Some(system)).await
+    }
+
+    /// Stores and fans out one message; a resend of the same id is acknowledged with
+    /// the same sequence number and not delivered twice.
+    pub async fn send(&self, who: AuthContext, m: SendMessage) -> ServiceResult<Ack> {
+        check_sealed(&m.nonce.0, &m.signature.0, &m.ciphertext.0)?;
+        self.send_limit
+            .hit(&who.user_id.to_string())
+            .map_err(ServiceError::RateLimited)?;
+        let now = self.clock.now_ms();
+        let new = NewMessage {
+            chat_id: m.chat_id,
+            id: m.id,
+            sender: who.user_id,
+            epoch: m.epoch,
+            nonce: m.nonce.0,
+            ciphertext: m.ciphertext.0,
+            signature: m.signature.0,
+            now,
+            expires_at: self.expiry(now),
+        };
+        self.track(who.user_id, m.chat_id).await;
+        let appended = self.store.append(&new).await.map_err(rule)?;
+        let ack = Ack {
+            chat_id: m.chat_id,
+            id: m.id,
+            seq: appended.row.seq,
+        };
+        if !appended.duplicate {
+            let seq = appended.row.seq;
+            let frame = frame(&ServerEvent::Message {
+                message: message_of(appended.row),
+            });
+            self.sequencer
+                .publish(m.chat_id, seq, appended.members, frame);
+        }
+        Ok(ack)
+    }
+
+    pub async fn history(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        page: Page,
+        limit: i64,
+    ) -> ServiceResult<Vec<Message>> {
+        let now = self.clock.now_ms();
+        let rows = self
+            .store
+            .messages(chat, who.user_id, page, limit.clamp(1, PAGE_MAX), now)
+            .await
+            .map_err(rule)?;
+        Ok(rows.into_iter().map(message_of).collect())
+    }
+
+    /// Everything after each given point, oldest first, per chat; chats the user is
+    /// no longer in are skipped.
+    pub async fn resume(
+        &self,
+        who: AuthContext,
+        points: ResumePoints,
+    ) -> ServiceResult<Vec<Message>> {
+        let now = self.clock.now_ms();
+        let mut out = Vec::new();
+        for (chat, after) in points {
+            match self
+                .store
+                .messages(chat, who.user_id, Page::After(after), RESUME_LIMIT, now)
+                .await
+            {
+                Ok(rows) => out.extend(rows.into_iter().map(message_of)),
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn delete_message(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        id: MessageId,
+    ) -> ServiceResult<()> {
+        let seq = self
+            .store
+            .delete_message(chat, who.user_id, id)
+            .await
+            .map_err(rule)?;
+        let members = self.store.member_ids(chat).await?;
+        notify(
+            &*self.bus,
+            members,
+            &ServerEvent::MessageDeleted { chat_id: chat, seq },
+        );
+        // "Deleted" means gone from the file and the WAL too, not just unlisted.
+        self.store.compact().await?;
+        Ok(())
+    }
+}
+
+fn frame(event: &ServerEvent) -> Arc<str> {
+    serde_json::to_string(event)
+        .expect("events serialize")
+        .into()
+}
+
+fn check_sealed(nonce: &[u8], signature: &[u8], ciphertext: &[u8]) -> ServiceResult<()> {
+    if nonce.len() != 12 {
+        return Err(ServiceError::InvalidField {
+            field: "nonce",
+            problem: "must be 12 bytes",
+        });
+    }
+    if signature.len() != 64 {
+        return Err(ServiceError::InvalidField {
+            field: "signature",
+            problem: "must be 64 bytes",
+        });
+    }
+    if ciphertext.len() < 16 {
+        return Err(ServiceError::InvalidField {
+            field: "ciphertext",
+            problem: "is too short to be AES-GCM output",
+        });
+    }
+    if ciphertext.len() > MAX_CIPHERTEXT {
+        return Err(ServiceError::TooLarge("ciphertext"));
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Per-chat ordering of fan-out.
+//!
+//! Messages of one chat commit in sequence order, but the tasks that then publish
+//! them wake in any order. The sequencer holds a message back until every earlier
+//! one of its chat has gone out, so each socket sees a chat's messages in order. A
+//! hole that does not fill (a publisher that failed between commit and fan-out) is
+//! given up on after a short while: clients fill such gaps from history.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use messgo_proto::{ChatId, UserId};
+
+use crate::bus::Bus;
+use crate::clock::Clock;
+
+/// How long a later message waits for an earlier one before going out anyway.
+const HOLD_MS: i64 = 2_000;
+
+struct Pending {
+    to: Vec<UserId>,
+    frame: Option<Arc<str>>,
+    since: i64,
+}
+
+struct Queue {
+    next: i64,
+    pending: BTreeMap<i64, Pending>,
+}
+
+pub struct Sequencer {
+    bus: Arc<dyn Bus>,
+    clock: Arc<dyn Clock>,
+    chats: Mutex<HashMap<ChatId, Queue>>,
+}
+
+impl Sequencer {
+    pub fn new(bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
+        Sequencer {
+            bus,
+            clock,
+            chats: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether the chat's next sequence number is known.
+    pub fn tracks(&self, chat: ChatId) -> bool {
+        self.chats
+            .lock()
+            .expect("sequencer lock")
+            .contains_key(&chat)
+    }
+
+    /// Starts tracking a chat whose next message will be `next` (read before the
+    /// write that takes it, so no message can slip in first). Keeps what is known.
+    pub fn start(&self, chat: ChatId, next: i64) {
+        self.chats
+            .lock()
+            .expect("sequencer lock")
+            .entry(chat)
+            .or_insert(Queue {
+                next,
+                pending: BTreeMap::new(),
+            });
+    }
+
+    /// Sends whatever waited too long for a hole to fill.
+    pub fn flush_stale(&self) {
+        let now = self.clock.now_ms();
+        let mut chats = self.chats.lock().expect("sequencer lock");
+        for queue in chats.values_mut() {
+            while let Some((&first, p)) = queue.pending.first_key_value() {
+                if first != queue.next && now - p.since <= HOLD_MS {
+                    break;
+                }
+                let p = queue.pending.remove(&first).expect("present");
+                self.send(&p.to, p.frame);
+                queue.next = first + 1;
+            }
+        }
+        // Idle chats are forgotten; they are re-read when they speak again.
+        if chats.len() > 10_000 {
+            chats.retain(|_, q| !q.pending.is_empty());
+        }
+    }
+
+    /// Publishes `frame` for message `seq` once all earlier messages of the chat went.
+    pub fn publish(&self, chat: ChatId, seq: i64, to: Vec<UserId>, frame: Arc<str>) {
+        self.enqueue(chat, seq, to, Some(frame));
+    }
+
+    /// Marks `seq` as having nothing to publish, so later messages need not wait.
+    pub fn skip(&self, chat: ChatId, seq: i64) {
+        self.enqueue(chat, seq, Vec::new(), None);
+    }
+
+    fn enqueue(&self, chat: ChatId, seq: i64, to: Vec<UserId>, frame: Option<Arc<str>>) {
+        let now = self.clock.now_ms();
+        let mut chats = self.chats.lock().expect("sequencer lock");
+        let queue = chats.entry(chat).or_insert(Queue {
+            next: seq,
+            pending: BTreeMap::new(),
+        });
+        if seq < queue.next {
+            // Late (its hole was given up on): better out of order than never.
+            self.send(&to, frame);
+            return;
+        }
+        queue.pending.insert(
+            seq,
+            Pending {
+                to,
+                frame,
+                since: now,
+            },
+        );
+        loop {
+            if let Some(p) = queue.pending.remove(&queue.next) {
+                self.send(&p.to, p.frame);
+                queue.next += 1;
+                continue;
+            }
+            // A hole: wait for it, unless the oldest waiting message waited too long.
+            match queue.pending.first_key_value() {
+                Some((&first, p)) if now - p.since > HOLD_MS => queue.next = first,
+                _ => break,
+            }
+        }
+    }
+
+    fn send(&self, to: &[UserId], frame: Option<Arc<str>>) {
+        if let Some(frame) = frame {
+            for user in to {
+                self.bus.publish(*user, frame.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::LocalBus;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn holds_later_messages_until_earlier_ones_went() {
+        let bus = Arc::new(LocalBus::new());
+        let clock = Arc::new(ManualClock::new(0));
+        let seq = Sequencer::new(bus.clone(), clock.clone());
+        let (chat, user) = (ChatId::random(), UserId::random());
+        let mut sub = bus.subscribe(user);
+        seq.publish(chat, 1, vec![user], "1".into());
+        seq.publish(chat, 3, vec![user], "3".into());
+        seq.publish(chat, 4, vec![user], "4".into());
+        assert_eq!(&*sub.rx.recv().await.unwrap(), "1");
+        assert!(sub.rx.try_recv().is_err(), "3 waits for 2");
+        seq.publish(chat, 2, vec![user], "2".into());
+        for want in ["2", "3", "4"] {
+            assert_eq!(&*sub.rx.recv().await.unwrap(), want);
+        }
+        seq.skip(chat, 5);
+        seq.publish(chat, 6, vec![user], "6".into());
+        assert_eq!(
+            &*sub.rx.recv().await.unwrap(),
+            "6",
+            "a skipped number does not block"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hole_that_never_fills_is_given_up_on() {
+        let bus = Arc::new(LocalBus::new());
+        let clock = Arc::new(ManualClock::new(0));
+        let seq = Sequencer::new(bus.clone(), clock.clone());
+        let (chat, user) = (ChatId::random(), UserId::random());
+        let mut sub = bus.subscribe(user);
+        seq.publish(chat, 1, vec![user], "1".into());
+        seq.publish(chat, 3, vec![user], "3".into());
+        clock.advance(HOLD_MS + 1);
+        seq.publish(chat, 4, vec![user], "4".into());
+        for want in ["1", "3", "4"] {
+            assert_eq!(&*sub.rx.recv().await.unwrap(), want);
+        }
+        seq.publish(chat, 2, vec![user], "2".into());
+        assert_eq!(&*sub.rx.recv().await.unwrap(), "2", "late, but delivered");
+    }
+}

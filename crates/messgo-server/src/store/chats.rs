@@ -1,0 +1,223 @@
+//! The chat capability of the store. Bodies live in [`super::message_ops`].
+
+use async_trait::async_trait;
+use messgo_proto::{ChatId, MessageId, UserId};
+use uuid::Uuid;
+
+use super::message_ops::{self as ops, Appended, ChatRow, MemberRow, MessageRow, NewMessage, Page};
+use super::{PostgresStore, SqliteStore, StoreResult};
+
+#[async_trait]
+pub trait ChatStore: Send + Sync {
+    async fn chats_of(&self, user: UserId) -> StoreResult<Vec<ChatRow>>;
+    async fn chat_for(&self, user: UserId, chat: ChatId) -> StoreResult<ChatRow>;
+    async fn members_for(&self, user: UserId, only: Option<ChatId>) -> StoreResult<Vec<MemberRow>>;
+    async fn member_ids(&self, chat: ChatId) -> StoreResult<Vec<UserId>>;
+    async fn create_group(
+        &self,
+        chat: ChatId,
+        creator: UserId,
+        members: &[UserId],
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<MessageRow>;
+    #[allow(clippy::too_many_arguments)]
+    async fn open_epoch(
+        &self,
+        chat: ChatId,
+        by: UserId,
+        epoch: u32,
+        keys: &[(UserId, Vec<u8>)],
+        meta: Option<String>,
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn epoch_key(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        epoch: u32,
+    ) -> StoreResult<(Vec<u8>, Uuid, i64)>;
+    async fn add_member(
+        &self,
+        chat: ChatId,
+        by: UserId,
+        user: UserId,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<MessageRow>;
+    async fn remove_member(
+        &self,
+        chat: ChatId,
+        by: UserId,
+        user: UserId,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<Option<MessageRow>>;
+    async fn promote(
+        &self,
+        chat: ChatId,
+        by: UserId,
+        user: UserId,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<MessageRow>;
+    async fn set_meta(
+        &self,
+        chat: ChatId,
+        by: UserId,
+        meta: String,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<MessageRow>;
+    async fn append(&self, m: &NewMessage) -> StoreResult<Appended>;
+    async fn messages(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        page: Page,
+        limit: i64,
+        now: i64,
+    ) -> StoreResult<Vec<MessageRow>>;
+    async fn delete_message(&self, chat: ChatId, sender: UserId, id: MessageId)
+        -> StoreResult<i64>;
+}
+
+macro_rules! chat_store_impl {
+    ($engine:ident, $store:ty, $write:ident, $read:ident) => {
+        #[async_trait]
+        impl ChatStore for $store {
+            async fn chats_of(&self, user: UserId) -> StoreResult<Vec<ChatRow>> {
+                $read!(self, |c| ops::$engine::chats_of(c, user))
+            }
+            async fn chat_for(&self, user: UserId, chat: ChatId) -> StoreResult<ChatRow> {
+                $read!(self, |c| ops::$engine::chat_for(c, user, chat))
+            }
+            async fn members_for(
+                &self,
+                user: UserId,
+                only: Option<ChatId>,
+            ) -> StoreResult<Vec<MemberRow>> {
+                $read!(self, |c| ops::$engine::members_for(c, user, only))
+            }
+            async fn member_ids(&self, chat: ChatId) -> StoreResult<Vec<UserId>> {
+                $read!(self, |c| ops::$engine::member_ids(c, chat))
+            }
+            async fn create_group(
+                &self,
+                chat: ChatId,
+                creator: UserId,
+                members: &[UserId],
+                now: i64,
+                expires_at: i64,
+            ) -> StoreResult<MessageRow> {
+                let members = members.to_vec();
+                $write!(self, |c| ops::$engine::create_group(
+                    c, chat, creator, &members, now, expires_at
+                ))
+            }
+            async fn open_epoch(
+                &self,
+                chat: ChatId,
+                by: UserId,
+                epoch: u32,
+                keys: &[(UserId, Vec<u8>)],
+                meta: Option<String>,
+                now: i64,
+            ) -> StoreResult<()> {
+                let keys = keys.to_vec();
+                $write!(self, |c| ops::$engine::open_epoch(
+                    c,
+                    chat,
+                    by,
+                    epoch,
+                    &keys,
+                    meta.as_deref(),
+                    now
+                ))
+            }
+            async fn epoch_key(
+                &self,
+                chat: ChatId,
+                user: UserId,
+                epoch: u32,
+            ) -> StoreResult<(Vec<u8>, Uuid, i64)> {
+                $read!(self, |c| ops::$engine::epoch_key(c, chat, user, epoch))
+            }
+            async fn add_member(
+                &self,
+                chat: ChatId,
+                by: UserId,
+                user: UserId,
+                now: i64,
+                expires_at: i64,
+            ) -> StoreResult<MessageRow> {
+                $write!(self, |c| ops::$engine::add_member(
+                    c, chat, by, user, now, expires_at
+                ))
+            }
+            async fn remove_member(
+                &self,
+                chat: ChatId,
+                by: UserId,
+                user: UserId,
+                now: i64,
+                expires_at: i64,
+            ) -> StoreResult<Option<MessageRow>> {
+                $write!(self, |c| ops::$engine::remove_member(
+                    c, chat, by, user, now, expires_at
+                ))
+            }
+            async fn promote(
+                &self,
+                chat: ChatId,
+                by: UserId,
+                user: UserId,
+                now: i64,
+                expires_at: i64,
+            ) -> StoreResult<MessageRow> {
+                $write!(self, |c| ops::$engine::promote(
+                    c, chat, by, user, now, expires_at
+                ))
+            }
+            async fn set_meta(
+                &self,
+                chat: ChatId,
+                by: UserId,
+                meta: String,
+                now: i64,
+                expires_at: i64,
+            ) -> StoreResult<MessageRow> {
+                $write!(self, |c| ops::$engine::set_meta(
+                    c, chat, by, &meta, now, expires_at
+                ))
+            }
+            async fn append(&self, m: &NewMessage) -> StoreResult<Appended> {
+                let m = m.clone();
+                $write!(self, |c| ops::$engine::append(c, &m))
+            }
+            async fn messages(
+                &self,
+                chat: ChatId,
+                user: UserId,
+                page: Page,
+                limit: i64,
+                now: i64,
+            ) -> StoreResult<Vec<MessageRow>> {
+                $read!(self, |c| ops::$engine::messages(
+                    c, chat, user, page, limit, now
+                ))
+            }
+            async fn delete_message(
+                &self,
+                chat: ChatId,
+                sender: UserId,
+                id: MessageId,
+            ) -> StoreResult<i64> {
+                $write!(self, |c| ops::$engine::delete_message(c, chat, sender, id))
+            }
+        }
+    };
+}
+
+chat_store_impl!(sqlite, SqliteStore, sqlite_write, sqlite_read);
+chat_store_impl!(postgres, PostgresStore, pg_tx, pg_tx);
