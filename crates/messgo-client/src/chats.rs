@@ -122,6 +122,23 @@ impl Client {
         .await
     }
 
+    pub async fn mark_read(&self, chat: ChatId, seq: i64) -> Result<()> {
+        self.send_empty(
+            Method::POST,
+            &format!("/api/chats/{chat}/read"),
+            &messgo_proto::ReadBody { seq },
+        )
+        .await
+    }
+
+    pub async fn settings(&self) -> Result<messgo_proto::Settings> {
+        self.get("/api/settings").await
+    }
+
+    pub async fn set_settings(&self, s: messgo_proto::Settings) -> Result<messgo_proto::Settings> {
+        self.send(Method::PUT, "/api/settings", &s).await
+    }
+
     pub async fn delete_message(&self, chat: ChatId, id: MessageId) -> Result<()> {
         self.delete(&format!("/api/chats/{chat}/messages/{id}"))
             .await

@@ -63,6 +63,10 @@ pub struct Chat {
     pub meta: Option<Sealed>,
     pub created_at: i64,
     pub last_activity_at: i64,
+    /// Your read position in this chat.
+    pub last_read_seq: i64,
+    /// Messages from others after your read position.
+    pub unread: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,3 +180,14 @@ pub struct Ack {
 
 /// Last sequence number seen per chat.
 pub type ResumePoints = BTreeMap<ChatId, i64>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Settings {
+    pub typing_indicators: bool,
+    pub read_receipts: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct ReadBody {
+    pub seq: i64,
+}

@@ -55,6 +55,18 @@ pub enum ServerEvent {
         epoch: u32,
         wrapped: Bytes,
     },
+    /// Your own read position moved (from another of your sessions).
+    #[serde(rename = "chat.read")]
+    ChatRead { chat_id: ChatId, seq: i64 },
+    /// A member who, like you, shares read receipts read up to `seq`.
+    #[serde(rename = "read")]
+    Read {
+        chat_id: ChatId,
+        user_id: UserId,
+        seq: i64,
+    },
+    #[serde(rename = "typing")]
+    Typing { chat_id: ChatId, user_id: UserId },
 }
 
 /// Client → server frames.
@@ -67,4 +79,6 @@ pub enum ClientFrame {
     Send(SendMessage),
     #[serde(rename = "resume")]
     Resume { chats: ResumePoints },
+    #[serde(rename = "typing")]
+    Typing { chat_id: ChatId },
 }

@@ -444,3 +444,119 @@ async fn the_database_holds_no_plaintext() {
         }
     }
 }
+
+#[tokio::test]
+async fn unread_counts_follow_the_read_position() {
+    let srv = TestServer::start().await;
+    let (a_id, a) = person(&srv, "chatty").await;
+    let (_, b) = person(&srv, "reader").await;
+    connect(&a, &b).await;
+    let chat = direct_chat(a.chats().await.unwrap());
+    let mut keys = Keyring::new(&a_id);
+    for i in 0..3 {
+        keys.send_text(&a, chat.id, &format!("n{i}"), now_ms())
+            .await
+            .unwrap();
+    }
+    let b_view = direct_chat(b.chats().await.unwrap());
+    assert_eq!((b_view.unread, b_view.last_read_seq), (3, 0));
+    assert_eq!(
+        direct_chat(a.chats().await.unwrap()).unread,
+        0,
+        "your own messages are not unread"
+    );
+
+    let mut b_other_tab = b.events().await.unwrap();
+    b.mark_read(chat.id, 2).await.unwrap();
+    assert_eq!(
+        b_other_tab.next().await.unwrap(),
+        ServerEvent::ChatRead {
+            chat_id: chat.id,
+            seq: 2
+        }
+    );
+    assert_eq!(direct_chat(b.chats().await.unwrap()).unread, 1);
+    b.mark_read(chat.id, 1).await.unwrap();
+    assert_eq!(
+        direct_chat(b.chats().await.unwrap()).last_read_seq,
+        2,
+        "never backwards"
+    );
+    b.mark_read(chat.id, 999).await.unwrap();
+    let b_view = direct_chat(b.chats().await.unwrap());
+    assert_eq!(
+        (b_view.unread, b_view.last_read_seq),
+        (0, 3),
+        "never past the end"
+    );
+}
+
+#[tokio::test]
+async fn receipts_and_typing_only_between_people_who_both_share_them() {
+    use messgo_proto::Settings;
+    let srv = TestServer::start().await;
+    let (a_id, a) = person(&srv, "open").await;
+    let (_, b) = person(&srv, "shy").await;
+    connect(&a, &b).await;
+    let chat = direct_chat(a.chats().await.unwrap());
+    assert_eq!(
+        a.settings().await.unwrap(),
+        Settings::default(),
+        "off by default"
+    );
+    Keyring::new(&a_id)
+        .send_text(&a, chat.id, "hi", now_ms())
+        .await
+        .unwrap();
+    let typing = serde_json::to_string(&ClientFrame::Typing { chat_id: chat.id }).unwrap();
+
+    let all_on = Settings {
+        typing_indicators: true,
+        read_receipts: true,
+    };
+    a.set_settings(all_on).await.unwrap();
+    let mut a_events = a.events().await.unwrap();
+    let mut b_events = b.events().await.unwrap();
+    b.mark_read(chat.id, 1).await.unwrap();
+    assert!(matches!(
+        b_events.next().await.unwrap(),
+        ServerEvent::ChatRead { seq: 1, .. }
+    ));
+    b_events.send_raw(&typing).await.unwrap();
+    // b's socket handles frames in order: once its pong is back, any relay was sent.
+    b_events.expect_nothing_pending().await.unwrap();
+    a_events.expect_nothing_pending().await.unwrap();
+
+    b.set_settings(all_on).await.unwrap();
+    b_events.expect_nothing_pending().await.unwrap();
+    b_events.send_raw(&typing).await.unwrap();
+    let b_id = b.me().await.unwrap().user_id;
+    assert_eq!(
+        a_events.next().await.unwrap(),
+        ServerEvent::Typing {
+            chat_id: chat.id,
+            user_id: b_id
+        }
+    );
+    Keyring::new(&a_id)
+        .send_text(&a, chat.id, "again", now_ms())
+        .await
+        .unwrap();
+    b.mark_read(chat.id, 2).await.unwrap();
+    loop {
+        match a_events.next().await.unwrap() {
+            ServerEvent::Read {
+                chat_id,
+                user_id,
+                seq,
+            } => {
+                assert_eq!((chat_id, user_id, seq), (chat.id, b_id, 2));
+                break;
+            }
+            ServerEvent::Message { .. }
+            | ServerEvent::EpochOpened { .. }
+            | ServerEvent::ChatUpdated { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

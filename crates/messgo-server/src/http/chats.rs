@@ -217,3 +217,31 @@ pub async fn delete_message(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// # `POST /api/chats/{id}/read` — move your read position forward.
+pub async fn mark_read(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<messgo_proto::ReadBody>,
+) -> Result<StatusCode, ApiError> {
+    s.services.chats.mark_read(who, id(&raw)?, body.seq).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `GET /api/settings` — typing indicators and read receipts.
+pub async fn settings(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<messgo_proto::Settings>, ApiError> {
+    Ok(Json(s.services.chats.settings(who).await?))
+}
+
+/// # `PUT /api/settings`
+pub async fn set_settings(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(body): ApiJson<messgo_proto::Settings>,
+) -> Result<Json<messgo_proto::Settings>, ApiError> {
+    Ok(Json(s.services.chats.set_settings(who, body).await?))
+}

@@ -94,6 +94,8 @@ pub fn router(state: AppState) -> Router {
             "/chats/{id}/messages/{message}",
             delete(chats::delete_message),
         )
+        .route("/chats/{id}/read", post(chats::mark_read))
+        .route("/settings", get(chats::settings).put(chats::set_settings))
         .route("/ws", get(ws::upgrade))
         .fallback(|| async { ApiError::not_found() });
 

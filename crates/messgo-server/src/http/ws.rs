@@ -119,6 +119,13 @@ pub async fn run<W, R>(
                             }
                             Err(_) => vec![nack(m.chat_id, m.id, ApiError::from_status(axum::http::StatusCode::TOO_MANY_REQUESTS))],
                         },
+                        Ok(ClientFrame::Typing { chat_id }) => match services.chats.typing(who, chat_id).await {
+                            Ok(()) => vec![],
+                            Err(e) => {
+                                let e = ApiError::from(e);
+                                vec![ServerEvent::Error { code: e.code.into(), message: e.message }]
+                            }
+                        },
                         Ok(ClientFrame::Resume { chats }) => match services.chats.resume(who, chats).await {
                             Ok(messages) => messages.into_iter().map(|message| ServerEvent::Message { message }).collect(),
                             Err(e) => {

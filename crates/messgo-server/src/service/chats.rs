@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use messgo_proto::{
     Ack, Chat, ChatId, ChatKind, ChatMember, EpochKey, EpochOpened, Message, MessageId,
-    MessageKind, OpenEpoch, ResumePoints, Role, Sealed, SendMessage, ServerEvent, SystemEvent,
-    UserId, MAX_CIPHERTEXT,
+    MessageKind, OpenEpoch, ResumePoints, Role, Sealed, SendMessage, ServerEvent, Settings,
+    SystemEvent, UserId, MAX_CIPHERTEXT,
 };
 
 use super::sequencer::Sequencer;
@@ -29,6 +29,7 @@ pub struct Chats {
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     send_limit: RateLimiter,
+    typing_limit: RateLimiter,
     pub sequencer: Sequencer,
 }
 
@@ -77,6 +78,8 @@ fn chat_of(row: ChatRow, members: Vec<MemberRow>) -> ServiceResult<Chat> {
         meta,
         created_at: row.created_at,
         last_activity_at: row.last_activity_at,
+        last_read_seq: row.last_read_seq,
+        unread: row.unread,
     })
 }
 
@@ -113,6 +116,7 @@ impl Chats {
     ) -> Self {
         Chats {
             send_limit: RateLimiter::new(sends_per_minute, 60_000, clock.clone()),
+            typing_limit: RateLimiter::new(30, 60_000, clock.clone()),
             sequencer: Sequencer::new(bus.clone(), clock.clone()),
             store,
             bus,
@@ -445,6 +449,75 @@ impl Chats {
         );
         // "Deleted" means gone from the file and the WAL too, not just unlisted.
         self.store.compact().await?;
+        Ok(())
+    }
+}
+
+impl Chats {
+    pub async fn settings(&self, who: AuthContext) -> ServiceResult<Settings> {
+        let (typing, receipts) = self.store.settings(who.user_id).await.map_err(rule)?;
+        Ok(Settings {
+            typing_indicators: typing != 0,
+            read_receipts: receipts != 0,
+        })
+    }
+
+    pub async fn set_settings(&self, who: AuthContext, s: Settings) -> ServiceResult<Settings> {
+        self.store
+            .set_settings(who.user_id, s.typing_indicators, s.read_receipts)
+            .await?;
+        Ok(s)
+    }
+
+    /// Moves the read position; your other sessions follow, and members who share
+    /// read receipts (as you do) see it.
+    pub async fn mark_read(&self, who: AuthContext, chat: ChatId, seq: i64) -> ServiceResult<()> {
+        let seq = self
+            .store
+            .mark_read(chat, who.user_id, seq)
+            .await
+            .map_err(rule)?;
+        notify(
+            &*self.bus,
+            [who.user_id],
+            &ServerEvent::ChatRead { chat_id: chat, seq },
+        );
+        if self.settings(who).await?.read_receipts {
+            let to = self
+                .store
+                .members_opted_in(chat, who.user_id, false)
+                .await?;
+            notify(
+                &*self.bus,
+                to,
+                &ServerEvent::Read {
+                    chat_id: chat,
+                    user_id: who.user_id,
+                    seq,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Relays "typing" only between members who both turned typing indicators on.
+    pub async fn typing(&self, who: AuthContext, chat: ChatId) -> ServiceResult<()> {
+        self.typing_limit
+            .hit(&who.user_id.to_string())
+            .map_err(ServiceError::RateLimited)?;
+        self.store.chat_for(who.user_id, chat).await.map_err(rule)?;
+        if !self.settings(who).await?.typing_indicators {
+            return Ok(());
+        }
+        let to = self.store.members_opted_in(chat, who.user_id, true).await?;
+        notify(
+            &*self.bus,
+            to,
+            &ServerEvent::Typing {
+                chat_id: chat,
+                user_id: who.user_id,
+            },
+        );
         Ok(())
     }
 }

@@ -80,6 +80,15 @@ pub trait ChatStore: Send + Sync {
     ) -> StoreResult<Vec<MessageRow>>;
     async fn delete_message(&self, chat: ChatId, sender: UserId, id: MessageId)
         -> StoreResult<i64>;
+    async fn mark_read(&self, chat: ChatId, user: UserId, seq: i64) -> StoreResult<i64>;
+    async fn members_opted_in(
+        &self,
+        chat: ChatId,
+        except: UserId,
+        typing: bool,
+    ) -> StoreResult<Vec<UserId>>;
+    async fn settings(&self, user: UserId) -> StoreResult<(i64, i64)>;
+    async fn set_settings(&self, user: UserId, typing: bool, receipts: bool) -> StoreResult<()>;
 }
 
 macro_rules! chat_store_impl {
@@ -214,6 +223,32 @@ macro_rules! chat_store_impl {
                 id: MessageId,
             ) -> StoreResult<i64> {
                 $write!(self, |c| ops::$engine::delete_message(c, chat, sender, id))
+            }
+            async fn mark_read(&self, chat: ChatId, user: UserId, seq: i64) -> StoreResult<i64> {
+                $write!(self, |c| ops::$engine::mark_read(c, chat, user, seq))
+            }
+            async fn members_opted_in(
+                &self,
+                chat: ChatId,
+                except: UserId,
+                typing: bool,
+            ) -> StoreResult<Vec<UserId>> {
+                $read!(self, |c| ops::$engine::members_opted_in(
+                    c, chat, except, typing
+                ))
+            }
+            async fn settings(&self, user: UserId) -> StoreResult<(i64, i64)> {
+                $read!(self, |c| ops::$engine::settings(c, user))
+            }
+            async fn set_settings(
+                &self,
+                user: UserId,
+                typing: bool,
+                receipts: bool,
+            ) -> StoreResult<()> {
+                $write!(self, |c| ops::$engine::set_settings(
+                    c, user, typing, receipts
+                ))
             }
         }
     };

@@ -19,6 +19,9 @@ pub struct ChatRow {
     pub meta: Option<String>,
     pub created_at: i64,
     pub last_activity_at: i64,
+    /// The viewer's read position, and the others' messages after it.
+    pub last_read_seq: i64,
+    pub unread: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -82,7 +85,11 @@ pub enum Page {
 }
 
 const CHAT_COLUMNS: &str =
-    "ch.id, ch.kind, ch.epoch, ch.epoch_opened_at, ch.rotation_required, ch.seq, ch.meta, ch.created_at, ch.last_activity_at";
+    "ch.id, ch.kind, ch.epoch, ch.epoch_opened_at, ch.rotation_required, ch.seq, ch.meta, \
+     ch.created_at, ch.last_activity_at, m.last_read_seq, \
+     (SELECT COUNT(*) FROM messages msg WHERE msg.chat_id = ch.id AND msg.seq > m.last_read_seq \
+        AND msg.seq > m.joined_seq AND msg.kind = 'message' AND msg.deleted = 0 \
+        AND (msg.sender IS NULL OR msg.sender <> m.user_id)) AS unread";
 const MEMBER_SELECT: &str =
     "SELECT m.chat_id, m.user_id, u.username, m.role, m.joined_at, m.joined_seq, \
      u.x25519_public, u.ed25519_public FROM chat_members m JOIN users u ON u.id = m.user_id";
@@ -481,6 +488,55 @@ for_both_engines! {
             .bind(limit)
             .fetch_all(&mut *c)
             .await?)
+    }
+
+    /// Moves `user`'s read position forward (never back, never past the end).
+    pub async fn mark_read(c: &mut Conn, chat: ChatId, user: UserId, seq: i64) -> StoreResult<i64> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE chat_members SET last_read_seq = CASE \
+                WHEN last_read_seq >= $3 THEN last_read_seq \
+                ELSE (SELECT CASE WHEN ch.seq < $3 THEN ch.seq ELSE $3 END FROM chats ch WHERE ch.id = $1) END \
+             WHERE chat_id = $1 AND user_id = $2 RETURNING last_read_seq",
+        )
+        .bind(chat.0)
+        .bind(user.0)
+        .bind(seq)
+        .fetch_optional(&mut *c)
+        .await?;
+        row.map(|(s,)| s).ok_or(StoreError::NotFound)
+    }
+
+    /// Members of `chat` other than `except` who turned on typing indicators
+    /// (`typing`) or read receipts (otherwise).
+    pub async fn members_opted_in(c: &mut Conn, chat: ChatId, except: UserId, typing: bool) -> StoreResult<Vec<UserId>> {
+        let column = if typing { "u.typing_indicators" } else { "u.read_receipts" };
+        let rows: Vec<(Uuid,)> = sqlx::query_as(&format!(
+            "SELECT m.user_id FROM chat_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.chat_id = $1 AND m.user_id <> $2 AND {column} = 1"
+        ))
+        .bind(chat.0)
+        .bind(except.0)
+        .fetch_all(&mut *c)
+        .await?;
+        Ok(rows.into_iter().map(|(u,)| UserId(u)).collect())
+    }
+
+    pub async fn settings(c: &mut Conn, user: UserId) -> StoreResult<(i64, i64)> {
+        sqlx::query_as("SELECT typing_indicators, read_receipts FROM users WHERE id = $1")
+            .bind(user.0)
+            .fetch_optional(&mut *c)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn set_settings(c: &mut Conn, user: UserId, typing: bool, receipts: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET typing_indicators = $1, read_receipts = $2 WHERE id = $3")
+            .bind(i64::from(typing))
+            .bind(i64::from(receipts))
+            .bind(user.0)
+            .execute(&mut *c)
+            .await?;
+        Ok(())
     }
 
     /// Erases a message's content for everyone; its sequence number stays as a tombstone.
