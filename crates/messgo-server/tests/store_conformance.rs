@@ -122,6 +122,7 @@ on_every_engine!(
     concurrent_writes_are_all_kept,
     requests_follow_consent,
     blocks_hide_and_sever,
+    chats_keep_their_rules,
 );
 
 async fn users_are_unique_by_name_and_id(s: &dyn Store) {
@@ -420,4 +421,185 @@ async fn blocks_hide_and_sever(s: &dyn Store) {
         s.set_connect_key(c.id, "fresh").await,
         Err(StoreError::Conflict("connect_key"))
     ));
+}
+
+/// Connects a and b through the request path, returning their direct chat.
+async fn connected(s: &dyn Store, a: &UserRecord, b: &UserRecord) -> uuid::Uuid {
+    let r = request(a.id, &b.username, 1);
+    s.send_request(&r).await.unwrap();
+    s.accept_request(r.id, b.id, uuid::Uuid::new_v4(), 2)
+        .await
+        .unwrap()
+        .chat_id
+}
+
+fn msg(
+    chat: messgo_proto::ChatId,
+    sender: UserId,
+    epoch: u32,
+    now: i64,
+) -> messgo_server::store::message_ops::NewMessage {
+    messgo_server::store::message_ops::NewMessage {
+        chat_id: chat,
+        id: messgo_proto::MessageId::random(),
+        sender,
+        epoch,
+        nonce: vec![1; 12],
+        ciphertext: vec![2; 32],
+        signature: vec![3; 64],
+        now,
+        expires_at: now + 1_000_000,
+    }
+}
+
+async fn chats_keep_their_rules(s: &dyn Store) {
+    use messgo_proto::ChatId;
+    use messgo_server::store::message_ops::Page;
+    let (a, b, c, d) = (user("ann"), user("ben"), user("cat"), user("dan"));
+    for u in [&a, &b, &c, &d] {
+        s.create_user(u).await.unwrap();
+    }
+    let direct = ChatId(connected(s, &a, &b).await);
+    connected(s, &a, &c).await;
+
+    let group = ChatId::random();
+    let refused = s
+        .create_group(group, a.id, &[b.id, d.id], 10, 1_000_000)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Rejected("not_a_contact"))),
+        "d is not a's contact"
+    );
+    s.create_group(group, a.id, &[b.id], 10, 1_000_000)
+        .await
+        .unwrap();
+    assert_eq!(s.member_ids(group).await.unwrap().len(), 2);
+
+    // Epochs: next number only, keys for exactly the members.
+    let keys = |ids: &[UserId]| ids.iter().map(|u| (*u, vec![7u8; 80])).collect::<Vec<_>>();
+    assert!(matches!(
+        s.open_epoch(group, a.id, 2, &keys(&[a.id, b.id]), None, 11)
+            .await,
+        Err(StoreError::Rejected("epoch_conflict"))
+    ));
+    assert!(matches!(
+        s.open_epoch(group, a.id, 1, &keys(&[a.id]), None, 11).await,
+        Err(StoreError::Rejected("epoch_keys_mismatch"))
+    ));
+    s.open_epoch(group, a.id, 1, &keys(&[a.id, b.id]), None, 11)
+        .await
+        .unwrap();
+    assert_eq!(s.epoch_key(group, b.id, 1).await.unwrap().0, vec![7u8; 80]);
+
+    // Messages: idempotent ids, gap-free seqs, stale epochs refused after a change.
+    let first = msg(group, a.id, 1, 12);
+    let one = s.append(&first).await.unwrap();
+    assert!(
+        !one.duplicate && one.row.seq == 2,
+        "seq 1 is the 'created' system message"
+    );
+    assert_eq!(one.members.len(), 2);
+    let again = s.append(&first).await.unwrap();
+    assert!(again.duplicate && again.row.seq == 2);
+    assert!(
+        matches!(
+            s.append(&msg(group, c.id, 1, 12)).await,
+            Err(StoreError::NotFound)
+        ),
+        "not a member"
+    );
+    assert!(
+        matches!(
+            s.append(&msg(direct, a.id, 1, 12)).await,
+            Err(StoreError::Rejected("epoch_stale"))
+        ),
+        "no epoch yet"
+    );
+
+    assert!(matches!(
+        s.add_member(group, b.id, c.id, 13, 1_000_000).await,
+        Err(StoreError::Rejected("not_admin"))
+    ));
+    let joined = s
+        .add_member(group, a.id, c.id, 13, 1_000_000)
+        .await
+        .unwrap();
+    assert_eq!(joined.seq, 3);
+    assert!(matches!(
+        s.append(&msg(group, a.id, 1, 14)).await,
+        Err(StoreError::Rejected("epoch_stale"))
+    ));
+    s.open_epoch(group, a.id, 2, &keys(&[a.id, b.id, c.id]), None, 14)
+        .await
+        .unwrap();
+    let later = s.append(&msg(group, a.id, 2, 15)).await.unwrap();
+    assert_eq!(later.row.seq, 4);
+
+    let seen_by_c = s
+        .messages(group, c.id, Page::After(0), 50, 16)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen_by_c.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        vec![3, 4],
+        "from their own joining on"
+    );
+    let newest_first = s
+        .messages(group, a.id, Page::Before(None), 2, 16)
+        .await
+        .unwrap();
+    assert_eq!(
+        newest_first.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        vec![4, 3]
+    );
+    assert!(
+        s.messages(group, a.id, Page::After(0), 50, 2_000_000)
+            .await
+            .unwrap()
+            .is_empty(),
+        "expired: never served"
+    );
+
+    assert_eq!(s.mark_read(group, b.id, 3).await.unwrap(), 3);
+    assert_eq!(
+        s.mark_read(group, b.id, 1).await.unwrap(),
+        3,
+        "never backwards"
+    );
+    let b_view = s.chat_for(b.id, group).await.unwrap();
+    assert_eq!((b_view.last_read_seq, b_view.unread), (3, 1));
+
+    assert_eq!(s.delete_message(group, a.id, first.id).await.unwrap(), 2);
+    assert!(matches!(
+        s.delete_message(group, a.id, first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let removed = s
+        .remove_member(group, a.id, b.id, 17, 1_000_000)
+        .await
+        .unwrap();
+    assert!(removed.is_some());
+    assert!(matches!(
+        s.chat_for(b.id, group).await,
+        Err(StoreError::NotFound)
+    ));
+    // The last admin leaving hands the group on.
+    s.remove_member(group, a.id, a.id, 18, 1_000_000)
+        .await
+        .unwrap();
+    let members = s.members_for(c.id, Some(group)).await.unwrap();
+    assert_eq!((members.len(), members[0].role.as_str()), (1, "admin"));
+    assert!(
+        s.remove_member(group, c.id, c.id, 19, 1_000_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "empty: gone"
+    );
+    assert!(s
+        .chats_of(c.id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|ch| ch.id != group.0));
 }

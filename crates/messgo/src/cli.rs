@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API, the WebSocket and the web client (the default).
     Serve(ServeArgs),
+    /// A terminal client: send, wait for, or list end-to-end encrypted messages.
+    Chat(crate::chat::ChatArgs),
 }
 
 #[derive(Args, Clone, Default)]

@@ -1,5 +1,6 @@
 //! `messgo`: parses flags and starts the server library. Nothing else lives here.
 
+mod chat;
 mod cli;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Chat(args)) => chat::run(args).await,
         None => serve(cli.serve).await,
     }
 }

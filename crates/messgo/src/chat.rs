@@ -1,0 +1,141 @@
+//! `messgo chat`: a minimal terminal client on `messgo-client`, end-to-end encrypted
+//! like the browser. Scriptable: `send` prints the acknowledged sequence number,
+//! `wait` exits 0 once a given message arrived, `history` prints what is readable.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand};
+use messgo_client::{Client, Identity, Keyring};
+use messgo_proto::{Chat, ChatKind, ServerEvent};
+
+#[derive(Args)]
+pub struct ChatArgs {
+    /// The MessGo server, e.g. http://127.0.0.1:8080.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    #[arg(long)]
+    pub username: String,
+    /// Your password (prefer the environment variable: it stays out of shell history).
+    #[arg(long, env = "MESSGO_CHAT_PASSWORD", hide_env_values = true)]
+    pub password: String,
+    #[command(subcommand)]
+    pub action: ChatAction,
+}
+
+#[derive(Subcommand)]
+pub enum ChatAction {
+    /// Send a message to a contact's direct chat.
+    Send {
+        #[arg(long)]
+        to: String,
+        text: String,
+    },
+    /// Wait until a message from a contact with exactly this text has arrived.
+    Wait {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long, default_value_t = 20)]
+        timeout_secs: u64,
+    },
+    /// Print the readable history of the direct chat with a contact.
+    History {
+        #[arg(long)]
+        with: String,
+    },
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+async fn direct_chat_with(client: &Client, username: &str) -> anyhow::Result<Chat> {
+    let name = username.to_ascii_lowercase();
+    client
+        .chats()
+        .await?
+        .into_iter()
+        .find(|c| c.kind == ChatKind::Direct && c.members.iter().any(|m| m.username == name))
+        .ok_or_else(|| anyhow!("no direct chat with {username}: are you connected?"))
+}
+
+pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
+    let client = Client::new(&args.server)?;
+    let me: Identity = client
+        .login(&args.username, &args.password)
+        .await
+        .context("could not sign in")?;
+    let mut keys = Keyring::new(&me);
+    match args.action {
+        ChatAction::Send { to, text } => {
+            let chat = direct_chat_with(&client, &to).await?;
+            let ack = keys.send_text(&client, chat.id, &text, now_ms()).await?;
+            println!("sent seq {}", ack.seq);
+        }
+        ChatAction::History { with } => {
+            let chat = direct_chat_with(&client, &with).await?;
+            for m in client.messages(chat.id, None, Some(0), 200).await? {
+                if let Ok(opened) = keys.open(&client, &chat, &m).await {
+                    let who = chat
+                        .members
+                        .iter()
+                        .find(|x| x.user_id == opened.sender)
+                        .map_or("?", |x| &x.username);
+                    println!("{} {}: {}", opened.seq, who, opened.text);
+                }
+            }
+        }
+        ChatAction::Wait {
+            from,
+            text,
+            timeout_secs,
+        } => {
+            let mut events = client.events().await?;
+            let chat = direct_chat_with(&client, &from).await?;
+            let sender = chat
+                .members
+                .iter()
+                .find(|m| m.username == from.to_ascii_lowercase())
+                .map(|m| m.user_id)
+                .ok_or_else(|| anyhow!("{from} is not in the chat"))?;
+            // Already there? (The socket was opened first, so nothing falls between.)
+            for m in client.messages(chat.id, None, Some(0), 200).await? {
+                if let Ok(o) = keys.open(&client, &chat, &m).await {
+                    if o.sender == sender && o.text == text {
+                        println!("received seq {}", o.seq);
+                        return Ok(());
+                    }
+                }
+            }
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout_secs);
+            loop {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    bail!("no such message within {timeout_secs} s");
+                }
+                let event = events
+                    .next_within(left)
+                    .await
+                    .map_err(|_| anyhow!("no such message within {timeout_secs} s"))?;
+                let Some(ServerEvent::Message { message }) = event else {
+                    continue;
+                };
+                if message.chat_id != chat.id {
+                    continue;
+                }
+                let current = client.chat(chat.id).await?;
+                if let Ok(o) = keys.open(&client, &current, &message).await {
+                    if o.sender == sender && o.text == text {
+                        println!("received seq {}", o.seq);
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
