@@ -30,6 +30,9 @@ pub enum ServerEvent {
     ContactRemoved { user_id: UserId },
     #[serde(rename = "blocks.changed")]
     BlocksChanged,
+    /// This socket's session was logged out or revoked; the socket closes next.
+    #[serde(rename = "session.ended")]
+    SessionEnded,
     #[serde(rename = "profile.updated")]
     ProfileUpdated { display_name: Option<String> },
     #[serde(rename = "ack")]

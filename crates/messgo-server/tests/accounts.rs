@@ -455,3 +455,45 @@ async fn the_realm_id_survives_restarts() {
         .await
         .expect("keys derive the same after a restart");
 }
+
+#[tokio::test]
+async fn ending_a_session_closes_its_sockets_at_once() {
+    use messgo_proto::ServerEvent;
+    use std::time::Duration;
+    let srv = TestServer::start().await;
+    let name = username("kim");
+    let phone = srv.client();
+    let laptop = srv.client();
+    phone.register(&name, PASSWORD).await.unwrap();
+    laptop.login(&name, PASSWORD).await.unwrap();
+    let mut phone_events = phone.events().await.unwrap();
+    let mut laptop_events = laptop.events().await.unwrap();
+
+    let laptop_session = phone
+        .sessions()
+        .await
+        .unwrap()
+        .sessions
+        .into_iter()
+        .find(|s| !s.current)
+        .unwrap()
+        .id;
+    phone.revoke_session(laptop_session).await.unwrap();
+    let wait = Duration::from_secs(5);
+    assert_eq!(
+        laptop_events.next_within(wait).await.unwrap(),
+        Some(ServerEvent::SessionEnded)
+    );
+    assert_eq!(
+        laptop_events.next_within(wait).await.unwrap(),
+        None,
+        "and the socket closes"
+    );
+    phone_events.expect_nothing_pending().await.unwrap();
+
+    phone.logout().await.unwrap();
+    assert_eq!(
+        phone_events.next_within(wait).await.unwrap(),
+        Some(ServerEvent::SessionEnded)
+    );
+}

@@ -2,12 +2,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use messgo_proto::UserId;
+use messgo_proto::{ServerEvent, SessionId, UserId};
 use tokio::sync::mpsc;
 
 use super::{Bus, Subscription, SOCKET_QUEUE};
 
-type Senders = HashMap<UserId, Vec<(u64, mpsc::Sender<Arc<str>>)>>;
+type Senders = HashMap<UserId, Vec<(u64, SessionId, mpsc::Sender<Arc<str>>)>>;
 
 #[derive(Default)]
 pub struct LocalBus {
@@ -38,7 +38,7 @@ impl Bus for LocalBus {
         };
         // A full queue means the socket is not keeping up: drop it (it will
         // reconnect and resync) rather than block everyone else or skip silently.
-        list.retain(|(id, tx)| match tx.try_send(frame.clone()) {
+        list.retain(|(id, _, tx)| match tx.try_send(frame.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::debug!(subscription = id, "slow socket dropped");
@@ -51,7 +51,7 @@ impl Bus for LocalBus {
         }
     }
 
-    fn subscribe(&self, user: UserId) -> Subscription {
+    fn subscribe(&self, user: UserId, session: SessionId) -> Subscription {
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.senders
@@ -59,7 +59,7 @@ impl Bus for LocalBus {
             .expect("bus lock")
             .entry(user)
             .or_default()
-            .push((id, tx));
+            .push((id, session, tx));
         Subscription {
             rx,
             _guard: Box::new(Unsubscribe {
@@ -68,6 +68,31 @@ impl Bus for LocalBus {
                 id,
             }),
         }
+    }
+
+    fn end_sessions(&self, user: UserId, ended: &(dyn Fn(SessionId) -> bool + Sync)) {
+        let mut senders = self.senders.lock().expect("bus lock");
+        if let Some(list) = senders.get_mut(&user) {
+            list.retain(|(_, session, tx)| {
+                if ended(*session) {
+                    // Best effort: a full queue is cut off all the same.
+                    let _ = tx.try_send(Self::ended_frame());
+                    return false;
+                }
+                true
+            });
+            if list.is_empty() {
+                senders.remove(&user);
+            }
+        }
+    }
+}
+
+impl LocalBus {
+    fn ended_frame() -> Arc<str> {
+        serde_json::to_string(&ServerEvent::SessionEnded)
+            .expect("serializes")
+            .into()
     }
 }
 
@@ -81,7 +106,7 @@ impl Drop for Unsubscribe {
     fn drop(&mut self) {
         let mut senders = self.senders.lock().expect("bus lock");
         if let Some(list) = senders.get_mut(&self.user) {
-            list.retain(|(id, _)| *id != self.id);
+            list.retain(|(id, _, _)| *id != self.id);
             if list.is_empty() {
                 senders.remove(&self.user);
             }
@@ -97,9 +122,9 @@ mod tests {
     async fn every_session_of_a_user_gets_each_frame() {
         let bus = LocalBus::new();
         let u = UserId::random();
-        let mut a = bus.subscribe(u);
-        let mut b = bus.subscribe(u);
-        let mut other = bus.subscribe(UserId::random());
+        let mut a = bus.subscribe(u, SessionId::random());
+        let mut b = bus.subscribe(u, SessionId::random());
+        let mut other = bus.subscribe(UserId::random(), SessionId::random());
         bus.publish(u, "x".into());
         assert_eq!(&*a.rx.recv().await.unwrap(), "x");
         assert_eq!(&*b.rx.recv().await.unwrap(), "x");
@@ -109,10 +134,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ending_a_session_cuts_off_only_its_sockets() {
+        let bus = LocalBus::new();
+        let u = UserId::random();
+        let (gone, stays) = (SessionId::random(), SessionId::random());
+        let mut a = bus.subscribe(u, gone);
+        let mut b = bus.subscribe(u, stays);
+        bus.end_sessions(u, &|s| s == gone);
+        assert!(a.rx.recv().await.unwrap().contains("session.ended"));
+        assert!(a.rx.recv().await.is_none(), "then the feed ends");
+        bus.publish(u, "x".into());
+        assert_eq!(&*b.rx.recv().await.unwrap(), "x");
+    }
+
+    #[tokio::test]
     async fn a_slow_subscriber_is_cut_off_not_starved_silently() {
         let bus = LocalBus::new();
         let u = UserId::random();
-        let mut slow = bus.subscribe(u);
+        let mut slow = bus.subscribe(u, SessionId::random());
         for i in 0..=SOCKET_QUEUE {
             bus.publish(u, i.to_string().into());
         }

@@ -9,7 +9,7 @@ mod local;
 use std::sync::Arc;
 
 pub use local::LocalBus;
-use messgo_proto::{ServerEvent, UserId};
+use messgo_proto::{ServerEvent, SessionId, UserId};
 use tokio::sync::mpsc;
 
 /// Frames queued per socket before it counts as too slow and is cut off.
@@ -18,7 +18,11 @@ pub const SOCKET_QUEUE: usize = 256;
 pub trait Bus: Send + Sync + 'static {
     /// Delivers `frame` to every subscription of `to`, never waiting on a slow one.
     fn publish(&self, to: UserId, frame: Arc<str>);
-    fn subscribe(&self, user: UserId) -> Subscription;
+    /// A feed for one socket of `session`.
+    fn subscribe(&self, user: UserId, session: SessionId) -> Subscription;
+    /// Tells the sockets of the sessions of `user` that `ended` picks that their
+    /// session is over, then cuts them off (logout, revocation, password change).
+    fn end_sessions(&self, user: UserId, ended: &(dyn Fn(SessionId) -> bool + Sync));
 }
 
 /// One socket's feed. When the bus drops a subscriber for being too slow, `recv`

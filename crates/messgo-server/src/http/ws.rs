@@ -50,7 +50,7 @@ pub async fn upgrade(
             ));
         }
     }
-    let sub = s.services.bus.subscribe(who.user_id);
+    let sub = s.services.bus.subscribe(who.user_id, who.session_id);
     let services = s.services.clone();
     Ok(ws
         .max_message_size(MAX_CLIENT_FRAME + 16 * 1024)

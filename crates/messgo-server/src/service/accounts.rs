@@ -13,6 +13,7 @@ use messgo_proto::{
 use rand::RngCore;
 
 use super::{AuthContext, AuthHasher, ServiceError, ServiceResult};
+use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ratelimit::RateLimiter;
@@ -33,6 +34,7 @@ pub struct NewAccount {
 
 pub struct Accounts {
     store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     hasher: AuthHasher,
     realm_id: String,
@@ -45,6 +47,7 @@ pub struct Accounts {
 impl Accounts {
     pub async fn new(
         store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> ServiceResult<Self> {
@@ -64,6 +67,7 @@ impl Accounts {
             default_kdf: KdfParams::pbkdf2(config.kdf_iterations),
             realm_id,
             store,
+            bus,
             clock,
         })
     }
@@ -188,6 +192,7 @@ impl Accounts {
         self.store
             .set_credentials(who.user_id, &creds, who.session_id)
             .await?;
+        self.bus.end_sessions(who.user_id, &|s| s != who.session_id);
         Ok(())
     }
 
@@ -195,9 +200,11 @@ impl Accounts {
     pub async fn delete(&self, who: AuthContext, auth_key: Vec<u8>) -> ServiceResult<()> {
         self.confirm(who, auth_key).await?;
         match self.store.delete_user(who.user_id).await {
-            Ok(()) | Err(StoreError::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
+            Ok(()) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
         }
+        self.bus.end_sessions(who.user_id, &|_| true);
+        Ok(())
     }
 
     /// Re-checks the auth key of a signed-in user before a grave change.

@@ -78,8 +78,8 @@ impl Services {
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> ServiceResult<Self> {
-        let sessions = Sessions::new(store.clone(), clock.clone(), config);
-        let accounts = Accounts::new(store.clone(), clock.clone(), config).await?;
+        let sessions = Sessions::new(store.clone(), bus.clone(), clock.clone(), config);
+        let accounts = Accounts::new(store.clone(), bus.clone(), clock.clone(), config).await?;
         let connections = Connections::new(
             store.clone(),
             bus.clone(),

@@ -149,7 +149,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(0));
         let seq = Sequencer::new(bus.clone(), clock.clone());
         let (chat, user) = (ChatId::random(), UserId::random());
-        let mut sub = bus.subscribe(user);
+        let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
         seq.publish(chat, 1, vec![user], "1".into());
         seq.publish(chat, 3, vec![user], "3".into());
         seq.publish(chat, 4, vec![user], "4".into());
@@ -174,7 +174,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(0));
         let seq = Sequencer::new(bus.clone(), clock.clone());
         let (chat, user) = (ChatId::random(), UserId::random());
-        let mut sub = bus.subscribe(user);
+        let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
         seq.publish(chat, 1, vec![user], "1".into());
         seq.publish(chat, 3, vec![user], "3".into());
         clock.advance(HOLD_MS + 1);

@@ -10,6 +10,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::{ServiceError, ServiceResult};
+use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::{SessionRecord, Store, StoreError};
@@ -34,14 +35,21 @@ pub struct NewSession {
 
 pub struct Sessions {
     store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     idle_ms: i64,
 }
 
 impl Sessions {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: &Config) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        clock: Arc<dyn Clock>,
+        config: &Config,
+    ) -> Self {
         Sessions {
             store,
+            bus,
             clock,
             idle_ms: config.session_idle.as_millis() as i64,
         }
@@ -119,7 +127,10 @@ impl Sessions {
     /// Revokes one of the caller's own sessions; anyone else's is "not found".
     pub async fn revoke(&self, who: AuthContext, id: SessionId) -> ServiceResult<()> {
         match self.store.delete_session(who.user_id, id).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.bus.end_sessions(who.user_id, &|s| s == id);
+                Ok(())
+            }
             Err(StoreError::NotFound) => Err(ServiceError::NotFound),
             Err(e) => Err(e.into()),
         }
