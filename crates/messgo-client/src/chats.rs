@@ -122,6 +122,15 @@ impl Client {
         .await
     }
 
+    pub async fn set_timer(&self, chat: ChatId, seconds: i64) -> Result<()> {
+        self.send_empty(
+            Method::PUT,
+            &format!("/api/chats/{chat}/timer"),
+            &messgo_proto::TimerBody { seconds },
+        )
+        .await
+    }
+
     pub async fn mark_read(&self, chat: ChatId, seq: i64) -> Result<()> {
         self.send_empty(
             Method::POST,

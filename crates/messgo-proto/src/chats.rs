@@ -67,6 +67,8 @@ pub struct Chat {
     pub last_read_seq: i64,
     /// Messages from others after your read position.
     pub unread: i64,
+    /// Messages disappear this many seconds after they are sent (one of [`TIMERS`]).
+    pub timer_secs: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -127,11 +129,14 @@ pub enum MessageKind {
 /// A system event in a chat: who did what, never content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemEvent {
-    /// `created`, `joined`, `left`, `removed`, `promoted`, `renamed`, `epoch`.
+    /// `created`, `joined`, `left`, `removed`, `promoted`, `renamed`, `timer`.
     pub event: String,
     pub by: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
+    /// For `timer`: the new timer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,10 +186,37 @@ pub struct Ack {
 /// Last sequence number seen per chat.
 pub type ResumePoints = BTreeMap<ChatId, i64>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The disappearing-message timers a chat may have: 5 minutes, 1 hour, 8 hours,
+/// 1 day, 3 days. The server's retention caps them all.
+pub const TIMERS: [i64; 5] = [300, 3_600, 28_800, 86_400, 259_200];
+pub const DEFAULT_TIMER: i64 = 259_200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     pub typing_indicators: bool,
     pub read_receipts: bool,
+    /// The timer new chats start with.
+    #[serde(default = "default_timer")]
+    pub default_timer_secs: i64,
+}
+
+fn default_timer() -> i64 {
+    DEFAULT_TIMER
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            typing_indicators: false,
+            read_receipts: false,
+            default_timer_secs: DEFAULT_TIMER,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct TimerBody {
+    pub seconds: i64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]

@@ -10,6 +10,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use messgo_proto::KdfParams;
+
+/// The promise: nothing about a conversation stays longer than 72 hours.
+pub const MAX_RETENTION: Duration = Duration::from_secs(72 * 3600);
 use serde::Deserialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +75,8 @@ pub struct ConfigLayer {
     pub register_limit_per_ip: Option<u32>,
     pub request_limit_per_hour: Option<u32>,
     pub messages_per_minute: Option<u32>,
+    pub retention: Option<HumanDuration>,
+    pub sweep_interval: Option<HumanDuration>,
 }
 
 /// Every setting: its key in messgo.toml, and the environment variable.
@@ -94,6 +99,8 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("register_limit_per_ip", "MESSGO_REGISTER_LIMIT_PER_IP"),
     ("request_limit_per_hour", "MESSGO_REQUEST_LIMIT_PER_HOUR"),
     ("messages_per_minute", "MESSGO_MESSAGES_PER_MINUTE"),
+    ("retention", "MESSGO_RETENTION"),
+    ("sweep_interval", "MESSGO_SWEEP_INTERVAL"),
 ];
 
 /// Settings that may be read from a file named by `<VAR>_FILE`.
@@ -201,6 +208,10 @@ pub struct Config {
     pub request_limit_per_hour: u32,
     /// Messages an account may send per minute.
     pub messages_per_minute: u32,
+    /// How long conversation data may live: 72 hours, or less; never more.
+    pub retention: Duration,
+    /// How often expired data is deleted.
+    pub sweep_interval: Duration,
 }
 
 impl Default for Config {
@@ -221,6 +232,8 @@ impl Default for Config {
             register_limit_per_ip: 20,
             request_limit_per_hour: 30,
             messages_per_minute: 600,
+            retention: MAX_RETENTION,
+            sweep_interval: Duration::from_secs(60),
         }
     }
 }
@@ -255,6 +268,12 @@ impl Config {
             }
             if let Some(v) = l.login_limit_window {
                 c.login_limit_window = v.0;
+            }
+            if let Some(v) = l.retention {
+                c.retention = v.0;
+            }
+            if let Some(v) = l.sweep_interval {
+                c.sweep_interval = v.0;
             }
         }
         c.validate()?;
@@ -291,6 +310,20 @@ impl Config {
         }
         if self.session_idle < Duration::from_secs(60) {
             return Err(invalid("session_idle", "must be at least one minute"));
+        }
+        if self.retention > MAX_RETENTION {
+            return Err(invalid(
+                "retention",
+                "MessGo keeps conversations at most 72 hours; the retention can be lowered, never raised",
+            ));
+        }
+        if self.retention < Duration::from_secs(1)
+            || self.sweep_interval < Duration::from_millis(100)
+        {
+            return Err(invalid(
+                "retention",
+                "and sweep_interval must be positive (at least 1s and 100ms)",
+            ));
         }
         if self.login_limit_window < Duration::from_secs(1) {
             return Err(invalid("login_limit_window", "must be at least one second"));
@@ -329,6 +362,8 @@ impl std::fmt::Debug for Config {
             .field("register_limit_per_ip", &self.register_limit_per_ip)
             .field("request_limit_per_hour", &self.request_limit_per_hour)
             .field("messages_per_minute", &self.messages_per_minute)
+            .field("retention", &self.retention)
+            .field("sweep_interval", &self.sweep_interval)
             .finish()
     }
 }
@@ -412,5 +447,22 @@ mod tests {
             .to_string()
             .contains("kdf_iterations"));
         assert!("soon".parse::<HumanDuration>().is_err());
+        let longer = ConfigLayer {
+            retention: Some("73h".parse().unwrap()),
+            ..Default::default()
+        };
+        let err = Config::resolve([longer]).unwrap_err().to_string();
+        assert!(
+            err.contains("retention") && err.contains("72 hours"),
+            "{err}"
+        );
+        let shorter = ConfigLayer {
+            retention: Some("5s".parse().unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::resolve([shorter]).unwrap().retention,
+            Duration::from_secs(5)
+        );
     }
 }

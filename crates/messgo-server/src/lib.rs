@@ -8,7 +8,7 @@ pub mod http;
 pub mod ratelimit;
 pub mod service;
 pub mod store;
-mod sweeper;
+pub mod sweeper;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,6 +37,11 @@ impl Server {
         Ok(Server { services, config })
     }
 
+    /// The services, for tests that drive the clock and the sweeper directly.
+    pub fn services(&self) -> Arc<Services> {
+        self.services.clone()
+    }
+
     /// Serves until `shutdown` resolves; in-flight requests finish, then the store
     /// flushes and closes.
     pub async fn serve(
@@ -53,7 +58,11 @@ impl Server {
             },
         };
         let (stop_tx, stop_rx) = watch::channel(false);
-        let sweeper = tokio::spawn(sweeper::run(self.services.clone(), stop_rx.clone()));
+        let sweeper = tokio::spawn(sweeper::run(
+            self.services.clone(),
+            self.config.sweep_interval,
+            stop_rx.clone(),
+        ));
         let flusher = tokio::spawn(sweeper::flush_fanout(self.services.clone(), stop_rx));
         let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)

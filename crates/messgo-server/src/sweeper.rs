@@ -1,4 +1,4 @@
-//! Periodic clean-up: idle sessions, expired connection requests and old attempts.
+//! Periodic clean-up: what has expired is deleted, then its bytes leave the file.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,25 +7,41 @@ use tokio::sync::watch;
 
 use crate::service::Services;
 
-const EVERY: Duration = Duration::from_secs(60);
-
-pub async fn run(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(EVERY);
+/// Runs [`sweep_once`] every `every` until told to stop.
+pub async fn run(services: Arc<Services>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        match services.sessions.sweep_idle().await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(sessions = n, "swept idle sessions"),
-            Err(e) => tracing::warn!(error = %e, "sweeping idle sessions failed"),
-        }
-        match services.connections.sweep().await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(requests = n, "swept expired connection requests"),
-            Err(e) => tracing::warn!(error = %e, "sweeping connection requests failed"),
-        }
+        sweep_once(&services).await;
+    }
+}
+
+/// One sweep: expired messages (in bounded batches) and spent epoch keys, expired
+/// connection requests, idle sessions; then an incremental vacuum and a truncating
+/// WAL checkpoint, so deleted bytes are gone from the file, its free pages and the
+/// WAL (secure_delete has overwritten them).
+pub async fn sweep_once(services: &Services) {
+    match services.chats.sweep().await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(messages = n, "swept expired messages"),
+        Err(e) => tracing::warn!(error = %e, "sweeping messages failed"),
+    }
+    match services.connections.sweep().await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(requests = n, "swept expired connection requests"),
+        Err(e) => tracing::warn!(error = %e, "sweeping connection requests failed"),
+    }
+    match services.sessions.sweep_idle().await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(sessions = n, "swept idle sessions"),
+        Err(e) => tracing::warn!(error = %e, "sweeping idle sessions failed"),
+    }
+    if let Err(e) = services.store.compact().await {
+        tracing::warn!(error = %e, "compacting the database failed");
     }
 }
 

@@ -108,6 +108,15 @@ pub struct ServeArgs {
     /// [toml: messages_per_minute] [env: MESSGO_MESSAGES_PER_MINUTE].
     #[arg(long, value_name = "N")]
     pub messages_per_minute: Option<u32>,
+
+    /// How long conversation data may live on the server: at most (and by default)
+    /// 72h; lower it, e.g. 24h or 30s, never raise it [toml: retention] [env: MESSGO_RETENTION].
+    #[arg(long, value_name = "DURATION")]
+    pub retention: Option<HumanDuration>,
+
+    /// How often expired data is deleted [default: 60s] [toml: sweep_interval] [env: MESSGO_SWEEP_INTERVAL].
+    #[arg(long, value_name = "DURATION")]
+    pub sweep_interval: Option<HumanDuration>,
 }
 
 impl ServeArgs {
@@ -128,6 +137,8 @@ impl ServeArgs {
             register_limit_per_ip: self.register_limit_per_ip,
             request_limit_per_hour: self.request_limit_per_hour,
             messages_per_minute: self.messages_per_minute,
+            retention: self.retention,
+            sweep_interval: self.sweep_interval,
         }
     }
 }

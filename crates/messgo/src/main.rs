@@ -28,9 +28,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::resolve([file_layer, env_layer, args.layer()])?;
 
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_new(&config.log).context("the log filter (--log) is not valid")?,
-        )
+        .with_env_filter(log_filter(&config.log)?)
         .with_target(false)
         .with_writer(std::io::stderr)
         .init();
@@ -54,6 +52,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     println!("MessGo is listening on http://{addr} (open it in your browser; Ctrl+C stops it)");
     server.serve(listener, shutdown).await
+}
+
+/// The user's filter, with the libraries that would log raw frames or bodies at
+/// their most verbose levels held at `info`: no log level may show content.
+fn log_filter(spec: &str) -> anyhow::Result<EnvFilter> {
+    let quiet = [
+        "tungstenite",
+        "tokio_tungstenite",
+        "hyper",
+        "hyper_util",
+        "h2",
+        "reqwest",
+        "rustls",
+    ]
+    .map(|target| format!("{target}=info"))
+    .join(",");
+    EnvFilter::try_new(format!("{spec},{quiet}")).context("the log filter (--log) is not valid")
 }
 
 fn read_config_file(args: &ServeArgs) -> anyhow::Result<(ConfigLayer, Vec<String>, String)> {

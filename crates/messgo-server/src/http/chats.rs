@@ -245,3 +245,17 @@ pub async fn set_settings(
 ) -> Result<Json<messgo_proto::Settings>, ApiError> {
     Ok(Json(s.services.chats.set_settings(who, body).await?))
 }
+
+/// # `PUT /api/chats/{id}/timer` — the chat's disappearing-message timer.
+pub async fn set_timer(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<messgo_proto::TimerBody>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .chats
+        .set_timer(who, id(&raw)?, body.seconds)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

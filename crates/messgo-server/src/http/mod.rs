@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
             delete(chats::delete_message),
         )
         .route("/chats/{id}/read", post(chats::mark_read))
+        .route("/chats/{id}/timer", put(chats::set_timer))
         .route("/settings", get(chats::settings).put(chats::set_settings))
         .route("/ws", get(ws::upgrade))
         .fallback(|| async { ApiError::not_found() });

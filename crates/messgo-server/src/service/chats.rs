@@ -30,6 +30,7 @@ pub struct Chats {
     clock: Arc<dyn Clock>,
     send_limit: RateLimiter,
     typing_limit: RateLimiter,
+    retention_ms: i64,
     pub sequencer: Sequencer,
 }
 
@@ -80,6 +81,7 @@ fn chat_of(row: ChatRow, members: Vec<MemberRow>) -> ServiceResult<Chat> {
         last_activity_at: row.last_activity_at,
         last_read_seq: row.last_read_seq,
         unread: row.unread,
+        timer_secs: row.timer_secs,
     })
 }
 
@@ -113,8 +115,10 @@ impl Chats {
         bus: Arc<dyn Bus>,
         clock: Arc<dyn Clock>,
         sends_per_minute: u32,
+        retention_ms: i64,
     ) -> Self {
         Chats {
+            retention_ms,
             send_limit: RateLimiter::new(sends_per_minute, 60_000, clock.clone()),
             typing_limit: RateLimiter::new(30, 60_000, clock.clone()),
             sequencer: Sequencer::new(bus.clone(), clock.clone()),
@@ -124,8 +128,9 @@ impl Chats {
         }
     }
 
+    /// The latest a message written now may live; the chat's timer may shorten it.
     fn expiry(&self, now: i64) -> i64 {
-        now + MAX_RETENTION_MS
+        now + self.retention_ms.min(MAX_RETENTION_MS)
     }
 
     pub async fn list(&self, who: AuthContext) -> ServiceResult<Vec<Chat>> {
@@ -455,16 +460,23 @@ impl Chats {
 
 impl Chats {
     pub async fn settings(&self, who: AuthContext) -> ServiceResult<Settings> {
-        let (typing, receipts) = self.store.settings(who.user_id).await.map_err(rule)?;
+        let (typing, receipts, timer) = self.store.settings(who.user_id).await.map_err(rule)?;
         Ok(Settings {
             typing_indicators: typing != 0,
             read_receipts: receipts != 0,
+            default_timer_secs: timer,
         })
     }
 
     pub async fn set_settings(&self, who: AuthContext, s: Settings) -> ServiceResult<Settings> {
+        check_timer(s.default_timer_secs)?;
         self.store
-            .set_settings(who.user_id, s.typing_indicators, s.read_receipts)
+            .set_settings(
+                who.user_id,
+                s.typing_indicators,
+                s.read_receipts,
+                s.default_timer_secs,
+            )
             .await?;
         Ok(s)
     }
@@ -500,6 +512,41 @@ impl Chats {
         Ok(())
     }
 
+    /// Sets a chat's disappearing-message timer (a system event tells everyone).
+    pub async fn set_timer(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        seconds: i64,
+    ) -> ServiceResult<()> {
+        check_timer(seconds)?;
+        self.track(who.user_id, chat).await;
+        let now = self.clock.now_ms();
+        let system = self
+            .store
+            .set_timer(chat, who.user_id, seconds, now, self.expiry(now))
+            .await
+            .map_err(rule)?;
+        self.announce(chat, Some(system)).await
+    }
+
+    /// One sweep: expired messages in bounded batches, keys of spent epochs, then
+    /// the bytes themselves (vacuum and WAL checkpoint). Returns messages deleted.
+    pub async fn sweep(&self) -> ServiceResult<u64> {
+        const BATCH: i64 = 1_000;
+        let now = self.clock.now_ms();
+        let mut total = 0;
+        loop {
+            let n = self.store.delete_expired_messages(now, BATCH).await?;
+            total += n;
+            if n < BATCH as u64 {
+                break;
+            }
+        }
+        self.store.delete_spent_epoch_keys().await?;
+        Ok(total)
+    }
+
     /// Relays "typing" only between members who both turned typing indicators on.
     pub async fn typing(&self, who: AuthContext, chat: ChatId) -> ServiceResult<()> {
         self.typing_limit
@@ -526,6 +573,16 @@ fn frame(event: &ServerEvent) -> Arc<str> {
     serde_json::to_string(event)
         .expect("events serialize")
         .into()
+}
+
+fn check_timer(seconds: i64) -> ServiceResult<()> {
+    if !messgo_proto::TIMERS.contains(&seconds) {
+        return Err(ServiceError::InvalidField {
+            field: "seconds",
+            problem: "must be one of 300, 3600, 28800, 86400 or 259200",
+        });
+    }
+    Ok(())
 }
 
 fn check_sealed(nonce: &[u8], signature: &[u8], ciphertext: &[u8]) -> ServiceResult<()> {

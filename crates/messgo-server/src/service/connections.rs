@@ -14,12 +14,14 @@ use uuid::Uuid;
 use super::{new_connect_key, AuthContext, ServiceError, ServiceResult};
 use crate::bus::{notify, Bus};
 use crate::clock::Clock;
+use crate::config::Config;
 use crate::ratelimit::RetryAfter;
 use crate::store::ops::{target_from_parts, ContactRow, NewRequest, SendOutcome};
 use crate::store::{Store, StoreError};
 
 const HOUR_MS: i64 = 3_600_000;
-/// Requests live as long as any conversation data may: 72 hours.
+/// Requests live as long as any conversation data may: 72 hours at most, less if the
+/// server's retention is shorter.
 pub const REQUEST_TTL_MS: i64 = 72 * HOUR_MS;
 
 pub struct Connections {
@@ -27,6 +29,7 @@ pub struct Connections {
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     limit_per_hour: u32,
+    ttl_ms: i64,
 }
 
 fn not_found(e: StoreError) -> ServiceError {
@@ -53,13 +56,14 @@ impl Connections {
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
         clock: Arc<dyn Clock>,
-        limit_per_hour: u32,
+        config: &Config,
     ) -> Self {
         Connections {
             store,
             bus,
             clock,
-            limit_per_hour,
+            limit_per_hour: config.request_limit_per_hour,
+            ttl_ms: (config.retention.as_millis() as i64).min(REQUEST_TTL_MS),
         }
     }
 
@@ -110,7 +114,7 @@ impl Connections {
             from: who.user_id,
             target: target.clone(),
             now,
-            expires_at: now + REQUEST_TTL_MS,
+            expires_at: now + self.ttl_ms,
             window_start: now - HOUR_MS,
             limit: self.limit_per_hour,
         };

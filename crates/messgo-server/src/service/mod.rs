@@ -80,17 +80,13 @@ impl Services {
     ) -> ServiceResult<Self> {
         let sessions = Sessions::new(store.clone(), bus.clone(), clock.clone(), config);
         let accounts = Accounts::new(store.clone(), bus.clone(), clock.clone(), config).await?;
-        let connections = Connections::new(
-            store.clone(),
-            bus.clone(),
-            clock.clone(),
-            config.request_limit_per_hour,
-        );
+        let connections = Connections::new(store.clone(), bus.clone(), clock.clone(), config);
         let chats = Chats::new(
             store.clone(),
             bus.clone(),
             clock.clone(),
             config.messages_per_minute,
+            config.retention.as_millis() as i64,
         );
         Ok(Services {
             accounts,

@@ -87,8 +87,24 @@ pub trait ChatStore: Send + Sync {
         except: UserId,
         typing: bool,
     ) -> StoreResult<Vec<UserId>>;
-    async fn settings(&self, user: UserId) -> StoreResult<(i64, i64)>;
-    async fn set_settings(&self, user: UserId, typing: bool, receipts: bool) -> StoreResult<()>;
+    async fn settings(&self, user: UserId) -> StoreResult<(i64, i64, i64)>;
+    async fn set_settings(
+        &self,
+        user: UserId,
+        typing: bool,
+        receipts: bool,
+        timer: i64,
+    ) -> StoreResult<()>;
+    async fn set_timer(
+        &self,
+        chat: ChatId,
+        by: UserId,
+        secs: i64,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<MessageRow>;
+    async fn delete_expired_messages(&self, now: i64, batch: i64) -> StoreResult<u64>;
+    async fn delete_spent_epoch_keys(&self) -> StoreResult<u64>;
 }
 
 macro_rules! chat_store_impl {
@@ -237,7 +253,7 @@ macro_rules! chat_store_impl {
                     c, chat, except, typing
                 ))
             }
-            async fn settings(&self, user: UserId) -> StoreResult<(i64, i64)> {
+            async fn settings(&self, user: UserId) -> StoreResult<(i64, i64, i64)> {
                 $read!(self, |c| ops::$engine::settings(c, user))
             }
             async fn set_settings(
@@ -245,10 +261,31 @@ macro_rules! chat_store_impl {
                 user: UserId,
                 typing: bool,
                 receipts: bool,
+                timer: i64,
             ) -> StoreResult<()> {
                 $write!(self, |c| ops::$engine::set_settings(
-                    c, user, typing, receipts
+                    c, user, typing, receipts, timer
                 ))
+            }
+            async fn set_timer(
+                &self,
+                chat: ChatId,
+                by: UserId,
+                secs: i64,
+                now: i64,
+                expires_at: i64,
+            ) -> StoreResult<MessageRow> {
+                $write!(self, |c| ops::$engine::set_timer(
+                    c, chat, by, secs, now, expires_at
+                ))
+            }
+            async fn delete_expired_messages(&self, now: i64, batch: i64) -> StoreResult<u64> {
+                $write!(self, |c| ops::$engine::delete_expired_messages(
+                    c, now, batch
+                ))
+            }
+            async fn delete_spent_epoch_keys(&self) -> StoreResult<u64> {
+                $write!(self, |c| ops::$engine::delete_spent_epoch_keys(c))
             }
         }
     };

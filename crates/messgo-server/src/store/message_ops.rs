@@ -22,6 +22,7 @@ pub struct ChatRow {
     /// The viewer's read position, and the others' messages after it.
     pub last_read_seq: i64,
     pub unread: i64,
+    pub timer_secs: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -86,7 +87,7 @@ pub enum Page {
 
 const CHAT_COLUMNS: &str =
     "ch.id, ch.kind, ch.epoch, ch.epoch_opened_at, ch.rotation_required, ch.seq, ch.meta, \
-     ch.created_at, ch.last_activity_at, m.last_read_seq, \
+     ch.created_at, ch.last_activity_at, m.last_read_seq, ch.timer_secs, \
      (SELECT COUNT(*) FROM messages msg WHERE msg.chat_id = ch.id AND msg.seq > m.last_read_seq \
         AND msg.seq > m.joined_seq AND msg.kind = 'message' AND msg.deleted = 0 \
         AND (msg.sender IS NULL OR msg.sender <> m.user_id)) AS unread";
@@ -167,13 +168,14 @@ for_both_engines! {
 
     /// Appends a server-written system message under the chat's current epoch.
     async fn system_message(c: &mut Conn, chat: ChatId, system: &str, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
-        let (seq, epoch): (i64, i64) = sqlx::query_as(
-            "UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq, epoch",
+        let (seq, epoch, timer): (i64, i64, i64) = sqlx::query_as(
+            "UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq, epoch, timer_secs",
         )
         .bind(chat.0)
         .bind(now)
         .fetch_one(&mut *c)
         .await?;
+        let expires_at = expires_at.min(now + timer * 1000);
         let id = Uuid::new_v4();
         sqlx::query(
             "INSERT INTO messages (chat_id, seq, id, sender, epoch, kind, system, created_at, expires_at) \
@@ -217,12 +219,19 @@ for_both_engines! {
                 return Err(rejected("not_a_contact"));
             }
         }
-        sqlx::query("INSERT INTO chats (id, kind, created_at, last_activity_at) VALUES ($1, 'group', $2, $3)")
-            .bind(chat.0)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *c)
+        let (timer,): (i64,) = sqlx::query_as("SELECT default_timer_secs FROM users WHERE id = $1")
+            .bind(creator.0)
+            .fetch_one(&mut *c)
             .await?;
+        sqlx::query(
+            "INSERT INTO chats (id, kind, created_at, last_activity_at, timer_secs) VALUES ($1, 'group', $2, $3, $4)",
+        )
+        .bind(chat.0)
+        .bind(now)
+        .bind(now)
+        .bind(timer)
+        .execute(&mut *c)
+        .await?;
         for (user, role) in std::iter::once((creator, "admin")).chain(members.iter().map(|m| (*m, "member"))) {
             sqlx::query(
                 "INSERT INTO chat_members (chat_id, user_id, role, joined_at, joined_seq) VALUES ($1, $2, $3, $4, 0) \
@@ -419,6 +428,8 @@ for_both_engines! {
         if stale {
             return Err(rejected("epoch_stale"));
         }
+        // The chat's timer shortens the server-wide retention, never extends it.
+        let expires_at = m.expires_at.min(m.now + current.timer_secs * 1000);
         let (seq,): (i64,) =
             sqlx::query_as("UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq")
                 .bind(m.chat_id.0)
@@ -438,7 +449,7 @@ for_both_engines! {
         .bind(&m.ciphertext)
         .bind(&m.signature)
         .bind(m.now)
-        .bind(m.expires_at)
+        .bind(expires_at)
         .execute(&mut *c)
         .await?;
         let row = MessageRow {
@@ -453,7 +464,7 @@ for_both_engines! {
             signature: Some(m.signature.clone()),
             system: None,
             created_at: m.now,
-            expires_at: m.expires_at,
+            expires_at,
             deleted: 0,
         };
         let members = member_ids(&mut *c, m.chat_id).await?;
@@ -490,6 +501,44 @@ for_both_engines! {
             .await?)
     }
 
+    /// Sets the chat's disappearing-message timer: either member of a direct chat,
+    /// only admins of a group.
+    pub async fn set_timer(c: &mut Conn, chat: ChatId, by: UserId, secs: i64, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
+        let current = chat_for(&mut *c, by, chat).await?;
+        if current.kind == "group" && role_of(&mut *c, chat, by).await?.as_deref() != Some("admin") {
+            return Err(rejected("not_admin"));
+        }
+        sqlx::query("UPDATE chats SET timer_secs = $2 WHERE id = $1").bind(chat.0).bind(secs).execute(&mut *c).await?;
+        let event = format!(r#"{{"event":"timer","by":"{}","seconds":{secs}}}"#, by.0);
+        system_message(&mut *c, chat, &event, now, expires_at).await
+    }
+
+    /// Deletes up to `batch` expired messages; returns how many went.
+    pub async fn delete_expired_messages(c: &mut Conn, now: i64, batch: i64) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM messages WHERE (chat_id, seq) IN \
+             (SELECT chat_id, seq FROM messages WHERE expires_at <= $1 LIMIT $2)",
+        )
+        .bind(now)
+        .bind(batch)
+        .execute(&mut *c)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// An epoch's keys go once it is no longer current and none of its messages
+    /// remain: whatever copies of its ciphertext exist become unreadable.
+    pub async fn delete_spent_epoch_keys(c: &mut Conn) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM epoch_keys WHERE \
+               epoch < (SELECT ch.epoch FROM chats ch WHERE ch.id = epoch_keys.chat_id) \
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = epoch_keys.chat_id AND m.epoch = epoch_keys.epoch)",
+        )
+        .execute(&mut *c)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Moves `user`'s read position forward (never back, never past the end).
     pub async fn mark_read(c: &mut Conn, chat: ChatId, user: UserId, seq: i64) -> StoreResult<i64> {
         let row: Option<(i64,)> = sqlx::query_as(
@@ -521,18 +570,19 @@ for_both_engines! {
         Ok(rows.into_iter().map(|(u,)| UserId(u)).collect())
     }
 
-    pub async fn settings(c: &mut Conn, user: UserId) -> StoreResult<(i64, i64)> {
-        sqlx::query_as("SELECT typing_indicators, read_receipts FROM users WHERE id = $1")
+    pub async fn settings(c: &mut Conn, user: UserId) -> StoreResult<(i64, i64, i64)> {
+        sqlx::query_as("SELECT typing_indicators, read_receipts, default_timer_secs FROM users WHERE id = $1")
             .bind(user.0)
             .fetch_optional(&mut *c)
             .await?
             .ok_or(StoreError::NotFound)
     }
 
-    pub async fn set_settings(c: &mut Conn, user: UserId, typing: bool, receipts: bool) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET typing_indicators = $1, read_receipts = $2 WHERE id = $3")
+    pub async fn set_settings(c: &mut Conn, user: UserId, typing: bool, receipts: bool, timer: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET typing_indicators = $1, read_receipts = $2, default_timer_secs = $3 WHERE id = $4")
             .bind(i64::from(typing))
             .bind(i64::from(receipts))
+            .bind(timer)
             .bind(user.0)
             .execute(&mut *c)
             .await?;

@@ -239,11 +239,17 @@ for_both_engines! {
         let chat_id = match existing {
             Some((chat,)) => chat,
             None => {
-                sqlx::query("INSERT INTO chats (id, kind, created_at) VALUES ($1, 'direct', $2)")
-                    .bind(new_chat)
-                    .bind(now)
-                    .execute(&mut *c)
-                    .await?;
+                // The shorter of the two people's default timers.
+                sqlx::query(
+                    "INSERT INTO chats (id, kind, created_at, timer_secs) VALUES ($1, 'direct', $2, \
+                     (SELECT MIN(default_timer_secs) FROM users WHERE id = $3 OR id = $4))",
+                )
+                .bind(new_chat)
+                .bind(now)
+                .bind(a)
+                .bind(b)
+                .execute(&mut *c)
+                .await?;
                 for user in [a, b] {
                     sqlx::query("INSERT INTO chat_members (chat_id, user_id, role, joined_at) VALUES ($1, $2, 'member', $3)")
                         .bind(new_chat)

@@ -15,6 +15,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestServer {
     pub url: String,
+    pub services: Arc<messgo_server::service::Services>,
     pub config: Config,
     pub dir: Arc<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
@@ -44,14 +45,24 @@ impl TestServer {
         Self::start_config(config, dir, Arc::new(SystemClock)).await
     }
 
+    /// Server errors show in a failing test's output (captured otherwise).
+    fn init_logs() {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn")
+            .try_init();
+    }
+
     pub async fn start_config(
         config: Config,
         dir: Arc<tempfile::TempDir>,
         clock: Arc<dyn Clock>,
     ) -> TestServer {
+        Self::init_logs();
         let server = Server::build(config.clone(), clock)
             .await
             .expect("server builds");
+        let services = server.services();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -60,11 +71,17 @@ impl TestServer {
         }));
         TestServer {
             url,
+            services,
             config,
             dir,
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// Runs one sweep now, as the periodic sweeper would.
+    pub async fn sweep(&self) {
+        messgo_server::sweeper::sweep_once(&self.services).await;
     }
 
     pub fn client(&self) -> Client {
