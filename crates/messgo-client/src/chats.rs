@@ -106,6 +106,8 @@ impl Client {
             nonce: &'a messgo_proto::Bytes,
             ciphertext: &'a messgo_proto::Bytes,
             signature: &'a messgo_proto::Bytes,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            blobs: &'a [messgo_proto::BlobId],
         }
         let body = Body {
             id: m.id,
@@ -113,6 +115,7 @@ impl Client {
             nonce: &m.nonce,
             ciphertext: &m.ciphertext,
             signature: &m.signature,
+            blobs: &m.blobs,
         };
         self.send(
             Method::POST,
@@ -120,6 +123,35 @@ impl Client {
             &body,
         )
         .await
+    }
+
+    /// Uploads (already encrypted) bytes to a chat.
+    pub async fn upload_blob(
+        &self,
+        chat: ChatId,
+        bytes: Vec<u8>,
+    ) -> Result<messgo_proto::BlobUploaded> {
+        let res = self
+            .http
+            .post(format!("{}/api/blobs?chat_id={chat}", self.base))
+            .header(messgo_proto::CSRF_HEADER, "1")
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await?;
+        crate::decode(res).await
+    }
+
+    pub async fn download_blob(&self, id: messgo_proto::BlobId) -> Result<Vec<u8>> {
+        let res = self
+            .http
+            .get(format!("{}/api/blobs/{id}", self.base))
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            return Err(crate::api_error(res).await);
+        }
+        Ok(res.bytes().await?.to_vec())
     }
 
     pub async fn set_timer(&self, chat: ChatId, seconds: i64) -> Result<()> {
@@ -270,6 +302,7 @@ impl<'a> Keyring<'a> {
             nonce: sealed.nonce.to_vec().into(),
             ciphertext: sealed.ciphertext.into(),
             signature: sealed.signature.to_vec().into(),
+            blobs: Vec::new(),
         })
     }
 

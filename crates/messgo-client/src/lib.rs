@@ -85,6 +85,23 @@ impl Client {
             .expect("request reaches the server")
     }
 
+    /// A POST of raw bytes with the CSRF header and this client's cookies.
+    pub async fn raw_post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(CSRF_HEADER, "1")
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request reaches the server")
+    }
+
     /// A GET with this client's cookies, answered as it came.
     pub async fn raw_get(&self, path: &str) -> reqwest::Response {
         self.http

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Bytes, ChatId, MessageId, UserId};
+use crate::{BlobId, Bytes, ChatId, MessageId, UserId};
 
 /// Largest message ciphertext the server accepts.
 pub const MAX_CIPHERTEXT: usize = 64 * 1024;
@@ -174,6 +174,21 @@ pub struct SendMessage {
     pub nonce: Bytes,
     pub ciphertext: Bytes,
     pub signature: Bytes,
+    /// Attachments this message carries (uploaded to the same chat, at most 20):
+    /// they then live and die with the message. Their keys are inside the ciphertext.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blobs: Vec<BlobId>,
+}
+
+/// Most attachments one message may carry (10 images, each with a thumbnail).
+pub const MAX_BLOBS_PER_MESSAGE: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobUploaded {
+    pub id: BlobId,
+    pub size: i64,
+    /// An hour from now, unless a message takes the blob first.
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -51,6 +51,10 @@ uuid_id!(
     RequestId
 );
 uuid_id!(
+    /// An encrypted attachment's random id.
+    BlobId
+);
+uuid_id!(
     /// A message's id, chosen by its sender so resends are idempotent.
     MessageId
 );

@@ -21,7 +21,7 @@ pub use connect_key::{ConnectKey, ConnectKeyError, CONNECT_KEY_BYTES};
 pub use connections::*;
 pub use error::{ErrorBody, ErrorDetail};
 pub use events::{ClientFrame, ServerEvent};
-pub use ids::{ChatId, MessageId, RequestId, SessionId, UserId};
+pub use ids::{BlobId, ChatId, MessageId, RequestId, SessionId, UserId};
 pub use username::{Username, UsernameError};
 
 /// Header that every state-changing request must carry (CSRF defence: a cross-site

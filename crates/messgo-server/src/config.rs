@@ -77,6 +77,7 @@ pub struct ConfigLayer {
     pub messages_per_minute: Option<u32>,
     pub retention: Option<HumanDuration>,
     pub sweep_interval: Option<HumanDuration>,
+    pub max_blob_bytes: Option<usize>,
 }
 
 /// Every setting: its key in messgo.toml, and the environment variable.
@@ -101,6 +102,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("messages_per_minute", "MESSGO_MESSAGES_PER_MINUTE"),
     ("retention", "MESSGO_RETENTION"),
     ("sweep_interval", "MESSGO_SWEEP_INTERVAL"),
+    ("max_blob_bytes", "MESSGO_MAX_BLOB_BYTES"),
 ];
 
 /// Settings that may be read from a file named by `<VAR>_FILE`.
@@ -212,6 +214,8 @@ pub struct Config {
     pub retention: Duration,
     /// How often expired data is deleted.
     pub sweep_interval: Duration,
+    /// Largest encrypted attachment.
+    pub max_blob_bytes: usize,
 }
 
 impl Default for Config {
@@ -234,6 +238,7 @@ impl Default for Config {
             messages_per_minute: 600,
             retention: MAX_RETENTION,
             sweep_interval: Duration::from_secs(60),
+            max_blob_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -258,7 +263,8 @@ impl Config {
                 login_limit_per_ip,
                 register_limit_per_ip,
                 request_limit_per_hour,
-                messages_per_minute
+                messages_per_minute,
+                max_blob_bytes
             );
             if let Some(v) = l.database {
                 c.database = Some(v);
@@ -310,6 +316,12 @@ impl Config {
         }
         if self.session_idle < Duration::from_secs(60) {
             return Err(invalid("session_idle", "must be at least one minute"));
+        }
+        if !(1024..=256 * 1024 * 1024).contains(&self.max_blob_bytes) {
+            return Err(invalid(
+                "max_blob_bytes",
+                "must be between 1 KiB and 256 MiB",
+            ));
         }
         if self.retention > MAX_RETENTION {
             return Err(invalid(
@@ -364,6 +376,7 @@ impl std::fmt::Debug for Config {
             .field("messages_per_minute", &self.messages_per_minute)
             .field("retention", &self.retention)
             .field("sweep_interval", &self.sweep_interval)
+            .field("max_blob_bytes", &self.max_blob_bytes)
             .finish()
     }
 }

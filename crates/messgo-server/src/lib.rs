@@ -55,6 +55,7 @@ impl Server {
                 behind_tls_proxy: self.config.behind_tls_proxy,
                 trust_forwarded_for: self.config.trust_forwarded_for,
                 max_body_bytes: self.config.max_body_bytes,
+                max_blob_bytes: self.config.max_blob_bytes,
             },
         };
         let (stop_tx, stop_rx) = watch::channel(false);

@@ -117,6 +117,11 @@ pub struct ServeArgs {
     /// How often expired data is deleted [default: 60s] [toml: sweep_interval] [env: MESSGO_SWEEP_INTERVAL].
     #[arg(long, value_name = "DURATION")]
     pub sweep_interval: Option<HumanDuration>,
+
+    /// Largest encrypted attachment in bytes [default: 10485760]
+    /// [toml: max_blob_bytes] [env: MESSGO_MAX_BLOB_BYTES].
+    #[arg(long, value_name = "BYTES")]
+    pub max_blob_bytes: Option<usize>,
 }
 
 impl ServeArgs {
@@ -139,6 +144,7 @@ impl ServeArgs {
             messages_per_minute: self.messages_per_minute,
             retention: self.retention,
             sweep_interval: self.sweep_interval,
+            max_blob_bytes: self.max_blob_bytes,
         }
     }
 }

@@ -179,6 +179,8 @@ pub struct SendBody {
     nonce: messgo_proto::Bytes,
     ciphertext: messgo_proto::Bytes,
     signature: messgo_proto::Bytes,
+    #[serde(default)]
+    blobs: Vec<messgo_proto::BlobId>,
 }
 
 /// # `POST /api/chats/{id}/messages` — send without a socket; answers like `ack`.
@@ -195,6 +197,7 @@ pub async fn send(
         nonce: b.nonce,
         ciphertext: b.ciphertext,
         signature: b.signature,
+        blobs: b.blobs,
     };
     // Detached: a client hanging up mid-request must not stop the fan-out of a
     // message that is already committed.

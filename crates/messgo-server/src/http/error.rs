@@ -193,6 +193,10 @@ fn rule_error(code: &'static str) -> ApiError {
             StatusCode::CONFLICT,
             "The chat needs new keys before this message; open the next epoch and resend.",
         ),
+        "invalid_blob" => (
+            StatusCode::BAD_REQUEST,
+            "An attachment is missing, expired, or not yours to send here.",
+        ),
         "duplicate_id" => (StatusCode::CONFLICT, "This message id is already taken."),
         _ => (StatusCode::BAD_REQUEST, "This change is not allowed."),
     };

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod assets;
+mod blobs;
 mod chats;
 mod connections;
 mod cookies;
@@ -29,6 +30,7 @@ pub struct WebSettings {
     pub behind_tls_proxy: bool,
     pub trust_forwarded_for: bool,
     pub max_body_bytes: usize,
+    pub max_blob_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -97,6 +99,12 @@ pub fn router(state: AppState) -> Router {
         .route("/chats/{id}/read", post(chats::mark_read))
         .route("/chats/{id}/timer", put(chats::set_timer))
         .route("/settings", get(chats::settings).put(chats::set_settings))
+        .route(
+            "/blobs",
+            // The upload enforces its own limit as it streams.
+            post(blobs::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/blobs/{id}", get(blobs::download))
         .route("/ws", get(ws::upgrade))
         .fallback(|| async { ApiError::not_found() });
 

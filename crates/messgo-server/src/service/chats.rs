@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use messgo_proto::{
-    Ack, Chat, ChatId, ChatKind, ChatMember, EpochKey, EpochOpened, Message, MessageId,
-    MessageKind, OpenEpoch, ResumePoints, Role, Sealed, SendMessage, ServerEvent, Settings,
-    SystemEvent, UserId, MAX_CIPHERTEXT,
+    Ack, BlobId, BlobUploaded, Chat, ChatId, ChatKind, ChatMember, EpochKey, EpochOpened, Message,
+    MessageId, MessageKind, OpenEpoch, ResumePoints, Role, Sealed, SendMessage, ServerEvent,
+    Settings, SystemEvent, UserId, MAX_BLOBS_PER_MESSAGE, MAX_CIPHERTEXT,
 };
 
 use super::sequencer::Sequencer;
@@ -20,6 +20,8 @@ use crate::store::{Store, StoreError};
 
 /// Conversation data lives at most this long on the server.
 pub const MAX_RETENTION_MS: i64 = 72 * 3_600_000;
+/// An upload no message has taken is deleted after this long.
+const UNCLAIMED_BLOB_MS: i64 = 3_600_000;
 /// Most messages one resume sends per chat; clients page the rest over REST.
 const RESUME_LIMIT: i64 = 500;
 pub const PAGE_MAX: i64 = 200;
@@ -363,6 +365,15 @@ impl Chats {
     /// the same sequence number and not delivered twice.
     pub async fn send(&self, who: AuthContext, m: SendMessage) -> ServiceResult<Ack> {
         check_sealed(&m.nonce.0, &m.signature.0, &m.ciphertext.0)?;
+        let mut unique = m.blobs.clone();
+        unique.sort();
+        unique.dedup();
+        if m.blobs.len() > MAX_BLOBS_PER_MESSAGE || unique.len() != m.blobs.len() {
+            return Err(ServiceError::InvalidField {
+                field: "blobs",
+                problem: "must be at most 20 distinct ids",
+            });
+        }
         self.send_limit
             .hit(&who.user_id.to_string())
             .map_err(ServiceError::RateLimited)?;
@@ -377,6 +388,7 @@ impl Chats {
             signature: m.signature.0,
             now,
             expires_at: self.expiry(now),
+            blobs: m.blobs,
         };
         self.track(who.user_id, m.chat_id).await;
         let appended = self.store.append(&new).await.map_err(rule)?;
@@ -544,7 +556,39 @@ impl Chats {
             }
         }
         self.store.delete_spent_epoch_keys().await?;
+        self.store.delete_expired_blobs(now).await?;
         Ok(total)
+    }
+
+    /// Stores an encrypted upload for a chat you are in. It lives an hour unless a
+    /// message takes it.
+    pub async fn upload_blob(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        data: Vec<u8>,
+    ) -> ServiceResult<BlobUploaded> {
+        let now = self.clock.now_ms();
+        let expires_at = now + UNCLAIMED_BLOB_MS.min(self.retention_ms);
+        let id = BlobId::random();
+        let size = data.len() as i64;
+        self.store
+            .insert_blob(id, chat, who.user_id, data, now, expires_at)
+            .await
+            .map_err(rule)?;
+        Ok(BlobUploaded {
+            id,
+            size,
+            expires_at,
+        })
+    }
+
+    pub async fn download_blob(&self, who: AuthContext, id: BlobId) -> ServiceResult<Vec<u8>> {
+        let now = self.clock.now_ms();
+        self.store
+            .blob_for(who.user_id, id, now)
+            .await
+            .map_err(rule)
     }
 
     /// Relays "typing" only between members who both turned typing indicators on.

@@ -1,7 +1,7 @@
 //! The chat capability of the store. Bodies live in [`super::message_ops`].
 
 use async_trait::async_trait;
-use messgo_proto::{ChatId, MessageId, UserId};
+use messgo_proto::{BlobId, ChatId, MessageId, UserId};
 use uuid::Uuid;
 
 use super::message_ops::{self as ops, Appended, ChatRow, MemberRow, MessageRow, NewMessage, Page};
@@ -105,6 +105,18 @@ pub trait ChatStore: Send + Sync {
     ) -> StoreResult<MessageRow>;
     async fn delete_expired_messages(&self, now: i64, batch: i64) -> StoreResult<u64>;
     async fn delete_spent_epoch_keys(&self) -> StoreResult<u64>;
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_blob(
+        &self,
+        id: BlobId,
+        chat: ChatId,
+        uploader: UserId,
+        data: Vec<u8>,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    async fn blob_for(&self, user: UserId, id: BlobId, now: i64) -> StoreResult<Vec<u8>>;
+    async fn delete_expired_blobs(&self, now: i64) -> StoreResult<u64>;
 }
 
 macro_rules! chat_store_impl {
@@ -286,6 +298,25 @@ macro_rules! chat_store_impl {
             }
             async fn delete_spent_epoch_keys(&self) -> StoreResult<u64> {
                 $write!(self, |c| ops::$engine::delete_spent_epoch_keys(c))
+            }
+            async fn insert_blob(
+                &self,
+                id: BlobId,
+                chat: ChatId,
+                uploader: UserId,
+                data: Vec<u8>,
+                now: i64,
+                expires_at: i64,
+            ) -> StoreResult<()> {
+                $write!(self, |c| ops::$engine::insert_blob(
+                    c, id, chat, uploader, &data, now, expires_at
+                ))
+            }
+            async fn blob_for(&self, user: UserId, id: BlobId, now: i64) -> StoreResult<Vec<u8>> {
+                $read!(self, |c| ops::$engine::blob_for(c, user, id, now))
+            }
+            async fn delete_expired_blobs(&self, now: i64) -> StoreResult<u64> {
+                $write!(self, |c| ops::$engine::delete_expired_blobs(c, now))
             }
         }
     };

@@ -2,7 +2,7 @@
 //! the current state (membership, admin rights, epochs) are checked inside the same
 //! transaction as the write they guard.
 
-use messgo_proto::{ChatId, MessageId, UserId, EPOCH_MAX_AGE_MS, MAX_GROUP_MEMBERS};
+use messgo_proto::{BlobId, ChatId, MessageId, UserId, EPOCH_MAX_AGE_MS, MAX_GROUP_MEMBERS};
 use uuid::Uuid;
 
 use super::ops::pair;
@@ -65,6 +65,7 @@ pub struct NewMessage {
     pub signature: Vec<u8>,
     pub now: i64,
     pub expires_at: i64,
+    pub blobs: Vec<BlobId>,
 }
 
 /// A message stored (or found stored: a resend of the same id).
@@ -467,6 +468,25 @@ for_both_engines! {
             expires_at,
             deleted: 0,
         };
+        // Attachments: the sender's own unclaimed uploads to this chat, now bound to
+        // the message's life.
+        for blob in &m.blobs {
+            let done = sqlx::query(
+                "UPDATE blobs SET message_seq = $1, expires_at = $2 \
+                 WHERE id = $3 AND chat_id = $4 AND uploader = $5 AND message_seq IS NULL AND expires_at > $6",
+            )
+            .bind(seq)
+            .bind(expires_at)
+            .bind(blob.0)
+            .bind(m.chat_id.0)
+            .bind(m.sender.0)
+            .bind(m.now)
+            .execute(&mut *c)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(rejected("invalid_blob"));
+            }
+        }
         let members = member_ids(&mut *c, m.chat_id).await?;
         Ok(Appended { row, duplicate: false, members })
     }
@@ -601,6 +621,53 @@ for_both_engines! {
         .bind(sender.0)
         .fetch_optional(&mut *c)
         .await?;
-        row.map(|(s,)| s).ok_or(StoreError::NotFound)
+        let (seq,) = row.ok_or(StoreError::NotFound)?;
+        sqlx::query("DELETE FROM blobs WHERE chat_id = $1 AND message_seq = $2")
+            .bind(chat.0)
+            .bind(seq)
+            .execute(&mut *c)
+            .await?;
+        Ok(seq)
+    }
+
+    /// Stores an upload for a chat `uploader` is a member of.
+    pub async fn insert_blob(
+        c: &mut Conn, id: BlobId, chat: ChatId, uploader: UserId, data: &[u8], now: i64, expires_at: i64,
+    ) -> StoreResult<()> {
+        chat_for(&mut *c, uploader, chat).await?;
+        sqlx::query(
+            "INSERT INTO blobs (id, chat_id, uploader, size, data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.0)
+        .bind(chat.0)
+        .bind(uploader.0)
+        .bind(data.len() as i64)
+        .bind(data)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    /// A blob's bytes, for a current member of its chat who may see its message
+    /// (or its uploader, before a message takes it); NotFound otherwise.
+    pub async fn blob_for(c: &mut Conn, user: UserId, id: BlobId, now: i64) -> StoreResult<Vec<u8>> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT b.data FROM blobs b JOIN chat_members m ON m.chat_id = b.chat_id AND m.user_id = $1 \
+             WHERE b.id = $2 AND b.expires_at > $3 \
+               AND ((b.message_seq IS NOT NULL AND b.message_seq > m.joined_seq) OR b.uploader = $1)",
+        )
+        .bind(user.0)
+        .bind(id.0)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?;
+        row.map(|(d,)| d).ok_or(StoreError::NotFound)
+    }
+
+    pub async fn delete_expired_blobs(c: &mut Conn, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM blobs WHERE expires_at <= $1").bind(now).execute(&mut *c).await?;
+        Ok(done.rows_affected())
     }
 }
