@@ -154,6 +154,10 @@ impl Client {
         Ok(res.bytes().await?.to_vec())
     }
 
+    pub async fn assistant(&self) -> Result<messgo_proto::AssistantInfo> {
+        self.get("/api/assistant").await
+    }
+
     pub async fn set_timer(&self, chat: ChatId, seconds: i64) -> Result<()> {
         self.send_empty(
             Method::PUT,

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Ack, Bytes, Chat, ChatId, Contact, IncomingRequest, Message, MessageId, OutgoingRequest,
-    RequestId, ResumePoints, SendMessage, UserId,
+    Ack, AskAssistant, Bytes, Chat, ChatId, Contact, IncomingRequest, Message, MessageId,
+    OutgoingRequest, RequestId, ResumePoints, SendMessage, UserId,
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -30,6 +30,18 @@ pub enum ServerEvent {
     ContactRemoved { user_id: UserId },
     #[serde(rename = "blocks.changed")]
     BlocksChanged,
+    /// A piece of the assistant's answer, as the model writes it.
+    #[serde(rename = "ai.delta")]
+    AiDelta { request_id: String, text: String },
+    #[serde(rename = "ai.done")]
+    AiDone { request_id: String },
+    /// The answer failed or was stopped; the message says why, for the chat.
+    #[serde(rename = "ai.error")]
+    AiError {
+        request_id: String,
+        code: String,
+        message: String,
+    },
     /// This socket's session was logged out or revoked; the socket closes next.
     #[serde(rename = "session.ended")]
     SessionEnded,
@@ -84,4 +96,8 @@ pub enum ClientFrame {
     Resume { chats: ResumePoints },
     #[serde(rename = "typing")]
     Typing { chat_id: ChatId },
+    #[serde(rename = "ai.ask")]
+    AiAsk(AskAssistant),
+    #[serde(rename = "ai.stop")]
+    AiStop { request_id: String },
 }

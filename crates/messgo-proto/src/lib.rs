@@ -5,6 +5,7 @@
 //! them by construction.
 
 mod account;
+mod assistant;
 mod bytes;
 mod chats;
 mod connect_key;
@@ -15,6 +16,7 @@ mod ids;
 mod username;
 
 pub use account::*;
+pub use assistant::{AskAssistant, AssistantInfo, Turn};
 pub use bytes::Bytes;
 pub use chats::*;
 pub use connect_key::{ConnectKey, ConnectKeyError, CONNECT_KEY_BYTES};

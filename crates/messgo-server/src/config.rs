@@ -78,6 +78,13 @@ pub struct ConfigLayer {
     pub retention: Option<HumanDuration>,
     pub sweep_interval: Option<HumanDuration>,
     pub max_blob_bytes: Option<usize>,
+    pub ai_url: Option<String>,
+    pub ai_model: Option<String>,
+    pub ai_key: Option<String>,
+    pub ai_system_prompt: Option<String>,
+    pub ai_timeout: Option<HumanDuration>,
+    pub ai_requests_per_hour: Option<u32>,
+    pub ai_context_bytes: Option<usize>,
 }
 
 /// Every setting: its key in messgo.toml, and the environment variable.
@@ -103,10 +110,17 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("retention", "MESSGO_RETENTION"),
     ("sweep_interval", "MESSGO_SWEEP_INTERVAL"),
     ("max_blob_bytes", "MESSGO_MAX_BLOB_BYTES"),
+    ("ai_url", "MESSGO_AI_URL"),
+    ("ai_model", "MESSGO_AI_MODEL"),
+    ("ai_key", "MESSGO_AI_KEY"),
+    ("ai_system_prompt", "MESSGO_AI_SYSTEM_PROMPT"),
+    ("ai_timeout", "MESSGO_AI_TIMEOUT"),
+    ("ai_requests_per_hour", "MESSGO_AI_REQUESTS_PER_HOUR"),
+    ("ai_context_bytes", "MESSGO_AI_CONTEXT_BYTES"),
 ];
 
 /// Settings that may be read from a file named by `<VAR>_FILE`.
-const SECRET_SETTINGS: &[&str] = &["MESSGO_DATABASE"];
+const SECRET_SETTINGS: &[&str] = &["MESSGO_DATABASE", "MESSGO_AI_KEY"];
 
 impl ConfigLayer {
     /// Parses messgo.toml; returns the layer and the keys it did not know.
@@ -147,11 +161,7 @@ impl ConfigLayer {
                 _ => (name.clone(), value),
             };
             let Some((key, _)) = SETTINGS.iter().find(|(_, env)| *env == env_name) else {
-                // MESSGO_AI_* and friends belong to other parts; only warn on our prefix
-                // when nobody claims it.
-                if !env_name.starts_with("MESSGO_AI_") {
-                    unknown.push(name);
-                }
+                unknown.push(name);
                 continue;
             };
             table.insert((*key).to_owned(), env_value(key, &value)?);
@@ -216,6 +226,21 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// Largest encrypted attachment.
     pub max_blob_bytes: usize,
+    /// The assistant's model: an OpenAI-compatible `…/v1` base URL and a model name.
+    pub ai: Option<AiConfig>,
+    pub ai_system_prompt: Option<String>,
+    pub ai_timeout: Duration,
+    pub ai_requests_per_hour: u32,
+    /// Largest context (turns, images as data URLs) one question may carry.
+    pub ai_context_bytes: usize,
+}
+
+#[derive(Clone)]
+pub struct AiConfig {
+    /// Base URL up to `/v1`, e.g. `http://127.0.0.1:11434/v1` for Ollama.
+    pub url: String,
+    pub model: String,
+    pub key: Option<String>,
 }
 
 impl Default for Config {
@@ -239,6 +264,11 @@ impl Default for Config {
             retention: MAX_RETENTION,
             sweep_interval: Duration::from_secs(60),
             max_blob_bytes: 10 * 1024 * 1024,
+            ai: None,
+            ai_system_prompt: None,
+            ai_timeout: Duration::from_secs(120),
+            ai_requests_per_hour: 60,
+            ai_context_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -264,8 +294,33 @@ impl Config {
                 register_limit_per_ip,
                 request_limit_per_hour,
                 messages_per_minute,
-                max_blob_bytes
+                max_blob_bytes,
+                ai_requests_per_hour,
+                ai_context_bytes
             );
+            if let Some(v) = l.ai_system_prompt {
+                c.ai_system_prompt = Some(v);
+            }
+            if let Some(v) = l.ai_timeout {
+                c.ai_timeout = v.0;
+            }
+            if l.ai_url.is_some() || l.ai_model.is_some() || l.ai_key.is_some() {
+                let mut ai = c.ai.take().unwrap_or(AiConfig {
+                    url: String::new(),
+                    model: String::new(),
+                    key: None,
+                });
+                if let Some(v) = l.ai_url {
+                    ai.url = v.trim_end_matches('/').to_owned();
+                }
+                if let Some(v) = l.ai_model {
+                    ai.model = v;
+                }
+                if let Some(v) = l.ai_key {
+                    ai.key = Some(v);
+                }
+                c.ai = Some(ai);
+            }
             if let Some(v) = l.database {
                 c.database = Some(v);
             }
@@ -316,6 +371,26 @@ impl Config {
         }
         if self.session_idle < Duration::from_secs(60) {
             return Err(invalid("session_idle", "must be at least one minute"));
+        }
+        if let Some(ai) = &self.ai {
+            if !(ai.url.starts_with("http://") || ai.url.starts_with("https://")) {
+                return Err(invalid(
+                    "ai_url",
+                    "must be an http(s) URL such as http://127.0.0.1:11434/v1",
+                ));
+            }
+            if ai.model.is_empty() {
+                return Err(invalid(
+                    "ai_model",
+                    "must name the model when ai_url is set",
+                ));
+            }
+        }
+        if self.ai_requests_per_hour == 0 || self.ai_context_bytes < 1024 {
+            return Err(invalid(
+                "ai_requests_per_hour",
+                "and ai_context_bytes must be positive",
+            ));
         }
         if !(1024..=256 * 1024 * 1024).contains(&self.max_blob_bytes) {
             return Err(invalid(
@@ -377,6 +452,15 @@ impl std::fmt::Debug for Config {
             .field("retention", &self.retention)
             .field("sweep_interval", &self.sweep_interval)
             .field("max_blob_bytes", &self.max_blob_bytes)
+            .field("ai_url", &self.ai.as_ref().map(|a| a.url.as_str()))
+            .field("ai_model", &self.ai.as_ref().map(|a| a.model.as_str()))
+            .field(
+                "ai_key",
+                &self.ai.as_ref().and_then(|a| a.key.as_ref()).map(|_| "***"),
+            )
+            .field("ai_timeout", &self.ai_timeout)
+            .field("ai_requests_per_hour", &self.ai_requests_per_hour)
+            .field("ai_context_bytes", &self.ai_context_bytes)
             .finish()
     }
 }
@@ -444,6 +528,15 @@ mod tests {
         );
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+        let (ai, _) = ConfigLayer::from_env(env(&[
+            ("MESSGO_AI_URL", "http://127.0.0.1:11434/v1/"),
+            ("MESSGO_AI_MODEL", "llama3"),
+            ("MESSGO_AI_KEY", "sk-secret-value"),
+        ]))
+        .unwrap();
+        let c = Config::resolve([ai]).unwrap();
+        assert_eq!(c.ai.as_ref().unwrap().url, "http://127.0.0.1:11434/v1");
+        assert!(!format!("{c:?}").contains("sk-secret-value"));
         assert!(shown.contains("postgres://me:***@localhost/db"));
     }
 

@@ -56,6 +56,7 @@ impl Server {
                 trust_forwarded_for: self.config.trust_forwarded_for,
                 max_body_bytes: self.config.max_body_bytes,
                 max_blob_bytes: self.config.max_blob_bytes,
+                ai_context_bytes: self.config.ai_context_bytes,
             },
         };
         let (stop_tx, stop_rx) = watch::channel(false);

@@ -122,6 +122,38 @@ pub struct ServeArgs {
     /// [toml: max_blob_bytes] [env: MESSGO_MAX_BLOB_BYTES].
     #[arg(long, value_name = "BYTES")]
     pub max_blob_bytes: Option<usize>,
+
+    /// The assistant's OpenAI-compatible API base, up to /v1 (Gemini, Ollama, llama.cpp,
+    /// vLLM…); unset: no assistant [toml: ai_url] [env: MESSGO_AI_URL].
+    #[arg(long, value_name = "URL")]
+    pub ai_url: Option<String>,
+
+    /// The model to ask [toml: ai_model] [env: MESSGO_AI_MODEL].
+    #[arg(long, value_name = "NAME")]
+    pub ai_model: Option<String>,
+
+    /// The provider's API key; prefer MESSGO_AI_KEY_FILE, which keeps it out of
+    /// process listings [toml: ai_key] [env: MESSGO_AI_KEY or MESSGO_AI_KEY_FILE].
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub ai_key: Option<String>,
+
+    /// A system prompt sent before every conversation [toml: ai_system_prompt] [env: MESSGO_AI_SYSTEM_PROMPT].
+    #[arg(long, value_name = "TEXT")]
+    pub ai_system_prompt: Option<String>,
+
+    /// How long one answer may take [default: 120s] [toml: ai_timeout] [env: MESSGO_AI_TIMEOUT].
+    #[arg(long, value_name = "DURATION")]
+    pub ai_timeout: Option<HumanDuration>,
+
+    /// Questions an account may ask per hour [default: 60]
+    /// [toml: ai_requests_per_hour] [env: MESSGO_AI_REQUESTS_PER_HOUR].
+    #[arg(long, value_name = "N")]
+    pub ai_requests_per_hour: Option<u32>,
+
+    /// Largest context one question may carry, images included [default: 8388608]
+    /// [toml: ai_context_bytes] [env: MESSGO_AI_CONTEXT_BYTES].
+    #[arg(long, value_name = "BYTES")]
+    pub ai_context_bytes: Option<usize>,
 }
 
 impl ServeArgs {
@@ -145,6 +177,13 @@ impl ServeArgs {
             retention: self.retention,
             sweep_interval: self.sweep_interval,
             max_blob_bytes: self.max_blob_bytes,
+            ai_url: self.ai_url.clone(),
+            ai_model: self.ai_model.clone(),
+            ai_key: self.ai_key.clone(),
+            ai_system_prompt: self.ai_system_prompt.clone(),
+            ai_timeout: self.ai_timeout,
+            ai_requests_per_hour: self.ai_requests_per_hour,
+            ai_context_bytes: self.ai_context_bytes,
         }
     }
 }

@@ -262,3 +262,11 @@ pub async fn set_timer(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// # `GET /api/assistant` — whether a model is configured, its name, your assistant chat.
+pub async fn assistant(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<messgo_proto::AssistantInfo>, ApiError> {
+    Ok(Json(s.services.assistant.info(who).await?))
+}

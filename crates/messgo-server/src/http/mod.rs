@@ -31,6 +31,7 @@ pub struct WebSettings {
     pub trust_forwarded_for: bool,
     pub max_body_bytes: usize,
     pub max_blob_bytes: usize,
+    pub ai_context_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -105,6 +106,7 @@ pub fn router(state: AppState) -> Router {
             post(blobs::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/blobs/{id}", get(blobs::download))
+        .route("/assistant", get(chats::assistant))
         .route("/ws", get(ws::upgrade))
         .fallback(|| async { ApiError::not_found() });
 

@@ -8,10 +8,12 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use messgo_proto::{ChatId, ClientFrame, MessageId, ServerEvent};
 use tokio::sync::{mpsc, Semaphore};
+use tokio::task::AbortHandle;
 
 use super::extract::Auth;
 use super::{ApiError, AppState};
@@ -53,12 +55,16 @@ pub async fn upgrade(
     let sub = s.services.bus.subscribe(who.user_id, who.session_id);
     let services = s.services.clone();
     Ok(ws
-        .max_message_size(MAX_CLIENT_FRAME + 16 * 1024)
+        // A question to the assistant may carry images as data URLs.
+        .max_message_size(MAX_CLIENT_FRAME.max(s.web.ai_context_bytes * 4 / 3 + 64 * 1024))
         .on_upgrade(move |socket: WebSocket| async move {
             let (sink, stream) = socket.split();
             run(sink, stream, sub, services, who).await;
         }))
 }
+
+/// Assistant answers one socket may have streaming at once.
+const MAX_ASKS: usize = 4;
 
 /// Sends a client may have waiting for their commit at once; more are refused.
 const MAX_IN_FLIGHT: usize = 256;
@@ -78,6 +84,9 @@ pub async fn run<W, R>(
 {
     let (reply_tx, mut replies) = mpsc::channel::<ServerEvent>(MAX_IN_FLIGHT);
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    // Answers being streamed, by request id, so `ai.stop` can cancel them; aborting
+    // the task drops the upstream response, which closes that connection.
+    let mut asks: HashMap<String, AbortHandle> = HashMap::new();
     loop {
         tokio::select! {
             // Bus frames first: replies never overtake events published before them.
@@ -118,6 +127,28 @@ pub async fn run<W, R>(
                                 vec![]
                             }
                             Err(_) => vec![nack(m.chat_id, m.id, ApiError::from_status(axum::http::StatusCode::TOO_MANY_REQUESTS))],
+                        },
+                        Ok(ClientFrame::AiAsk(req)) => {
+                            asks.retain(|_, task| !task.is_finished());
+                            if asks.len() >= MAX_ASKS || asks.contains_key(&req.request_id) {
+                                vec![ServerEvent::AiError {
+                                    request_id: req.request_id,
+                                    code: "busy".into(),
+                                    message: "Wait for the answers already coming, or stop one.".into(),
+                                }]
+                            } else {
+                                let (services, tx, id) = (services.clone(), reply_tx.clone(), req.request_id.clone());
+                                let task = tokio::spawn(async move { services.assistant.ask(who.user_id, req, tx).await });
+                                asks.insert(id, task.abort_handle());
+                                vec![]
+                            }
+                        }
+                        Ok(ClientFrame::AiStop { request_id }) => match asks.remove(&request_id) {
+                            Some(task) => {
+                                task.abort();
+                                vec![ServerEvent::AiDone { request_id }]
+                            }
+                            None => vec![],
                         },
                         Ok(ClientFrame::Typing { chat_id }) => match services.chats.typing(who, chat_id).await {
                             Ok(()) => vec![],

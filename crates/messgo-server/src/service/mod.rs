@@ -2,6 +2,7 @@
 //! HTTP; handlers call them after parsing and authorizing.
 
 mod accounts;
+mod assistant;
 mod chats;
 mod connections;
 mod hasher;
@@ -11,6 +12,7 @@ mod sessions;
 use std::sync::Arc;
 
 pub use accounts::{me_of, new_connect_key, Accounts, NewAccount};
+pub use assistant::Assistant;
 pub use chats::{message_of, Chats, MAX_RETENTION_MS, PAGE_MAX};
 pub use connections::{Connections, REQUEST_TTL_MS};
 pub use hasher::AuthHasher;
@@ -66,6 +68,7 @@ pub struct Services {
     pub sessions: Sessions,
     pub connections: Connections,
     pub chats: Chats,
+    pub assistant: Assistant,
     pub bus: Arc<dyn Bus>,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -88,11 +91,13 @@ impl Services {
             config.messages_per_minute,
             config.retention.as_millis() as i64,
         );
+        let assistant = Assistant::new(store.clone(), clock.clone(), config);
         Ok(Services {
             accounts,
             sessions,
             connections,
             chats,
+            assistant,
             bus,
             store,
             clock,

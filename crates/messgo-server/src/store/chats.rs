@@ -117,6 +117,7 @@ pub trait ChatStore: Send + Sync {
     ) -> StoreResult<()>;
     async fn blob_for(&self, user: UserId, id: BlobId, now: i64) -> StoreResult<Vec<u8>>;
     async fn delete_expired_blobs(&self, now: i64) -> StoreResult<u64>;
+    async fn assistant_chat(&self, user: UserId, candidate: Uuid, now: i64) -> StoreResult<Uuid>;
 }
 
 macro_rules! chat_store_impl {
@@ -317,6 +318,16 @@ macro_rules! chat_store_impl {
             }
             async fn delete_expired_blobs(&self, now: i64) -> StoreResult<u64> {
                 $write!(self, |c| ops::$engine::delete_expired_blobs(c, now))
+            }
+            async fn assistant_chat(
+                &self,
+                user: UserId,
+                candidate: Uuid,
+                now: i64,
+            ) -> StoreResult<Uuid> {
+                $write!(self, |c| ops::$engine::assistant_chat(
+                    c, user, candidate, now
+                ))
             }
         }
     };
