@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the API, the WebSocket and the web client (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// A terminal client: send, wait for, or list end-to-end encrypted messages.
     Chat(crate::chat::ChatArgs),
 }

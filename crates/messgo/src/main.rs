@@ -16,7 +16,7 @@ use cli::{Cli, Command, ServeArgs};
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Chat(args)) => chat::run(args).await,
         None => serve(cli.serve).await,
     }
