@@ -513,6 +513,7 @@ async fn receipts_and_typing_only_between_people_who_both_share_them() {
     let all_on = Settings {
         typing_indicators: true,
         read_receipts: true,
+        ..Settings::default()
     };
     a.set_settings(all_on).await.unwrap();
     let mut a_events = a.events().await.unwrap();

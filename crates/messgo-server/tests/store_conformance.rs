@@ -449,6 +449,7 @@ fn msg(
         signature: vec![3; 64],
         now,
         expires_at: now + 1_000_000,
+        blobs: Vec::new(),
     }
 }
 
