@@ -136,3 +136,84 @@ export const block = (userId) => request('POST', '/api/blocks', { user_id: userI
 
 /** @param {string} userId @returns {Promise<null>} */
 export const unblock = (userId) => request('DELETE', `/api/blocks/${encodeURIComponent(userId)}`);
+
+// ---------------------------------------------------------------- chats (docs/protocol.md)
+
+/**
+ * @typedef {{user_id: string, username: string, role: 'admin' | 'member', joined_at: number,
+ *   x25519_public: string, ed25519_public: string}} ChatMember
+ */
+/** @typedef {{epoch: number, sender: string, id: string, nonce: string, ciphertext: string, signature: string}} Sealed */
+/**
+ * @typedef {{id: string, kind: 'direct' | 'group', members: ChatMember[], epoch: number, epoch_opened_at: number,
+ *   rotation_required: boolean, seq: number, meta: Sealed | null, created_at: number, last_activity_at: number,
+ *   last_read_seq?: number, unread?: number}} Chat
+ */
+/** @typedef {{event: string, by: string, user_id?: string}} SystemEvent */
+/**
+ * @typedef {{chat_id: string, seq: number, id: string, sender: string | null, epoch: number,
+ *   kind: 'message' | 'system', nonce?: string, ciphertext?: string, signature?: string, system?: SystemEvent,
+ *   created_at: number, expires_at?: number, deleted: boolean}} Message
+ */
+/** @typedef {{chat_id: string, id: string, epoch: number, nonce: string, ciphertext: string, signature: string}} SendBody */
+/** @typedef {{typing_indicators: boolean, read_receipts: boolean}} Settings */
+
+const chatPath = (/** @type {string} */ id) => `/api/chats/${encodeURIComponent(id)}`;
+
+/** @returns {Promise<{chats: Chat[]}>} */
+export const chats = () => request('GET', '/api/chats');
+
+/** @param {string} id @returns {Promise<Chat>} */
+export const chat = (id) => request('GET', chatPath(id));
+
+/** @param {string[]} members user ids, all your contacts @returns {Promise<Chat>} */
+export const createGroup = (members) => request('POST', '/api/chats', { kind: 'group', members });
+
+/**
+ * @param {string} id @param {{epoch: number, keys: {user_id: string, wrapped: string}[], meta?: Sealed}} body
+ * @returns {Promise<{epoch: number}>}
+ */
+export const openEpoch = (id, body) => request('POST', `${chatPath(id)}/epochs`, body);
+
+/** @param {string} id @param {number} epoch @returns {Promise<{epoch: number, wrapped: string, opened_by: string, opened_at: number}>} */
+export const epochKey = (id, epoch) => request('GET', `${chatPath(id)}/keys?epoch=${epoch}`);
+
+/** @param {string} id @param {string} userId @returns {Promise<null>} */
+export const addMember = (id, userId) => request('POST', `${chatPath(id)}/members`, { user_id: userId });
+
+/** Removes someone (admins), or yourself (leaving). @param {string} id @param {string} userId @returns {Promise<null>} */
+export const removeMember = (id, userId) => request('DELETE', `${chatPath(id)}/members/${encodeURIComponent(userId)}`);
+
+/** @param {string} id @param {string} userId @returns {Promise<null>} */
+export const promote = (id, userId) => request('POST', `${chatPath(id)}/admins`, { user_id: userId });
+
+/** @param {string} id @param {Sealed} meta @returns {Promise<null>} */
+export const setMeta = (id, meta) => request('PUT', `${chatPath(id)}/meta`, { meta });
+
+/**
+ * Newest first below `before` (or from the top), or oldest first above `after`.
+ * @param {string} id @param {{before?: number, after?: number, limit?: number}} page
+ * @returns {Promise<{messages: Message[]}>}
+ */
+export function messages(id, { before, after, limit = 50 }) {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (before !== undefined) q.set('before', String(before));
+  if (after !== undefined) q.set('after', String(after));
+  return request('GET', `${chatPath(id)}/messages?${q}`);
+}
+
+/** The REST twin of the socket's `send`, for when the socket is down. @param {SendBody} m @returns {Promise<{id: string, seq: number}>} */
+export const sendMessage = ({ chat_id, ...body }) => request('POST', `${chatPath(chat_id)}/messages`, body);
+
+/** @param {string} id @param {string} messageId @returns {Promise<null>} */
+export const deleteMessage = (id, messageId) =>
+  request('DELETE', `${chatPath(id)}/messages/${encodeURIComponent(messageId)}`);
+
+/** @param {string} id @param {number} seq @returns {Promise<null>} */
+export const markRead = (id, seq) => request('POST', `${chatPath(id)}/read`, { seq });
+
+/** @returns {Promise<Settings>} */
+export const settings = () => request('GET', '/api/settings');
+
+/** @param {Settings} s @returns {Promise<Settings>} */
+export const putSettings = (s) => request('PUT', '/api/settings', s);

@@ -4,6 +4,7 @@
 
 import { ApiError, getConfig } from './api.js';
 import { keyFromHash } from './connect.js';
+import { createChats } from './chats.js';
 import { createPeople } from './contacts.js';
 import { CryptoError, isSupported } from './crypto.js';
 import * as session from './session.js';
@@ -67,16 +68,23 @@ async function attempt(flow, run) {
 /** @returns {import('./api.js').Config} */
 const config = () => /** @type {import('./api.js').Config} */ (store.getState().config);
 
-const people = createPeople({
+// Revoked from another device, or expired: the keys here are of no use without it.
+async function onSessionEnded() {
+  if (store.getState().view !== 'shell') return;
+  chats.stop();
+  await people.stop();
+  await session.forget().catch(() => {});
+  store.dispatch({ type: 'signed_out', notice: 'Your session has ended. Log in again to continue.' });
+}
+
+// Chats and people share the one socket: people owns it, chats hear of every frame.
+const chats = createChats({
   store,
-  // Revoked from another device, or expired: the keys here are of no use without it.
-  async onSessionEnded() {
-    if (store.getState().view !== 'shell') return;
-    await people.stop();
-    await session.forget().catch(() => {});
-    store.dispatch({ type: 'signed_out', notice: 'Your session has ended. Log in again to continue.' });
-  },
+  sendFrame: (frame) => people.sendFrame(frame),
+  isLive: () => people.isLive(),
+  onSessionEnded,
 });
+const people = createPeople({ store, onSessionEnded, onOpen: chats.onOpen, onEvent: chats.onEvent });
 
 const actions = {
   /** @param {'login' | 'register'} view */
@@ -111,6 +119,7 @@ const actions = {
 
   async logout() {
     // The socket goes first: once the session is gone its reconnects would only fail.
+    chats.stop();
     await people.stop();
     let notice = 'You have logged out. Your keys are gone from this browser.';
     try {
@@ -131,6 +140,7 @@ const actions = {
   },
 
   people,
+  chats,
 };
 
 /** Reads a "#connect=" link, on load and whenever the fragment changes. */
@@ -145,8 +155,16 @@ function takeConnectLink() {
  * @param {State} state @param {State} prev
  */
 function effects(state, prev) {
-  if (state.view === 'shell' && prev.view !== 'shell') queueMicrotask(() => people.start());
-  if (state.view !== 'shell' && prev.view === 'shell') people.stop();
+  if (state.view === 'shell' && prev.view !== 'shell') {
+    queueMicrotask(() => {
+      chats.start();
+      people.start();
+    });
+  }
+  if (state.view !== 'shell' && prev.view === 'shell') {
+    chats.stop();
+    people.stop();
+  }
 }
 
 const TITLES = { loading: 'MessGo', login: 'Log in · MessGo', register: 'Create account · MessGo',

@@ -33,7 +33,7 @@ import { nameOf } from './format.js';
  *   | {type: 'blocked_loaded', blocked: Blocked[]}
  *   | {type: 'connect_key', key: ConnectKey}
  *   | {type: 'socket', status: SocketStatus}
- *   | {type: 'live', event: ServerEvent}} PeopleEvent
+ *   | {type: 'live', event: ServerEvent, at?: number}} PeopleEvent
  */
 
 /** @type {People} */

@@ -22,10 +22,12 @@ function say(err) {
 }
 
 /**
- * @param {{store: Store, onSessionEnded: () => void}} p
- *   onSessionEnded: the server no longer knows this session (revoked elsewhere, expired)
+ * @param {{store: Store, onSessionEnded: () => void, onOpen?: () => void, onEvent?: (event: ServerEvent) => void}} p
+ *   onSessionEnded: the server no longer knows this session (revoked elsewhere, expired);
+ *   onOpen, onEvent: the chats share this socket, and hear of every (re)open and frame
+ *   after the store has taken it in
  */
-export function createPeople({ store, onSessionEnded }) {
+export function createPeople({ store, onSessionEnded, onOpen = () => {}, onEvent: onChatEvent = () => {} }) {
   /** @type {ReturnType<typeof openSocket> | null} */
   let socket = null;
   // Snapshots and events race: an event can arrive while a snapshot taken before it is
@@ -92,9 +94,10 @@ export function createPeople({ store, onSessionEnded }) {
   /** @param {ServerEvent} event */
   function onEvent(event) {
     replay?.push(event);
-    dispatch({ type: 'live', event });
+    dispatch({ type: 'live', event, at: Date.now() });
     // The event says only that something changed; the list itself is fetched.
     if (event.type === 'blocks.changed') loadBlocks();
+    onChatEvent(event);
   }
 
   /** @param {boolean} neverOpened */
@@ -117,7 +120,10 @@ export function createPeople({ store, onSessionEnded }) {
       if (socket) return;
       socket = openSocket({
         onEvent,
-        onOpen: refresh,
+        onOpen() {
+          refresh();
+          onOpen();
+        },
         onDrop,
         onStatus: (status) => dispatch({ type: 'socket', status }),
       });
@@ -203,6 +209,10 @@ export function createPeople({ store, onSessionEnded }) {
     },
 
     describeTarget,
+
+    /** Sends a frame if the socket is open. @param {object} frame @returns {boolean} whether it went out */
+    sendFrame: (frame) => socket?.send(frame) ?? false,
+    isLive: () => socket?.isOpen() ?? false,
   };
 }
 

@@ -183,7 +183,7 @@ export function unpad(padded) {
 }
 
 /**
- * @param {MessageIds & {chatKey: Uint8Array, signingKey: CryptoKey | Uint8Array, plaintext: Uint8Array, nonce?: Uint8Array}} p
+ * @param {MessageIds & {chatKey: Uint8Array | CryptoKey, signingKey: CryptoKey | Uint8Array, plaintext: Uint8Array, nonce?: Uint8Array}} p
  *   signingKey: the sender's Ed25519 private key (or its seed, in tests)
  * @returns {Promise<{nonce: Uint8Array, ciphertext: Uint8Array, signature: Uint8Array}>}
  */
@@ -197,7 +197,7 @@ export async function sealMessage({ chatKey, signingKey, plaintext, nonce = rand
 /**
  * Verifies the sender's signature first and decrypts only then; a bad signature throws
  * CryptoError('signature') and the text must not be shown.
- * @param {MessageIds & {chatKey: Uint8Array, senderPublic: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, signature: Uint8Array}} p
+ * @param {MessageIds & {chatKey: Uint8Array | CryptoKey, senderPublic: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, signature: Uint8Array}} p
  */
 export async function openMessage({ chatKey, senderPublic, nonce, ciphertext, signature, ...ids }) {
   const aad = messageAad(ids);

@@ -119,6 +119,12 @@ export function openSocket({ onEvent, onOpen, onStatus = () => {}, onDrop = () =
 
   return {
     isOpen: () => ws?.readyState === WebSocket.OPEN,
+    /** @param {object} frame @returns {boolean} false when there is no open socket to take it */
+    send(frame) {
+      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+      ws.send(JSON.stringify(frame));
+      return true;
+    },
     /**
      * Stops for good. Resolves once the server has seen the close, so a logout that
      * follows cannot race the socket's own handshake (at most a couple of seconds).

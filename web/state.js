@@ -2,18 +2,21 @@
 // One store for the app: events go in, the reducer makes the next state, subscribers
 // render it. Views never change state directly; they call actions, which dispatch.
 
+import { emptyChats, reduceChats } from './chats-state.js';
 import { emptyPeople, reducePeople } from './contacts-state.js';
 
 /** @typedef {import('./api.js').Me} Me */
 /** @typedef {import('./api.js').Config} Config */
 /** @typedef {import('./contacts-state.js').People} People */
 /** @typedef {import('./contacts-state.js').PeopleEvent} PeopleEvent */
+/** @typedef {import('./chats-state.js').Chats} Chats */
+/** @typedef {import('./chats-state.js').ChatsEvent} ChatsEvent */
 /** @typedef {'loading' | 'login' | 'register' | 'unlock' | 'shell' | 'fatal'} View */
 /** @typedef {'username' | 'password' | 'confirm'} Field */
 /**
  * What the main pane of the shell shows.
  * @typedef {{kind: 'home'} | {kind: 'requests'} | {kind: 'settings'} | {kind: 'key'}
- *   | {kind: 'contact', userId: string}} Pane
+ *   | {kind: 'contact', userId: string} | {kind: 'chat', chatId: string} | {kind: 'group', chatId: string}} Pane
  */
 
 /**
@@ -27,6 +30,7 @@ import { emptyPeople, reducePeople } from './contacts-state.js';
  * @property {string | null} notice  a calm message, e.g. after logging out
  * @property {Pane} pane
  * @property {People} people
+ * @property {Chats} chats
  * @property {string | null} pendingConnect  a key from a "#connect=" link, kept until signed in
  */
 
@@ -44,7 +48,8 @@ import { emptyPeople, reducePeople } from './contacts-state.js';
  *   | {type: 'show', pane: Pane}
  *   | {type: 'connect_link', key: string}
  *   | {type: 'connect_link_used'}
- *   | PeopleEvent} Event
+ *   | PeopleEvent
+ *   | ChatsEvent} Event
  */
 
 /** @type {Pane} */
@@ -53,12 +58,15 @@ const HOME = Object.freeze({ kind: 'home' });
 /** @type {State} */
 export const initialState = Object.freeze({
   view: 'loading', config: null, me: null, busy: null, error: null, errorField: null, notice: null,
-  pane: HOME, people: emptyPeople, pendingConnect: null,
+  pane: HOME, people: emptyPeople, chats: emptyChats, pendingConnect: null,
 });
 
 const calm = { busy: null, error: null, errorField: null };
 // Whatever belonged to the last account goes when the account does.
-const forget = { pane: HOME, people: emptyPeople };
+const forget = { pane: HOME, people: emptyPeople, chats: emptyChats };
+
+/** Pages about a chat close with the chat. @param {Pane} pane @param {Chats} chats */
+const chatGone = (pane, chats) => (pane.kind === 'chat' || pane.kind === 'group') && chats.loaded && !chats.byId[pane.chatId];
 
 /** @param {State} state @param {Event} event @returns {State} */
 export function reduce(state, event) {
@@ -95,10 +103,12 @@ export function reduce(state, event) {
         return { ...state, me: { ...state.me, display_name: e.display_name ?? null } };
       }
       const people = reducePeople(state.people, event);
+      const chats = reduceChats(state.chats, event, state.me?.user_id ?? null);
       // The page of someone who is no longer a contact has nothing left to show.
-      const gone = state.pane.kind === 'contact' && e.type === 'contact.removed' && e.user_id === state.pane.userId;
-      if (people === state.people && !gone) return state;
-      return { ...state, people, pane: gone ? HOME : state.pane };
+      const gone = (state.pane.kind === 'contact' && e.type === 'contact.removed' && e.user_id === state.pane.userId)
+        || (chats !== state.chats && chatGone(state.pane, chats));
+      if (people === state.people && chats === state.chats && !gone) return state;
+      return { ...state, people, chats, pane: gone ? HOME : state.pane };
     }
     case 'people_loaded': {
       const people = reducePeople(state.people, event);
@@ -113,8 +123,11 @@ export function reduce(state, event) {
       const people = reducePeople(state.people, event);
       return people === state.people ? state : { ...state, people };
     }
-    default:
-      return state;
+    default: {
+      const chats = reduceChats(state.chats, /** @type {ChatsEvent} */ (event), state.me?.user_id ?? null);
+      if (chats === state.chats) return state;
+      return { ...state, chats, pane: chatGone(state.pane, chats) ? HOME : state.pane };
+    }
   }
 }
 

@@ -42,16 +42,24 @@ export async function pbkdf2Sha256(password, salt, iterations) {
   return new Uint8Array(await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, pw, 256));
 }
 
-/** @param {Uint8Array} key 16 or 32 bytes @param {Uint8Array} nonce @param {Uint8Array} pt @param {Uint8Array} aad */
+/**
+ * Raw bytes are imported for the one call; a CryptoKey (a chat key kept non-extractable
+ * in memory) is used as it is.
+ * @param {Uint8Array | CryptoKey} key @param {KeyUsage} usage
+ */
+const aesKey = (key, usage) =>
+  (key instanceof Uint8Array ? subtle.importKey('raw', key, 'AES-GCM', false, [usage]) : Promise.resolve(key));
+
+/** @param {Uint8Array | CryptoKey} key 16 or 32 bytes @param {Uint8Array} nonce @param {Uint8Array} pt @param {Uint8Array} aad */
 export async function aesGcmSeal(key, nonce, pt, aad) {
-  const k = await subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt']);
+  const k = await aesKey(key, 'encrypt');
   return new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad }, k, pt));
 }
 
 /** Throws (OperationError) when the tag does not verify.
- * @param {Uint8Array} key @param {Uint8Array} nonce @param {Uint8Array} ct @param {Uint8Array} aad */
+ * @param {Uint8Array | CryptoKey} key @param {Uint8Array} nonce @param {Uint8Array} ct @param {Uint8Array} aad */
 export async function aesGcmOpen(key, nonce, ct, aad) {
-  const k = await subtle.importKey('raw', key, 'AES-GCM', false, ['decrypt']);
+  const k = await aesKey(key, 'decrypt');
   return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad }, k, ct));
 }
 

@@ -16,15 +16,19 @@ import { safetyNumberView } from './safety.js';
 
 /**
  * @param {HTMLElement} root
- * @param {{state: State, userId: string, people: PeopleActions, close: () => void}} p
+ * @param {{state: State, userId: string, people: PeopleActions, close: () => void,
+ *   message: (chatId: string) => Promise<void>}} p
+ *   message: opens the direct chat
  */
-export function mountContactPage(root, { state, userId, people, close }) {
+export function mountContactPage(root, { state, userId, people, close, message }) {
   const contact = /** @type {Contact} */ (findContact(state.people, userId));
   const username = contact.username;
   const alert = h('p', { class: 'form-error', role: 'alert' });
   const shownName = h('span', null, nameOf(contact));
   const removeButton = h('button', { type: 'button', class: 'button danger', onclick: () => end('remove') }, 'Remove contact');
   const blockButton = h('button', { type: 'button', class: 'button danger', onclick: () => end('block') }, 'Block');
+  const messageButton = h('button', { type: 'button', class: 'button primary', disabled: !contact.chat_id,
+    onclick: () => contact.chat_id && message(contact.chat_id) }, 'Message');
 
   /** @param {'remove' | 'block'} how */
   async function end(how) {
@@ -56,6 +60,7 @@ export function mountContactPage(root, { state, userId, people, close }) {
 
   const { view, heading } = paneFrame({ title: nameOf(contact), onClose: close },
     h('p', { class: 'contact-username muted' }, `@${username}`),
+    h('div', { class: 'entry-actions' }, messageButton),
     alert,
     h('section', { class: 'pane-section', 'aria-label': 'Safety number' },
       h('h3', null, 'Safety number'),

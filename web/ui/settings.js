@@ -1,7 +1,9 @@
 // @ts-check
-// Settings: the display name contacts see, and the people you blocked.
+// Settings: the display name contacts see, chat privacy and notifications, and the
+// people you blocked.
 
 import { fullDate, timeAgo } from '../format.js';
+import { chatSettings } from './chat-settings.js';
 import { h, keyed, setChildren, uid } from './dom.js';
 import { paneFrame } from './pane.js';
 
@@ -13,9 +15,10 @@ const DISPLAY_NAME_MAX = 64;
 
 /**
  * @param {HTMLElement} root
- * @param {{state: State, people: PeopleActions, close: () => void}} p
+ * @param {{state: State, people: PeopleActions, chats: import('../chats.js').ChatActions, close: () => void}} p
  */
-export function mountSettings(root, { state, people, close }) {
+export function mountSettings(root, { state, people, chats, close }) {
+  const chatPart = chatSettings({ state, chats });
   const ids = { name: uid('display-name'), hint: uid('display-name-hint'), error: uid('display-name-error'),
     blocked: uid('blocked') };
   const nameInput = h('input', {
@@ -77,6 +80,7 @@ export function mountSettings(root, { state, people, close }) {
             `Up to ${DISPLAY_NAME_MAX} characters. Only your contacts see it; leave it empty to show your username.`)),
         h('div', { class: 'entry-actions' }, save),
         saved, nameError)),
+    chatPart.view,
     h('section', { class: 'pane-section', 'aria-labelledby': ids.blocked },
       h('h3', { id: ids.blocked }, 'Blocked users'),
       h('p', { class: 'hint' }, 'Blocked people cannot send you requests. Unblocking does not reconnect you.'),
@@ -86,6 +90,7 @@ export function mountSettings(root, { state, people, close }) {
 
   /** @param {State} s @param {State | null} prev */
   function update(s, prev) {
+    if (s.chats.settings !== prev?.chats.settings || s.chats.notify !== prev?.chats.notify) chatPart.update(s);
     if (s.people.blocked !== prev?.people.blocked) {
       keyed(blockedList, s.people.blocked, (b) => b.user_id, blockedEntry);
       blockedEmpty.hidden = s.people.blocked.length > 0;

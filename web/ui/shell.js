@@ -1,18 +1,23 @@
 // @ts-check
 // The logged-in frame: a header with Add contact, Requests and the profile menu; a
-// sidebar with chats (a later issue) and contacts; and the main pane, which shows
-// whichever page the state names (state.pane).
+// sidebar with chats and contacts; and the main pane, which shows whichever page the
+// state names (state.pane). Ctrl+K opens the quick switcher from anywhere.
 
 import { groupKey, isKey, normalizeKey } from '../connect.js';
 import { openAddContact } from './add-contact.js';
+import { chatList } from './chat-list.js';
+import { forgetDrafts, mountChatView } from './chat-view.js';
 import { mountConnectKey } from './connect-key.js';
 import { mountContactPage } from './contact-page.js';
 import { contactsList } from './contacts.js';
 import { closeAllDialogs } from './dialog.js';
 import { h, setChildren, uid } from './dom.js';
+import { mountGroupInfo } from './group-info.js';
 import { profileMenu } from './menu.js';
 import { mountRequests } from './requests.js';
 import { mountSettings } from './settings.js';
+import { openNewGroup } from './new-group.js';
+import { openSwitcher } from './switcher.js';
 
 /** @typedef {import('../state.js').State} State */
 /** @typedef {import('../state.js').Pane} Pane */
@@ -22,10 +27,15 @@ import { mountSettings } from './settings.js';
  * @property {(pane: Pane) => void} show
  * @property {() => void} connectLinkUsed
  * @property {import('../contacts.js').PeopleActions} people
+ * @property {import('../chats.js').ChatActions} chats
  */
 
 /** @param {Pane} pane */
-const paneKey = (pane) => (pane.kind === 'contact' ? `contact:${pane.userId}` : pane.kind);
+function paneKey(pane) {
+  if (pane.kind === 'contact') return `contact:${pane.userId}`;
+  if (pane.kind === 'chat' || pane.kind === 'group') return `${pane.kind}:${pane.chatId}`;
+  return pane.kind;
+}
 
 /** What a "#connect=" link puts in the Add contact field. @param {string} raw */
 function prefillFor(raw) {
@@ -37,8 +47,14 @@ function prefillFor(raw) {
 
 /** @param {HTMLElement} root @param {{state: State, actions: ShellActions}} p */
 export function mountShell(root, { state, actions }) {
-  const { people } = actions;
+  const { people, chats } = actions;
   const home = () => actions.show({ kind: 'home' });
+  const openChat = (/** @type {string} */ chatId) => actions.show({ kind: 'chat', chatId });
+  /** The direct chat of a contact; it may not have reached this tab yet. @param {string} chatId */
+  async function message(chatId) {
+    await chats.ensureChat(chatId);
+    openChat(chatId);
+  }
 
   const addButton = h('button', { type: 'button', class: 'button primary', onclick: () => openAdd(addButton) },
     h('span', { class: 'plus', 'aria-hidden': 'true' }), h('span', { class: 'button-label' }, 'Add contact'));
@@ -60,7 +76,14 @@ export function mountShell(root, { state, actions }) {
     showSettings: () => actions.show({ kind: 'settings' }),
   });
 
-  const listTitle = h('h2', { tabindex: -1 }, 'Chats');
+  const chatsNav = chatList({
+    state,
+    open: openChat,
+    newGroup: (opener) => {
+      closeAllDialogs();
+      openNewGroup({ contacts: current.people.contacts, create: chats.createGroup, opened: openChat, returnFocus: opener });
+    },
+  });
   const contacts = contactsList({
     state,
     open: (userId) => actions.show({ kind: 'contact', userId }),
@@ -73,14 +96,7 @@ export function mountShell(root, { state, actions }) {
     h('p', { class: 'muted' }, 'Messages are end-to-end encrypted and disappear from the server within 72 hours.'));
   const main = h('main', { class: 'conversation', 'aria-label': 'Conversation' });
   const layout = h('div', { class: 'layout' },
-    h('div', { class: 'sidebar' },
-      h('nav', { class: 'chat-list', 'aria-label': 'Chats' },
-        listTitle,
-        h('div', { class: 'empty' },
-          h('span', { class: 'empty-icon', 'aria-hidden': 'true' }),
-          h('p', { class: 'empty-title' }, 'No chats yet'),
-          h('p', { class: 'muted' }, 'When you connect with someone, your conversation shows up here.'))),
-      contacts.view),
+    h('div', { class: 'sidebar' }, chatsNav.view, contacts.view),
     main);
   const view = h('div', { class: 'shell' },
     h('header', { class: 'topbar' },
@@ -88,24 +104,41 @@ export function mountShell(root, { state, actions }) {
       h('div', { class: 'topbar-actions' }, liveStatus, addButton, requestsButton, menu.view)),
     layout);
   root.replaceChildren(view);
-  listTitle.focus();
+  chatsNav.title.focus();
+  let current = state;
+
+  /** @param {KeyboardEvent} e */
+  const onKey = (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'k') {
+      e.preventDefault();
+      closeAllDialogs();
+      openSwitcher({ state: current, open: openChat });
+    }
+  };
+  document.addEventListener('keydown', onKey);
 
   /** @type {{key: string, update: (s: State, prev: State | null) => void, unmount: () => void}} */
   let pane = { key: '', update() {}, unmount() {} };
 
   /** @param {State} s @param {State | null} prev */
   function renderPane(s, prev) {
-    const key = paneKey(s.pane);
+    const p0 = s.pane;
+    // A chat that has not reached this tab yet shows the start page until it does.
+    const waiting = (p0.kind === 'chat' || p0.kind === 'group') && !s.chats.byId[p0.chatId];
+    const key = paneKey(p0) + (waiting ? ':waiting' : '');
     if (key === pane.key) return pane.update(s, prev);
     const hadFocus = main.contains(document.activeElement);
     pane.unmount();
-    const ctx = { state: s, people, close: home };
+    const ctx = { state: s, people, chats, show: actions.show, close: home };
     const p = s.pane;
+    main.classList.toggle('chat-open', p.kind === 'chat');
     let mounted;
     if (p.kind === 'requests') mounted = mountRequests(main, ctx);
     else if (p.kind === 'settings') mounted = mountSettings(main, ctx);
     else if (p.kind === 'key') mounted = mountConnectKey(main, ctx);
-    else if (p.kind === 'contact') mounted = mountContactPage(main, { ...ctx, userId: p.userId });
+    else if (p.kind === 'contact') mounted = mountContactPage(main, { ...ctx, userId: p.userId, message });
+    else if (p.kind === 'chat' && s.chats.byId[p.chatId]) mounted = mountChatView(main, { ...ctx, chatId: p.chatId });
+    else if (p.kind === 'group' && s.chats.byId[p.chatId]) mounted = mountGroupInfo(main, { ...ctx, chatId: p.chatId });
     else {
       main.replaceChildren(homeView);
       // Back home from a page the user was in: keep the keyboard where the content is.
@@ -119,6 +152,7 @@ export function mountShell(root, { state, actions }) {
 
   /** @param {State} s @param {State | null} prev */
   function update(s, prev) {
+    current = s;
     const count = s.people.incoming.length;
     if (count !== prev?.people.incoming.length) {
       setChildren(badge, count > 0 ? String(count) : '');
@@ -135,6 +169,7 @@ export function mountShell(root, { state, actions }) {
     }
     menu.update(s);
     contacts.update(s, prev);
+    chatsNav.update(s, prev);
     renderPane(s, prev);
     // A "#connect=" link: open Add contact with it once, after this render is done.
     const link = s.pendingConnect;
@@ -151,8 +186,10 @@ export function mountShell(root, { state, actions }) {
   return {
     update,
     unmount() {
+      document.removeEventListener('keydown', onKey);
       closeAllDialogs();
       pane.unmount();
+      forgetDrafts();
       menu.unmount();
       view.remove();
     },

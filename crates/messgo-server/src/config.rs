@@ -85,6 +85,7 @@ pub struct ConfigLayer {
     pub ai_timeout: Option<HumanDuration>,
     pub ai_requests_per_hour: Option<u32>,
     pub ai_context_bytes: Option<usize>,
+    pub bus: Option<String>,
 }
 
 /// Every setting: its key in messgo.toml, and the environment variable.
@@ -117,6 +118,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("ai_timeout", "MESSGO_AI_TIMEOUT"),
     ("ai_requests_per_hour", "MESSGO_AI_REQUESTS_PER_HOUR"),
     ("ai_context_bytes", "MESSGO_AI_CONTEXT_BYTES"),
+    ("bus", "MESSGO_BUS"),
 ];
 
 /// Settings that may be read from a file named by `<VAR>_FILE`.
@@ -233,6 +235,8 @@ pub struct Config {
     pub ai_requests_per_hour: u32,
     /// Largest context (turns, images as data URLs) one question may carry.
     pub ai_context_bytes: usize,
+    /// `nats://…` to share events between server nodes; `None`: this process only.
+    pub bus: Option<String>,
 }
 
 #[derive(Clone)]
@@ -269,6 +273,7 @@ impl Default for Config {
             ai_timeout: Duration::from_secs(120),
             ai_requests_per_hour: 60,
             ai_context_bytes: 8 * 1024 * 1024,
+            bus: None,
         }
     }
 }
@@ -298,6 +303,9 @@ impl Config {
                 ai_requests_per_hour,
                 ai_context_bytes
             );
+            if let Some(v) = l.bus {
+                c.bus = Some(v);
+            }
             if let Some(v) = l.ai_system_prompt {
                 c.ai_system_prompt = Some(v);
             }
@@ -371,6 +379,11 @@ impl Config {
         }
         if self.session_idle < Duration::from_secs(60) {
             return Err(invalid("session_idle", "must be at least one minute"));
+        }
+        if let Some(bus) = &self.bus {
+            if !bus.starts_with("nats://") {
+                return Err(invalid("bus", "must be a nats:// URL (or unset for a single node)"));
+            }
         }
         if let Some(ai) = &self.ai {
             if !(ai.url.starts_with("http://") || ai.url.starts_with("https://")) {
@@ -452,6 +465,7 @@ impl std::fmt::Debug for Config {
             .field("retention", &self.retention)
             .field("sweep_interval", &self.sweep_interval)
             .field("max_blob_bytes", &self.max_blob_bytes)
+            .field("bus", &self.bus.as_deref().map(redact_url))
             .field("ai_url", &self.ai.as_ref().map(|a| a.url.as_str()))
             .field("ai_model", &self.ai.as_ref().map(|a| a.model.as_str()))
             .field(

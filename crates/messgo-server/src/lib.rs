@@ -32,7 +32,10 @@ pub struct Server {
 impl Server {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
         let store = store::open(config.database.as_deref(), &config.data_dir).await?;
-        let bus: Arc<dyn bus::Bus> = Arc::new(bus::LocalBus::new());
+        let bus: Arc<dyn bus::Bus> = match &config.bus {
+            Some(url) => Arc::new(bus::NatsBus::connect(url).await?),
+            None => Arc::new(bus::LocalBus::new()),
+        };
         let services = Arc::new(Services::new(store, bus, clock, &config).await?);
         Ok(Server { services, config })
     }

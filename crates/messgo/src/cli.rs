@@ -154,6 +154,11 @@ pub struct ServeArgs {
     /// [toml: ai_context_bytes] [env: MESSGO_AI_CONTEXT_BYTES].
     #[arg(long, value_name = "BYTES")]
     pub ai_context_bytes: Option<usize>,
+
+    /// nats://… to share real-time events between several server nodes on one
+    /// PostgreSQL; unset: this process only [toml: bus] [env: MESSGO_BUS].
+    #[arg(long, value_name = "URL")]
+    pub bus: Option<String>,
 }
 
 impl ServeArgs {
@@ -184,6 +189,7 @@ impl ServeArgs {
             ai_timeout: self.ai_timeout,
             ai_requests_per_hour: self.ai_requests_per_hour,
             ai_context_bytes: self.ai_context_bytes,
+            bus: self.bus.clone(),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use messgo_proto::{ServerEvent, SessionId, UserId};
 use tokio::sync::mpsc;
 
-use super::{Bus, Subscription, SOCKET_QUEUE};
+use super::{Bus, Ending, Subscription, SOCKET_QUEUE};
 
 type Senders = HashMap<UserId, Vec<(u64, SessionId, mpsc::Sender<Arc<str>>)>>;
 
@@ -70,11 +70,11 @@ impl Bus for LocalBus {
         }
     }
 
-    fn end_sessions(&self, user: UserId, ended: &(dyn Fn(SessionId) -> bool + Sync)) {
+    fn end_sessions(&self, user: UserId, ending: Ending) {
         let mut senders = self.senders.lock().expect("bus lock");
         if let Some(list) = senders.get_mut(&user) {
             list.retain(|(_, session, tx)| {
-                if ended(*session) {
+                if ending.covers(*session) {
                     // Best effort: a full queue is cut off all the same.
                     let _ = tx.try_send(Self::ended_frame());
                     return false;
@@ -140,7 +140,7 @@ mod tests {
         let (gone, stays) = (SessionId::random(), SessionId::random());
         let mut a = bus.subscribe(u, gone);
         let mut b = bus.subscribe(u, stays);
-        bus.end_sessions(u, &|s| s == gone);
+        bus.end_sessions(u, Ending::Only(gone));
         assert!(a.rx.recv().await.unwrap().contains("session.ended"));
         assert!(a.rx.recv().await.is_none(), "then the feed ends");
         bus.publish(u, "x".into());

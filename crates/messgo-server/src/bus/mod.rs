@@ -5,10 +5,12 @@
 //! the same trait will carry events between nodes that share one PostgreSQL.
 
 mod local;
+mod nats;
 
 use std::sync::Arc;
 
 pub use local::LocalBus;
+pub use nats::NatsBus;
 use messgo_proto::{ServerEvent, SessionId, UserId};
 use tokio::sync::mpsc;
 
@@ -20,9 +22,27 @@ pub trait Bus: Send + Sync + 'static {
     fn publish(&self, to: UserId, frame: Arc<str>);
     /// A feed for one socket of `session`.
     fn subscribe(&self, user: UserId, session: SessionId) -> Subscription;
-    /// Tells the sockets of the sessions of `user` that `ended` picks that their
+    /// Tells the sockets of the sessions of `user` that `ending` picks that their
     /// session is over, then cuts them off (logout, revocation, password change).
-    fn end_sessions(&self, user: UserId, ended: &(dyn Fn(SessionId) -> bool + Sync));
+    fn end_sessions(&self, user: UserId, ending: Ending);
+}
+
+/// Which of a user's sessions end. Plain data, so it can cross to other nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Ending {
+    Only(SessionId),
+    AllBut(SessionId),
+    All,
+}
+
+impl Ending {
+    pub fn covers(self, session: SessionId) -> bool {
+        match self {
+            Ending::Only(s) => s == session,
+            Ending::AllBut(s) => s != session,
+            Ending::All => true,
+        }
+    }
 }
 
 /// One socket's feed. When the bus drops a subscriber for being too slow, `recv`

@@ -13,7 +13,7 @@ use messgo_proto::{
 use rand::RngCore;
 
 use super::{AuthContext, AuthHasher, ServiceError, ServiceResult};
-use crate::bus::Bus;
+use crate::bus::{Bus, Ending};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ratelimit::RateLimiter;
@@ -192,7 +192,7 @@ impl Accounts {
         self.store
             .set_credentials(who.user_id, &creds, who.session_id)
             .await?;
-        self.bus.end_sessions(who.user_id, &|s| s != who.session_id);
+        self.bus.end_sessions(who.user_id, Ending::AllBut(who.session_id));
         Ok(())
     }
 
@@ -203,7 +203,7 @@ impl Accounts {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
-        self.bus.end_sessions(who.user_id, &|_| true);
+        self.bus.end_sessions(who.user_id, Ending::All);
         Ok(())
     }
 

@@ -186,15 +186,11 @@ impl Chats {
             self.sequencer
                 .publish(chat, seq.expect("system row"), members.clone(), frame);
         }
-        let Some(first) = members.first() else {
-            return Ok(());
-        };
-        let view = self.get(*first, chat).await?;
-        notify(
-            &*self.bus,
-            members.iter().copied(),
-            &ServerEvent::ChatUpdated { chat: view },
-        );
+        // Each member gets their own view: read position and unread count are theirs.
+        for member in members {
+            let view = self.get(member, chat).await?;
+            notify(&*self.bus, [member], &ServerEvent::ChatUpdated { chat: view });
+        }
         Ok(())
     }
 
@@ -355,7 +351,7 @@ impl Chats {
         let text = serde_json::to_string(&meta).expect("Sealed serializes");
         let system = self
             .store
-            .set_meta(chat, who.user_id, text, now, self.expiry(now))
+            .set_meta(chat, who.user_id, meta.epoch, text, now, self.expiry(now))
             .await
             .map_err(rule)?;
         self.announce(chat, Some(system)).await

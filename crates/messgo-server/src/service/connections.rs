@@ -298,10 +298,13 @@ impl Connections {
     }
 
     pub async fn remove(&self, who: AuthContext, other: UserId) -> ServiceResult<()> {
-        self.store
+        let chat = self
+            .store
             .disconnect(who.user_id, other)
             .await
             .map_err(not_found)?;
+        let chat_id = messgo_proto::ChatId(chat);
+        notify(&*self.bus, [who.user_id, other], &ServerEvent::ChatRemoved { chat_id });
         notify(
             &*self.bus,
             [who.user_id],
@@ -324,6 +327,10 @@ impl Connections {
             .block(who.user_id, other, now)
             .await
             .map_err(not_found)?;
+        if let Some(chat) = done.removed_chat {
+            let chat_id = messgo_proto::ChatId(chat);
+            notify(&*self.bus, [who.user_id, other], &ServerEvent::ChatRemoved { chat_id });
+        }
         if done.was_connected {
             notify(
                 &*self.bus,

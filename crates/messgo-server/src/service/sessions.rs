@@ -10,7 +10,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::{ServiceError, ServiceResult};
-use crate::bus::Bus;
+use crate::bus::{Bus, Ending};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::{SessionRecord, Store, StoreError};
@@ -128,7 +128,7 @@ impl Sessions {
     pub async fn revoke(&self, who: AuthContext, id: SessionId) -> ServiceResult<()> {
         match self.store.delete_session(who.user_id, id).await {
             Ok(()) => {
-                self.bus.end_sessions(who.user_id, &|s| s == id);
+                self.bus.end_sessions(who.user_id, Ending::Only(id));
                 Ok(())
             }
             Err(StoreError::NotFound) => Err(ServiceError::NotFound),

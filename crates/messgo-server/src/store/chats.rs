@@ -61,10 +61,12 @@ pub trait ChatStore: Send + Sync {
         now: i64,
         expires_at: i64,
     ) -> StoreResult<MessageRow>;
+    #[allow(clippy::too_many_arguments)]
     async fn set_meta(
         &self,
         chat: ChatId,
         by: UserId,
+        epoch: u32,
         meta: String,
         now: i64,
         expires_at: i64,
@@ -221,13 +223,12 @@ macro_rules! chat_store_impl {
                 &self,
                 chat: ChatId,
                 by: UserId,
+                epoch: u32,
                 meta: String,
                 now: i64,
                 expires_at: i64,
             ) -> StoreResult<MessageRow> {
-                $write!(self, |c| ops::$engine::set_meta(
-                    c, chat, by, &meta, now, expires_at
-                ))
+                $write!(self, |c| ops::$engine::set_meta(c, chat, by, epoch, &meta, now, expires_at))
             }
             async fn append(&self, m: &NewMessage) -> StoreResult<Appended> {
                 let m = m.clone();

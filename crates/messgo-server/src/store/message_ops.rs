@@ -393,8 +393,12 @@ for_both_engines! {
         system_message(&mut *c, chat, &event, now, expires_at).await
     }
 
-    pub async fn set_meta(c: &mut Conn, chat: ChatId, by: UserId, meta: &str, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
+    pub async fn set_meta(c: &mut Conn, chat: ChatId, by: UserId, epoch: u32, meta: &str, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
         let current = chat_for(&mut *c, by, chat).await?;
+        // Sealed under anything but the current epoch, new members could not read it.
+        if i64::from(epoch) != current.epoch || current.rotation_required != 0 {
+            return Err(rejected("epoch_stale"));
+        }
         if current.kind != "group" {
             return Err(rejected("not_a_group"));
         }

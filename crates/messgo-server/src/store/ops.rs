@@ -80,6 +80,8 @@ pub struct Accepted {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Blocked {
     pub was_connected: bool,
+    /// The pair's direct chat, deleted with the connection.
+    pub removed_chat: Option<Uuid>,
     /// The blocked user's requests to the blocker, now hidden (the sender still sees them).
     pub hidden: Vec<RequestId>,
     /// The blocker's requests to the blocked user, deleted.
@@ -348,9 +350,7 @@ for_both_engines! {
             .bind(now)
             .execute(&mut *c)
             .await?;
-        if connected {
-            disconnect(&mut *c, me, other).await?;
-        }
+        let removed_chat = if connected { Some(disconnect(&mut *c, me, other).await?) } else { None };
         let hidden: Vec<(Uuid,)> = sqlx::query_as(
             "UPDATE connection_requests SET to_user = NULL WHERE from_user = $1 AND to_user = $2 RETURNING id",
         )
@@ -364,7 +364,7 @@ for_both_engines! {
                 .bind(other.0)
                 .fetch_all(&mut *c)
                 .await?;
-        Ok(Blocked { was_connected: connected, hidden: ids(hidden), deleted: ids(deleted) })
+        Ok(Blocked { was_connected: connected, removed_chat, hidden: ids(hidden), deleted: ids(deleted) })
     }
 
     pub async fn unblock(c: &mut Conn, me: UserId, other: UserId) -> StoreResult<()> {

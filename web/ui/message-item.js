@@ -1,0 +1,68 @@
+// @ts-check
+// One entry of the message view: a message bubble, a centred system line or a day
+// separator. Message text is only ever a text node; a message whose signature fails
+// shows a warning in its place and never the text.
+
+import { bodyText, clockTime } from '../chat-format.js';
+import { fullDate } from '../format.js';
+import { h } from './dom.js';
+
+/** @typedef {import('../chats-state.js').Msg} Msg */
+/** @typedef {import('../chats-state.js').Pending} Pending */
+
+/**
+ * What a row shows, computed by the view: rows whose inputs did not change keep their
+ * element, so a new message does not redraw (or lose the focus of) the others.
+ * @typedef {{kind: 'day', key: string, at: number, label: string}
+ *   | {kind: 'system', key: string, msg: Msg, text: string}
+ *   | {kind: 'msg', key: string, msg: Msg, own: boolean, sender: string | null, state: string}
+ *   | {kind: 'pending', key: string, pending: Pending}} Row
+ */
+
+/**
+ * @typedef {object} RowActions
+ * @property {(msg: Msg, opener: HTMLElement) => void} remove   asks how to delete
+ * @property {(id: string) => void} retry
+ * @property {(id: string) => void} discard
+ */
+
+/** @param {number} at */
+const time = (at) => h('time', { class: 'msg-time', datetime: new Date(at).toISOString(), title: fullDate(at) }, clockTime(at));
+
+/** @param {Row} row @param {RowActions} actions @returns {HTMLElement} */
+export function buildRow(row, actions) {
+  switch (row.kind) {
+    case 'day':
+      return h('li', { class: 'day-separator' }, h('span', null, row.label));
+    case 'system':
+      return h('li', { class: 'system-line' }, h('span', null, row.text), ' ', time(row.msg.created_at));
+    case 'pending': {
+      const p = row.pending;
+      const failed = p.status === 'failed';
+      return h('li', { class: `msg own${failed ? ' failed' : ''}`, 'data-id': p.id },
+        h('div', { class: 'bubble' },
+          h('p', { class: 'msg-text' }, p.text),
+          h('p', { class: 'msg-meta' }, time(p.at), ' ', h('span', { class: 'msg-state' }, failed ? 'Failed' : 'Sending…'))),
+        failed ? h('div', { class: 'msg-failed', role: 'alert' },
+          h('span', null, p.error ?? 'Not sent.'), ' ',
+          h('button', { type: 'button', class: 'link', onclick: () => actions.retry(p.id) }, 'Retry'), ' ',
+          h('button', { type: 'button', class: 'link', onclick: () => actions.discard(p.id) }, 'Discard')) : null);
+    }
+    default: {
+      const m = row.msg;
+      const status = m.deleted ? 'deleted' : m.body?.status ?? 'opening';
+      const problem = status === 'unverified' || status === 'unreadable' || status === 'unsupported';
+      const text = h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}`,
+        role: problem ? 'note' : null }, bodyText(m));
+      const menu = h('button', { type: 'button', class: 'msg-action', 'aria-label': 'Delete message', title: 'Delete',
+        onclick: () => actions.remove(m, menu) }, '⋯');
+      return h('li', { class: `msg ${row.own ? 'own' : 'theirs'}`, 'data-id': m.id, 'data-seq': m.seq },
+        row.sender ? h('p', { class: 'msg-sender' }, row.sender) : null,
+        h('div', { class: 'bubble' },
+          text,
+          h('p', { class: 'msg-meta' }, time(m.created_at), row.state ? ' ' : null,
+            row.state ? h('span', { class: 'msg-state' }, row.state) : null)),
+        m.deleted ? null : menu);
+    }
+  }
+}
