@@ -382,7 +382,10 @@ impl Config {
         }
         if let Some(bus) = &self.bus {
             if !bus.starts_with("nats://") {
-                return Err(invalid("bus", "must be a nats:// URL (or unset for a single node)"));
+                return Err(invalid(
+                    "bus",
+                    "must be a nats:// URL (or unset for a single node)",
+                ));
             }
         }
         if let Some(ai) = &self.ai {

@@ -10,8 +10,8 @@ mod nats;
 use std::sync::Arc;
 
 pub use local::LocalBus;
-pub use nats::NatsBus;
 use messgo_proto::{ServerEvent, SessionId, UserId};
+pub use nats::NatsBus;
 use tokio::sync::mpsc;
 
 /// Frames queued per socket before it counts as too slow and is cut off.

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
 use messgo_proto::{SessionId, UserId};
+use tokio::sync::mpsc;
 
 use super::{Bus, Ending, LocalBus, Subscription};
 
@@ -38,7 +38,9 @@ impl NatsBus {
         let sink = local.clone();
         tokio::spawn(async move {
             while let Some(msg) = frames.next().await {
-                let Some(user) = user_of(&msg.subject, USER_PREFIX) else { continue };
+                let Some(user) = user_of(&msg.subject, USER_PREFIX) else {
+                    continue;
+                };
                 match std::str::from_utf8(&msg.payload) {
                     Ok(text) => sink.publish(user, text.into()),
                     Err(_) => tracing::warn!("a non-UTF-8 frame arrived over NATS; dropped"),
@@ -48,7 +50,9 @@ impl NatsBus {
         let sink = local.clone();
         tokio::spawn(async move {
             while let Some(msg) = endings.next().await {
-                let Some(user) = user_of(&msg.subject, END_PREFIX) else { continue };
+                let Some(user) = user_of(&msg.subject, END_PREFIX) else {
+                    continue;
+                };
                 if let Ok(ending) = serde_json::from_slice::<Ending>(&msg.payload) {
                     sink.end_sessions(user, ending);
                 }

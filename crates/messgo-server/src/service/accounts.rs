@@ -192,7 +192,8 @@ impl Accounts {
         self.store
             .set_credentials(who.user_id, &creds, who.session_id)
             .await?;
-        self.bus.end_sessions(who.user_id, Ending::AllBut(who.session_id));
+        self.bus
+            .end_sessions(who.user_id, Ending::AllBut(who.session_id));
         Ok(())
     }
 

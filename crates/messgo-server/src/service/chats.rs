@@ -189,7 +189,11 @@ impl Chats {
         // Each member gets their own view: read position and unread count are theirs.
         for member in members {
             let view = self.get(member, chat).await?;
-            notify(&*self.bus, [member], &ServerEvent::ChatUpdated { chat: view });
+            notify(
+                &*self.bus,
+                [member],
+                &ServerEvent::ChatUpdated { chat: view },
+            );
         }
         Ok(())
     }

@@ -304,7 +304,11 @@ impl Connections {
             .await
             .map_err(not_found)?;
         let chat_id = messgo_proto::ChatId(chat);
-        notify(&*self.bus, [who.user_id, other], &ServerEvent::ChatRemoved { chat_id });
+        notify(
+            &*self.bus,
+            [who.user_id, other],
+            &ServerEvent::ChatRemoved { chat_id },
+        );
         notify(
             &*self.bus,
             [who.user_id],
@@ -329,7 +333,11 @@ impl Connections {
             .map_err(not_found)?;
         if let Some(chat) = done.removed_chat {
             let chat_id = messgo_proto::ChatId(chat);
-            notify(&*self.bus, [who.user_id, other], &ServerEvent::ChatRemoved { chat_id });
+            notify(
+                &*self.bus,
+                [who.user_id, other],
+                &ServerEvent::ChatRemoved { chat_id },
+            );
         }
         if done.was_connected {
             notify(

@@ -228,7 +228,9 @@ macro_rules! chat_store_impl {
                 now: i64,
                 expires_at: i64,
             ) -> StoreResult<MessageRow> {
-                $write!(self, |c| ops::$engine::set_meta(c, chat, by, epoch, &meta, now, expires_at))
+                $write!(self, |c| ops::$engine::set_meta(
+                    c, chat, by, epoch, &meta, now, expires_at
+                ))
             }
             async fn append(&self, m: &NewMessage) -> StoreResult<Appended> {
                 let m = m.clone();
