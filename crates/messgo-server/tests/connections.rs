@@ -263,7 +263,15 @@ async fn blocking_disconnects_and_then_looks_like_nobody() {
     let mut a_events = a.events().await.unwrap();
     let mut b_events = b.events().await.unwrap();
 
+    let chat_id = b.contacts().await.unwrap()[0].chat_id;
     b.block(a_id).await.unwrap();
+    for events in [&mut a_events, &mut b_events] {
+        assert_eq!(
+            events.next().await.unwrap(),
+            ServerEvent::ChatRemoved { chat_id },
+            "the direct chat goes too"
+        );
+    }
     assert_eq!(
         a_events.next().await.unwrap(),
         ServerEvent::ContactRemoved { user_id: b_id }
