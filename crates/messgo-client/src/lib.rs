@@ -43,6 +43,30 @@ impl Client {
         })
     }
 
+    /// The same signed-in client (same cookies) talking to another node of the
+    /// same deployment.
+    pub fn with_base(&self, base: &str) -> Client {
+        let url = reqwest::Url::parse(&self.base).expect("a valid base");
+        let other = reqwest::Url::parse(base).expect("a valid base");
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        use reqwest::cookie::CookieStore;
+        if let Some(cookies) = self.jar.cookies(&url) {
+            for cookie in cookies.to_str().unwrap_or("").split("; ") {
+                jar.add_cookie_str(cookie, &other);
+            }
+        }
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .user_agent(concat!("messgo-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds");
+        Client {
+            http,
+            jar,
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
     pub fn base(&self) -> &str {
         &self.base
     }

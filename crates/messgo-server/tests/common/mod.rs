@@ -203,3 +203,37 @@ pub fn now_ms() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+/// A fresh PostgreSQL database on the machine's server (MESSGO_TEST_POSTGRES names
+/// the admin URL); returns its URL and a guard that drops it.
+pub async fn fresh_postgres() -> (String, PgGuard) {
+    use sqlx::Connection;
+    let admin = std::env::var("MESSGO_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let name = format!("messgo_t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("PostgreSQL must be running");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    (url, PgGuard { admin, name })
+}
+
+pub struct PgGuard {
+    admin: String,
+    name: String,
+}
+
+impl PgGuard {
+    pub async fn drop_database(self) {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.admin).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}

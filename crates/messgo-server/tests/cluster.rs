@@ -1,0 +1,93 @@
+//! Two server nodes on one PostgreSQL, sharing events over the machine's NATS:
+//! a message sent through one node reaches a socket on the other, in order, and
+//! ending a session on one node closes its socket on the other.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{connect, fresh_postgres, now_ms, register_identity, username, TestServer};
+use messgo_client::Keyring;
+use messgo_proto::{ChatKind, ServerEvent};
+
+fn nats_url() -> String {
+    std::env::var("MESSGO_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+#[tokio::test]
+async fn two_nodes_share_one_conversation() {
+    let (db, guard) = fresh_postgres().await;
+    let (db2, bus) = (db.clone(), nats_url());
+    let bus2 = bus.clone();
+    let one = TestServer::start_with(|c| {
+        c.database = Some(db);
+        c.bus = Some(bus);
+    })
+    .await;
+    let two = TestServer::start_with(|c| {
+        c.database = Some(db2);
+        c.bus = Some(bus2);
+    })
+    .await;
+
+    // Ann lives on node one, Ben on node two.
+    let (ann_id, ann) = register_identity(&one, &username("ann")).await;
+    let (_, ben_on_one) = register_identity(&one, &username("ben")).await;
+    connect(&ann, &ben_on_one).await;
+    let chat = ann
+        .chats()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == ChatKind::Direct)
+        .unwrap();
+    // Ben's socket is on node two: his session token is valid there too (same database).
+    let ben_two = ben_on_one.with_base(&two.url);
+    let mut ben_socket = ben_two.events().await.unwrap();
+
+    let mut keys = Keyring::new(&ann_id);
+    for i in 0..20 {
+        keys.send_text(&ann, chat.id, &format!("across nodes {i}"), now_ms())
+            .await
+            .unwrap();
+    }
+    let mut seqs = Vec::new();
+    while seqs.len() < 20 {
+        match ben_socket
+            .next_within(Duration::from_secs(10))
+            .await
+            .unwrap()
+        {
+            Some(ServerEvent::Message { message })
+                if message.kind == messgo_proto::MessageKind::Message =>
+            {
+                seqs.push(message.seq)
+            }
+            Some(_) => {}
+            None => panic!("socket closed"),
+        }
+    }
+    assert_eq!(
+        seqs,
+        (1..=20).collect::<Vec<_>>(),
+        "every message, in order, through the other node"
+    );
+
+    // Logging out through node one closes Ben's socket on node two.
+    ben_on_one.logout().await.unwrap();
+    loop {
+        match ben_socket
+            .next_within(Duration::from_secs(10))
+            .await
+            .unwrap()
+        {
+            Some(ServerEvent::SessionEnded) => break,
+            Some(_) => {}
+            None => panic!("closed without saying why"),
+        }
+    }
+
+    drop(one);
+    drop(two);
+    guard.drop_database().await;
+}
