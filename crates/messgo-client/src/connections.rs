@@ -101,10 +101,37 @@ impl Client {
         self.get("/api/blocks").await
     }
 
-    pub async fn set_display_name(&self, name: Option<&str>) -> Result<Profile> {
+    pub async fn set_profile(&self, name: Option<&str>, bio: Option<&str>) -> Result<Profile> {
         let body = Profile {
             display_name: name.map(str::to_owned),
+            bio: bio.map(str::to_owned),
         };
         self.send(Method::PUT, "/api/profile", &body).await
+    }
+
+    pub async fn set_avatar(&self, image: Vec<u8>) -> Result<()> {
+        let res = self
+            .http
+            .put(format!("{}/api/profile/avatar", self.base))
+            .header(messgo_proto::CSRF_HEADER, "1")
+            .body(image)
+            .send()
+            .await?;
+        if res.status().is_success() {
+            return Ok(());
+        }
+        Err(crate::api_error(res).await)
+    }
+
+    pub async fn avatar(&self, user: UserId) -> Result<Vec<u8>> {
+        let res = self
+            .http
+            .get(format!("{}/api/users/{user}/avatar", self.base))
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            return Err(crate::api_error(res).await);
+        }
+        Ok(res.bytes().await?.to_vec())
     }
 }

@@ -93,6 +93,8 @@ pub struct Me {
     pub ed25519_public: Bytes,
     pub created_at: i64,
     pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_updated_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -67,6 +67,9 @@ pub struct Contact {
     pub user_id: UserId,
     pub username: String,
     pub display_name: Option<String>,
+    pub bio: Option<String>,
+    /// When the avatar last changed (`GET /api/users/{id}/avatar`); `None`: no avatar.
+    pub avatar_updated_at: Option<i64>,
     pub x25519_public: Bytes,
     pub ed25519_public: Bytes,
     pub connected_at: i64,
@@ -98,6 +101,13 @@ pub struct BlockBody {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Profile {
     pub display_name: Option<String>,
+    /// A short bio, at most 160 characters.
+    #[serde(default)]
+    pub bio: Option<String>,
 }
+
+pub const BIO_MAX: usize = 160;
+/// Largest avatar image (the client crops and resizes it first).
+pub const AVATAR_MAX_BYTES: usize = 256 * 1024;
 
 pub const DISPLAY_NAME_MAX: usize = 64;

@@ -46,7 +46,11 @@ pub enum ServerEvent {
     #[serde(rename = "session.ended")]
     SessionEnded,
     #[serde(rename = "profile.updated")]
-    ProfileUpdated { display_name: Option<String> },
+    ProfileUpdated {
+        display_name: Option<String>,
+        bio: Option<String>,
+        avatar_updated_at: Option<i64>,
+    },
     #[serde(rename = "ack")]
     Ack(Ack),
     #[serde(rename = "nack")]

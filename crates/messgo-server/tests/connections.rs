@@ -431,7 +431,9 @@ async fn contacts_see_profile_changes_live_and_strangers_never() {
     let mut b_events = b.events().await.unwrap();
     let mut stranger_events = stranger.events().await.unwrap();
 
-    a.set_display_name(Some("  Ada Lovelace ")).await.unwrap();
+    a.set_profile(Some("  Ada Lovelace "), Some("Analyst"))
+        .await
+        .unwrap();
     let ServerEvent::ContactUpdated { contact } = b_events.next().await.unwrap() else {
         panic!()
     };
@@ -445,7 +447,10 @@ async fn contacts_see_profile_changes_live_and_strangers_never() {
         Some("Ada Lovelace")
     );
 
-    let e = a.set_display_name(Some(&"x".repeat(65))).await.unwrap_err();
+    let e = a
+        .set_profile(Some(&"x".repeat(65)), None)
+        .await
+        .unwrap_err();
     assert!(
         is_api_error(&e, StatusCode::BAD_REQUEST, "invalid_field"),
         "{e}"
@@ -483,4 +488,68 @@ async fn deleting_an_account_removes_its_connections() {
         .unwrap();
     leaver.delete_account(common::PASSWORD).await.unwrap();
     assert!(b.contacts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn avatars_and_bios_are_for_contacts_only() {
+    let srv = TestServer::start().await;
+    let (a_id, a, _) = user(&srv, "portrait").await;
+    let (_, b, b_name) = user(&srv, "viewer").await;
+    let (_, stranger, _) = user(&srv, "outsider").await;
+    let png = [
+        &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
+        &[7u8; 100][..],
+    ]
+    .concat();
+    a.set_avatar(png.clone()).await.unwrap();
+    a.set_profile(Some("Ada"), Some("Counts things."))
+        .await
+        .unwrap();
+    assert_eq!(a.avatar(a_id).await.unwrap(), png, "your own");
+    let nobody = stranger
+        .raw_get(&format!("/api/users/{}/avatar", UserId::random()))
+        .await;
+    let (status, body) = (nobody.status(), nobody.text().await.unwrap());
+    let theirs = stranger.raw_get(&format!("/api/users/{a_id}/avatar")).await;
+    assert_eq!(
+        (theirs.status(), theirs.text().await.unwrap()),
+        (status, body),
+        "a stranger sees nothing"
+    );
+
+    a.request_by_username(&b_name).await.unwrap();
+    b.accept(b.requests().await.unwrap().incoming[0].id)
+        .await
+        .unwrap();
+    let res = b.raw_get(&format!("/api/users/{a_id}/avatar")).await;
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+    let contact = b.user(a_id).await.unwrap();
+    assert_eq!(contact.bio.as_deref(), Some("Counts things."));
+    assert!(contact.avatar_updated_at.is_some());
+
+    let e = a
+        .set_avatar(b"GIF89a not allowed".to_vec())
+        .await
+        .unwrap_err();
+    assert!(
+        is_api_error(&e, StatusCode::BAD_REQUEST, "invalid_field"),
+        "{e}"
+    );
+    let e = a
+        .set_avatar([&png[..], &vec![0u8; 300 * 1024][..]].concat())
+        .await
+        .unwrap_err();
+    assert!(
+        is_api_error(&e, StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        "{e}"
+    );
+    let e = a
+        .set_profile(None, Some(&"b".repeat(161)))
+        .await
+        .unwrap_err();
+    assert!(
+        is_api_error(&e, StatusCode::BAD_REQUEST, "invalid_field"),
+        "{e}"
+    );
 }

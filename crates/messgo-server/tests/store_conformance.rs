@@ -79,6 +79,8 @@ fn user(name: &str) -> UserRecord {
         created_at: 1_000,
         connect_key: Some(format!("key-{name}-{}", uuid::Uuid::new_v4().simple())),
         display_name: None,
+        bio: None,
+        avatar_updated_at: None,
     }
 }
 
@@ -411,7 +413,9 @@ async fn blocks_hide_and_sever(s: &dyn Store) {
         s.unblock(b.id, a.id).await,
         Err(StoreError::NotFound)
     ));
-    s.set_display_name(a.id, Some("Amy".into())).await.unwrap();
+    s.set_profile(a.id, Some("Amy".into()), Some("hi".into()))
+        .await
+        .unwrap();
     assert_eq!(
         s.user_by_id(a.id).await.unwrap().display_name.as_deref(),
         Some("Amy")

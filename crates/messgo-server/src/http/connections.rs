@@ -182,16 +182,55 @@ pub async fn unblock(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// # `PUT /api/profile` — display name, visible to contacts only.
+/// # `PUT /api/profile` — display name and bio, visible to contacts only.
 pub async fn set_profile(
     State(s): State<AppState>,
     Auth(who): Auth,
     ApiJson(body): ApiJson<Profile>,
 ) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(
-        s.services
-            .connections
-            .set_display_name(who, body.display_name)
-            .await?,
-    ))
+    Ok(Json(s.services.connections.set_profile(who, body).await?))
+}
+
+/// # `PUT /api/profile/avatar` — the avatar image (JPEG, PNG or WebP, ≤ 256 KiB).
+pub async fn set_avatar(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .connections
+        .set_avatar(who, Some(body.to_vec()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `DELETE /api/profile/avatar`
+pub async fn remove_avatar(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<StatusCode, ApiError> {
+    s.services.connections.set_avatar(who, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// # `GET /api/users/{id}/avatar` — yours or a contact's; anyone else's is not found.
+pub async fn avatar(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let (bytes, kind, at) = s
+        .services
+        .connections
+        .avatar(who, id::<UserId>(&raw)?)
+        .await?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, kind),
+        (
+            axum::http::header::CACHE_CONTROL,
+            "private, no-cache".to_owned(),
+        ),
+        (axum::http::header::ETAG, format!("\"{at}\"")),
+    ];
+    Ok((headers, bytes).into_response())
 }

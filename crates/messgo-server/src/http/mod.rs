@@ -54,6 +54,14 @@ pub fn router(state: AppState) -> Router {
         .route("/sessions", get(sessions::list))
         .route("/sessions/{id}", delete(sessions::revoke))
         .route("/profile", put(connections::set_profile))
+        .route(
+            "/profile/avatar",
+            put(connections::set_avatar)
+                .delete(connections::remove_avatar)
+                // Room past the limit, so the service answers with the limit in words.
+                .layer(DefaultBodyLimit::max(4 * messgo_proto::AVATAR_MAX_BYTES)),
+        )
+        .route("/users/{id}/avatar", get(connections::avatar))
         .route("/connect-key", get(connections::connect_key))
         .route("/connect-key/rotate", post(connections::rotate_connect_key))
         .route(

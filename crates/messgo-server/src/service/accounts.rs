@@ -117,6 +117,8 @@ impl Accounts {
             created_at: self.clock.now_ms(),
             connect_key: Some(new_connect_key()),
             display_name: None,
+            bio: None,
+            avatar_updated_at: None,
         };
         match self.store.create_user(&user).await {
             Ok(()) => Ok(user),
@@ -239,6 +241,8 @@ pub fn me_of(u: UserRecord) -> Me {
         ed25519_public: u.ed25519_public.into(),
         created_at: u.created_at,
         display_name: u.display_name,
+        bio: u.bio,
+        avatar_updated_at: u.avatar_updated_at,
     }
 }
 

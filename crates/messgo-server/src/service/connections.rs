@@ -7,7 +7,7 @@ use std::sync::Arc;
 use messgo_proto::{
     BlockedUser, ConnectKey, ConnectKeyResponse, ConnectionRequestBody, Contact, IncomingRequest,
     OutgoingRequest, Profile, RequestId, RequestTarget, Requester, RequestsResponse, ServerEvent,
-    UserId, Username, DISPLAY_NAME_MAX,
+    UserId, Username, AVATAR_MAX_BYTES, BIO_MAX, DISPLAY_NAME_MAX,
 };
 use uuid::Uuid;
 
@@ -44,6 +44,8 @@ fn contact_of(r: ContactRow) -> Contact {
         user_id: UserId(r.user_id),
         username: r.username,
         display_name: r.display_name,
+        bio: r.bio,
+        avatar_updated_at: r.avatar_updated_at,
         x25519_public: r.x25519_public.into(),
         ed25519_public: r.ed25519_public.into(),
         connected_at: r.connected_at,
@@ -395,13 +397,10 @@ impl Connections {
             .collect())
     }
 
-    /// Contacts see the new name at once; nobody else can see it at all.
-    pub async fn set_display_name(
-        &self,
-        who: AuthContext,
-        name: Option<String>,
-    ) -> ServiceResult<Profile> {
-        let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    /// Contacts see the new profile at once; nobody else can see it at all.
+    pub async fn set_profile(&self, who: AuthContext, profile: Profile) -> ServiceResult<Profile> {
+        let clean = |v: Option<String>| v.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let (name, bio) = (clean(profile.display_name), clean(profile.bio));
         if let Some(n) = &name {
             if n.chars().count() > DISPLAY_NAME_MAX || n.chars().any(char::is_control) {
                 return Err(ServiceError::InvalidField {
@@ -410,16 +409,64 @@ impl Connections {
                 });
             }
         }
+        if let Some(b) = &bio {
+            if b.chars().count() > BIO_MAX || b.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(ServiceError::InvalidField {
+                    field: "bio",
+                    problem: "must be at most 160 characters",
+                });
+            }
+        }
         self.store
-            .set_display_name(who.user_id, name.clone())
+            .set_profile(who.user_id, name.clone(), bio.clone())
             .await?;
-        notify(
-            &*self.bus,
-            [who.user_id],
-            &ServerEvent::ProfileUpdated {
-                display_name: name.clone(),
-            },
-        );
+        self.profile_changed(who).await?;
+        Ok(Profile {
+            display_name: name,
+            bio,
+        })
+    }
+
+    /// A JPEG, PNG or WebP of at most 256 KiB (the client crops and resizes first).
+    pub async fn set_avatar(&self, who: AuthContext, image: Option<Vec<u8>>) -> ServiceResult<()> {
+        let image = match image {
+            Some(bytes) => {
+                if bytes.len() > AVATAR_MAX_BYTES {
+                    return Err(ServiceError::TooLarge("avatar"));
+                }
+                let kind = image_type(&bytes).ok_or(ServiceError::InvalidField {
+                    field: "avatar",
+                    problem: "must be a JPEG, PNG or WebP image",
+                })?;
+                Some((bytes, kind.to_owned()))
+            }
+            None => None,
+        };
+        self.store
+            .set_avatar(who.user_id, image, self.clock.now_ms())
+            .await?;
+        self.profile_changed(who).await
+    }
+
+    pub async fn avatar(
+        &self,
+        who: AuthContext,
+        user: UserId,
+    ) -> ServiceResult<(Vec<u8>, String, i64)> {
+        self.store
+            .avatar_for(who.user_id, user)
+            .await
+            .map_err(not_found)
+    }
+
+    async fn profile_changed(&self, who: AuthContext) -> ServiceResult<()> {
+        let me = self.store.user_by_id(who.user_id).await?;
+        let event = ServerEvent::ProfileUpdated {
+            display_name: me.display_name,
+            bio: me.bio,
+            avatar_updated_at: me.avatar_updated_at,
+        };
+        notify(&*self.bus, [who.user_id], &event);
         for contact in self.store.contacts(who.user_id, None).await? {
             let viewer = UserId(contact.user_id);
             if let Ok(me_for_them) = self.view_of(viewer, who.user_id).await {
@@ -432,7 +479,7 @@ impl Connections {
                 );
             }
         }
-        Ok(Profile { display_name: name })
+        Ok(())
     }
 
     pub async fn sweep(&self) -> ServiceResult<u64> {
@@ -448,5 +495,15 @@ fn key_response(key: &str) -> ConnectKeyResponse {
     ConnectKeyResponse {
         connect_key: key.to_owned(),
         display,
+    }
+}
+
+/// Recognises the image formats avatars may have, by their first bytes.
+fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
+        [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, ..] => Some("image/png"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
+        _ => None,
     }
 }

@@ -4,7 +4,7 @@ use messgo_proto::{SessionId, UserId};
 
 use super::{
     classify, kdf_text, Credentials, SessionRecord, SessionRow, StoreError, StoreResult,
-    UserRecord, UserRow, SESSION_COLUMNS, USER_COLUMNS,
+    UserRecord, UserRow, SESSION_COLUMNS, USER_COLUMNS, USER_SELECT,
 };
 
 for_both_engines! {
@@ -40,7 +40,7 @@ for_both_engines! {
     }
 
     pub async fn user_by_username(c: &mut Conn, username: &str) -> StoreResult<UserRecord> {
-        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
+        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_SELECT} FROM users WHERE username = $1"))
             .bind(username)
             .fetch_optional(&mut *c)
             .await?
@@ -49,7 +49,7 @@ for_both_engines! {
     }
 
     pub async fn user_by_id(c: &mut Conn, id: UserId) -> StoreResult<UserRecord> {
-        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_SELECT} FROM users WHERE id = $1"))
             .bind(id.0)
             .fetch_optional(&mut *c)
             .await?

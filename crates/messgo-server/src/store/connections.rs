@@ -33,7 +33,20 @@ pub trait ConnectionStore: Send + Sync {
     async fn unblock(&self, me: UserId, other: UserId) -> StoreResult<()>;
     async fn blocks(&self, me: UserId) -> StoreResult<Vec<BlockedRow>>;
     async fn set_connect_key(&self, me: UserId, key: &str) -> StoreResult<()>;
-    async fn set_display_name(&self, me: UserId, name: Option<String>) -> StoreResult<()>;
+    async fn set_profile(
+        &self,
+        me: UserId,
+        name: Option<String>,
+        bio: Option<String>,
+    ) -> StoreResult<()>;
+    async fn set_avatar(
+        &self,
+        me: UserId,
+        image: Option<(Vec<u8>, String)>,
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn avatar_for(&self, viewer: UserId, user: UserId)
+        -> StoreResult<(Vec<u8>, String, i64)>;
     async fn sweep_requests(&self, now: i64, attempts_before: i64) -> StoreResult<u64>;
 }
 
@@ -86,12 +99,38 @@ impl ConnectionStore for SqliteStore {
         let key = key.to_owned();
         sqlite_write!(self, |c| ops::sqlite::set_connect_key(c, me, &key))
     }
-    async fn set_display_name(&self, me: UserId, name: Option<String>) -> StoreResult<()> {
-        sqlite_write!(self, |c| ops::sqlite::set_display_name(
+    async fn set_profile(
+        &self,
+        me: UserId,
+        name: Option<String>,
+        bio: Option<String>,
+    ) -> StoreResult<()> {
+        sqlite_write!(self, |c| ops::sqlite::set_profile(
             c,
             me,
-            name.as_deref()
+            name.as_deref(),
+            bio.as_deref()
         ))
+    }
+    async fn set_avatar(
+        &self,
+        me: UserId,
+        image: Option<(Vec<u8>, String)>,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlite_write!(self, |c| ops::sqlite::set_avatar(
+            c,
+            me,
+            image.as_ref().map(|(b, t)| (b.as_slice(), t.as_str())),
+            now
+        ))
+    }
+    async fn avatar_for(
+        &self,
+        viewer: UserId,
+        user: UserId,
+    ) -> StoreResult<(Vec<u8>, String, i64)> {
+        sqlite_read!(self, |c| ops::sqlite::avatar_for(c, viewer, user))
     }
     async fn sweep_requests(&self, now: i64, attempts_before: i64) -> StoreResult<u64> {
         sqlite_write!(self, |c| ops::sqlite::sweep_requests(
@@ -149,12 +188,38 @@ impl ConnectionStore for PostgresStore {
     async fn set_connect_key(&self, me: UserId, key: &str) -> StoreResult<()> {
         pg_tx!(self, |c| ops::postgres::set_connect_key(c, me, key))
     }
-    async fn set_display_name(&self, me: UserId, name: Option<String>) -> StoreResult<()> {
-        pg_tx!(self, |c| ops::postgres::set_display_name(
+    async fn set_profile(
+        &self,
+        me: UserId,
+        name: Option<String>,
+        bio: Option<String>,
+    ) -> StoreResult<()> {
+        pg_tx!(self, |c| ops::postgres::set_profile(
             c,
             me,
-            name.as_deref()
+            name.as_deref(),
+            bio.as_deref()
         ))
+    }
+    async fn set_avatar(
+        &self,
+        me: UserId,
+        image: Option<(Vec<u8>, String)>,
+        now: i64,
+    ) -> StoreResult<()> {
+        pg_tx!(self, |c| ops::postgres::set_avatar(
+            c,
+            me,
+            image.as_ref().map(|(b, t)| (b.as_slice(), t.as_str())),
+            now
+        ))
+    }
+    async fn avatar_for(
+        &self,
+        viewer: UserId,
+        user: UserId,
+    ) -> StoreResult<(Vec<u8>, String, i64)> {
+        pg_tx!(self, |c| ops::postgres::avatar_for(c, viewer, user))
     }
     async fn sweep_requests(&self, now: i64, attempts_before: i64) -> StoreResult<u64> {
         pg_tx!(self, |c| ops::postgres::sweep_requests(

@@ -93,6 +93,8 @@ pub struct UserRecord {
     pub created_at: i64,
     pub connect_key: Option<String>,
     pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_updated_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +209,8 @@ struct UserRow {
     created_at: i64,
     connect_key: Option<String>,
     display_name: Option<String>,
+    bio: Option<String>,
+    avatar_updated_at: Option<i64>,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -223,6 +227,8 @@ impl TryFrom<UserRow> for UserRecord {
             created_at: r.created_at,
             connect_key: r.connect_key,
             display_name: r.display_name,
+            bio: r.bio,
+            avatar_updated_at: r.avatar_updated_at,
         })
     }
 }
@@ -253,4 +259,8 @@ impl From<SessionRow> for SessionRecord {
 const USER_COLUMNS: &str =
     "id, username, auth_hash, kdf, key_bundle, x25519_public, ed25519_public, \
     created_at, connect_key, display_name";
+/// What reads return: the stored columns and the profile's.
+const USER_SELECT: &str =
+    "id, username, auth_hash, kdf, key_bundle, x25519_public, ed25519_public, \
+    created_at, connect_key, display_name, bio, avatar_updated_at";
 const SESSION_COLUMNS: &str = "id, user_id, token_hash, device, created_at, last_seen_at";

@@ -56,6 +56,8 @@ pub struct ContactRow {
     pub user_id: Uuid,
     pub username: String,
     pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_updated_at: Option<i64>,
     pub x25519_public: Vec<u8>,
     pub ed25519_public: Vec<u8>,
     pub connected_at: i64,
@@ -302,7 +304,7 @@ for_both_engines! {
 
     pub async fn contacts(c: &mut Conn, me: UserId, only: Option<UserId>) -> StoreResult<Vec<ContactRow>> {
         Ok(sqlx::query_as(
-            "SELECT u.id AS user_id, u.username, u.display_name, u.x25519_public, u.ed25519_public, \
+            "SELECT u.id AS user_id, u.username, u.display_name, u.bio, u.avatar_updated_at, u.x25519_public, u.ed25519_public, \
                     c.created_at AS connected_at, c.chat_id \
              FROM connections c JOIN users u ON u.id = CASE WHEN c.user_a = $1 THEN c.user_b ELSE c.user_a END \
              WHERE (c.user_a = $1 OR c.user_b = $1) AND ($2 IS NULL OR u.id = $2) ORDER BY u.username",
@@ -399,13 +401,45 @@ for_both_engines! {
         Ok(())
     }
 
-    pub async fn set_display_name(c: &mut Conn, me: UserId, name: Option<&str>) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+    pub async fn set_profile(c: &mut Conn, me: UserId, name: Option<&str>, bio: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET display_name = $1, bio = $2 WHERE id = $3")
             .bind(name)
+            .bind(bio)
             .bind(me.0)
             .execute(&mut *c)
             .await?;
         Ok(())
+    }
+
+    /// Sets (or with `None`, removes) the user's avatar image.
+    pub async fn set_avatar(c: &mut Conn, me: UserId, image: Option<(&[u8], &str)>, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET avatar = $1, avatar_type = $2, avatar_updated_at = $3 WHERE id = $4")
+            .bind(image.map(|(b, _)| b))
+            .bind(image.map(|(_, t)| t))
+            .bind(image.map(|_| now))
+            .bind(me.0)
+            .execute(&mut *c)
+            .await?;
+        Ok(())
+    }
+
+    /// A user's avatar, for themselves or a connection; NotFound for anyone else.
+    pub async fn avatar_for(c: &mut Conn, viewer: UserId, user: UserId) -> StoreResult<(Vec<u8>, String, i64)> {
+        let (a, b) = pair(viewer, user);
+        let row: Option<(Option<Vec<u8>>, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT avatar, avatar_type, avatar_updated_at FROM users WHERE id = $1 \
+             AND ($1 = $2 OR EXISTS(SELECT 1 FROM connections WHERE user_a = $3 AND user_b = $4))",
+        )
+        .bind(user.0)
+        .bind(viewer.0)
+        .bind(a)
+        .bind(b)
+        .fetch_optional(&mut *c)
+        .await?;
+        match row {
+            Some((Some(bytes), Some(kind), Some(at))) => Ok((bytes, kind, at)),
+            _ => Err(StoreError::NotFound),
+        }
     }
 
     /// Expired requests and attempts older than the rate window.
