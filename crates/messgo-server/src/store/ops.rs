@@ -114,6 +114,9 @@ pub fn target_from_parts(kind: &str, value: String) -> StoreResult<RequestTarget
     }
 }
 
+/// bytes, type, updated at: all set, or all null when there is no avatar.
+type AvatarRow = (Option<Vec<u8>>, Option<String>, Option<i64>);
+
 fn ids(v: Vec<(Uuid,)>) -> Vec<RequestId> {
     v.into_iter().map(|(id,)| RequestId(id)).collect()
 }
@@ -426,7 +429,7 @@ for_both_engines! {
     /// A user's avatar, for themselves or a connection; NotFound for anyone else.
     pub async fn avatar_for(c: &mut Conn, viewer: UserId, user: UserId) -> StoreResult<(Vec<u8>, String, i64)> {
         let (a, b) = pair(viewer, user);
-        let row: Option<(Option<Vec<u8>>, Option<String>, Option<i64>)> = sqlx::query_as(
+        let row: Option<AvatarRow> = sqlx::query_as(
             "SELECT avatar, avatar_type, avatar_updated_at FROM users WHERE id = $1 \
              AND ($1 = $2 OR EXISTS(SELECT 1 FROM connections WHERE user_a = $3 AND user_b = $4))",
         )
