@@ -20,6 +20,8 @@ use crate::store::{Store, StoreError};
 
 /// Conversation data lives at most this long on the server.
 pub const MAX_RETENTION_MS: i64 = 72 * 3_600_000;
+/// Most chats one resume frame may name.
+const MAX_RESUME_CHATS: usize = 1_000;
 /// An upload no message has taken is deleted after this long.
 const UNCLAIMED_BLOB_MS: i64 = 3_600_000;
 /// Most messages one resume sends per chat; clients page the rest over REST.
@@ -32,6 +34,7 @@ pub struct Chats {
     clock: Arc<dyn Clock>,
     send_limit: RateLimiter,
     typing_limit: RateLimiter,
+    resume_limit: RateLimiter,
     retention_ms: i64,
     pub sequencer: Sequencer,
 }
@@ -123,6 +126,7 @@ impl Chats {
             retention_ms,
             send_limit: RateLimiter::new(sends_per_minute, 60_000, clock.clone()),
             typing_limit: RateLimiter::new(30, 60_000, clock.clone()),
+            resume_limit: RateLimiter::new(60, 60_000, clock.clone()),
             sequencer: Sequencer::new(bus.clone(), clock.clone()),
             store,
             bus,
@@ -431,6 +435,17 @@ impl Chats {
         who: AuthContext,
         points: ResumePoints,
     ) -> ServiceResult<Vec<Message>> {
+        // A resume reads a lot; a client has no reason to ask often or for more chats
+        // than it can be in.
+        if points.len() > MAX_RESUME_CHATS {
+            return Err(ServiceError::InvalidField {
+                field: "chats",
+                problem: "may name at most 1000 chats",
+            });
+        }
+        self.resume_limit
+            .hit(&who.user_id.to_string())
+            .map_err(ServiceError::RateLimited)?;
         let now = self.clock.now_ms();
         let mut out = Vec::new();
         for (chat, after) in points {
