@@ -145,18 +145,21 @@ export const unblock = (userId) => request('DELETE', `/api/blocks/${encodeURICom
  */
 /** @typedef {{epoch: number, sender: string, id: string, nonce: string, ciphertext: string, signature: string}} Sealed */
 /**
- * @typedef {{id: string, kind: 'direct' | 'group', members: ChatMember[], epoch: number, epoch_opened_at: number,
+ * @typedef {{id: string, kind: 'direct' | 'group' | 'assistant', members: ChatMember[], epoch: number, epoch_opened_at: number,
  *   rotation_required: boolean, seq: number, meta: Sealed | null, created_at: number, last_activity_at: number,
- *   last_read_seq?: number, unread?: number}} Chat
+ *   last_read_seq?: number, unread?: number, timer_secs?: number}} Chat
  */
-/** @typedef {{event: string, by: string, user_id?: string}} SystemEvent */
+/** @typedef {{event: string, by: string, user_id?: string, seconds?: number}} SystemEvent */
 /**
  * @typedef {{chat_id: string, seq: number, id: string, sender: string | null, epoch: number,
  *   kind: 'message' | 'system', nonce?: string, ciphertext?: string, signature?: string, system?: SystemEvent,
  *   created_at: number, expires_at?: number, deleted: boolean}} Message
  */
-/** @typedef {{chat_id: string, id: string, epoch: number, nonce: string, ciphertext: string, signature: string}} SendBody */
-/** @typedef {{typing_indicators: boolean, read_receipts: boolean}} Settings */
+/**
+ * @typedef {{chat_id: string, id: string, epoch: number, nonce: string, ciphertext: string, signature: string,
+ *   blobs?: string[]}} SendBody  blobs: the attachments the message takes (docs/protocol.md, "Attachments")
+ */
+/** @typedef {{typing_indicators: boolean, read_receipts: boolean, default_timer_secs?: number}} Settings */
 
 const chatPath = (/** @type {string} */ id) => `/api/chats/${encodeURIComponent(id)}`;
 
@@ -212,8 +215,17 @@ export const deleteMessage = (id, messageId) =>
 /** @param {string} id @param {number} seq @returns {Promise<null>} */
 export const markRead = (id, seq) => request('POST', `${chatPath(id)}/read`, { seq });
 
+/** Messages sent from now on disappear after this long. @param {string} id @param {number} seconds @returns {Promise<null>} */
+export const setTimer = (id, seconds) => request('PUT', `${chatPath(id)}/timer`, { seconds });
+
 /** @returns {Promise<Settings>} */
 export const settings = () => request('GET', '/api/settings');
 
 /** @param {Settings} s @returns {Promise<Settings>} */
 export const putSettings = (s) => request('PUT', '/api/settings', s);
+
+/**
+ * Whether this server has a model, its name, and the user's assistant chat (created on
+ * first use). @returns {Promise<{configured: boolean, model: string | null, chat_id: string}>}
+ */
+export const assistant = () => request('GET', '/api/assistant');

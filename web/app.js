@@ -4,6 +4,7 @@
 
 import { ApiError, getConfig } from './api.js';
 import { keyFromHash } from './connect.js';
+import { createAssistant } from './assistant.js';
 import { createChats } from './chats.js';
 import { createPeople } from './contacts.js';
 import { CryptoError, isSupported } from './crypto.js';
@@ -84,7 +85,20 @@ const chats = createChats({
   isLive: () => people.isLive(),
   onSessionEnded,
 });
-const people = createPeople({ store, onSessionEnded, onOpen: chats.onOpen, onEvent: chats.onEvent });
+// The assistant hears the same socket: its answers stream in as frames.
+const assistant = createAssistant({ store, sendFrame: (frame) => people.sendFrame(frame), chats });
+const people = createPeople({
+  store,
+  onSessionEnded,
+  onOpen: () => {
+    chats.onOpen();
+    assistant.onOpen();
+  },
+  onEvent: (event) => {
+    chats.onEvent(event);
+    assistant.onEvent(event);
+  },
+});
 
 const actions = {
   /** @param {'login' | 'register'} view */
@@ -141,6 +155,7 @@ const actions = {
 
   people,
   chats,
+  assistant,
 };
 
 /** Reads a "#connect=" link, on load and whenever the fragment changes. */
@@ -159,11 +174,13 @@ function effects(state, prev) {
     queueMicrotask(() => {
       chats.start();
       people.start();
+      assistant.start();
     });
   }
   if (state.view !== 'shell' && prev.view === 'shell') {
     chats.stop();
     people.stop();
+    assistant.stop();
   }
 }
 

@@ -3,6 +3,7 @@
 // previews, system lines, day separators, who is typing. Pure, so it is tested in Node
 // and every view says the same thing the same way.
 
+import { timerLabel } from './expiry.js';
 import { nameOf } from './format.js';
 
 /** @typedef {import('./chats-state.js').ChatEntry} ChatEntry */
@@ -32,6 +33,7 @@ export const otherMember = (entry, me) => entry.chat.members.find((m) => m.user_
  * @param {ChatEntry} entry @param {string | null} me @param {Contact[]} contacts
  */
 export function chatTitle(entry, me, contacts) {
+  if (entry.chat.kind === 'assistant') return 'Assistant';
   if (entry.chat.kind === 'group') return entry.name ?? 'Group';
   const other = otherMember(entry, me);
   return other ? personName(entry, other.user_id, contacts) : 'Direct chat';
@@ -59,9 +61,13 @@ export function systemText(msg, entry, me, contacts) {
     case 'removed': return `${by} removed ${user}`;
     case 'promoted': return `${by} made ${user} an admin`;
     case 'renamed': return `${by} renamed the group`;
+    case 'timer': return s.seconds ? `${by} set messages to disappear after ${timerLabel(s.seconds)}` : null;
     default: return null;
   }
 }
+
+/** @param {number} n */
+const photos = (n) => (n === 0 ? '' : n === 1 ? 'Photo' : `${n} photos`);
 
 /** @param {Msg} msg */
 export function bodyText(msg) {
@@ -69,7 +75,8 @@ export function bodyText(msg) {
   const b = msg.body;
   if (!b) return 'Decrypting…';
   switch (b.status) {
-    case 'ok': return b.text;
+    // An image without a caption still says something in the chat list.
+    case 'ok': return b.text || photos(b.images?.length ?? 0);
     case 'unverified': return 'This message could not be verified';
     case 'unsupported': return 'This message needs a newer version of MessGo';
     default: return 'This message could not be decrypted';
@@ -85,7 +92,7 @@ export const isHidden = (chats, chatId, id) => Boolean(chats.hidden[chatId]?.[id
  */
 export function previewText(entry, chats, me, contacts) {
   const pending = entry.pending[entry.pending.length - 1];
-  if (pending) return `You: ${pending.text}`;
+  if (pending) return `You: ${pending.text.trim() ? pending.text : photos(pending.images?.length ?? 0)}`;
   for (let i = entry.messages.length - 1; i >= 0; i--) {
     const m = entry.messages[i];
     if (isHidden(chats, entry.chat.id, m.id)) continue;
@@ -95,9 +102,12 @@ export function previewText(entry, chats, me, contacts) {
       continue;
     }
     const text = bodyText(m);
+    // The assistant's answers are stored by the user, but they are not the user's words.
+    if (entry.chat.kind === 'assistant' && /** @type {any} */ (m.body)?.role === 'assistant') return text;
     if (m.sender === me) return `You: ${text}`;
     return entry.chat.kind === 'group' ? `${personName(entry, m.sender, contacts)}: ${text}` : text;
   }
+  if (entry.chat.kind === 'assistant') return 'Ask anything';
   return entry.chat.kind === 'direct' ? 'Say hello' : '';
 }
 
@@ -108,9 +118,10 @@ export function lastActivity(entry) {
   return Math.max(entry.chat.last_activity_at, last?.created_at ?? 0, pending?.at ?? 0);
 }
 
-/** Newest activity first. @param {Chats} chats @returns {ChatEntry[]} */
+/** The assistant pinned on top, then newest activity first. @param {Chats} chats @returns {ChatEntry[]} */
 export const orderedChats = (chats) =>
-  Object.values(chats.byId).sort((a, b) => lastActivity(b) - lastActivity(a) || a.chat.id.localeCompare(b.chat.id));
+  Object.values(chats.byId).sort((a, b) => Number(b.chat.kind === 'assistant') - Number(a.chat.kind === 'assistant')
+    || lastActivity(b) - lastActivity(a) || a.chat.id.localeCompare(b.chat.id));
 
 /** The local calendar day of a moment, as a sortable key. @param {number} at */
 export function dayKey(at) {

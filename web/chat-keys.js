@@ -140,6 +140,12 @@ export function createKeyring({ identity }) {
       }
     },
 
+    /** Forgets an epoch's key once no message in this tab needs it (they expired). @param {string} chatId @param {number} epoch */
+    forget(chatId, epoch) {
+      keys.delete(slot(chatId, epoch));
+      wrapped.delete(slot(chatId, epoch));
+    },
+
     clear() {
       keys.clear();
       wrapped.clear();

@@ -57,7 +57,7 @@ export function createChatOptions({ store, act }) {
       dispatch({ type: 'hidden', hidden });
     },
 
-    /** @param {{typing_indicators?: boolean, read_receipts?: boolean}} change @returns {Promise<Outcome>} */
+    /** @param {{typing_indicators?: boolean, read_receipts?: boolean, default_timer_secs?: number}} change @returns {Promise<Outcome>} */
     saveSettings(change) {
       const current = state().chats.settings;
       if (!current) return Promise.resolve({ ok: false, error: 'This server does not offer these settings yet.' });

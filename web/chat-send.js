@@ -6,11 +6,12 @@
 // goes out (docs/protocol.md, "Epoch change after a membership change").
 
 import * as api from './api.js';
-import { encodeName, encodeText } from './plaintext.js';
+import { encodeMessage, encodeName } from './plaintext.js';
 
 /** @typedef {import('./state.js').Store} Store */
 /** @typedef {import('./api.js').Chat} Chat */
 /** @typedef {import('./chat-keys.js').Keyring} Keyring */
+/** @typedef {import('./plaintext.js').ImageRef} ImageRef */
 
 // The server refuses an epoch older than 24 h; opening a little early avoids a
 // refused send when this clock runs behind the server's.
@@ -31,6 +32,7 @@ export function nackText(code, message) {
     case 'too_large': return 'Not sent: this message is too long.';
     case 'rate_limited': return 'Not sent: you are sending too fast. Try again in a moment.';
     case 'not_found': return 'Not sent: you are no longer in this chat.';
+    case 'invalid_blob': return 'Not sent: its images are no longer on the server (uploads wait an hour). Attach them again.';
     case 'network': return 'Not sent: cannot reach the server.';
     default: return message ? `Not sent: ${message}` : 'Not sent.';
   }
@@ -134,10 +136,15 @@ export function createSender({ store, keyring, sendFrame, say }) {
     let epoch = 0;
     try {
       epoch = forceAfter !== undefined ? await openOnce(chatId, { staleEpoch: forceAfter }) : await ensureEpoch(chatId);
-      const plain = encodeText(p.text);
+      // The timer goes inside the signed plaintext too, so receivers learn it from the sender.
+      const plain = encodeMessage({ text: p.text, images: p.images, timer: entry(chatId)?.chat.timer_secs });
       if (!plain.ok) return fail(chatId, id, plain.error);
       const sealed = await keyring.seal({ chatId, epoch, id, plaintext: plain.bytes });
+      /** @type {import('./api.js').SendBody} */
       const frame = { chat_id: chatId, id, epoch, nonce: sealed.nonce, ciphertext: sealed.ciphertext, signature: sealed.signature };
+      // The server binds these uploads to the message: they then live and die with it.
+      const blobs = (p.images ?? []).flatMap((i) => [i.blob, i.thumb]);
+      if (blobs.length) frame.blobs = blobs;
       if (sendFrame({ type: 'send', ...frame })) {
         timers.set(id, setTimeout(() => fail(chatId, id, 'Not sent yet: no answer from the server.'), ACK_TIMEOUT_MS));
         sentUnder.set(id, epoch);
@@ -170,12 +177,15 @@ export function createSender({ store, keyring, sendFrame, say }) {
     ensureEpoch,
     openEpoch: openOnce,
 
-    /** @param {string} chatId @param {string} text @returns {{ok: true} | {ok: false, error: string}} */
-    send(chatId, text) {
-      const plain = encodeText(text);
+    /**
+     * @param {string} chatId @param {string} text @param {ImageRef[]} [images] uploaded already
+     * @returns {{ok: true} | {ok: false, error: string}}
+     */
+    send(chatId, text, images = []) {
+      const plain = encodeMessage({ text, images });
       if (!plain.ok) return plain;
       const id = crypto.randomUUID();
-      dispatch({ type: 'pending_added', chatId, id, text, at: Date.now() });
+      dispatch({ type: 'pending_added', chatId, id, text, at: Date.now(), ...(images.length ? { images } : {}) });
       deliver(chatId, id);
       return { ok: true };
     },

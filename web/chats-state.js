@@ -5,18 +5,21 @@
 // number of times: a message is kept once per seq and once per id, so a resume, a
 // gap fill and the live event of the same message show it once.
 
+import { dropExpired } from './expiry.js';
+
 /** @typedef {import('./api.js').Chat} Chat */
 /** @typedef {import('./api.js').ChatMember} ChatMember */
 /** @typedef {import('./api.js').Message} Message */
 /** @typedef {import('./api.js').Settings} Settings */
 /** @typedef {import('./api.js').SystemEvent} SystemEvent */
 /** @typedef {import('./socket.js').ServerEvent} ServerEvent */
+/** @typedef {import('./plaintext.js').ImageRef} ImageRef */
 
 /**
  * What a message said, once opened here. `unverified`: the signature does not match the
  * sender's key (never show the text); `unreadable`: no key or no valid ciphertext;
  * `unsupported`: a plaintext this version cannot show.
- * @typedef {{status: 'ok', text: string} | {status: 'unverified'} | {status: 'unreadable'}
+ * @typedef {{status: 'ok', text: string, images?: ImageRef[]} | {status: 'unverified'} | {status: 'unreadable'}
  *   | {status: 'unsupported'}} Body
  */
 
@@ -28,6 +31,7 @@
  * @property {'message' | 'system'} kind
  * @property {number} epoch
  * @property {number} created_at
+ * @property {number} [expires_at]  when every copy of it must be gone (absent until the server's copy arrives)
  * @property {boolean} deleted
  * @property {SystemEvent | null} system
  * @property {Message | null} raw   the sealed copy; null for a deleted message, or an own one known only from its ack
@@ -36,7 +40,8 @@
 
 /**
  * An own message without a seq yet.
- * @typedef {{id: string, text: string, at: number, status: 'sending' | 'failed', error: string | null}} Pending
+ * @typedef {{id: string, text: string, at: number, status: 'sending' | 'failed', error: string | null,
+ *   images?: ImageRef[]}} Pending
  */
 
 /**
@@ -69,7 +74,7 @@
  *   | {type: 'chats_failed', error: string}
  *   | {type: 'chat_upsert', chat: Chat}
  *   | {type: 'history', chatId: string, messages: Message[], mode: 'latest' | 'before' | 'after', limit: number}
- *   | {type: 'pending_added', chatId: string, id: string, text: string, at: number}
+ *   | {type: 'pending_added', chatId: string, id: string, text: string, at: number, images?: ImageRef[]}
  *   | {type: 'pending_status', chatId: string, id: string, status: 'sending' | 'failed', error?: string}
  *   | {type: 'pending_discarded', chatId: string, id: string}
  *   | {type: 'opened', chatId: string, bodies: {id: string, body: Body}[]}
@@ -79,7 +84,8 @@
  *   | {type: 'pins', pins: Record<string, string>}
  *   | {type: 'notify_prefs', notify: {enabled: boolean, showText: boolean}}
  *   | {type: 'settings', settings: Settings | null}
- *   | {type: 'typing_expired', now: number}} ChatsEvent
+ *   | {type: 'typing_expired', now: number}
+ *   | {type: 'expired', now: number}} ChatsEvent
  */
 
 export const TYPING_SHOWN_MS = 4_000;
@@ -128,11 +134,14 @@ function fromServer(m, prev) {
   if (prev && prev.id === m.id && (prev.deleted || (prev.raw && !deleted))) return prev;
   return {
     seq: m.seq, id: m.id, sender: m.sender ?? null, kind: m.kind === 'system' ? 'system' : 'message',
-    epoch: m.epoch, created_at: m.created_at, deleted, system: m.system ?? null,
+    epoch: m.epoch, created_at: m.created_at, expires_at: m.expires_at, deleted, system: m.system ?? null,
     raw: deleted ? null : m,
     body: deleted ? null : prev?.id === m.id ? prev.body : null,
   };
 }
+
+/** What an own message said, from its pending copy. @param {Pending} p @returns {Body} */
+const ownBody = (p) => (p.images?.length ? { status: 'ok', text: p.text, images: p.images } : { status: 'ok', text: p.text });
 
 /** Moves `top` over every seq that is now present. @param {number | null} top @param {Msg[]} messages */
 function advance(top, messages) {
@@ -169,7 +178,7 @@ function merge(entry, incoming, me) {
     const own = pending.find((p) => p.id === m.id);
     if (own) {
       pending = pending.filter((p) => p !== own);
-      if (m.sender === me && !next.deleted && !next.body) next = { ...next, body: { status: 'ok', text: own.text } };
+      if (m.sender === me && !next.deleted && !next.body) next = { ...next, body: ownBody(own) };
     }
     if (next === prev) continue;
     changed = true;
@@ -263,7 +272,7 @@ function applyAck(entry, ack, me) {
   /** @type {Msg} */
   const placeholder = {
     seq: ack.seq, id: ack.id, sender: me, kind: 'message', epoch: entry.chat.epoch, created_at: own.at,
-    deleted: false, system: null, raw: null, body: { status: 'ok', text: own.text },
+    deleted: false, system: null, raw: null, body: ownBody(own),
   };
   const messages = [...entry.messages, placeholder].sort((a, b) => a.seq - b.seq);
   return {
@@ -369,7 +378,8 @@ export function reduceChats(chats, event, me) {
     case 'pending_added':
       return withEntry(chats, event.chatId, (entry) => ({
         ...entry,
-        pending: [...entry.pending, { id: event.id, text: event.text, at: event.at, status: 'sending', error: null }],
+        pending: [...entry.pending, { id: event.id, text: event.text, at: event.at, status: 'sending', error: null,
+          ...(event.images?.length ? { images: event.images } : {}) }],
       }));
     case 'pending_status':
       return withEntry(chats, event.chatId, (entry) => updatePending(entry, event.id,
@@ -415,6 +425,8 @@ export function reduceChats(chats, event, me) {
       }
       return byId === chats.byId ? chats : { ...chats, byId };
     }
+    case 'expired':
+      return dropExpired(chats, event.now, me).chats;
     case 'live':
       return applyLive(chats, event.event, me, event.at ?? 0);
     default:

@@ -5,14 +5,17 @@
 // through the store; user actions resolve to {ok, error?} like the people actions.
 
 import * as api from './api.js';
+import { createAttachmentShelf } from './attach.js';
 import { chatTitle } from './chat-format.js';
 import { createGroupActions } from './chat-groups.js';
 import { createKeyring } from './chat-keys.js';
 import { createChatOptions } from './chat-options.js';
 import { createSender } from './chat-send.js';
 import { gapAfter, resumePoints } from './chats-state.js';
+import { createExpiryWatch } from './expiry-watch.js';
 import * as keystore from './keystore.js';
-import { decodeName, decodeText } from './plaintext.js';
+import { createMedia } from './media.js';
+import { decodeMessage, decodeName } from './plaintext.js';
 
 /** @typedef {import('./state.js').Store} Store */
 /** @typedef {import('./state.js').State} State */
@@ -54,6 +57,9 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
   const sender = createSender({ store, keyring, sendFrame, say });
   const options = createChatOptions({ store, act });
   const groups = createGroupActions({ store, keyring, sender, act, say, loaded: (chatId) => loadLatest(chatId) });
+  const media = createMedia({ store });
+  const attachments = createAttachmentShelf({ media, say });
+  const expiry = createExpiryWatch({ store, onExpired: forgetSpentKeys });
 
   let running = false;
   let generation = 0;
@@ -184,7 +190,7 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
       chatId, epoch: m.epoch, sender: m.sender ?? '', id: m.id, nonce: raw.nonce, ciphertext: raw.ciphertext,
       signature: raw.signature, senderPublic,
     });
-    return opened.ok ? decodeText(opened.plaintext) : { status: opened.why };
+    return opened.ok ? decodeMessage(opened.plaintext) : { status: opened.why };
   }
 
   /** The group's name, from its sealed meta, whenever the meta changes. @param {string} chatId */
@@ -316,6 +322,20 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     }
   }
 
+  /**
+   * Messages expired: the keys of past epochs that no message here uses any more are
+   * forgotten too, so what is gone cannot be opened again from a copy.
+   * @param {State} s @param {State} prev
+   */
+  function forgetSpentKeys(s, prev) {
+    for (const [chatId, before] of Object.entries(prev.chats.byId)) {
+      const e = s.chats.byId[chatId];
+      if (!e || e === before) continue;
+      const used = new Set(e.messages.map((m) => m.epoch));
+      for (const m of before.messages) if (m.epoch < e.chat.epoch && !used.has(m.epoch)) keyring.forget(chatId, m.epoch);
+    }
+  }
+
   // ------------------------------------------------------------ effects of the state
 
   /** @param {State} s @param {State} prev */
@@ -361,6 +381,8 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
       running = true;
       options.loadLocal();
       unsubscribe = store.subscribe(onState);
+      media.start();
+      expiry.start();
       document.addEventListener('visibilitychange', onVisible);
       loadChats();
       loadSettings();
@@ -375,6 +397,9 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
       document.removeEventListener('visibilitychange', onVisible);
       clearTimeout(typingTimer);
       sender.stop();
+      expiry.stop();
+      media.stop();
+      attachments.forget();
       keyring.clear();
       identityPromise = null;
       toNotify.clear();
@@ -408,8 +433,8 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     /** A chat that the state does not know yet (a contact just added, say). @param {string} chatId */
     ensureChat: (chatId) => (state().chats.byId[chatId] ? Promise.resolve() : fetchChat(chatId)),
 
-    /** @param {string} chatId @param {string} text */
-    send: (chatId, text) => sender.send(chatId, text),
+    /** @param {string} chatId @param {string} text @param {import('./plaintext.js').ImageRef[]} [images] uploaded already */
+    send: (chatId, text, images) => sender.send(chatId, text, images),
     /** @param {string} chatId @param {string} id */
     retry: (chatId, id) => sender.retry(chatId, id),
     /** @param {string} chatId @param {string} id */
@@ -426,6 +451,17 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
       if (now - (typingSent.get(chatId) ?? 0) < TYPING_EVERY_MS) return;
       if (sendFrame({ type: 'typing', chat_id: chatId })) typingSent.set(chatId, now);
     },
+
+    /** Messages sent from now on disappear after this long. @param {string} chatId @param {number} seconds */
+    setTimer: (chatId, seconds) => act(() => api.setTimer(chatId, seconds)),
+
+    /** Images of messages, decrypted here. */
+    media,
+    /** Images waiting in each chat's composer. */
+    attachments,
+
+    /** Sealing and opening as the signed-in user, for a module with plaintexts of its own (the assistant). */
+    sealing: { ensureEpoch: sender.ensureEpoch, openEpoch: sender.openEpoch, seal: keyring.seal, open: keyring.open },
 
     ...options,
     ...groups,

@@ -1,8 +1,9 @@
 // @ts-check
 // What goes inside the encryption: small JSON documents (docs/crypto.md, "Messages").
-// A message is {"text"}; a group's sealed meta is {"name"}. Both sides are strict about
-// what they accept, because the bytes come from whoever holds the chat key, not from
-// the server we trust to relay them.
+// A message is {"text"}, plus "images" (encrypted attachments, docs/protocol.md) and
+// "timer" (the chat's disappearing timer when it was sent) when it has them; a group's
+// sealed meta is {"name"}. Both sides are strict about what they accept, because the
+// bytes come from whoever holds the chat key, not from the server we trust to relay them.
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -11,6 +12,18 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 // the next 256-byte boundary (crypto.md), so 16383 bytes is the most that fits.
 export const MAX_PLAINTEXT_BYTES = 16 * 1024 - 1;
 export const MAX_GROUP_NAME = 64;
+/** Images one message may carry: each has a thumbnail, and the server binds at most 20 blobs. */
+export const MAX_IMAGES = 10;
+// What a receiver will turn into a blob: URL; anything else (SVG, HTML) is refused.
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
+const MAX_SIDE = 16384;
+
+/**
+ * One encrypted image of a message: its blob and thumbnail blob, each with its own
+ * AES-256-GCM key (base64url), and what is needed to lay it out before it arrives.
+ * @typedef {{blob: string, thumb: string, key: string, thumb_key: string, type: string,
+ *   width: number, height: number, size: number}} ImageRef
+ */
 
 /** @typedef {{ok: true, bytes: Uint8Array} | {ok: false, error: string}} Encoded */
 
@@ -31,10 +44,23 @@ function encode(doc) {
 export const cleanText = (text) => text.replace(/^\s*\n/, '').replace(/\s+$/, '');
 
 /** @param {string} text @returns {Encoded} */
-export function encodeText(text) {
+export const encodeText = (text) => encodeMessage({ text });
+
+/**
+ * A message: the text (the caption, when there are images, and then it may be empty),
+ * its images and the chat's timer. Without images or timer it is the plain {"text"}
+ * every client reads.
+ * @param {{text: string, images?: ImageRef[], timer?: number | null}} m @returns {Encoded}
+ */
+export function encodeMessage({ text, images = [], timer = null }) {
   const clean = cleanText(text);
-  if (!clean.trim()) return { ok: false, error: 'Type a message first.' };
-  return encode({ text: clean });
+  if (!clean.trim() && images.length === 0) return { ok: false, error: 'Type a message first.' };
+  if (images.length > MAX_IMAGES) return { ok: false, error: `A message can carry at most ${MAX_IMAGES} images.` };
+  /** @type {{text: string, images?: ImageRef[], timer?: number}} */
+  const doc = { text: clean.trim() ? clean : '' };
+  if (images.length) doc.images = images;
+  if (timer) doc.timer = timer;
+  return encode(doc);
 }
 
 /** @param {Uint8Array} bytes @returns {Record<string, unknown> | null} */
@@ -57,6 +83,48 @@ export function decodeText(bytes) {
   const doc = parse(bytes);
   if (!doc || typeof doc.text !== 'string') return { status: 'unsupported' };
   return { status: 'ok', text: doc.text };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// 32 bytes of base64url without padding are 43 characters.
+const KEY = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+/** @param {unknown} n @param {number} min @param {number} max */
+const int = (n, min, max) => Number.isSafeInteger(n) && /** @type {number} */ (n) >= min && /** @type {number} */ (n) <= max;
+
+/** @param {unknown} raw @returns {ImageRef | null} */
+function imageRef(raw) {
+  const r = /** @type {Record<string, unknown>} */ (raw);
+  if (!r || typeof r !== 'object') return null;
+  const { blob, thumb, key, thumb_key: thumbKey, type, width, height, size } = r;
+  if (typeof blob !== 'string' || !UUID.test(blob) || typeof thumb !== 'string' || !UUID.test(thumb)) return null;
+  if (typeof key !== 'string' || !KEY.test(key) || typeof thumbKey !== 'string' || !KEY.test(thumbKey)) return null;
+  if (typeof type !== 'string' || !IMAGE_TYPES.has(type)) return null;
+  if (!int(width, 1, MAX_SIDE) || !int(height, 1, MAX_SIDE) || !int(size, 0, Number.MAX_SAFE_INTEGER)) return null;
+  return { blob, thumb, key, thumb_key: thumbKey, type, width: /** @type {number} */ (width),
+    height: /** @type {number} */ (height), size: /** @type {number} */ (size) };
+}
+
+/**
+ * A message's plaintext with its images. Images that do not check out make the whole
+ * message "unsupported" rather than silently missing; unknown fields are ignored.
+ * @param {Uint8Array} bytes
+ * @returns {{status: 'ok', text: string, images?: ImageRef[], timer?: number} | {status: 'unsupported'}}
+ */
+export function decodeMessage(bytes) {
+  const doc = parse(bytes);
+  if (!doc || typeof doc.text !== 'string') return { status: 'unsupported' };
+  /** @type {{status: 'ok', text: string, images?: ImageRef[], timer?: number}} */
+  const out = { status: 'ok', text: doc.text };
+  if (doc.images !== undefined) {
+    if (!Array.isArray(doc.images) || doc.images.length > MAX_IMAGES) return { status: 'unsupported' };
+    const images = doc.images.map(imageRef);
+    if (images.some((i) => !i)) return { status: 'unsupported' };
+    if (images.length) out.images = /** @type {ImageRef[]} */ (images);
+  }
+  if (int(doc.timer, 1, Number.MAX_SAFE_INTEGER)) out.timer = /** @type {number} */ (doc.timer);
+  // The assistant chat's answers say so ({"role": "assistant"}, assistant-state.js).
+  if (doc.role === 'assistant') /** @type {any} */ (out).role = 'assistant';
+  return out;
 }
 
 /** @param {string} raw */

@@ -2,6 +2,7 @@
 // One store for the app: events go in, the reducer makes the next state, subscribers
 // render it. Views never change state directly; they call actions, which dispatch.
 
+import { emptyAssistant, reduceAssistant } from './assistant-state.js';
 import { emptyChats, reduceChats } from './chats-state.js';
 import { emptyPeople, reducePeople } from './contacts-state.js';
 
@@ -11,6 +12,8 @@ import { emptyPeople, reducePeople } from './contacts-state.js';
 /** @typedef {import('./contacts-state.js').PeopleEvent} PeopleEvent */
 /** @typedef {import('./chats-state.js').Chats} Chats */
 /** @typedef {import('./chats-state.js').ChatsEvent} ChatsEvent */
+/** @typedef {import('./assistant-state.js').Assistant} Assistant */
+/** @typedef {import('./assistant-state.js').AssistantEvent} AssistantEvent */
 /** @typedef {'loading' | 'login' | 'register' | 'unlock' | 'shell' | 'fatal'} View */
 /** @typedef {'username' | 'password' | 'confirm'} Field */
 /**
@@ -32,6 +35,7 @@ import { emptyPeople, reducePeople } from './contacts-state.js';
  * @property {People} people
  * @property {Chats} chats
  * @property {string | null} pendingConnect  a key from a "#connect=" link, kept until signed in
+ * @property {Assistant} assistant
  */
 
 /**
@@ -49,7 +53,8 @@ import { emptyPeople, reducePeople } from './contacts-state.js';
  *   | {type: 'connect_link', key: string}
  *   | {type: 'connect_link_used'}
  *   | PeopleEvent
- *   | ChatsEvent} Event
+ *   | ChatsEvent
+ *   | AssistantEvent} Event
  */
 
 /** @type {Pane} */
@@ -58,18 +63,22 @@ const HOME = Object.freeze({ kind: 'home' });
 /** @type {State} */
 export const initialState = Object.freeze({
   view: 'loading', config: null, me: null, busy: null, error: null, errorField: null, notice: null,
-  pane: HOME, people: emptyPeople, chats: emptyChats, pendingConnect: null,
+  pane: HOME, people: emptyPeople, chats: emptyChats, pendingConnect: null, assistant: emptyAssistant,
 });
 
 const calm = { busy: null, error: null, errorField: null };
 // Whatever belonged to the last account goes when the account does.
-const forget = { pane: HOME, people: emptyPeople, chats: emptyChats };
+const forget = { pane: HOME, people: emptyPeople, chats: emptyChats, assistant: emptyAssistant };
 
 /** Pages about a chat close with the chat. @param {Pane} pane @param {Chats} chats */
 const chatGone = (pane, chats) => (pane.kind === 'chat' || pane.kind === 'group') && chats.loaded && !chats.byId[pane.chatId];
 
 /** @param {State} state @param {Event} event @returns {State} */
 export function reduce(state, event) {
+  if (event.type.startsWith('assistant_')) {
+    const assistant = reduceAssistant(state.assistant, /** @type {AssistantEvent} */ (event));
+    return assistant === state.assistant ? state : { ...state, assistant };
+  }
   switch (event.type) {
     case 'booted':
       return { ...state, config: event.config };

@@ -61,7 +61,7 @@ export function chatList({ state, open, newGroup }) {
 
   const view = h('nav', { class: 'chat-list', 'aria-labelledby': titleId },
     h('div', { class: 'list-header' }, title, newGroupButton),
-    loading, error, empty, list);
+    loading, error, list, empty);
 
   /** @param {State} s @param {State | null} prev */
   function update(s, prev) {
@@ -71,7 +71,8 @@ export function chatList({ state, open, newGroup }) {
       setChildren(error, c.loaded ? '' : c.error ?? '');
       const me = s.me?.user_id ?? null;
       const ordered = orderedChats(c);
-      empty.hidden = !c.loaded || ordered.length > 0;
+      // The assistant (pinned above) is no conversation with someone: "No chats yet" still says so.
+      empty.hidden = !c.loaded || ordered.some((e) => e.chat.kind !== 'assistant');
       /** @type {Map<string, Row>} */
       const next = new Map();
       // The chat on screen is being read: its count would only flash until the server agrees.

@@ -5,6 +5,7 @@
 // notification shows on a locked screen).
 
 import { h, setChildren, uid } from './dom.js';
+import { timerSettings } from './timer-settings.js';
 
 /** @typedef {import('../state.js').State} State */
 /** @typedef {import('../chats.js').ChatActions} ChatActions */
@@ -28,6 +29,7 @@ export function chatSettings({ state, chats }) {
   const unavailable = h('p', { class: 'muted', hidden: true }, 'This server does not offer these settings yet.');
   const notify = toggle('Desktop notifications', 'A notification when a message arrives while MessGo is in the background.');
   const showText = toggle('Show message text in notifications', 'Otherwise a notification only says "New message".');
+  const timer = timerSettings({ state, chats });
 
   /** @param {HTMLInputElement} box @param {() => Promise<Outcome>} run */
   async function change(box, run) {
@@ -46,7 +48,7 @@ export function chatSettings({ state, chats }) {
 
   const view = [
     h('section', { class: 'pane-section', 'aria-label': 'Privacy' },
-      h('h3', null, 'Privacy'), unavailable, typing.row, receipts.row),
+      h('h3', null, 'Privacy'), unavailable, typing.row, receipts.row, timer.view),
     h('section', { class: 'pane-section', 'aria-label': 'Notifications' },
       h('h3', null, 'Notifications'), notify.row, showText.row),
     alert,
@@ -64,6 +66,7 @@ export function chatSettings({ state, chats }) {
     notify.box.checked = s.chats.notify.enabled;
     showText.box.checked = s.chats.notify.showText;
     showText.box.disabled = !s.chats.notify.enabled;
+    timer.update(s);
   }
   update(state);
   return { view, update };

@@ -7,10 +7,14 @@
 import {
   chatTitle, dayLabel, isReadByOthers, otherMember, personName, systemText, timeline, typingText,
 } from '../chat-format.js';
+import { attachTray } from './attach-tray.js';
+import { chatTimer } from './chat-timer.js';
 import { composer } from './composer.js';
 import { openDialog } from './dialog.js';
 import { h, keyed, setChildren, uid } from './dom.js';
+import { openViewer } from './image-viewer.js';
 import { buildRow } from './message-item.js';
+import { messageImages } from './message-images.js';
 
 /** @typedef {import('../state.js').State} State */
 /** @typedef {import('../state.js').Pane} Pane */
@@ -45,23 +49,36 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   const start = h('p', { class: 'history-start muted', hidden: true }, 'Messages stay on the server for at most 72 hours.');
   const scroller = h('div', { class: 'message-scroller', role: 'log', 'aria-label': 'Messages', tabindex: 0 },
     start, older, list);
+  const attachments = chats.attachments.forChat(chatId);
+  const tray = attachTray({ attachments });
+  const timer = chatTimer({ chatId, chats });
   const compose = composer({
     label: 'Message',
     send: (text) => {
-      const outcome = chats.send(chatId, text);
-      if (outcome.ok) stickToBottom = true;
+      // Attached images go with the text as their caption, once all are uploaded.
+      const attached = attachments.getState().length ? attachments.take() : { ok: /** @type {const} */ (true), images: [] };
+      if (!attached.ok) return attached;
+      const outcome = chats.send(chatId, text, attached.images);
+      if (outcome.ok) {
+        if (attached.images.length) attachments.clear();
+        stickToBottom = true;
+      }
       return outcome;
     },
     typing: () => chats.typing(chatId),
+    attach: { view: tray.view, tools: tray.tools },
   });
 
   const view = h('section', { class: 'chat', 'aria-labelledby': titleId },
     h('header', { class: 'chat-header' },
       h('div', { class: 'chat-heading' }, heading, subtitle),
       h('div', { class: 'entry-actions' },
+        timer.view,
         infoButton,
         h('button', { type: 'button', class: 'button quiet', onclick: close, 'aria-label': 'Close chat' }, 'Close'))),
     banner, scroller, problem, compose.view);
+
+  tray.bind(compose.input, view);
 
   view.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !e.defaultPrevented) {
@@ -125,6 +142,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     remove,
     retry: (/** @type {string} */ id) => chats.retry(chatId, id),
     discard: (/** @type {string} */ id) => chats.discard(chatId, id),
+    images: (/** @type {import('../plaintext.js').ImageRef[]} */ images) => messageImages(images, {
+      media: chats.media,
+      open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
+    }),
   };
 
   /**
@@ -225,6 +246,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     const other = group ? null : otherMember(e, me);
     infoButton.hidden = !group && !(other && s.people.contacts.some((c) => c.user_id === other.user_id));
     renderBanner(s, e, other);
+    timer.update(s, e);
   }
 
   /**
@@ -271,6 +293,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     update,
     unmount() {
       if (compose.input.value.trim()) drafts.set(chatId, compose.input.value);
+      tray.unmount();
       view.remove();
     },
   };

@@ -6,9 +6,11 @@
 import { h, setChildren, uid } from './dom.js';
 
 /**
- * @param {{send: (text: string) => {ok: true} | {ok: false, error: string}, typing: () => void, label: string}} p
+ * @param {{send: (text: string) => {ok: true} | {ok: false, error: string}, typing: () => void, label: string,
+ *   attach?: {view: HTMLElement, tools: HTMLElement}}} p
+ *   attach: the attached images (above the field) and the button to pick them (beside it)
  */
-export function composer({ send, typing, label }) {
+export function composer({ send, typing, label, attach }) {
   const ids = { input: uid('composer'), error: uid('composer-error') };
   const input = h('textarea', {
     id: ids.input, class: 'composer-input', rows: 1, placeholder: 'Write a message…', 'aria-label': label,
@@ -53,7 +55,9 @@ export function composer({ send, typing, label }) {
     },
   },
   error,
+  attach?.view,
   h('div', { class: 'composer-row' },
+    attach?.tools,
     input,
     h('button', { type: 'submit', class: 'button primary' }, 'Send')));
 

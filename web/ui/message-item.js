@@ -5,10 +5,12 @@
 
 import { bodyText, clockTime } from '../chat-format.js';
 import { fullDate } from '../format.js';
+import { countdown } from './countdown.js';
 import { h } from './dom.js';
 
 /** @typedef {import('../chats-state.js').Msg} Msg */
 /** @typedef {import('../chats-state.js').Pending} Pending */
+/** @typedef {import('../plaintext.js').ImageRef} ImageRef */
 
 /**
  * What a row shows, computed by the view: rows whose inputs did not change keep their
@@ -24,6 +26,7 @@ import { h } from './dom.js';
  * @property {(msg: Msg, opener: HTMLElement) => void} remove   asks how to delete
  * @property {(id: string) => void} retry
  * @property {(id: string) => void} discard
+ * @property {(images: ImageRef[]) => HTMLElement} [images]  the thumbnails of a message
  */
 
 /** @param {number} at */
@@ -41,7 +44,8 @@ export function buildRow(row, actions) {
       const failed = p.status === 'failed';
       return h('li', { class: `msg own${failed ? ' failed' : ''}`, 'data-id': p.id },
         h('div', { class: 'bubble' },
-          h('p', { class: 'msg-text' }, p.text),
+          p.images?.length && actions.images ? actions.images(p.images) : null,
+          p.text.trim() || !p.images?.length ? h('p', { class: 'msg-text' }, p.text) : null,
           h('p', { class: 'msg-meta' }, time(p.at), ' ', h('span', { class: 'msg-state' }, failed ? 'Failed' : 'Sending…'))),
         failed ? h('div', { class: 'msg-failed', role: 'alert' },
           h('span', null, p.error ?? 'Not sent.'), ' ',
@@ -52,15 +56,20 @@ export function buildRow(row, actions) {
       const m = row.msg;
       const status = m.deleted ? 'deleted' : m.body?.status ?? 'opening';
       const problem = status === 'unverified' || status === 'unreadable' || status === 'unsupported';
-      const text = h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}`,
-        role: problem ? 'note' : null }, bodyText(m));
+      const images = m.body?.status === 'ok' && !m.deleted ? m.body.images ?? [] : [];
+      // A caption is optional: an image alone has no text line under it.
+      const shown = images.length && m.body?.status === 'ok' ? m.body.text : bodyText(m);
+      const text = shown ? h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}`,
+        role: problem ? 'note' : null }, shown) : null;
       const menu = h('button', { type: 'button', class: 'msg-action', 'aria-label': 'Delete message', title: 'Delete',
         onclick: () => actions.remove(m, menu) }, '⋯');
       return h('li', { class: `msg ${row.own ? 'own' : 'theirs'}`, 'data-id': m.id, 'data-seq': m.seq },
         row.sender ? h('p', { class: 'msg-sender' }, row.sender) : null,
         h('div', { class: 'bubble' },
+          images.length && actions.images ? actions.images(images) : null,
           text,
-          h('p', { class: 'msg-meta' }, time(m.created_at), row.state ? ' ' : null,
+          h('p', { class: 'msg-meta' }, m.expires_at && !m.deleted ? [countdown(m.expires_at), ' '] : null,
+            time(m.created_at), row.state ? ' ' : null,
             row.state ? h('span', { class: 'msg-state' }, row.state) : null)),
         m.deleted ? null : menu);
     }

@@ -5,6 +5,7 @@
 
 import { groupKey, isKey, normalizeKey } from '../connect.js';
 import { openAddContact } from './add-contact.js';
+import { mountAssistantView } from './assistant-view.js';
 import { chatList } from './chat-list.js';
 import { forgetDrafts, mountChatView } from './chat-view.js';
 import { mountConnectKey } from './connect-key.js';
@@ -28,6 +29,7 @@ import { openSwitcher } from './switcher.js';
  * @property {() => void} connectLinkUsed
  * @property {import('../contacts.js').PeopleActions} people
  * @property {import('../chats.js').ChatActions} chats
+ * @property {import('../assistant.js').AssistantActions} assistant
  */
 
 /** @param {Pane} pane */
@@ -125,7 +127,8 @@ export function mountShell(root, { state, actions }) {
     const p0 = s.pane;
     // A chat that has not reached this tab yet shows the start page until it does.
     const waiting = (p0.kind === 'chat' || p0.kind === 'group') && !s.chats.byId[p0.chatId];
-    const key = paneKey(p0) + (waiting ? ':waiting' : '');
+    const assistantChat = p0.kind === 'chat' && s.chats.byId[p0.chatId]?.chat.kind === 'assistant';
+    const key = paneKey(p0) + (waiting ? ':waiting' : '') + (assistantChat ? ':assistant' : '');
     if (key === pane.key) return pane.update(s, prev);
     const hadFocus = main.contains(document.activeElement);
     pane.unmount();
@@ -137,6 +140,7 @@ export function mountShell(root, { state, actions }) {
     else if (p.kind === 'settings') mounted = mountSettings(main, ctx);
     else if (p.kind === 'key') mounted = mountConnectKey(main, ctx);
     else if (p.kind === 'contact') mounted = mountContactPage(main, { ...ctx, userId: p.userId, message });
+    else if (p.kind === 'chat' && assistantChat) mounted = mountAssistantView(main, { ...ctx, chatId: p.chatId, assistant: actions.assistant });
     else if (p.kind === 'chat' && s.chats.byId[p.chatId]) mounted = mountChatView(main, { ...ctx, chatId: p.chatId });
     else if (p.kind === 'group' && s.chats.byId[p.chatId]) mounted = mountGroupInfo(main, { ...ctx, chatId: p.chatId });
     else {
