@@ -6,7 +6,8 @@
 /** @typedef {{realm_id: string, kdf: KdfParams, version: string}} Config */
 /**
  * @typedef {{user_id: string, username: string, display_name?: string | null, kdf: KdfParams,
- *   key_bundle: string, x25519_public: string, ed25519_public: string, created_at: number}} Me
+ *   key_bundle: string, x25519_public: string, ed25519_public: string, created_at: number,
+ *   bio?: string | null, avatar_updated_at?: number | null}} Me
  */
 /** @typedef {{connect_key: string, display: string}} ConnectKey */
 /** @typedef {{username: string} | {connect_key: string}} Target */
@@ -17,7 +18,8 @@
 /** @typedef {{id: string, target: {username?: string, connect_key?: string}, created_at: number, expires_at: number}} OutgoingRequest */
 /**
  * @typedef {{user_id: string, username: string, display_name: string | null, x25519_public: string,
- *   ed25519_public: string, connected_at: number, chat_id: string | null}} Contact
+ *   ed25519_public: string, connected_at: number, chat_id: string | null,
+ *   bio?: string | null, avatar_updated_at?: number | null}} Contact
  */
 /** @typedef {{user_id: string, username: string, blocked_at: number}} Blocked */
 

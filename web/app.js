@@ -11,6 +11,8 @@ import { CryptoError, isSupported } from './crypto.js';
 import * as session from './session.js';
 import { createStore, initialState, reduce } from './state.js';
 import { initTheme } from './theme.js';
+import { initAppearance } from './appearance.js';
+import { createAccount } from './account.js';
 import { mountAuth } from './ui/auth.js';
 import { h } from './ui/dom.js';
 import { mountShell } from './ui/shell.js';
@@ -100,6 +102,17 @@ const people = createPeople({
   },
 });
 
+// Deleting the account ends everything here too, like a logout the server already did.
+const account = createAccount({
+  store,
+  async deleted() {
+    chats.stop();
+    await people.stop();
+    await session.forget().catch(() => {});
+    store.dispatch({ type: 'signed_out', notice: 'Your account has been deleted.' });
+  },
+});
+
 const actions = {
   /** @param {'login' | 'register'} view */
   navigate: (view) => store.dispatch({ type: 'navigate', view }),
@@ -156,6 +169,7 @@ const actions = {
   people,
   chats,
   assistant,
+  account,
 };
 
 /** Reads a "#connect=" link, on load and whenever the fragment changes. */
@@ -231,6 +245,7 @@ function mount(state) {
 
 async function boot() {
   initTheme();
+  initAppearance();
   store.subscribe(render);
   store.subscribe(effects);
   render(store.getState(), store.getState());

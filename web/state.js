@@ -47,6 +47,7 @@ import { emptyPeople, reducePeople } from './contacts-state.js';
  *   | {type: 'signed_in', me: Me}
  *   | {type: 'me_updated', me: Me}
  *   | {type: 'display_name', display_name: string | null}
+ *   | {type: 'profile', display_name?: string | null, bio?: string | null, avatar_updated_at?: number | null}
  *   | {type: 'busy', text: string}
  *   | {type: 'failed', error: string, field?: Field}
  *   | {type: 'show', pane: Pane}
@@ -96,6 +97,10 @@ export function reduce(state, event) {
       return state.me?.user_id === event.me.user_id ? { ...state, me: event.me } : state;
     case 'display_name':
       return state.me ? { ...state, me: { ...state.me, display_name: event.display_name } } : state;
+    case 'profile': {
+      const { type: _, ...fields } = event;
+      return state.me ? { ...state, me: { ...state.me, ...fields } } : state;
+    }
     case 'busy':
       return { ...state, ...calm, busy: event.text, notice: null };
     case 'failed':
@@ -109,7 +114,8 @@ export function reduce(state, event) {
     case 'live': {
       const e = /** @type {any} */ (event.event);
       if (e.type === 'profile.updated' && state.me) {
-        return { ...state, me: { ...state.me, display_name: e.display_name ?? null } };
+        return { ...state, me: { ...state.me, display_name: e.display_name ?? null, bio: e.bio ?? null,
+          avatar_updated_at: e.avatar_updated_at ?? null } };
       }
       const people = reducePeople(state.people, event);
       const chats = reduceChats(state.chats, event, state.me?.user_id ?? null);

@@ -4,6 +4,7 @@
 // state live: a message arriving moves its chat to the top.
 
 import { chatTitle, clockTime, dayKey, lastActivity, orderedChats, previewText, unreadOf } from '../chat-format.js';
+import { avatarBubble, chatPerson } from '../avatars.js';
 import { h, keyed, setChildren, uid } from './dom.js';
 
 /** @typedef {import('../state.js').State} State */
@@ -36,10 +37,18 @@ export function chatList({ state, open, newGroup }) {
 
   /**
    * What an entry shows, as one value: the element is rebuilt only when it changes.
-   * @typedef {{id: string, name: string, preview: string, when: string, unread: number}} Row
+   * @typedef {{id: string, name: string, preview: string, when: string, unread: number,
+   *   person: import('../avatars.js').Pictured | null, picture: string}} Row
    */
   /** @type {Map<string, Row>} */
   let rows = new Map();
+
+  /** @param {Row} r */
+  function rowAvatar(r) {
+    const bubble = avatarBubble();
+    bubble.set(r.person, r.name);
+    return bubble.view;
+  }
 
   /** @param {Row} r */
   function entry(r) {
@@ -49,7 +58,7 @@ export function chatList({ state, open, newGroup }) {
         type: 'button', class: 'contact chat-entry', 'data-chat': r.id, onclick: () => open(r.id),
         'aria-label': r.unread ? `${r.name}, ${r.unread} unread` : r.name, 'aria-describedby': previewId,
       },
-      h('span', { class: 'avatar', 'aria-hidden': 'true' }, r.name.slice(0, 1).toUpperCase()),
+      rowAvatar(r),
       h('span', { class: 'contact-text' },
         h('span', { class: 'chat-entry-top' },
           h('span', { class: 'contact-name' }, r.name),
@@ -81,10 +90,12 @@ export function chatList({ state, open, newGroup }) {
         const row = {
           id: e.chat.id, name: chatTitle(e, me, s.people.contacts), preview: previewText(e, c, me, s.people.contacts),
           when: shortWhen(lastActivity(e)), unread: e.chat.id === reading ? 0 : unreadOf(e),
+          person: chatPerson(e, me, s.people.contacts), picture: '',
         };
+        row.picture = `${row.person?.user_id}:${row.person?.avatar_updated_at ?? ''}`;
         const old = rows.get(row.id);
         const same = old && old.name === row.name && old.preview === row.preview && old.when === row.when
-          && old.unread === row.unread;
+          && old.unread === row.unread && old.picture === row.picture;
         const kept = same ? old : row;
         next.set(row.id, kept);
         return kept;

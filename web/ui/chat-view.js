@@ -4,6 +4,7 @@
 // the list scrolls up; new ones keep the view at the bottom if it was there. Esc
 // closes the chat.
 
+import { avatarBubble, chatPerson } from '../avatars.js';
 import {
   chatTitle, dayLabel, isReadByOthers, otherMember, personName, systemText, timeline, typingText,
 } from '../chat-format.js';
@@ -40,6 +41,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   const titleId = uid('chat-title');
   const heading = h('h2', { id: titleId, tabindex: -1 });
   const subtitle = h('p', { class: 'chat-subtitle muted', 'aria-live': 'polite' });
+  const headerAvatar = avatarBubble();
   const infoButton = h('button', { type: 'button', class: 'button quiet', onclick: openInfo });
   const banner = h('div', { class: 'safety-banner', role: 'alert', hidden: true });
   const problem = h('p', { class: 'form-error', role: 'alert' });
@@ -71,6 +73,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
 
   const view = h('section', { class: 'chat', 'aria-labelledby': titleId },
     h('header', { class: 'chat-header' },
+      headerAvatar.view,
       h('div', { class: 'chat-heading' }, heading, subtitle),
       h('div', { class: 'entry-actions' },
         timer.view,
@@ -237,6 +240,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     const me = s.me?.user_id ?? null;
     const title = chatTitle(e, me, s.people.contacts);
     if (heading.textContent !== title) heading.textContent = title;
+    headerAvatar.set(chatPerson(e, me, s.people.contacts), title);
     const typing = typingText(e, s.people.contacts, Date.now());
     const group = e.chat.kind === 'group';
     const sub = typing ?? (group ? `${e.chat.members.length} members` : 'End-to-end encrypted');

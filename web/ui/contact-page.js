@@ -3,6 +3,7 @@
 // to end the connection. Their display name updates live (contact.updated); the page
 // closes itself when the connection ends (the reducer sends the pane home).
 
+import { avatarBubble } from '../avatars.js';
 import { findContact } from '../contacts-state.js';
 import { nameOf } from '../format.js';
 import { confirmDialog } from './dialog.js';
@@ -58,8 +59,13 @@ export function mountContactPage(root, { state, userId, people, close, message }
     }
   }
 
+  const picture = avatarBubble('large');
+  picture.set(contact, nameOf(contact));
+  const bio = h('p', { class: 'contact-bio' }, contact.bio ?? '');
+  bio.hidden = !contact.bio;
   const { view, heading } = paneFrame({ title: nameOf(contact), onClose: close },
-    h('p', { class: 'contact-username muted' }, `@${username}`),
+    h('div', { class: 'contact-card' }, picture.view,
+      h('div', null, h('p', { class: 'contact-username muted' }, `@${username}`), bio)),
     h('div', { class: 'entry-actions' }, messageButton),
     alert,
     h('section', { class: 'pane-section', 'aria-label': 'Safety number' },
@@ -77,7 +83,11 @@ export function mountContactPage(root, { state, userId, people, close, message }
   /** @param {State} s */
   function update(s) {
     const now = findContact(s.people, userId);
-    if (now) shownName.textContent = nameOf(now);
+    if (!now) return;
+    shownName.textContent = nameOf(now);
+    picture.set(now, nameOf(now));
+    if (bio.textContent !== (now.bio ?? '')) bio.textContent = now.bio ?? '';
+    bio.hidden = !now.bio;
   }
 
   return { update, unmount: () => view.remove() };

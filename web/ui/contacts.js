@@ -2,6 +2,7 @@
 // The contacts list in the sidebar. It changes live as people accept, rename or
 // remove; an empty list says how to add someone.
 
+import { avatarBubble } from '../avatars.js';
 import { nameOf } from '../format.js';
 import { h, keyed, setChildren, uid } from './dom.js';
 
@@ -24,12 +25,19 @@ export function contactsList({ state, open, add }) {
     h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading contacts…');
   const error = h('p', { class: 'form-error', role: 'alert' });
 
+  /** @param {Contact} c @param {string} name */
+  function avatarOf(c, name) {
+    const bubble = avatarBubble();
+    bubble.set(c, name);
+    return bubble.view;
+  }
+
   /** @param {Contact} c */
   function entry(c) {
     const name = nameOf(c);
     return h('li', null,
       h('button', { type: 'button', class: 'contact', 'data-user': c.user_id, onclick: () => open(c.user_id) },
-        h('span', { class: 'avatar', 'aria-hidden': 'true' }, name.slice(0, 1).toUpperCase()),
+        avatarOf(c, name),
         h('span', { class: 'contact-text' },
           h('span', { class: 'contact-name' }, name),
           h('span', { class: 'contact-username' }, ` @${c.username}`))));

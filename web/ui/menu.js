@@ -3,6 +3,7 @@
 // pages, the theme, and logging out. A disclosure, not a modal: Esc or a click
 // elsewhere closes it.
 
+import { avatarBubble } from '../avatars.js';
 import { h, uid } from './dom.js';
 import { PREFERENCES, preference, setPreference } from '../theme.js';
 
@@ -18,12 +19,12 @@ export function profileMenu({ state, logout, showKey, showSettings }) {
   const menuId = uid('profile-menu');
   const themeId = uid('theme');
 
-  const avatar = h('span', { class: 'avatar', 'aria-hidden': 'true' });
+  const avatar = avatarBubble();
   const shownName = h('span', { class: 'profile-name' });
   const button = h('button', {
     type: 'button', class: 'profile-button', 'aria-expanded': 'false', 'aria-controls': menuId,
     'aria-label': `Profile menu for ${username}`,
-  }, avatar, shownName);
+  }, avatar.view, shownName);
 
   const themeSelect = h('select', {
     id: themeId,
@@ -72,10 +73,8 @@ export function profileMenu({ state, logout, showKey, showSettings }) {
     update(s) {
       // Contacts see the display name; here it reminds you what they see.
       const name = s.me?.display_name || s.me?.username || '';
-      if (shownName.textContent !== name) {
-        shownName.textContent = name;
-        avatar.textContent = name.slice(0, 1).toUpperCase();
-      }
+      if (shownName.textContent !== name) shownName.textContent = name;
+      avatar.set(s.me, name);
     },
     unmount() {
       document.removeEventListener('keydown', onKey);

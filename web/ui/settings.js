@@ -6,50 +6,25 @@ import { fullDate, timeAgo } from '../format.js';
 import { chatSettings } from './chat-settings.js';
 import { h, keyed, setChildren, uid } from './dom.js';
 import { paneFrame } from './pane.js';
+import { appearanceSettings, dangerSettings, securitySettings, sessionsSettings } from './settings-account.js';
+import { profileSettings } from './settings-profile.js';
 
 /** @typedef {import('../state.js').State} State */
 /** @typedef {import('../api.js').Blocked} Blocked */
 /** @typedef {import('../contacts.js').PeopleActions} PeopleActions */
 
-const DISPLAY_NAME_MAX = 64;
-
 /**
  * @param {HTMLElement} root
- * @param {{state: State, people: PeopleActions, chats: import('../chats.js').ChatActions, close: () => void}} p
+ * @param {{state: State, people: PeopleActions, chats: import('../chats.js').ChatActions, close: () => void,
+ *   account: import('../account.js').AccountActions, show: (pane: import('../state.js').Pane) => void}} p
  */
-export function mountSettings(root, { state, people, chats, close }) {
+export function mountSettings(root, { state, people, chats, close, account, show }) {
   const chatPart = chatSettings({ state, chats });
-  const ids = { name: uid('display-name'), hint: uid('display-name-hint'), error: uid('display-name-error'),
-    blocked: uid('blocked') };
-  const nameInput = h('input', {
-    id: ids.name, name: 'display_name', type: 'text', autocomplete: 'nickname', maxlength: DISPLAY_NAME_MAX,
-    'aria-describedby': ids.hint, value: state.me?.display_name ?? '',
-  });
-  const save = h('button', { type: 'submit', class: 'button primary' }, 'Save');
-  const saved = h('p', { class: 'hint', role: 'status', 'aria-live': 'polite' });
-  const nameError = h('p', { id: ids.error, class: 'form-error', role: 'alert' });
+  const profilePart = profileSettings({ state, account });
+  const ids = { blocked: uid('blocked') };
   const blockedError = h('p', { class: 'form-error', role: 'alert' });
   const blockedList = h('ul', { class: 'entries', tabindex: -1, 'aria-labelledby': ids.blocked });
   const blockedEmpty = h('p', { class: 'muted' }, 'You have not blocked anyone.');
-
-  /** @param {SubmitEvent} e */
-  async function onSubmit(e) {
-    e.preventDefault();
-    save.disabled = true;
-    setChildren(saved);
-    setChildren(nameError);
-    const outcome = await people.saveDisplayName(nameInput.value);
-    save.disabled = false;
-    if (outcome.ok) {
-      setChildren(saved, 'Saved. Your contacts see the new name now.');
-      nameInput.removeAttribute('aria-invalid');
-    } else {
-      setChildren(nameError, outcome.error);
-      nameInput.setAttribute('aria-invalid', 'true');
-      nameInput.setAttribute('aria-errormessage', ids.error);
-      nameInput.focus();
-    }
-  }
 
   /** @param {Blocked} b */
   function blockedEntry(b) {
@@ -70,21 +45,16 @@ export function mountSettings(root, { state, people, chats, close }) {
   }
 
   const { view, heading } = paneFrame({ title: 'Settings', onClose: close },
-    h('section', { class: 'pane-section', 'aria-label': 'Profile' },
-      h('h3', null, 'Profile'),
-      h('form', { class: 'auth-form', novalidate: true, onsubmit: onSubmit },
-        h('div', { class: 'field' },
-          h('label', { for: ids.name }, 'Display name'),
-          nameInput,
-          h('p', { id: ids.hint, class: 'hint' },
-            `Up to ${DISPLAY_NAME_MAX} characters. Only your contacts see it; leave it empty to show your username.`)),
-        h('div', { class: 'entry-actions' }, save),
-        saved, nameError)),
+    profilePart.view,
+    appearanceSettings(),
     chatPart.view,
     h('section', { class: 'pane-section', 'aria-labelledby': ids.blocked },
       h('h3', { id: ids.blocked }, 'Blocked users'),
       h('p', { class: 'hint' }, 'Blocked people cannot send you requests. Unblocking does not reconnect you.'),
-      blockedError, blockedEmpty, blockedList));
+      blockedError, blockedEmpty, blockedList),
+    sessionsSettings({ account }),
+    securitySettings({ account, showKey: () => show({ kind: 'key' }) }),
+    dangerSettings({ state, account }));
   root.replaceChildren(view);
   heading.focus();
 
@@ -95,9 +65,7 @@ export function mountSettings(root, { state, people, chats, close }) {
       keyed(blockedList, s.people.blocked, (b) => b.user_id, blockedEntry);
       blockedEmpty.hidden = s.people.blocked.length > 0;
     }
-    // Another session renamed us: show it, unless the user is typing here.
-    const name = s.me?.display_name ?? '';
-    if (name !== (prev?.me?.display_name ?? '') && document.activeElement !== nameInput) nameInput.value = name;
+    profilePart.update(s, prev);
   }
   update(state, null);
 

@@ -12,6 +12,7 @@ import { mountConnectKey } from './connect-key.js';
 import { mountContactPage } from './contact-page.js';
 import { contactsList } from './contacts.js';
 import { closeAllDialogs } from './dialog.js';
+import { chatDrawer } from './drawer.js';
 import { h, setChildren, uid } from './dom.js';
 import { mountGroupInfo } from './group-info.js';
 import { profileMenu } from './menu.js';
@@ -30,6 +31,7 @@ import { openSwitcher } from './switcher.js';
  * @property {import('../contacts.js').PeopleActions} people
  * @property {import('../chats.js').ChatActions} chats
  * @property {import('../assistant.js').AssistantActions} assistant
+ * @property {import('../account.js').AccountActions} account
  */
 
 /** @param {Pane} pane */
@@ -97,12 +99,13 @@ export function mountShell(root, { state, actions }) {
     homeTitle,
     h('p', { class: 'muted' }, 'Messages are end-to-end encrypted and disappear from the server within 72 hours.'));
   const main = h('main', { class: 'conversation', 'aria-label': 'Conversation' });
-  const layout = h('div', { class: 'layout' },
-    h('div', { class: 'sidebar' }, chatsNav.view, contacts.view),
-    main);
+  const sidebar = h('div', { class: 'sidebar', id: uid('sidebar') }, chatsNav.view, contacts.view);
+  const layout = h('div', { class: 'layout' }, sidebar, main);
+  const drawer = chatDrawer({ layout, sidebar });
   const view = h('div', { class: 'shell' },
     h('header', { class: 'topbar' },
-      h('p', { class: 'brand' }, h('img', { src: '/favicon.svg', alt: '', width: 24, height: 24 }), 'MessGo'),
+      h('div', { class: 'topbar-start' }, drawer.button,
+        h('p', { class: 'brand' }, h('img', { src: '/favicon.svg', alt: '', width: 24, height: 24 }), 'MessGo')),
       h('div', { class: 'topbar-actions' }, liveStatus, addButton, requestsButton, menu.view)),
     layout);
   root.replaceChildren(view);
@@ -132,7 +135,7 @@ export function mountShell(root, { state, actions }) {
     if (key === pane.key) return pane.update(s, prev);
     const hadFocus = main.contains(document.activeElement);
     pane.unmount();
-    const ctx = { state: s, people, chats, show: actions.show, close: home };
+    const ctx = { state: s, people, chats, show: actions.show, close: home, account: actions.account };
     const p = s.pane;
     main.classList.toggle('chat-open', p.kind === 'chat');
     let mounted;
@@ -167,6 +170,7 @@ export function mountShell(root, { state, actions }) {
       if (s.pane.kind === 'requests') requestsButton.setAttribute('aria-current', 'page');
       else requestsButton.removeAttribute('aria-current');
       layout.classList.toggle('pane-open', s.pane.kind !== 'home');
+      drawer.close();
     }
     if (s.people.socket !== prev?.people.socket) {
       setChildren(liveStatus, s.people.socket === 'offline' ? 'Offline, reconnecting…' : '');
@@ -195,6 +199,7 @@ export function mountShell(root, { state, actions }) {
       pane.unmount();
       forgetDrafts();
       menu.unmount();
+      drawer.unmount();
       view.remove();
     },
   };

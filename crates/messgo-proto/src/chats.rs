@@ -18,6 +18,8 @@ pub const EPOCH_MAX_AGE_MS: i64 = 24 * 3_600_000;
 pub enum ChatKind {
     Direct,
     Group,
+    /// The user's own assistant chat (they are its only member).
+    Assistant,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

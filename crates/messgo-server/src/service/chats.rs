@@ -57,10 +57,10 @@ fn chat_of(row: ChatRow, members: Vec<MemberRow>) -> ServiceResult<Chat> {
     };
     Ok(Chat {
         id: ChatId(row.id),
-        kind: if row.kind == "group" {
-            ChatKind::Group
-        } else {
-            ChatKind::Direct
+        kind: match row.kind.as_str() {
+            "group" => ChatKind::Group,
+            "assistant" => ChatKind::Assistant,
+            _ => ChatKind::Direct,
         },
         members: members
             .into_iter()
