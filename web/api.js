@@ -96,7 +96,6 @@ export const logout = () => request('POST', '/api/logout', {});
 export const me = () => request('GET', '/api/me');
 
 /** @param {string | null} displayName @returns {Promise<{display_name: string | null}>} */
-export const putProfile = (displayName) => request('PUT', '/api/profile', { display_name: displayName });
 
 /** @returns {Promise<ConnectKey>} */
 export const connectKey = () => request('GET', '/api/connect-key');

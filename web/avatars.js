@@ -35,7 +35,9 @@ export function avatarBubble(extra = '') {
     if (key === shown) return;
     shown = key;
     view.classList.remove('has-picture');
-    view.replaceChildren(name.slice(0, 1).toUpperCase());
+    // The initial is drawn by CSS (::before), so it is not part of any button's visible label.
+    view.setAttribute('data-initial', name.slice(0, 1).toUpperCase());
+    view.replaceChildren();
     if (!who || !version) return;
     avatarUrl(who.user_id, version).then((url) => {
       if (!url || shown !== key) return;

@@ -183,10 +183,6 @@ export function createPeople({ store, onSessionEnded, onOpen = () => {}, onEvent
     loadConnectKey: () => act(api.connectKey, (key) => dispatch({ type: 'connect_key', key })),
     rotateConnectKey: () => act(api.rotateConnectKey, (key) => dispatch({ type: 'connect_key', key })),
 
-    /** @param {string} raw */
-    saveDisplayName: (raw) => act(() => api.putProfile(raw.trim() || null),
-      (profile) => dispatch({ type: 'display_name', display_name: profile.display_name ?? null })),
-
     /**
      * The pair's safety number, computed here from the keys the server handed out: the
      * point is that both people compare what their own devices computed.

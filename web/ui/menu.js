@@ -73,7 +73,11 @@ export function profileMenu({ state, logout, showKey, showSettings }) {
     update(s) {
       // Contacts see the display name; here it reminds you what they see.
       const name = s.me?.display_name || s.me?.username || '';
-      if (shownName.textContent !== name) shownName.textContent = name;
+      if (shownName.textContent !== name) {
+        shownName.textContent = name;
+        // The visible name starts the accessible one (WCAG 2.5.3, label in name).
+        button.setAttribute('aria-label', name === username ? `Profile menu for ${username}` : `${name}, profile menu for ${username}`);
+      }
       avatar.set(s.me, name);
     },
     unmount() {
