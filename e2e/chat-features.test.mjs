@@ -305,6 +305,58 @@ test('group admins promote, rename and remove (with a new key); members leave', 
   assertNoProblems();
 });
 
+test('a group picture reaches members live and survives a new epoch for someone added later', { timeout: TIMEOUT }, async () => {
+  await A.page.getByRole('button', { name: 'New group' }).click();
+  const dialog = A.page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByLabel('Group name').fill('Pics');
+  await dialog.getByLabel(B.username).check();
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await A.page.getByRole('heading', { name: 'Pics', level: 2 }).waitFor();
+  await chatEntry(B.page, /^Pics/).waitFor();
+
+  // A wide PNG: the group picture is its center, as a small square JPEG.
+  const png = await A.page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(300, 200);
+    const ctx = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d'));
+    ctx.fillStyle = '#c0392b';
+    ctx.fillRect(0, 0, 300, 200);
+    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+    return btoa(String.fromCharCode(...bytes));
+  });
+  await A.page.getByRole('button', { name: 'Group info' }).click();
+  await A.page.getByLabel('Group picture file').setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+  await A.page.getByText('Picture saved.').waitFor();
+
+  const pictureIn = (/** @type {import('playwright-core').Locator} */ where) => where.locator('.avatar.has-picture img');
+  const bobsPicture = pictureIn(chatEntry(B.page, /^Pics/));
+  await bobsPicture.waitFor();
+  assert.equal(await bobsPicture.getAttribute('alt'), '');
+  const src = /** @type {string} */ (await bobsPicture.getAttribute('src'));
+  assert.match(src, /^data:image\/jpeg;base64,/);
+  assert.ok(src.length < 24 * 1024, 'the picture stays small');
+  const side = await bobsPicture.evaluate((img) => /** @type {HTMLImageElement} */ (img).naturalWidth === 128 && /** @type {HTMLImageElement} */ (img).naturalHeight === 128);
+  assert.ok(side, 'a 128 px square');
+
+  // C joins: the next message opens an epoch that re-seals name and picture for them.
+  await A.page.getByLabel('Contact to add').selectOption(C.userId);
+  await A.page.getByRole('button', { name: 'Add', exact: true }).click();
+  await A.page.getByRole('list', { name: 'Members' }).getByText(`@${C.username}`).waitFor();
+  await A.page.getByRole('button', { name: 'Close Group' }).click();
+  await pictureIn(A.page.locator('.chat-header')).waitFor();
+  await send(A.page, 'welcome C');
+  const catsPicture = pictureIn(chatEntry(C.page, /^Pics/));
+  await catsPicture.waitFor();
+  assert.equal(await catsPicture.getAttribute('src'), src);
+
+  await A.page.getByRole('button', { name: 'Group info' }).click();
+  await A.page.getByRole('button', { name: 'Remove picture' }).click();
+  await A.page.getByText('Picture removed.').waitFor();
+  await bobsPicture.waitFor({ state: 'detached' });
+  await chatEntry(B.page, /^Pics/).waitFor();
+  await A.page.getByRole('button', { name: 'Close Group' }).click();
+  assertNoProblems();
+});
+
 test('a signing key other than the one first seen shows a warning until compared', { timeout: TIMEOUT }, async () => {
   // As if this browser had first seen another key for A: what a swapped key looks like.
   await B.page.evaluate(([me, other]) => {

@@ -28,16 +28,21 @@ export function avatarUrl(userId, version) {
 export function avatarBubble(extra = '') {
   const view = h('span', { class: `avatar ${extra}`.trim(), 'aria-hidden': 'true' });
   let shown = '';
-  /** @param {Pictured | null} who @param {string} name */
-  function set(who, name) {
+  /** @param {Pictured | null} who @param {string} name @param {string | null} [picture] a group's own picture (a data: URL) */
+  function set(who, name, picture = null) {
     const version = who?.avatar_updated_at ?? null;
-    const key = `${who?.user_id}:${version}:${name}`;
+    const key = `${who?.user_id}:${version}:${name}:${picture}`;
     if (key === shown) return;
     shown = key;
     view.classList.remove('has-picture');
     // The initial is drawn by CSS (::before), so it is not part of any button's visible label.
     view.setAttribute('data-initial', name.slice(0, 1).toUpperCase());
     view.replaceChildren();
+    if (picture) {
+      view.classList.add('has-picture');
+      view.replaceChildren(h('img', { class: 'avatar-img', src: picture, alt: '' }));
+      return;
+    }
     if (!who || !version) return;
     avatarUrl(who.user_id, version).then((url) => {
       if (!url || shown !== key) return;

@@ -59,18 +59,27 @@ export function createGroupActions({ store, keyring, sender, act, say, loaded })
 
     /**
      * A new name, sealed under an epoch every current member can read (one is opened
-     * first when the members changed).
+     * first when the members changed). The picture stays.
      * @param {string} chatId @param {string} rawName @returns {Promise<Outcome>}
      */
-    async rename(chatId, rawName) {
-      const plain = encodeName(rawName);
-      if (!plain.ok) return plain;
-      return act(async () => {
-        const epoch = await sender.ensureEpoch(chatId);
-        const meta = await keyring.seal({ chatId, epoch, id: crypto.randomUUID(), plaintext: plain.bytes });
-        await api.setMeta(chatId, meta);
-        return meta;
-      }, (meta) => dispatch({ type: 'named', chatId, metaId: meta.id, name: cleanName(rawName) }));
-    },
+    rename: (chatId, rawName) => setMeta(chatId, rawName, store.getState().chats.byId[chatId]?.picture ?? null),
+
+    /**
+     * A new picture (a data: URL; null removes it), sealed with the current name the same way.
+     * @param {string} chatId @param {string | null} picture @returns {Promise<Outcome>}
+     */
+    setPicture: (chatId, picture) => setMeta(chatId, store.getState().chats.byId[chatId]?.name ?? '', picture),
   };
+
+  /** @param {string} chatId @param {string} rawName @param {string | null} picture @returns {Promise<Outcome>} */
+  async function setMeta(chatId, rawName, picture) {
+    const plain = encodeName(rawName, picture);
+    if (!plain.ok) return plain;
+    return act(async () => {
+      const epoch = await sender.ensureEpoch(chatId);
+      const meta = await keyring.seal({ chatId, epoch, id: crypto.randomUUID(), plaintext: plain.bytes });
+      await api.setMeta(chatId, meta);
+      return meta;
+    }, (meta) => dispatch({ type: 'named', chatId, metaId: meta.id, name: cleanName(rawName), picture }));
+  }
 }

@@ -84,10 +84,11 @@ export function createSender({ store, keyring, sendFrame, say }) {
       if (epochIsFresh(chat, Date.now()) && chat.epoch !== opts.staleEpoch) return chat.epoch;
       const epoch = chat.epoch + 1;
       const { keys, key } = await keyring.create(chat, epoch);
-      // The name is re-sealed under every new epoch: members added since can read
-      // only keys from their joining on.
+      // The name (and picture) is re-sealed under every new epoch: members added since
+      // can read only keys from their joining on.
       const name = opts.name ?? (chat.kind === 'group' ? entry(chatId)?.name : null);
-      const plain = name ? encodeName(name) : null;
+      const picture = opts.name ? null : entry(chatId)?.picture ?? null;
+      const plain = name ? encodeName(name, picture) : null;
       const meta = plain?.ok
         ? await keyring.seal({ chatId, epoch, id: crypto.randomUUID(), plaintext: plain.bytes, key })
         : undefined;
@@ -100,7 +101,7 @@ export function createSender({ store, keyring, sendFrame, say }) {
       }
       keyring.put(chatId, epoch, key);
       dispatch({ type: 'epoch_local', chatId, epoch, at: Date.now() });
-      if (meta && name) dispatch({ type: 'named', chatId, metaId: meta.id, name });
+      if (meta && name) dispatch({ type: 'named', chatId, metaId: meta.id, name, picture });
       return epoch;
     }
   }

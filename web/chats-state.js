@@ -55,6 +55,7 @@ import { dropExpired } from './expiry.js';
  * @property {Record<string, number>} readBy  user id → seq they read up to
  * @property {Record<string, {username: string, ed25519_public: string}>} people  everyone ever seen as a member
  * @property {string | null} name  the group's decrypted name
+ * @property {string | null} picture  the group's picture (a data: URL), from the same meta
  * @property {string | null} nameOf  the meta id the name was read from
  */
 
@@ -78,7 +79,7 @@ import { dropExpired } from './expiry.js';
  *   | {type: 'pending_status', chatId: string, id: string, status: 'sending' | 'failed', error?: string}
  *   | {type: 'pending_discarded', chatId: string, id: string}
  *   | {type: 'opened', chatId: string, bodies: {id: string, body: Body}[]}
- *   | {type: 'named', chatId: string, metaId: string, name: string | null}
+ *   | {type: 'named', chatId: string, metaId: string, name: string | null, picture?: string | null}
  *   | {type: 'epoch_local', chatId: string, epoch: number, at: number}
  *   | {type: 'hidden', hidden: Record<string, Record<string, true>>}
  *   | {type: 'pins', pins: Record<string, string>}
@@ -106,7 +107,7 @@ function peopleOf(chat, prev) {
 /** @param {Chat} chat @returns {ChatEntry} */
 const newEntry = (chat) => ({
   chat, messages: [], top: null, hasOlder: false, pending: [], typing: {}, readBy: {}, people: peopleOf(chat),
-  name: null, nameOf: null,
+  name: null, picture: null, nameOf: null,
 });
 
 /**
@@ -400,9 +401,12 @@ export function reduceChats(chats, event, me) {
         return changed ? { ...entry, messages } : entry;
       });
     case 'named':
-      return withEntry(chats, event.chatId, (entry) => (entry.nameOf === event.metaId && entry.name === event.name ? entry
-        // A meta that cannot be read keeps the name we had: a rename we cannot read is rarer than a glitch.
-        : { ...entry, name: event.name ?? entry.name, nameOf: event.metaId }));
+      return withEntry(chats, event.chatId, (entry) => {
+        // A meta that cannot be read keeps the name (and picture) we had: a rename we cannot read is rarer than a glitch.
+        const picture = event.name === null ? entry.picture : event.picture ?? null;
+        return entry.nameOf === event.metaId && entry.name === event.name && entry.picture === picture ? entry
+          : { ...entry, name: event.name ?? entry.name, picture, nameOf: event.metaId };
+      });
     case 'epoch_local':
       return withEntry(chats, event.chatId, (entry) => (entry.chat.epoch >= event.epoch ? entry : {
         ...entry, chat: { ...entry.chat, epoch: event.epoch, epoch_opened_at: event.at, rotation_required: false },

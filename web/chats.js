@@ -15,7 +15,7 @@ import { gapAfter, resumePoints } from './chats-state.js';
 import { createExpiryWatch } from './expiry-watch.js';
 import * as keystore from './keystore.js';
 import { createMedia } from './media.js';
-import { decodeMessage, decodeName } from './plaintext.js';
+import { decodeMessage, decodeMeta } from './plaintext.js';
 
 /** @typedef {import('./state.js').Store} Store */
 /** @typedef {import('./state.js').State} State */
@@ -193,7 +193,7 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     return opened.ok ? decodeMessage(opened.plaintext) : { status: opened.why };
   }
 
-  /** The group's name, from its sealed meta, whenever the meta changes. @param {string} chatId */
+  /** The group's name and picture, from its sealed meta, whenever the meta changes. @param {string} chatId */
   async function readName(chatId) {
     const e = state().chats.byId[chatId];
     const meta = e?.chat.meta;
@@ -204,7 +204,8 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     if (mine && mine.joined_at > e.chat.epoch_opened_at && meta.epoch <= e.chat.epoch) return;
     const opened = await keyring.open({ chatId, ...meta, senderPublic: e.people[meta.sender]?.ed25519_public ?? null });
     if (!running) return;
-    dispatch({ type: 'named', chatId, metaId: meta.id, name: opened.ok ? decodeName(opened.plaintext) : null });
+    const read = opened.ok ? decodeMeta(opened.plaintext) : null;
+    dispatch({ type: 'named', chatId, metaId: meta.id, name: read?.name ?? null, picture: read?.picture ?? null });
   }
 
   /** @param {string} chatId */

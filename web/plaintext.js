@@ -2,7 +2,7 @@
 // What goes inside the encryption: small JSON documents (docs/crypto.md, "Messages").
 // A message is {"text"}, plus "images" (encrypted attachments, docs/protocol.md) and
 // "timer" (the chat's disappearing timer when it was sent) when it has them; a group's
-// sealed meta is {"name"}. Both sides are strict about what they accept, because the
+// sealed meta is {"name"}, plus "picture" (a small data: URL) when it has one. Both sides are strict about what they accept, because the
 // bytes come from whoever holds the chat key, not from the server we trust to relay them.
 
 const encoder = new TextEncoder();
@@ -12,6 +12,12 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 // the next 256-byte boundary (crypto.md), so 16383 bytes is the most that fits.
 export const MAX_PLAINTEXT_BYTES = 16 * 1024 - 1;
 export const MAX_GROUP_NAME = 64;
+// A group's picture is a data: URL inside its meta, which may be bigger than a message
+// (the server takes 64 KiB of ciphertext): 24 KiB of URL, 32 KiB of meta at most.
+export const MAX_GROUP_PICTURE = 24 * 1024;
+const MAX_META_BYTES = 32 * 1024;
+// Only raster pictures the avatar <img> shows as they are; anything else is ignored.
+const PICTURE = /^data:image\/(?:jpeg|png);base64,[A-Za-z0-9+/]+={0,2}$/;
 /** Images one message may carry: each has a thumbnail, and the server binds at most 20 blobs. */
 export const MAX_IMAGES = 10;
 // What a receiver will turn into a blob: URL; anything else (SVG, HTML) is refused.
@@ -27,10 +33,10 @@ const MAX_SIDE = 16384;
 
 /** @typedef {{ok: true, bytes: Uint8Array} | {ok: false, error: string}} Encoded */
 
-/** @param {unknown} doc @returns {Encoded} */
-function encode(doc) {
+/** @param {unknown} doc @param {number} [max] @returns {Encoded} */
+function encode(doc, max = MAX_PLAINTEXT_BYTES) {
   const bytes = encoder.encode(JSON.stringify(doc));
-  if (bytes.length > MAX_PLAINTEXT_BYTES) {
+  if (bytes.length > max) {
     return { ok: false, error: 'This message is too long. Split it into a few shorter ones.' };
   }
   return { ok: true, bytes };
@@ -130,18 +136,32 @@ export function decodeMessage(bytes) {
 /** @param {string} raw */
 export const cleanName = (raw) => raw.replace(/\s+/g, ' ').trim();
 
-/** @param {string} raw @returns {Encoded} */
-export function encodeName(raw) {
+/** @param {unknown} p @returns {p is string} a usable group picture */
+export const isGroupPicture = (p) => typeof p === 'string' && p.length <= MAX_GROUP_PICTURE && PICTURE.test(p);
+
+/**
+ * A group's meta: its name, and its picture when it has one.
+ * @param {string} raw @param {string | null} [picture] @returns {Encoded}
+ */
+export function encodeName(raw, picture = null) {
   const name = cleanName(raw);
   if (!name) return { ok: false, error: 'Give the group a name.' };
   if ([...name].length > MAX_GROUP_NAME) return { ok: false, error: `Group names are at most ${MAX_GROUP_NAME} characters.` };
-  return encode({ name });
+  if (picture !== null && !isGroupPicture(picture)) return { ok: false, error: 'That picture cannot be used.' };
+  return encode(picture ? { name, picture } : { name }, MAX_META_BYTES);
 }
 
-/** @param {Uint8Array} bytes @returns {string | null} the group's name, if the document holds a usable one */
-export function decodeName(bytes) {
+/**
+ * A group's meta, if it holds a usable name; a picture that does not check out is ignored.
+ * @param {Uint8Array} bytes @returns {{name: string, picture: string | null} | null}
+ */
+export function decodeMeta(bytes) {
   const doc = parse(bytes);
   if (!doc || typeof doc.name !== 'string') return null;
   const name = cleanName(doc.name);
-  return name ? [...name].slice(0, MAX_GROUP_NAME).join('') : null;
+  if (!name) return null;
+  return { name: [...name].slice(0, MAX_GROUP_NAME).join(''), picture: isGroupPicture(doc.picture) ? doc.picture : null };
 }
+
+/** @param {Uint8Array} bytes @returns {string | null} the group's name, if the document holds a usable one */
+export const decodeName = (bytes) => decodeMeta(bytes)?.name ?? null;

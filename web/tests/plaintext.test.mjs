@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 
 import { epochIsFresh, nackText } from '../chat-send.js';
 import { pad } from '../crypto.js';
-import { MAX_PLAINTEXT_BYTES, cleanText, decodeName, decodeText, encodeName, encodeText } from '../plaintext.js';
+import { MAX_PLAINTEXT_BYTES, cleanText, decodeMeta, decodeName, decodeText, encodeName, encodeText } from '../plaintext.js';
 import { pinNew } from '../prefs.js';
 
 const utf8 = (/** @type {string} */ s) => new TextEncoder().encode(s);
@@ -51,6 +51,20 @@ test('group names: trimmed, bounded, and read back the same way', () => {
   assert.equal(decodeName(utf8('{"name":""}')), null);
   assert.equal(decodeName(utf8('{"title":"x"}')), null);
   assert.equal(decodeName(utf8(JSON.stringify({ name: 'y'.repeat(100) }))), 'y'.repeat(64));
+});
+
+test('group pictures: small JPEG or PNG data: URLs only, anything else ignored', () => {
+  const picture = `data:image/jpeg;base64,${'A'.repeat(20_000)}`;
+  const sealed = encodeName('Pics', picture);
+  assert.ok(sealed.ok && sealed.bytes.length > MAX_PLAINTEXT_BYTES, 'a meta may be bigger than a message');
+  assert.deepEqual(decodeMeta(sealed.bytes), { name: 'Pics', picture });
+  assert.deepEqual(decodeMeta(utf8('{"name":"Pics"}')), { name: 'Pics', picture: null });
+  for (const bad of ['data:image/svg+xml;base64,PHN2Zz4=', 'https://example.com/a.jpg', 'data:image/png;base64,<b>', 42,
+    `data:image/png;base64,${'A'.repeat(25_000)}`]) {
+    assert.deepEqual(decodeMeta(utf8(JSON.stringify({ name: 'Pics', picture: bad }))), { name: 'Pics', picture: null });
+  }
+  assert.equal(encodeName('Pics', 'javascript:alert(1)').ok, false);
+  assert.equal(decodeMeta(utf8(JSON.stringify({ picture }))), null, 'a picture without a name is no meta');
 });
 
 test('an epoch is reused only while the server would take it', () => {

@@ -38,7 +38,7 @@ export function chatList({ state, open, newGroup }) {
   /**
    * What an entry shows, as one value: the element is rebuilt only when it changes.
    * @typedef {{id: string, name: string, preview: string, when: string, unread: number,
-   *   person: import('../avatars.js').Pictured | null, picture: string}} Row
+   *   person: import('../avatars.js').Pictured | null, groupPicture: string | null, picture: string}} Row
    */
   /** @type {Map<string, Row>} */
   let rows = new Map();
@@ -46,7 +46,7 @@ export function chatList({ state, open, newGroup }) {
   /** @param {Row} r */
   function rowAvatar(r) {
     const bubble = avatarBubble();
-    bubble.set(r.person, r.name);
+    bubble.set(r.person, r.name, r.groupPicture);
     return bubble.view;
   }
 
@@ -90,9 +90,9 @@ export function chatList({ state, open, newGroup }) {
         const row = {
           id: e.chat.id, name: chatTitle(e, me, s.people.contacts), preview: previewText(e, c, me, s.people.contacts),
           when: shortWhen(lastActivity(e)), unread: e.chat.id === reading ? 0 : unreadOf(e),
-          person: chatPerson(e, me, s.people.contacts), picture: '',
+          person: chatPerson(e, me, s.people.contacts), groupPicture: e.picture, picture: '',
         };
-        row.picture = `${row.person?.user_id}:${row.person?.avatar_updated_at ?? ''}`;
+        row.picture = `${row.person?.user_id}:${row.person?.avatar_updated_at ?? ''}:${e.picture ?? ''}`;
         const old = rows.get(row.id);
         const same = old && old.name === row.name && old.preview === row.preview && old.when === row.when
           && old.unread === row.unread && old.picture === row.picture;

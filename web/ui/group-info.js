@@ -1,12 +1,14 @@
 // @ts-check
 // A group's page: its members (admins marked) and what admins may change — add one of
-// their contacts, remove someone, make someone admin, rename — and leaving, after a
+// their contacts, remove someone, make someone admin, rename, set its picture — and leaving, after a
 // confirmation. Every membership change makes the next message open a new key epoch,
 // which the chats actions do by themselves.
 
+import { avatarBubble } from '../avatars.js';
 import { chatTitle, personName } from '../chat-format.js';
 import { nameOf } from '../format.js';
-import { MAX_GROUP_NAME } from '../plaintext.js';
+import { MAX_GROUP_NAME, MAX_GROUP_PICTURE } from '../plaintext.js';
+import { dataUrl, squareJpeg } from '../square-image.js';
 import { confirmDialog } from './dialog.js';
 import { h, setChildren, uid } from './dom.js';
 import { paneFrame } from './pane.js';
@@ -15,6 +17,13 @@ import { paneFrame } from './pane.js';
 /** @typedef {import('../state.js').Pane} Pane */
 /** @typedef {import('../chats.js').ChatActions} ChatActions */
 /** @typedef {import('../contacts.js').Outcome} Outcome */
+
+const PICTURE_SIDE = 128;
+// Base64 grows bytes by 4/3; the rest of the limit is the "data:image/jpeg;base64," prefix.
+const PICTURE_BYTES = Math.floor((MAX_GROUP_PICTURE - 64) * 3 / 4);
+
+/** @param {File} file @returns {Promise<string>} the picture as a small JPEG data: URL */
+const groupPicture = async (file) => dataUrl(await squareJpeg(file, { side: PICTURE_SIDE, maxBytes: PICTURE_BYTES }));
 
 /**
  * @param {HTMLElement} root
@@ -46,6 +55,33 @@ export function mountGroupInfo(root, { state, chatId, chats, show, close }) {
     } },
     h('label', { for: ids.name, class: 'visually-hidden' }, 'Group name'), nameInput,
     h('button', { type: 'submit', class: 'button' }, 'Rename')));
+  const bubble = avatarBubble('large');
+  const fileInput = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp,image/gif',
+    class: 'visually-hidden', tabindex: -1, 'aria-label': 'Group picture file' });
+  fileInput.addEventListener('change', () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = '';
+    if (!file) return;
+    run(async () => {
+      let picture;
+      try {
+        picture = await groupPicture(file);
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+      return chats.setPicture(chatId, picture);
+    }, 'Picture saved.');
+  });
+  const removePicture = h('button', { type: 'button', class: 'button quiet',
+    onclick: () => run(() => chats.setPicture(chatId, null), 'Picture removed.') }, 'Remove picture');
+  const pictureSection = h('section', { class: 'pane-section', 'aria-label': 'Picture' },
+    h('h3', null, 'Picture'),
+    h('div', { class: 'profile-picture' },
+      bubble.view,
+      h('div', null,
+        h('div', { class: 'entry-actions' }, fileInput,
+          h('button', { type: 'button', class: 'button', onclick: () => fileInput.click() }, 'Set picture'), removePicture),
+        h('p', { class: 'hint' }, `Cropped to a square of ${PICTURE_SIDE} px and sealed with the name: only members see it.`))));
   const leaveButton = h('button', { type: 'button', class: 'button danger', onclick: leave }, 'Leave group');
 
   /** @param {() => Promise<Outcome>} action @param {string} [success] */
@@ -76,7 +112,7 @@ export function mountGroupInfo(root, { state, chatId, chats, show, close }) {
     alert, done,
     h('section', { class: 'pane-section', 'aria-labelledby': ids.members },
       h('h3', { id: ids.members }, 'Members'), members),
-    addSection, renameSection,
+    addSection, renameSection, pictureSection,
     h('section', { class: 'pane-section', 'aria-label': 'Leave' }, h('div', { class: 'entry-actions' }, leaveButton)));
   heading.replaceChildren(shownName);
 
@@ -90,7 +126,9 @@ export function mountGroupInfo(root, { state, chatId, chats, show, close }) {
     shownName.textContent = title;
     if (document.activeElement !== nameInput) nameInput.value = e.name ?? '';
     const admin = e.chat.members.some((m) => m.user_id === me && m.role === 'admin');
-    addSection.hidden = renameSection.hidden = !admin;
+    addSection.hidden = renameSection.hidden = pictureSection.hidden = !admin;
+    bubble.set(null, title, e.picture);
+    removePicture.hidden = !e.picture;
     setChildren(members, [...e.chat.members]
       .sort((a, b) => Number(b.role === 'admin') - Number(a.role === 'admin') || a.username.localeCompare(b.username))
       .map((m) => {
