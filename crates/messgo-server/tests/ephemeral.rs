@@ -268,3 +268,31 @@ async fn timers_follow_the_rules() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn read_positions_and_activity_go_with_the_last_message() {
+    let (srv, clock) = server_with_clock(|_| {}).await;
+    let (a_id, a, _, b, chat) = pair(&srv).await;
+    clock.advance(MINUTE);
+    Keyring::new(&a_id)
+        .send_text(&a, chat.id, "read me", START + MINUTE)
+        .await
+        .unwrap();
+    b.mark_read(chat.id, 1).await.unwrap();
+    let before = b.chat(chat.id).await.unwrap();
+    assert_eq!(before.last_read_seq, 1);
+    assert!(before.last_activity_at > before.created_at);
+
+    clock.advance(72 * HOUR + 1);
+    srv.sweep().await;
+    let after = b.chat(chat.id).await.unwrap();
+    assert_eq!(
+        (after.last_read_seq, after.unread),
+        (0, 0),
+        "how far anyone read is gone"
+    );
+    assert_eq!(
+        after.last_activity_at, after.created_at,
+        "and when they last spoke"
+    );
+}

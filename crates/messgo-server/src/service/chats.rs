@@ -571,6 +571,7 @@ impl Chats {
             }
         }
         self.store.delete_spent_epoch_keys().await?;
+        self.store.forget_read_state_of_empty_chats().await?;
         self.store.delete_expired_blobs(now).await?;
         Ok(total)
     }

@@ -107,6 +107,7 @@ pub trait ChatStore: Send + Sync {
     ) -> StoreResult<MessageRow>;
     async fn delete_expired_messages(&self, now: i64, batch: i64) -> StoreResult<u64>;
     async fn delete_spent_epoch_keys(&self) -> StoreResult<u64>;
+    async fn forget_read_state_of_empty_chats(&self) -> StoreResult<u64>;
     #[allow(clippy::too_many_arguments)]
     async fn insert_blob(
         &self,
@@ -302,6 +303,9 @@ macro_rules! chat_store_impl {
             }
             async fn delete_spent_epoch_keys(&self) -> StoreResult<u64> {
                 $write!(self, |c| ops::$engine::delete_spent_epoch_keys(c))
+            }
+            async fn forget_read_state_of_empty_chats(&self) -> StoreResult<u64> {
+                $write!(self, |c| ops::$engine::forget_read_state_of_empty_chats(c))
             }
             async fn insert_blob(
                 &self,

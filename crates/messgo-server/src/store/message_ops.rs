@@ -550,6 +550,24 @@ for_both_engines! {
         Ok(done.rows_affected())
     }
 
+    /// Read positions and activity times outlive nothing: once a chat has no message
+    /// left, they are reset, so they cannot tell when or how far anyone read.
+    pub async fn forget_read_state_of_empty_chats(c: &mut Conn) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE chat_members SET last_read_seq = 0 WHERE last_read_seq > 0 \
+             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = chat_members.chat_id)",
+        )
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "UPDATE chats SET last_activity_at = created_at WHERE last_activity_at <> created_at \
+             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = chats.id)",
+        )
+        .execute(&mut *c)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// An epoch's keys go once it is no longer current and none of its messages
     /// remain: whatever copies of its ciphertext exist become unreadable.
     pub async fn delete_spent_epoch_keys(c: &mut Conn) -> StoreResult<u64> {
