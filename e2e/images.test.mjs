@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 
 import { launchChromium, watchProblems } from './browser.mjs';
 import { startServer } from './server.mjs';
+import { api, connect } from './people.mjs';
 
 const TIMEOUT = 120_000;
 const PASSWORD = 'correct horse battery staple';
@@ -42,28 +43,6 @@ async function signUp(tag, at, expected = []) {
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('button', { name: `Profile menu for ${username}` }).waitFor();
   return { username, context, page, problems, expected };
-}
-
-/** @param {import('playwright-core').Page} page @param {string} method @param {string} url @param {unknown} [body] */
-function api(page, method, url, body) {
-  return page.evaluate(async ([m, u, b]) => {
-    const init = { method: m, headers: { Accept: 'application/json' } };
-    if (m !== 'GET') {
-      init.headers = { ...init.headers, 'X-MessGo': '1', 'Content-Type': 'application/json' };
-      init.body = JSON.stringify(b ?? {});
-    }
-    const res = await fetch(u, init);
-    if (!res.ok) throw new Error(`${m} ${u}: ${res.status} ${await res.text()}`);
-    return res.status === 204 ? null : res.json();
-  }, /** @type {[string, string, unknown]} */ ([method, url, body]));
-}
-
-/** @param {User} from @param {User} to */
-async function connect(from, to) {
-  await api(from.page, 'POST', '/api/connections/requests', { username: to.username });
-  const { incoming } = await api(to.page, 'GET', '/api/connections/requests');
-  const request = incoming.find((/** @type {any} */ r) => r.from.username === from.username);
-  await api(to.page, 'POST', `/api/connections/requests/${request.id}/accept`, {});
 }
 
 /** @param {import('playwright-core').Page} page */

@@ -9,6 +9,7 @@ import path from 'node:path';
 
 import { launchChromium, watchProblems } from './browser.mjs';
 import { repoRoot, startServer } from './server.mjs';
+import { api, connect } from './people.mjs';
 
 const TIMEOUT = 180_000;
 const PASSWORD = 'correct horse battery staple';
@@ -54,28 +55,6 @@ async function logIn(page, username, password) {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
-}
-
-/** @param {import('playwright-core').Page} page @param {string} method @param {string} url @param {unknown} [body] */
-function api(page, method, url, body) {
-  return page.evaluate(async ([m, u, b]) => {
-    const init = { method: m, headers: { Accept: 'application/json' } };
-    if (m !== 'GET') {
-      init.headers = { ...init.headers, 'X-MessGo': '1', 'Content-Type': 'application/json' };
-      init.body = JSON.stringify(b ?? {});
-    }
-    const res = await fetch(u, init);
-    if (!res.ok) throw new Error(`${m} ${u}: ${res.status} ${await res.text()}`);
-    return res.status === 204 ? null : res.json();
-  }, /** @type {[string, string, unknown]} */ ([method, url, body]));
-}
-
-/** @param {User} from @param {User} to */
-async function connect(from, to) {
-  await api(from.page, 'POST', '/api/connections/requests', { username: to.username });
-  const { incoming } = await api(to.page, 'GET', '/api/connections/requests');
-  const request = incoming.find((/** @type {any} */ r) => r.from.username === from.username);
-  await api(to.page, 'POST', `/api/connections/requests/${request.id}/accept`, {});
 }
 
 /** @param {User} user */

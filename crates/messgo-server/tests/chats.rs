@@ -401,14 +401,7 @@ async fn the_sender_deletes_for_everyone_and_the_bytes_go() {
     assert!(after.deleted && after.ciphertext.is_none() && after.nonce.is_none());
     let ciphertext = m.ciphertext.unwrap();
     let (_, dir) = srv.stop().await;
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        assert!(
-            !common::file_contains(&path, ciphertext.as_slice()),
-            "{} keeps the ciphertext",
-            path.display()
-        );
-    }
+    common::assert_no_file_holds(dir.path(), &[ciphertext.as_slice()], "deleted ciphertext");
 }
 
 #[tokio::test]
@@ -433,16 +426,8 @@ async fn the_database_holds_no_plaintext() {
         .await
         .unwrap();
     let (_, dir) = srv.stop().await;
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        for s in &secrets {
-            assert!(
-                !common::file_contains(&path, s.as_bytes()),
-                "plaintext in {}",
-                path.display()
-            );
-        }
-    }
+    let needles: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
+    common::assert_no_file_holds(dir.path(), &needles, "plaintext");
 }
 
 #[tokio::test]

@@ -16,7 +16,8 @@ use crate::bus::{notify, Bus};
 use crate::clock::Clock;
 use crate::ratelimit::RateLimiter;
 use crate::store::message_ops::{ChatRow, MemberRow, MessageRow, NewMessage, Page};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreResult};
+use futures_util::future::BoxFuture;
 
 /// Conversation data lives at most this long on the server.
 pub const MAX_RETENTION_MS: i64 = 72 * 3_600_000;
@@ -288,20 +289,48 @@ impl Chats {
         })
     }
 
+    /// The shape of every change that writes a system message: make sure the
+    /// sequencer knows the chat, run the store's rule-checked write at `now` with
+    /// the latest expiry allowed, then announce the change and its system message.
+    async fn system_change<F>(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        write: F,
+    ) -> ServiceResult<Option<MessageRow>>
+    where
+        F: for<'a> FnOnce(
+            &'a dyn Store,
+            i64,
+            i64,
+        ) -> BoxFuture<'a, StoreResult<Option<MessageRow>>>,
+    {
+        self.track(who.user_id, chat).await;
+        let now = self.clock.now_ms();
+        let system = write(&*self.store, now, self.expiry(now))
+            .await
+            .map_err(rule)?;
+        if let Some(row) = &system {
+            self.announce(chat, Some(row.clone())).await?;
+        }
+        Ok(system)
+    }
+
     pub async fn add_member(
         &self,
         who: AuthContext,
         chat: ChatId,
         user: UserId,
     ) -> ServiceResult<()> {
-        self.track(who.user_id, chat).await;
-        let now = self.clock.now_ms();
-        let system = self
-            .store
-            .add_member(chat, who.user_id, user, now, self.expiry(now))
-            .await
-            .map_err(rule)?;
-        self.announce(chat, Some(system)).await
+        self.system_change(who, chat, |s, now, exp| {
+            Box::pin(async move {
+                s.add_member(chat, who.user_id, user, now, exp)
+                    .await
+                    .map(Some)
+            })
+        })
+        .await
+        .map(drop)
     }
 
     /// Removing yourself is leaving. The removed member hears `chat.removed` and
@@ -312,33 +341,28 @@ impl Chats {
         chat: ChatId,
         user: UserId,
     ) -> ServiceResult<()> {
-        self.track(who.user_id, chat).await;
-        let now = self.clock.now_ms();
-        let system = self
-            .store
-            .remove_member(chat, who.user_id, user, now, self.expiry(now))
-            .await
-            .map_err(rule)?;
-        notify(
-            &*self.bus,
-            [user],
-            &ServerEvent::ChatRemoved { chat_id: chat },
-        );
-        match system {
-            Some(row) => self.announce(chat, Some(row)).await,
-            None => Ok(()),
+        // The rest hear the system message; the removed member hears only chat.removed.
+        let result = self
+            .system_change(who, chat, |s, now, exp| {
+                Box::pin(async move { s.remove_member(chat, who.user_id, user, now, exp).await })
+            })
+            .await;
+        if result.is_ok() {
+            notify(
+                &*self.bus,
+                [user],
+                &ServerEvent::ChatRemoved { chat_id: chat },
+            );
         }
+        result.map(drop)
     }
 
     pub async fn promote(&self, who: AuthContext, chat: ChatId, user: UserId) -> ServiceResult<()> {
-        self.track(who.user_id, chat).await;
-        let now = self.clock.now_ms();
-        let system = self
-            .store
-            .promote(chat, who.user_id, user, now, self.expiry(now))
-            .await
-            .map_err(rule)?;
-        self.announce(chat, Some(system)).await
+        self.system_change(who, chat, |s, now, exp| {
+            Box::pin(async move { s.promote(chat, who.user_id, user, now, exp).await.map(Some) })
+        })
+        .await
+        .map(drop)
     }
 
     pub async fn set_meta(
@@ -354,15 +378,19 @@ impl Chats {
                 problem: "must be sealed by you",
             });
         }
-        self.track(who.user_id, chat).await;
-        let now = self.clock.now_ms();
-        let text = serde_json::to_string(&meta).expect("Sealed serializes");
-        let system = self
-            .store
-            .set_meta(chat, who.user_id, meta.epoch, text, now, self.expiry(now))
-            .await
-            .map_err(rule)?;
-        self.announce(chat, Some(system)).await
+        let (epoch, text) = (
+            meta.epoch,
+            serde_json::to_string(&meta).expect("Sealed serializes"),
+        );
+        self.system_change(who, chat, |s, now, exp| {
+            Box::pin(async move {
+                s.set_meta(chat, who.user_id, epoch, text, now, exp)
+                    .await
+                    .map(Some)
+            })
+        })
+        .await
+        .map(drop)
     }
 
     /// Stores and fans out one message; a resend of the same id is acknowledged with
@@ -547,14 +575,15 @@ impl Chats {
         seconds: i64,
     ) -> ServiceResult<()> {
         check_timer(seconds)?;
-        self.track(who.user_id, chat).await;
-        let now = self.clock.now_ms();
-        let system = self
-            .store
-            .set_timer(chat, who.user_id, seconds, now, self.expiry(now))
-            .await
-            .map_err(rule)?;
-        self.announce(chat, Some(system)).await
+        self.system_change(who, chat, |s, now, exp| {
+            Box::pin(async move {
+                s.set_timer(chat, who.user_id, seconds, now, exp)
+                    .await
+                    .map(Some)
+            })
+        })
+        .await
+        .map(drop)
     }
 
     /// One sweep: expired messages in bounded batches, keys of spent epochs, then

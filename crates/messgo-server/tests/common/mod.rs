@@ -237,3 +237,17 @@ impl PgGuard {
             .unwrap();
     }
 }
+
+/// Fails the test if any file in `dir` holds any of `needles` (`what` names them).
+pub fn assert_no_file_holds(dir: &std::path::Path, needles: &[&[u8]], what: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        for needle in needles {
+            assert!(
+                !file_contains(&path, needle),
+                "{} holds a {what}",
+                path.display()
+            );
+        }
+    }
+}
