@@ -152,6 +152,24 @@ async fn unknown_routes_and_methods_answer_json_errors() {
         (status, code.as_str()),
         (StatusCode::UNAUTHORIZED, "unauthenticated")
     );
+    // axum's own extractor rejections (here a query string that does not parse)
+    // come back in the same JSON shape.
+    let c = srv.client();
+    c.register(&common::username("query"), common::PASSWORD)
+        .await
+        .unwrap();
+    let res = c
+        .raw_get(&format!(
+            "/api/chats/{}/keys?epoch=lots",
+            uuid::Uuid::new_v4()
+        ))
+        .await;
+    let (status, code, message) = error_of(res).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    assert!(message.contains("epoch"), "{message}");
     let res = http
         .get(srv.url("/api/me"))
         .header(

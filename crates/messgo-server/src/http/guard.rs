@@ -78,18 +78,33 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     res
 }
 
-/// Errors raised by layers or the router (405, 413, 404) arrive without a body;
-/// give them the same JSON shape as everything else.
+/// Errors raised by layers, the router or axum's own extractors (405, 413, a query
+/// string that does not parse) arrive bare or as plain text; give them the same JSON
+/// shape as everything else. axum's plain-text reason, when short, becomes the message.
 pub async fn json_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let bare = !res.headers().contains_key(header::CONTENT_TYPE);
-    if (status.is_client_error() || status.is_server_error()) && bare {
-        let (mut parts, _) = res.into_parts();
-        let fresh = ApiError::from_status(status).into_response();
-        parts.headers.extend(fresh.headers().clone());
-        let (_, body) = fresh.into_parts();
-        return Response::from_parts(parts, Body::new(body));
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return res;
     }
-    res
+    let (mut parts, body) = res.into_parts();
+    let mut error = ApiError::from_status(status);
+    if status.is_client_error() {
+        if let Ok(bytes) = axum::body::to_bytes(body, 1024).await {
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                if !text.trim().is_empty() {
+                    error.message = format!("{}.", text.trim().trim_end_matches('.'));
+                }
+            }
+        }
+    }
+    let fresh = error.into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(fresh.headers().clone());
+    let (_, body) = fresh.into_parts();
+    Response::from_parts(parts, Body::new(body))
 }
