@@ -76,6 +76,28 @@ impl Client {
         Ok(Identity { me, secrets })
     }
 
+    /// Registers an account that can never sign in again: its auth key is random and
+    /// forgotten, and its key bundle is sealed under a random key, so only this
+    /// process holds the identity. For load generators and tests, which need many
+    /// real accounts without paying the password KDF for each.
+    pub async fn register_throwaway(&self, username: &str) -> Result<Identity> {
+        let kdf = self.config().await?.kdf;
+        let secrets = IdentitySecrets::generate(&mut rand::rngs::OsRng);
+        let user_id = UserId::random();
+        let sealed = bundle::seal(&random(), user_id.as_bytes(), &secrets, &random());
+        let req = RegisterRequest {
+            user_id,
+            username: username.to_owned(),
+            auth_key: random::<32>().to_vec().into(),
+            kdf,
+            key_bundle: sealed.into(),
+            x25519_public: secrets.x25519_public().to_vec().into(),
+            ed25519_public: secrets.ed25519_public().to_vec().into(),
+        };
+        let me: Me = self.send(Method::POST, "/api/register", &req).await?;
+        Ok(Identity { me, secrets })
+    }
+
     pub async fn prelogin(&self, username: &str) -> Result<PreloginResponse> {
         self.send(
             Method::POST,

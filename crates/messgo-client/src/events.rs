@@ -7,6 +7,7 @@ use messgo_proto::ServerEvent;
 use reqwest::cookie::CookieStore;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -24,6 +25,31 @@ impl Client {
 
     /// Like [`Client::events`], sending an `Origin` header as a browser would.
     pub async fn events_from(&self, origin: Option<&str>) -> Result<Events> {
+        let ws = self.socket(origin, None).await?;
+        let mut events = Events { ws };
+        // A ping/pong round trip proves the server has registered this socket.
+        events.send_raw(r#"{"type":"ping"}"#).await?;
+        match events.next_within(Duration::from_secs(10)).await? {
+            Some(ServerEvent::Pong) => Ok(events),
+            other => Err(ClientError::Refused(format!(
+                "expected pong, got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The raw WebSocket of `/api/ws`, for callers that read and write frames themselves.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+impl Client {
+    /// Opens `/api/ws` with this client's session cookie and returns the socket as is.
+    /// `config` sets tungstenite's buffer sizes (a load generator holding thousands of
+    /// sockets wants them small).
+    pub async fn socket(
+        &self,
+        origin: Option<&str>,
+        config: Option<WebSocketConfig>,
+    ) -> Result<Socket> {
         let url =
             reqwest::Url::parse(&self.base).map_err(|e| ClientError::Refused(e.to_string()))?;
         let ws_url = self.base.replacen("http", "ws", 1) + "/api/ws";
@@ -39,18 +65,10 @@ impl Client {
                 .map_err(|_| ClientError::Refused("bad origin".into()))?;
             req.headers_mut().insert("origin", value);
         }
-        let (ws, _) = tokio_tungstenite::connect_async(req)
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(req, config, true)
             .await
             .map_err(|e| ClientError::Refused(format!("websocket: {e}")))?;
-        let mut events = Events { ws };
-        // A ping/pong round trip proves the server has registered this socket.
-        events.send_raw(r#"{"type":"ping"}"#).await?;
-        match events.next_within(Duration::from_secs(10)).await? {
-            Some(ServerEvent::Pong) => Ok(events),
-            other => Err(ClientError::Refused(format!(
-                "expected pong, got {other:?}"
-            ))),
-        }
+        Ok(ws)
     }
 }
 

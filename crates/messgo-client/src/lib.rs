@@ -11,7 +11,8 @@ mod events;
 pub use account::Identity;
 pub use chats::{Keyring, Opened, Plaintext};
 pub use error::ClientError;
-pub use events::Events;
+pub use events::{Events, Socket};
+pub use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use messgo_proto::{ConfigResponse, ErrorBody, CSRF_HEADER};
 use reqwest::{Method, StatusCode};

@@ -9,7 +9,7 @@ use crate::{BlobId, Bytes, ChatId, MessageId, UserId};
 /// Largest message ciphertext the server accepts.
 pub const MAX_CIPHERTEXT: usize = 64 * 1024;
 /// Most members a group may have.
-pub const MAX_GROUP_MEMBERS: usize = 100;
+pub const MAX_GROUP_MEMBERS: usize = 1000;
 /// An epoch older than this must be replaced before the next message.
 pub const EPOCH_MAX_AGE_MS: i64 = 24 * 3_600_000;
 

@@ -32,6 +32,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// A terminal client: send, wait for, or list end-to-end encrypted messages.
     Chat(crate::chat::ChatArgs),
+    /// Load-test a running server (or the Socket.IO peer) and print the results.
+    Bench(Box<crate::bench::BenchArgs>),
 }
 
 #[derive(Args, Clone, Default)]

@@ -1,5 +1,6 @@
 //! `messgo`: parses flags and starts the server library. Nothing else lives here.
 
+mod bench;
 mod chat;
 mod cli;
 
@@ -12,14 +13,36 @@ use tracing_subscriber::EnvFilter;
 
 use cli::{Cli, Command, ServeArgs};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Serve(args)) => serve(*args).await,
-        Some(Command::Chat(args)) => chat::run(args).await,
-        None => serve(cli.serve).await,
+    // Servers and load generators hold many sockets: take the whole file limit the
+    // system allows this process, not the soft default.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("could not raise the open-file limit: {e}");
     }
+    match cli.command {
+        Some(Command::Serve(args)) => multi_thread()?.block_on(serve(*args)),
+        Some(Command::Chat(args)) => multi_thread()?.block_on(chat::run(args)),
+        // The generator is one thread: pinned to one core, it would only contend
+        // with itself, and its shared counters need no cross-thread traffic.
+        Some(Command::Bench(args)) => {
+            let met = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(bench::run(*args.clone()))?;
+            if args.require_targets && !met {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
+        None => multi_thread()?.block_on(serve(cli.serve)),
+    }
+}
+
+fn multi_thread() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

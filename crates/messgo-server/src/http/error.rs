@@ -179,7 +179,7 @@ fn rule_error(code: &'static str) -> ApiError {
         "already_member" => (StatusCode::CONFLICT, "This person is already in the group."),
         "group_full" => (
             StatusCode::BAD_REQUEST,
-            "A group holds at most 100 members.",
+            "A group holds at most 1,000 members.",
         ),
         "epoch_conflict" => (
             StatusCode::CONFLICT,

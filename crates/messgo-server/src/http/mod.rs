@@ -40,6 +40,9 @@ pub struct AppState {
     pub web: WebSettings,
 }
 
+/// Bodies that grow with a group's size: creating it, and an epoch's wrapped keys.
+const GROUP_BODY_LIMIT: usize = 512 * 1024;
+
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(accounts::health))
@@ -86,9 +89,19 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{id}", get(connections::user))
         .route("/blocks", get(connections::blocks).post(connections::block))
         .route("/blocks/{id}", delete(connections::unblock))
-        .route("/chats", get(chats::list).post(chats::create))
+        .route(
+            "/chats",
+            // A group of 1,000 members is ~40 KiB of ids.
+            get(chats::list)
+                .post(chats::create)
+                .layer(DefaultBodyLimit::max(GROUP_BODY_LIMIT)),
+        )
         .route("/chats/{id}", get(chats::get))
-        .route("/chats/{id}/epochs", post(chats::open_epoch))
+        .route(
+            "/chats/{id}/epochs",
+            // A wrapped key per member: ~190 bytes each, so ~190 KiB for 1,000.
+            post(chats::open_epoch).layer(DefaultBodyLimit::max(GROUP_BODY_LIMIT)),
+        )
         .route("/chats/{id}/keys", get(chats::epoch_key))
         .route("/chats/{id}/members", post(chats::add_member))
         .route("/chats/{id}/members/{user}", delete(chats::remove_member))

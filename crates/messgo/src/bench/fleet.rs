@@ -1,0 +1,225 @@
+//! The generator's sockets: each one a writer task (frames queued by the scenario,
+//! written in batches and flushed when the queue runs dry) and a reader task that
+//! classifies frames and reports them to the shared [`Tracker`].
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+use super::wire::{self, Incoming, Login, Peer};
+use super::BenchError;
+
+/// What one measured run (a rate step, a fan-out, a reconnect) has seen so far.
+/// Messages carry the run's tag in the high half of their id and their index in the
+/// low half, so a frame's intended send time is known without a lookup table.
+pub struct Run {
+    pub tag: u64,
+    pub start: Instant,
+    /// Nanoseconds between intended sends (open loop).
+    pub interval_ns: f64,
+    /// Deliveries from intended send to arrival, in microseconds.
+    pub deliver: Histogram<u64>,
+    /// Acks from intended send to arrival, in microseconds.
+    pub ack: Histogram<u64>,
+    pub acked: u64,
+    pub refused: u64,
+    pub delivered: u64,
+    pub last_delivery: Option<Instant>,
+    pub last_ack: Option<Instant>,
+}
+
+impl Run {
+    fn new(tag: u64, start: Instant, interval_ns: f64) -> Run {
+        let hist = || Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds");
+        Run {
+            tag,
+            start,
+            interval_ns,
+            deliver: hist(),
+            ack: hist(),
+            acked: 0,
+            refused: 0,
+            delivered: 0,
+            last_delivery: None,
+            last_ack: None,
+        }
+    }
+
+    fn intended(&self, index: u64) -> Instant {
+        self.start + std::time::Duration::from_nanos((index as f64 * self.interval_ns) as u64)
+    }
+}
+
+/// The one run being measured.
+#[derive(Default)]
+pub struct Tracker {
+    run: Mutex<Option<Run>>,
+}
+
+impl Tracker {
+    pub fn begin(&self, tag: u64, start: Instant, interval_ns: f64) {
+        *self.run.lock().expect("tracker lock") = Some(Run::new(tag, start, interval_ns));
+    }
+
+    pub fn finish(&self) -> Run {
+        self.run
+            .lock()
+            .expect("tracker lock")
+            .take()
+            .expect("a run was begun")
+    }
+
+    /// Reads the current run's counts.
+    pub fn peek<T>(&self, f: impl FnOnce(&Run) -> T) -> Option<T> {
+        self.run.lock().expect("tracker lock").as_ref().map(f)
+    }
+
+    fn record(&self, event: &Incoming, counts_deliveries: bool, now: Instant) {
+        let (id, kind) = match event {
+            Incoming::Ack(id) => (id, 0),
+            Incoming::Refused(id) => (id, 1),
+            Incoming::Delivered(id) if counts_deliveries => (id, 2),
+            _ => return,
+        };
+        let (tag, index) = id.as_u64_pair();
+        let mut guard = self.run.lock().expect("tracker lock");
+        let Some(run) = guard.as_mut().filter(|r| r.tag == tag) else {
+            return;
+        };
+        let micros = now
+            .saturating_duration_since(run.intended(index))
+            .as_micros() as u64;
+        match kind {
+            0 => {
+                run.acked += 1;
+                run.last_ack = Some(now);
+                run.ack.saturating_record(micros.max(1));
+            }
+            1 => run.refused += 1,
+            _ => {
+                run.delivered += 1;
+                run.last_delivery = Some(now);
+                run.deliver.saturating_record(micros.max(1));
+            }
+        }
+    }
+}
+
+/// A message id for index `index` of the run tagged `tag`.
+pub fn message_id(tag: u64, index: u64) -> Uuid {
+    Uuid::from_u64_pair(tag, index)
+}
+
+/// One open socket of the generator.
+pub struct Conn {
+    pub out: mpsc::UnboundedSender<Message>,
+    reader: tokio::task::JoinHandle<()>,
+    writer: tokio::task::JoinHandle<()>,
+}
+
+impl Conn {
+    /// Opens a socket for `login`; deliveries to it count only if `counts_deliveries`
+    /// (a sender's own echo of its message is not a delivery to a recipient).
+    pub async fn open(
+        peer: Peer,
+        login: &Login,
+        tracker: Arc<Tracker>,
+        counts_deliveries: bool,
+        frames_seen: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Result<Conn, BenchError> {
+        let ws = wire::open(login).await?;
+        let (mut sink, mut stream) = ws.split();
+        let (out, mut queue) = mpsc::unbounded_channel::<Message>();
+        // Weak, so dropping `out` still ends the writer (and with it the socket).
+        let pong = out.downgrade();
+        let writer = tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                if sink.feed(first).await.is_err() {
+                    return;
+                }
+                // Everything already queued goes out in the same write.
+                while let Ok(next) = queue.try_recv() {
+                    if sink.feed(next).await.is_err() {
+                        return;
+                    }
+                }
+                if sink.flush().await.is_err() {
+                    return;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(msg)) = stream.next().await {
+                let Message::Text(text) = msg else { continue };
+                let event = peer.classify(&text);
+                frames_seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if event == Incoming::Ping {
+                    if let Some(pong) = pong.upgrade() {
+                        let _ = pong.send(Message::Text("3".into()));
+                    }
+                    continue;
+                }
+                tracker.record(&event, counts_deliveries, Instant::now());
+            }
+        });
+        Ok(Conn {
+            out,
+            reader,
+            writer,
+        })
+    }
+
+    /// Closes the socket from this side and waits until both halves have ended.
+    pub async fn close(self) {
+        let Conn {
+            out,
+            reader,
+            writer,
+        } = self;
+        drop(out);
+        let _ = writer.await;
+        // The server answers our close; the reader then sees the end of the stream.
+        let _ = reader.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_carry_tag_and_index() {
+        let id = message_id(0xABCD, 42);
+        assert_eq!(id.as_u64_pair(), (0xABCD, 42));
+    }
+
+    #[test]
+    fn latency_is_counted_from_the_intended_send_time() {
+        let t = Tracker::default();
+        let start = Instant::now();
+        t.begin(5, start, 1_000_000.0); // one message per millisecond
+        let id = message_id(5, 10); // intended at start + 10 ms
+        t.record(
+            &Incoming::Delivered(id),
+            true,
+            start + std::time::Duration::from_millis(15),
+        );
+        t.record(
+            &Incoming::Delivered(id),
+            false,
+            start + std::time::Duration::from_millis(15),
+        );
+        t.record(&Incoming::Ack(message_id(6, 1)), true, start); // another run: ignored
+        let run = t.finish();
+        assert_eq!(run.delivered, 1);
+        assert_eq!(run.acked, 0);
+        let p = run.deliver.value_at_quantile(1.0);
+        assert!((4_990..=5_010).contains(&p), "{p}");
+    }
+}
