@@ -22,6 +22,8 @@ use crate::service::{AuthContext, Services};
 
 /// Largest ciphertext a client may send (the frame may be larger by its base64 and fields).
 const MAX_CLIENT_FRAME: usize = 96 * 1024;
+/// Bytes read from the socket at a time.
+const READ_BUFFER: usize = 4 * 1024;
 /// "Try again later": the client fell behind and should reconnect and resync.
 const CLOSE_TOO_SLOW: u16 = 1013;
 
@@ -55,6 +57,9 @@ pub async fn upgrade(
     let sub = s.services.bus.subscribe(who.user_id, who.session_id);
     let services = s.services.clone();
     Ok(ws
+        // An idle socket should cost little: tungstenite's default read buffer is
+        // 128 KiB per socket. Larger frames still arrive; the buffer grows for them.
+        .read_buffer_size(READ_BUFFER)
         // A question to the assistant may carry images as data URLs.
         .max_message_size(MAX_CLIENT_FRAME.max(s.web.ai_context_bytes * 4 / 3 + 64 * 1024))
         .on_upgrade(move |socket: WebSocket| async move {
@@ -93,7 +98,8 @@ pub async fn run<W, R>(
             biased;
             frame = sub.rx.recv() => match frame {
                 Some(text) => {
-                    if sink.send(Message::Text(text.as_ref().into())).await.is_err() {
+                    let first = Message::Text(text.as_ref().into());
+                    if write_waiting(&mut sink, first, &mut sub.rx, &mut replies).await.is_err() {
                         return;
                     }
                 }
@@ -104,7 +110,7 @@ pub async fn run<W, R>(
                 }
             },
             Some(reply) = replies.recv() => {
-                if send_event(&mut sink, &reply).await.is_err() {
+                if write_waiting(&mut sink, event_message(&reply), &mut sub.rx, &mut replies).await.is_err() {
                     return;
                 }
             }
@@ -192,10 +198,42 @@ fn nack(chat_id: ChatId, id: MessageId, e: ApiError) -> ServerEvent {
     }
 }
 
+fn event_message(event: &ServerEvent) -> Message {
+    Message::Text(
+        serde_json::to_string(event)
+            .expect("events serialize")
+            .into(),
+    )
+}
+
 async fn send_event<W: Sink<Message> + Unpin>(
     sink: &mut W,
     event: &ServerEvent,
 ) -> Result<(), W::Error> {
-    let json = serde_json::to_string(event).expect("events serialize");
-    sink.send(Message::Text(json.into())).await
+    sink.send(event_message(event)).await
+}
+
+/// Most frames written before one flush.
+const WRITE_BATCH: usize = 128;
+
+/// Writes `first` and whatever else is already waiting (bus frames before replies,
+/// the order the loop keeps) with a single flush: under load one write carries
+/// many frames instead of a system call each.
+async fn write_waiting<W: Sink<Message> + Unpin>(
+    sink: &mut W,
+    first: Message,
+    bus: &mut mpsc::Receiver<Arc<str>>,
+    replies: &mut mpsc::Receiver<ServerEvent>,
+) -> Result<(), W::Error> {
+    sink.feed(first).await?;
+    for _ in 0..WRITE_BATCH {
+        if let Ok(text) = bus.try_recv() {
+            sink.feed(Message::Text(text.as_ref().into())).await?;
+        } else if let Ok(reply) = replies.try_recv() {
+            sink.feed(event_message(&reply)).await?;
+        } else {
+            break;
+        }
+    }
+    sink.flush().await
 }

@@ -10,6 +10,7 @@ use messgo_proto::{
     Settings, SystemEvent, UserId, MAX_BLOBS_PER_MESSAGE, MAX_CIPHERTEXT,
 };
 
+use super::appender::Appender;
 use super::sequencer::Sequencer;
 use super::{AuthContext, ServiceError, ServiceResult};
 use crate::bus::{notify, Bus};
@@ -38,6 +39,7 @@ pub struct Chats {
     resume_limit: RateLimiter,
     retention_ms: i64,
     pub sequencer: Sequencer,
+    appender: Appender,
 }
 
 fn rule(e: StoreError) -> ServiceError {
@@ -129,6 +131,7 @@ impl Chats {
             typing_limit: RateLimiter::new(30, 60_000, clock.clone()),
             resume_limit: RateLimiter::new(60, 60_000, clock.clone()),
             sequencer: Sequencer::new(bus.clone(), clock.clone()),
+            appender: Appender::start(store.clone()),
             store,
             bus,
             clock,
@@ -423,7 +426,13 @@ impl Chats {
             blobs: m.blobs,
         };
         self.track(who.user_id, m.chat_id).await;
-        let appended = self.store.append(&new).await.map_err(rule)?;
+        let appended = if new.blobs.is_empty() {
+            self.appender.append(new).await
+        } else {
+            // Attachments are claimed in the same write, one message at a time.
+            self.store.append(&new).await
+        }
+        .map_err(rule)?;
         let ack = Ack {
             chat_id: m.chat_id,
             id: m.id,

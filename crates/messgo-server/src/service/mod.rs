@@ -2,6 +2,7 @@
 //! HTTP; handlers call them after parsing and authorizing.
 
 mod accounts;
+mod appender;
 mod assistant;
 mod chats;
 mod connections;

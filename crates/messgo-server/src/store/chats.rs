@@ -72,6 +72,10 @@ pub trait ChatStore: Send + Sync {
         expires_at: i64,
     ) -> StoreResult<MessageRow>;
     async fn append(&self, m: &NewMessage) -> StoreResult<Appended>;
+    /// Appends many messages (none with attachments) and returns each one's verdict
+    /// in order, as [`ChatStore::append`] would have given it.
+    async fn append_batch(&self, batch: Vec<NewMessage>)
+        -> StoreResult<Vec<StoreResult<Appended>>>;
     async fn messages(
         &self,
         chat: ChatId,
@@ -123,8 +127,23 @@ pub trait ChatStore: Send + Sync {
     async fn assistant_chat(&self, user: UserId, candidate: Uuid, now: i64) -> StoreResult<Uuid>;
 }
 
+/// SQLite: the whole batch is one job of the single writer (see `batch.rs`).
+macro_rules! sqlite_batch {
+    ($self:ident, $batch:ident) => {
+        sqlite_write!($self, |c| super::batch::append_batch(c, &$batch))
+    };
+}
+
+/// PostgreSQL: each message its own transaction, all at once; the row lock on the
+/// chat's counter orders them.
+macro_rules! pg_batch {
+    ($self:ident, $batch:ident) => {
+        Ok(futures_util::future::join_all($batch.iter().map(|m| $self.append(m))).await)
+    };
+}
+
 macro_rules! chat_store_impl {
-    ($engine:ident, $store:ty, $write:ident, $read:ident) => {
+    ($engine:ident, $store:ty, $write:ident, $read:ident, $batch:ident) => {
         #[async_trait]
         impl ChatStore for $store {
             async fn chats_of(&self, user: UserId) -> StoreResult<Vec<ChatRow>> {
@@ -237,6 +256,12 @@ macro_rules! chat_store_impl {
                 let m = m.clone();
                 $write!(self, |c| ops::$engine::append(c, &m))
             }
+            async fn append_batch(
+                &self,
+                batch: Vec<NewMessage>,
+            ) -> StoreResult<Vec<StoreResult<Appended>>> {
+                $batch!(self, batch)
+            }
             async fn messages(
                 &self,
                 chat: ChatId,
@@ -340,5 +365,5 @@ macro_rules! chat_store_impl {
     };
 }
 
-chat_store_impl!(sqlite, SqliteStore, sqlite_write, sqlite_read);
-chat_store_impl!(postgres, PostgresStore, pg_tx, pg_tx);
+chat_store_impl!(sqlite, SqliteStore, sqlite_write, sqlite_read, sqlite_batch);
+chat_store_impl!(postgres, PostgresStore, pg_tx, pg_tx, pg_batch);

@@ -95,7 +95,7 @@ const CHAT_COLUMNS: &str =
 const MEMBER_SELECT: &str =
     "SELECT m.chat_id, m.user_id, u.username, m.role, m.joined_at, m.joined_seq, \
      u.x25519_public, u.ed25519_public FROM chat_members m JOIN users u ON u.id = m.user_id";
-const MESSAGE_COLUMNS: &str =
+pub(super) const MESSAGE_COLUMNS: &str =
     "chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, system, \
      created_at, expires_at, deleted";
 
@@ -413,7 +413,17 @@ for_both_engines! {
     /// Stores a message under the next sequence number, or finds the one already
     /// stored under the same id (a resend).
     pub async fn append(c: &mut Conn, m: &NewMessage) -> StoreResult<Appended> {
-        let current = chat_for(&mut *c, m.sender, m.chat_id).await?;
+        // Only what the rules need: `chat_for` would also count the sender's unread
+        // messages, a scan that grows with the chat.
+        let current: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT ch.epoch, ch.rotation_required, ch.epoch_opened_at, ch.timer_secs \
+             FROM chats ch JOIN chat_members m ON m.chat_id = ch.id WHERE ch.id = $1 AND m.user_id = $2",
+        )
+        .bind(m.chat_id.0)
+        .bind(m.sender.0)
+        .fetch_optional(&mut *c)
+        .await?;
+        let (epoch, rotation_required, epoch_opened_at, timer_secs) = current.ok_or(StoreError::NotFound)?;
         let existing: Option<MessageRow> = sqlx::query_as(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND id = $2"
         ))
@@ -427,14 +437,14 @@ for_both_engines! {
             }
             return Ok(Appended { row, duplicate: true, members: Vec::new() });
         }
-        let stale = i64::from(m.epoch) != current.epoch
-            || current.rotation_required != 0
-            || m.now - current.epoch_opened_at > EPOCH_MAX_AGE_MS;
+        let stale = i64::from(m.epoch) != epoch
+            || rotation_required != 0
+            || m.now - epoch_opened_at > EPOCH_MAX_AGE_MS;
         if stale {
             return Err(rejected("epoch_stale"));
         }
         // The chat's timer shortens the server-wide retention, never extends it.
-        let expires_at = m.expires_at.min(m.now + current.timer_secs * 1000);
+        let expires_at = m.expires_at.min(m.now + timer_secs * 1000);
         let (seq,): (i64,) =
             sqlx::query_as("UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq")
                 .bind(m.chat_id.0)

@@ -40,6 +40,7 @@ macro_rules! pg_tx {
 }
 
 mod account_ops;
+mod batch;
 mod chats;
 mod connections;
 pub mod message_ops;

@@ -1,0 +1,241 @@
+//! Appending many messages in one write (SQLite).
+//!
+//! Under load, sends arrive faster than one fsync each could carry. The appender
+//! (service/appender.rs) hands over everything waiting at once, and this job checks
+//! and stores it with a handful of statements, whatever the number of messages:
+//! read the chats' state, their members and any earlier copies of the ids, decide
+//! each message in memory, then one multi-row INSERT and one UPDATE of the counters.
+//!
+//! It relies on SQLite's single writer: the state it reads cannot change before its
+//! own writes, because every write runs on that one connection. PostgreSQL appends
+//! one message per transaction instead, where the row lock on the chat's counter
+//! orders concurrent writers.
+
+use std::collections::HashMap;
+
+use messgo_proto::{UserId, EPOCH_MAX_AGE_MS};
+use sqlx::SqliteConnection as Conn;
+use uuid::Uuid;
+
+use super::message_ops::{Appended, MessageRow, NewMessage};
+use super::{StoreError, StoreResult};
+
+/// Rows per INSERT: 10 values each, well inside SQLite's 32,766 variables.
+const INSERT_CHUNK: usize = 500;
+/// Ids per `IN (…)` list.
+const LIST_CHUNK: usize = 1000;
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+struct ChatState {
+    epoch: i64,
+    rotation_required: i64,
+    epoch_opened_at: i64,
+    timer_secs: i64,
+    seq: i64,
+    members: Vec<UserId>,
+    last_activity_at: Option<i64>,
+}
+
+/// Stores what may be stored of `batch` (messages without attachments) and returns
+/// each message's verdict in order: the same rules, codes and duplicate handling as
+/// a single append. An error of the database itself fails the whole job.
+pub async fn append_batch(
+    c: &mut Conn,
+    batch: &[NewMessage],
+) -> StoreResult<Vec<StoreResult<Appended>>> {
+    let mut chat_ids: Vec<Uuid> = batch.iter().map(|m| m.chat_id.0).collect();
+    chat_ids.sort_unstable();
+    chat_ids.dedup();
+    let mut chats: HashMap<Uuid, ChatState> = HashMap::with_capacity(chat_ids.len());
+    let mut existing: HashMap<(Uuid, Uuid), MessageRow> = HashMap::new();
+    for ids in chat_ids.chunks(LIST_CHUNK) {
+        let list = placeholders(1, ids.len());
+        let sql = format!(
+            "SELECT id, epoch, rotation_required, epoch_opened_at, timer_secs, seq FROM chats WHERE id IN ({list})"
+        );
+        let mut q = sqlx::query_as::<_, (Uuid, i64, i64, i64, i64, i64)>(&sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        for (id, epoch, rotation_required, epoch_opened_at, timer_secs, seq) in
+            q.fetch_all(&mut *c).await?
+        {
+            let state = ChatState {
+                epoch,
+                rotation_required,
+                epoch_opened_at,
+                timer_secs,
+                seq,
+                members: Vec::new(),
+                last_activity_at: None,
+            };
+            chats.insert(id, state);
+        }
+        let sql = format!("SELECT chat_id, user_id FROM chat_members WHERE chat_id IN ({list})");
+        let mut q = sqlx::query_as::<_, (Uuid, Uuid)>(&sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        for (chat, user) in q.fetch_all(&mut *c).await? {
+            if let Some(state) = chats.get_mut(&chat) {
+                state.members.push(UserId(user));
+            }
+        }
+    }
+    // Earlier copies of these ids (a resend after a lost ack), looked up by the
+    // (chat_id, id) unique index.
+    let mut keys: Vec<(Uuid, Uuid)> = batch.iter().map(|m| (m.chat_id.0, m.id.0)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for part in keys.chunks(LIST_CHUNK / 2) {
+        let pairs = (0..part.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {} FROM messages WHERE (chat_id, id) IN (VALUES {pairs})",
+            super::message_ops::MESSAGE_COLUMNS
+        );
+        let mut q = sqlx::query_as::<_, MessageRow>(&sql);
+        for (chat, id) in part {
+            q = q.bind(chat).bind(id);
+        }
+        for row in q.fetch_all(&mut *c).await? {
+            existing.insert((row.chat_id, row.id), row);
+        }
+    }
+
+    let mut verdicts = Vec::with_capacity(batch.len());
+    let mut new_rows: Vec<MessageRow> = Vec::new();
+    for m in batch {
+        let state = chats
+            .get_mut(&m.chat_id.0)
+            .filter(|s| s.members.contains(&m.sender));
+        let Some(state) = state else {
+            verdicts.push(Err(StoreError::NotFound));
+            continue;
+        };
+        if let Some(row) = existing.get(&(m.chat_id.0, m.id.0)) {
+            verdicts.push(if row.sender == Some(m.sender.0) {
+                Ok(Appended {
+                    row: row.clone(),
+                    duplicate: true,
+                    members: Vec::new(),
+                })
+            } else {
+                Err(StoreError::Rejected("duplicate_id"))
+            });
+            continue;
+        }
+        let stale = i64::from(m.epoch) != state.epoch
+            || state.rotation_required != 0
+            || m.now - state.epoch_opened_at > EPOCH_MAX_AGE_MS;
+        if stale {
+            verdicts.push(Err(StoreError::Rejected("epoch_stale")));
+            continue;
+        }
+        if !m.blobs.is_empty() {
+            return Err(StoreError::Corrupt(
+                "messages with attachments take the single append".into(),
+            ));
+        }
+        state.seq += 1;
+        state.last_activity_at = Some(m.now);
+        let row = MessageRow {
+            chat_id: m.chat_id.0,
+            seq: state.seq,
+            id: m.id.0,
+            sender: Some(m.sender.0),
+            epoch: i64::from(m.epoch),
+            kind: "message".into(),
+            nonce: Some(m.nonce.clone()),
+            ciphertext: Some(m.ciphertext.clone()),
+            signature: Some(m.signature.clone()),
+            system: None,
+            created_at: m.now,
+            // The chat's timer shortens the server-wide retention, never extends it.
+            expires_at: m.expires_at.min(m.now + state.timer_secs * 1000),
+            deleted: 0,
+        };
+        existing.insert((m.chat_id.0, m.id.0), row.clone());
+        new_rows.push(row.clone());
+        verdicts.push(Ok(Appended {
+            row,
+            duplicate: false,
+            members: state.members.clone(),
+        }));
+    }
+
+    for rows in new_rows.chunks(INSERT_CHUNK) {
+        let values = (0..rows.len())
+            .map(|i| {
+                let b = i * 10;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, 'message', ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO messages (chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, created_at, expires_at) VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql);
+        for r in rows {
+            q = q
+                .bind(r.chat_id)
+                .bind(r.seq)
+                .bind(r.id)
+                .bind(r.sender)
+                .bind(r.epoch)
+                .bind(&r.nonce)
+                .bind(&r.ciphertext)
+                .bind(&r.signature)
+                .bind(r.created_at)
+                .bind(r.expires_at);
+        }
+        q.execute(&mut *c).await?;
+    }
+    let touched: Vec<(&Uuid, &ChatState)> = chats
+        .iter()
+        .filter(|(_, s)| s.last_activity_at.is_some())
+        .collect();
+    for part in touched.chunks(LIST_CHUNK / 3) {
+        let cases = (0..part.len())
+            .map(|i| format!("WHEN ${} THEN ${}", 3 * i + 1, 3 * i + 2))
+            .collect::<Vec<_>>();
+        let activity = (0..part.len())
+            .map(|i| format!("WHEN ${} THEN ${}", 3 * i + 1, 3 * i + 3))
+            .collect::<Vec<_>>();
+        let ids = (0..part.len())
+            .map(|i| format!("${}", 3 * i + 1))
+            .collect::<Vec<_>>();
+        let sql = format!(
+            "UPDATE chats SET seq = CASE id {} END, last_activity_at = CASE id {} END WHERE id IN ({})",
+            cases.join(" "),
+            activity.join(" "),
+            ids.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, s) in part {
+            q = q.bind(**id).bind(s.seq).bind(s.last_activity_at);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(verdicts)
+}
