@@ -125,6 +125,7 @@ on_every_engine!(
     requests_follow_consent,
     blocks_hide_and_sever,
     chats_keep_their_rules,
+    batches_give_each_message_its_own_verdict,
 );
 
 async fn users_are_unique_by_name_and_id(s: &dyn Store) {
@@ -607,4 +608,83 @@ async fn chats_keep_their_rules(s: &dyn Store) {
         .unwrap()
         .iter()
         .all(|ch| ch.id != group.0));
+}
+
+/// A batch of sends answers each message as a lone append would, in order: gap-free
+/// numbers per chat, resends found (earlier and within the batch), strangers and
+/// stale epochs refused without spoiling their neighbours.
+async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
+    use messgo_proto::ChatId;
+    use messgo_server::store::message_ops::Page;
+    let (a, b, c) = (user("ann"), user("ben"), user("cat"));
+    for u in [&a, &b, &c] {
+        s.create_user(u).await.unwrap();
+    }
+    let ab = ChatId(connected(s, &a, &b).await);
+    let ac = ChatId(connected(s, &a, &c).await);
+    let keys = |ids: &[UserId]| ids.iter().map(|u| (*u, vec![7u8; 80])).collect::<Vec<_>>();
+    s.open_epoch(ab, a.id, 1, &keys(&[a.id, b.id]), None, 10)
+        .await
+        .unwrap();
+    s.open_epoch(ac, a.id, 1, &keys(&[a.id, c.id]), None, 10)
+        .await
+        .unwrap();
+    let before = msg(ab, a.id, 1, 11);
+    let first = s.append(&before).await.unwrap().row.seq;
+
+    let mut resent_by_b = msg(ab, b.id, 1, 12);
+    resent_by_b.id = before.id;
+    let twice = msg(ac, c.id, 1, 12);
+    let batch = vec![
+        msg(ab, a.id, 1, 12), // next in ab
+        before.clone(),       // a resend of a stored message
+        msg(ac, a.id, 1, 12), // next in ac
+        msg(ab, c.id, 1, 12), // c is not in ab
+        msg(ab, b.id, 2, 12), // no epoch 2 yet
+        twice.clone(),        // next in ac
+        twice.clone(),        // the same again, in the same batch
+        resent_by_b,          // someone else's id
+        msg(ab, b.id, 1, 12), // next in ab
+    ];
+    let verdicts = s.append_batch(batch).await.unwrap();
+    assert_eq!(verdicts.len(), 9);
+    let seq = |i: usize| match &verdicts[i] {
+        Ok(a) => (a.row.seq, a.duplicate),
+        Err(e) => panic!("message {i}: {e:?}"),
+    };
+    assert_eq!(seq(0), (first + 1, false));
+    assert_eq!(seq(1), (first, true));
+    assert_eq!(seq(2).1, false);
+    assert!(matches!(verdicts[3], Err(StoreError::NotFound)));
+    assert!(matches!(
+        verdicts[4],
+        Err(StoreError::Rejected("epoch_stale"))
+    ));
+    assert_eq!(seq(5), (seq(2).0 + 1, false));
+    assert_eq!(seq(6), (seq(5).0, true));
+    assert!(matches!(
+        verdicts[7],
+        Err(StoreError::Rejected("duplicate_id"))
+    ));
+    assert_eq!(seq(8), (first + 2, false));
+    if let Ok(new) = &verdicts[0] {
+        let mut members = new.members.clone();
+        members.sort();
+        let mut want = vec![a.id, b.id];
+        want.sort();
+        assert_eq!(members, want, "fan-out goes to the chat's members");
+    }
+
+    // What was stored is exactly the accepted messages, and the counter moved on.
+    let stored = s
+        .messages(ab, b.id, Page::After(first - 1), 50, 13)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        vec![first, first + 1, first + 2]
+    );
+    let after = s.append(&msg(ab, a.id, 1, 14)).await.unwrap();
+    assert_eq!(after.row.seq, first + 3);
+    assert_eq!(s.chat_for(a.id, ab).await.unwrap().last_activity_at, 14);
 }

@@ -134,12 +134,46 @@ macro_rules! sqlite_batch {
     };
 }
 
-/// PostgreSQL: each message its own transaction, all at once; the row lock on the
-/// chat's counter orders them.
+/// PostgreSQL: each message its own transaction. Chats proceed side by side;
+/// within a chat, messages go one after another so they keep the batch's order.
 macro_rules! pg_batch {
     ($self:ident, $batch:ident) => {
-        Ok(futures_util::future::join_all($batch.iter().map(|m| $self.append(m))).await)
+        Ok(append_each(&$batch, |m| $self.append(m)).await)
     };
+}
+
+async fn append_each<'a, F, Fut>(batch: &'a [NewMessage], append: F) -> Vec<StoreResult<Appended>>
+where
+    F: Fn(&'a NewMessage) -> Fut,
+    Fut: std::future::Future<Output = StoreResult<Appended>>,
+{
+    let mut by_chat: std::collections::HashMap<ChatId, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, m) in batch.iter().enumerate() {
+        by_chat.entry(m.chat_id).or_default().push(i);
+    }
+    let lanes = by_chat.into_values().map(|indexes| {
+        let append = &append;
+        async move {
+            let mut out = Vec::with_capacity(indexes.len());
+            for i in indexes {
+                out.push((i, append(&batch[i]).await));
+            }
+            out
+        }
+    });
+    let mut verdicts: Vec<Option<StoreResult<Appended>>> = batch.iter().map(|_| None).collect();
+    for (i, verdict) in futures_util::future::join_all(lanes)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        verdicts[i] = Some(verdict);
+    }
+    verdicts
+        .into_iter()
+        .map(|v| v.expect("every message is answered"))
+        .collect()
 }
 
 macro_rules! chat_store_impl {
