@@ -32,11 +32,26 @@ pub struct Client {
 impl Client {
     /// `base` is the server's origin, e.g. `http://127.0.0.1:8080`.
     pub fn new(base: &str) -> Result<Self> {
+        Self::build(base, true)
+    }
+
+    /// Like [`Client::new`], but closing each HTTP connection after its request
+    /// instead of keeping it for the next: for a load generator holding thousands of
+    /// clients, whose idle connections would otherwise count against the server's
+    /// open files.
+    pub fn new_without_keep_alive(base: &str) -> Result<Self> {
+        Self::build(base, false)
+    }
+
+    fn build(base: &str, keep_alive: bool) -> Result<Self> {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .cookie_provider(jar.clone())
-            .user_agent(concat!("messgo-client/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("messgo-client/", env!("CARGO_PKG_VERSION")));
+        if !keep_alive {
+            builder = builder.pool_max_idle_per_host(0);
+        }
+        let http = builder.build()?;
         Ok(Client {
             http,
             jar,

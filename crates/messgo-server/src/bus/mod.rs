@@ -15,7 +15,9 @@ pub use nats::NatsBus;
 use tokio::sync::mpsc;
 
 /// Frames queued per socket before it counts as too slow and is cut off.
-pub const SOCKET_QUEUE: usize = 256;
+/// Tokio's channel allocates its slots in blocks as they fill, so an idle socket
+/// pays nothing for the depth; a busy one rides out bursts of a large group.
+pub const SOCKET_QUEUE: usize = 1024;
 
 pub trait Bus: Send + Sync + 'static {
     /// Delivers `frame` to every subscription of `to`, never waiting on a slow one.

@@ -66,7 +66,7 @@ impl Assistant {
     }
 
     /// Streams one answer into `out` as `ai.delta` frames, then `ai.done` or `ai.error`.
-    pub async fn ask(&self, user: UserId, req: AskAssistant, out: mpsc::Sender<ServerEvent>) {
+    pub async fn ask(&self, user: UserId, req: AskAssistant, out: mpsc::Sender<Box<ServerEvent>>) {
         let id = req.request_id.clone();
         let last = match self.answer(user, req, &out).await {
             Ok(()) => ServerEvent::AiDone { request_id: id },
@@ -76,14 +76,14 @@ impl Assistant {
                 message,
             },
         };
-        let _ = out.send(last).await;
+        let _ = out.send(Box::new(last)).await;
     }
 
     async fn answer(
         &self,
         user: UserId,
         req: AskAssistant,
-        out: &mpsc::Sender<ServerEvent>,
+        out: &mpsc::Sender<Box<ServerEvent>>,
     ) -> Result<(), Failure> {
         let Some(ai) = &self.ai else {
             return Err(Failure(
@@ -143,10 +143,10 @@ impl Assistant {
                 if !text.is_empty() {
                     said_anything = true;
                     if out
-                        .send(ServerEvent::AiDelta {
+                        .send(Box::new(ServerEvent::AiDelta {
                             request_id: req.request_id.clone(),
                             text,
-                        })
+                        }))
                         .await
                         .is_err()
                     {

@@ -25,11 +25,11 @@ const INSERT_CHUNK: usize = 500;
 /// Ids per `IN (…)` list.
 const LIST_CHUNK: usize = 1000;
 
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `?, ?, …`: SQLite's anonymous parameters. Numbered ones (`$1`) are looked up
+/// by name for every bind, a scan of all of them each time: quadratic in a
+/// 5,000-value INSERT.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
 }
 
 struct ChatState {
@@ -55,7 +55,7 @@ pub async fn append_batch(
     let mut chats: HashMap<Uuid, ChatState> = HashMap::with_capacity(chat_ids.len());
     let mut existing: HashMap<(Uuid, Uuid), MessageRow> = HashMap::new();
     for ids in chat_ids.chunks(LIST_CHUNK) {
-        let list = placeholders(1, ids.len());
+        let list = placeholders(ids.len());
         let sql = format!(
             "SELECT id, epoch, rotation_required, epoch_opened_at, timer_secs, seq FROM chats WHERE id IN ({list})"
         );
@@ -94,10 +94,7 @@ pub async fn append_batch(
     keys.sort_unstable();
     keys.dedup();
     for part in keys.chunks(LIST_CHUNK / 2) {
-        let pairs = (0..part.len())
-            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let pairs = vec!["(?, ?)"; part.len()].join(", ");
         let sql = format!(
             "SELECT {} FROM messages WHERE (chat_id, id) IN (VALUES {pairs})",
             super::message_ops::MESSAGE_COLUMNS
@@ -173,25 +170,7 @@ pub async fn append_batch(
     }
 
     for rows in new_rows.chunks(INSERT_CHUNK) {
-        let values = (0..rows.len())
-            .map(|i| {
-                let b = i * 10;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, 'message', ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let values = vec!["(?, ?, ?, ?, ?, 'message', ?, ?, ?, ?, ?)"; rows.len()].join(", ");
         let sql = format!(
             "INSERT INTO messages (chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, created_at, expires_at) VALUES {values}"
         );
@@ -216,24 +195,21 @@ pub async fn append_batch(
         .filter(|(_, s)| s.last_activity_at.is_some())
         .collect();
     for part in touched.chunks(LIST_CHUNK / 3) {
-        let cases = (0..part.len())
-            .map(|i| format!("WHEN ${} THEN ${}", 3 * i + 1, 3 * i + 2))
-            .collect::<Vec<_>>();
-        let activity = (0..part.len())
-            .map(|i| format!("WHEN ${} THEN ${}", 3 * i + 1, 3 * i + 3))
-            .collect::<Vec<_>>();
-        let ids = (0..part.len())
-            .map(|i| format!("${}", 3 * i + 1))
-            .collect::<Vec<_>>();
+        let cases = vec!["WHEN ? THEN ?"; part.len()].join(" ");
         let sql = format!(
-            "UPDATE chats SET seq = CASE id {} END, last_activity_at = CASE id {} END WHERE id IN ({})",
-            cases.join(" "),
-            activity.join(" "),
-            ids.join(", ")
+            "UPDATE chats SET seq = CASE id {cases} END, last_activity_at = CASE id {cases} END WHERE id IN ({})",
+            placeholders(part.len())
         );
+        // Anonymous parameters bind in order of appearance.
         let mut q = sqlx::query(&sql);
         for (id, s) in part {
-            q = q.bind(**id).bind(s.seq).bind(s.last_activity_at);
+            q = q.bind(**id).bind(s.seq);
+        }
+        for (id, s) in part {
+            q = q.bind(**id).bind(s.last_activity_at);
+        }
+        for (id, _) in part {
+            q = q.bind(**id);
         }
         q.execute(&mut *c).await?;
     }

@@ -90,7 +90,7 @@ pub async fn users(
             let name = format!("bench{tag:08x}_{i}");
             let user = match peer {
                 Peer::Messgo => {
-                    let client = Client::new(base)?;
+                    let client = Client::new_without_keep_alive(base)?;
                     let Identity { me, secrets } = client.register_throwaway(&name).await?;
                     User {
                         login: Login::Messgo(client),

@@ -124,8 +124,18 @@ pub enum Login {
     },
 }
 
+/// Longest a socket may take to open: a server out of file descriptors stops
+/// accepting, and the run should say so rather than wait forever.
+const OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Opens one socket and completes the protocol's handshake.
 pub async fn open(login: &Login) -> Result<Socket, BenchError> {
+    tokio::time::timeout(OPEN_TIMEOUT, open_now(login))
+        .await
+        .map_err(|_| BenchError::Socket(format!("no socket within {OPEN_TIMEOUT:?}")))?
+}
+
+async fn open_now(login: &Login) -> Result<Socket, BenchError> {
     match login {
         Login::Messgo(client) => Ok(client.socket(None, Some(socket_config())).await?),
         Login::Socketio { base, user, rooms } => {

@@ -1,0 +1,159 @@
+//! The server's hot paths without the network: appending a batch of messages to
+//! SQLite (one group-committed, fsynced transaction, as under load), and fanning a
+//! frame out to every socket of a large group through the in-process bus.
+
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use messgo_proto::{ChatId, KdfParams, MessageId, RequestId, RequestTarget, SessionId, UserId};
+use messgo_server::bus::{Bus, LocalBus};
+use messgo_server::store::message_ops::NewMessage;
+use messgo_server::store::ops::NewRequest;
+use messgo_server::store::{SqliteStore, Store, UserRecord};
+
+fn user(name: &str) -> UserRecord {
+    UserRecord {
+        id: UserId::random(),
+        username: name.to_owned(),
+        auth_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        kdf: KdfParams::default(),
+        key_bundle: vec![1; 92],
+        x25519_public: vec![2; 32],
+        ed25519_public: vec![3; 32],
+        created_at: 1_000,
+        connect_key: None,
+        display_name: None,
+        bio: None,
+        avatar_updated_at: None,
+    }
+}
+
+/// Two connected users with an open epoch on their direct chat.
+async fn pair(store: &dyn Store, n: usize) -> (ChatId, UserId) {
+    let (a, b) = (user(&format!("a{n}")), user(&format!("b{n}")));
+    store.create_user(&a).await.unwrap();
+    store.create_user(&b).await.unwrap();
+    let r = NewRequest {
+        id: RequestId::random(),
+        from: a.id,
+        target: RequestTarget::Username(b.username.clone()),
+        now: 1,
+        expires_at: 1_000_000,
+        window_start: 0,
+        limit: 1_000,
+    };
+    store.send_request(&r).await.unwrap();
+    let chat = ChatId(
+        store
+            .accept_request(r.id, b.id, uuid::Uuid::new_v4(), 2)
+            .await
+            .unwrap()
+            .chat_id,
+    );
+    let keys = vec![(a.id, vec![7u8; 80]), (b.id, vec![7u8; 80])];
+    store
+        .open_epoch(chat, a.id, 1, &keys, None, now())
+        .await
+        .unwrap();
+    (chat, a.id)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn message(chat: ChatId, sender: UserId) -> NewMessage {
+    let now = now();
+    NewMessage {
+        chat_id: chat,
+        id: MessageId::random(),
+        sender,
+        epoch: 1,
+        nonce: vec![1; 12],
+        ciphertext: vec![2; 272],
+        signature: vec![3; 64],
+        now,
+        expires_at: now + 3_600_000,
+        blobs: Vec::new(),
+    }
+}
+
+fn append_batch(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = rt.block_on(async {
+        Arc::new(
+            SqliteStore::open(&dir.path().join("bench.db"))
+                .await
+                .unwrap(),
+        )
+    });
+    let chats: Vec<(ChatId, UserId)> = rt.block_on(async {
+        let mut out = Vec::new();
+        for n in 0..100 {
+            out.push(pair(&*store, n).await);
+        }
+        out
+    });
+    let mut g = c.benchmark_group("store");
+    for size in [1usize, 64, 512] {
+        g.throughput(Throughput::Elements(size as u64));
+        g.bench_function(format!("append batch of {size} (SQLite, fsynced)"), |b| {
+            b.to_async(&rt).iter_batched(
+                || {
+                    (0..size)
+                        .map(|i| message(chats[i % chats.len()].0, chats[i % chats.len()].1))
+                        .collect::<Vec<_>>()
+                },
+                |batch| {
+                    let store = store.clone();
+                    async move {
+                        let verdicts = store.append_batch(batch).await.unwrap();
+                        assert!(verdicts.iter().all(Result::is_ok));
+                    }
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+    rt.block_on(store.close());
+}
+
+fn fan_out(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut g = c.benchmark_group("fan-out");
+    for members in [10usize, 1000] {
+        let bus = LocalBus::new();
+        let users: Vec<UserId> = (0..members).map(|_| UserId::random()).collect();
+        let mut subs: Vec<_> = rt.block_on(async {
+            users
+                .iter()
+                .map(|u| bus.subscribe(*u, SessionId::random()))
+                .collect()
+        });
+        let frame: Arc<str> = Arc::from("{\"type\":\"message\",\"message\":{}}".repeat(16));
+        g.throughput(Throughput::Elements(members as u64));
+        g.bench_function(format!("publish to {members} sockets and drain"), |b| {
+            b.iter(|| {
+                for u in &users {
+                    bus.publish(*u, frame.clone());
+                }
+                for s in &mut subs {
+                    s.rx.try_recv().unwrap();
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(4));
+    targets = append_batch, fan_out
+}
+criterion_main!(benches);

@@ -1,0 +1,153 @@
+//! `messgo bench` as the bench script runs it, at a small scale: against the real
+//! server, and against the Socket.IO peer through its adapter. Each run must finish,
+//! report every scenario, and lose nothing where nothing should be lost.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_messgo");
+
+/// Starts a server process and waits for the line with its URL.
+fn start(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("http://") {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the server ended before saying where it listens"
+        );
+    }
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .to_owned();
+    (child, url)
+}
+
+/// Runs a small bench of every scenario and returns its JSON report.
+fn bench(url: &str, pid: u32, peer: &str, out: &Path) -> serde_json::Value {
+    let status = Command::new(BIN)
+        .args([
+            "bench",
+            "--url",
+            url,
+            "--peer",
+            peer,
+            "--server-pid",
+            &pid.to_string(),
+        ])
+        .args([
+            "--idle",
+            "60",
+            "--rates",
+            "100,200",
+            "--step-secs",
+            "1",
+            "--pairs",
+            "4",
+        ])
+        .args([
+            "--groups",
+            "3,6",
+            "--fanout-rate",
+            "300",
+            "--fanout-secs",
+            "1",
+        ])
+        .args(["--reconnect", "25", "--missed", "3", "--json"])
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "bench failed: {status}");
+    serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+}
+
+fn check_common(r: &serde_json::Value) {
+    assert_eq!(r["idle"]["connections"], 60);
+    assert!(
+        r["idle"]["bytes_per_connection"].is_u64(),
+        "memory read from /proc: {r}"
+    );
+    let steps = r["latency"]["steps"].as_array().unwrap();
+    assert!(!steps.is_empty());
+    for s in steps {
+        assert_eq!(s["lost"], 0, "{s}");
+        assert_eq!(s["sent"], s["delivered"], "{s}");
+        assert_eq!(s["sent"], s["acked"], "{s}");
+        assert!(s["p99_ms"].as_f64().unwrap() > 0.0);
+    }
+    let fanout = r["fanout"].as_array().unwrap();
+    assert_eq!(
+        fanout
+            .iter()
+            .map(|f| f["members"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [3, 6]
+    );
+    for f in fanout {
+        assert_eq!(f["lost"], 0, "{f}");
+        assert_eq!(
+            f["delivered"].as_u64().unwrap(),
+            f["messages"].as_u64().unwrap() * (f["members"].as_u64().unwrap() - 1)
+        );
+    }
+}
+
+#[test]
+fn the_bench_measures_messgo_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--log", "warn"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args([
+            "--messages-per-minute",
+            "1000000",
+            "--register-limit-per-ip",
+            "1000000",
+        ])
+        .args(["--request-limit-per-hour", "1000000"]);
+    let (mut server, url) = start(cmd);
+    let report = bench(&url, server.id(), "messgo", &dir.path().join("messgo.json"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(report["target"], "MessGo");
+    check_common(&report);
+    // Stored messages come back after a reconnect.
+    let r = &report["reconnect"];
+    assert_eq!(r["clients"], 25);
+    assert_eq!(r["lost"], 0, "{r}");
+    assert_eq!(r["delivered"], 25 * 3);
+    assert!(r["catch_up_secs"].as_f64().is_some());
+}
+
+#[test]
+fn the_bench_drives_the_socketio_peer_through_its_adapter() {
+    let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../peers/socketio");
+    assert!(
+        peer.join("node_modules/socket.io").is_dir(),
+        "run `npm ci` in peers/socketio (scripts/test does)"
+    );
+    let mut cmd = Command::new("node");
+    cmd.arg("server.js").current_dir(&peer).env("PORT", "0");
+    let (mut server, url) = start(cmd);
+    let dir = tempfile::tempdir().unwrap();
+    let report = bench(&url, server.id(), "socketio", &dir.path().join("peer.json"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(report["target"], "Socket.IO 4 peer");
+    check_common(&report);
+    // The peer stores nothing: what was sent while its clients were away is gone.
+    let r = &report["reconnect"];
+    assert_eq!(r["lost"], 25 * 3, "{r}");
+    assert!(r["catch_up_secs"].is_null());
+}
