@@ -19,6 +19,7 @@ use super::BenchError;
 const SETUP_CONCURRENCY: usize = 16;
 
 pub struct User {
+    pub name: String,
     pub login: Login,
     /// Keys for sealing; Socket.IO users get fresh keys too, so both carry the same bytes.
     pub identity: Arc<messgo_crypto::bundle::IdentitySecrets>,
@@ -93,12 +94,14 @@ pub async fn users(
                     let client = Client::new_without_keep_alive(base)?;
                     let Identity { me, secrets } = client.register_throwaway(&name).await?;
                     User {
+                        name: name.clone(),
                         login: Login::Messgo(client),
                         identity: Arc::new(secrets),
                         id: me.user_id.0,
                     }
                 }
                 Peer::Socketio => User {
+                    name: name.clone(),
                     login: Login::Socketio {
                         base: base.to_owned(),
                         user: name,
@@ -136,12 +139,14 @@ pub async fn connect(
     progress.set_message("connecting users");
     stream::iter(pairs)
         .map(|&(a, b)| async move {
-            let (a, b) = (client(&users[a]), client(&users[b]));
-            let b_name = b.me().await?.username;
-            a.request_by_username(&b_name).await?;
+            let a_name = &users[a].name;
+            let (a, b_name, b) = (client(&users[a]), &users[b].name, client(&users[b]));
+            a.request_by_username(b_name).await?;
+            // b may have other requests coming in at the same time: take a's.
             let incoming = b.requests().await?.incoming;
             let req = incoming
-                .first()
+                .iter()
+                .find(|r| &r.from.username == a_name)
                 .ok_or_else(|| BenchError::Protocol("the request did not arrive".into()))?;
             b.accept(req.id).await?;
             progress.inc(1);
