@@ -95,9 +95,16 @@ pub async fn append_batch(
     keys.dedup();
     for part in keys.chunks(LIST_CHUNK / 2) {
         let pairs = vec!["(?, ?)"; part.len()].join(", ");
+        // The keys drive the loop and probe the (chat_id, id) index; SQLite plans
+        // `(chat_id, id) IN (VALUES …)` as a scan of the whole table instead.
+        let columns = super::message_ops::MESSAGE_COLUMNS
+            .split(", ")
+            .map(|c| format!("m.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT {} FROM messages WHERE (chat_id, id) IN (VALUES {pairs})",
-            super::message_ops::MESSAGE_COLUMNS
+            "WITH k(c, i) AS (VALUES {pairs}) \
+             SELECT {columns} FROM k CROSS JOIN messages m ON m.chat_id = k.c AND m.id = k.i"
         );
         let mut q = sqlx::query_as::<_, MessageRow>(&sql);
         for (chat, id) in part {
