@@ -114,6 +114,9 @@ pub struct BenchArgs {
     /// A previous run's JSON (the peer's) to compare with, side by side.
     #[arg(long, value_name = "PATH")]
     pub compare: Option<PathBuf>,
+    /// Print the tables of a saved run (its JSON) instead of running.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
     /// Exit with status 3 unless every target is met.
     #[arg(long)]
     pub require_targets: bool,
@@ -139,6 +142,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         Some(path) => Some(serde_json::from_str(&std::fs::read_to_string(path)?)?),
         None => None,
     };
+    if let Some(path) = &args.report {
+        let saved: Report = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+        println!("{}", saved.table(peer_report.as_ref()));
+        return Ok(saved.all_met(peer_report.as_ref()));
+    }
     let base = args.url.trim_end_matches('/').to_owned();
     let ctx = scenarios::Ctx {
         peer: args.peer,
