@@ -60,20 +60,8 @@ impl Client {
     pub async fn register(&self, username: &str, password: &str) -> Result<Identity> {
         let kdf = self.config().await?.kdf;
         let keys = self.derive(password, username, kdf).await?;
-        let secrets = IdentitySecrets::generate(&mut rand::rngs::OsRng);
-        let user_id = UserId::random();
-        let sealed = bundle::seal(&keys.wrap_key, user_id.as_bytes(), &secrets, &random());
-        let req = RegisterRequest {
-            user_id,
-            username: username.to_owned(),
-            auth_key: keys.auth_key.to_vec().into(),
-            kdf,
-            key_bundle: sealed.into(),
-            x25519_public: secrets.x25519_public().to_vec().into(),
-            ed25519_public: secrets.ed25519_public().to_vec().into(),
-        };
-        let me: Me = self.send(Method::POST, "/api/register", &req).await?;
-        Ok(Identity { me, secrets })
+        self.register_with(username, kdf, keys.auth_key.as_slice(), &keys.wrap_key)
+            .await
     }
 
     /// Registers an account that can never sign in again: its auth key is random and
@@ -82,13 +70,25 @@ impl Client {
     /// real accounts without paying the password KDF for each.
     pub async fn register_throwaway(&self, username: &str) -> Result<Identity> {
         let kdf = self.config().await?.kdf;
+        self.register_with(username, kdf, &random::<32>(), &random())
+            .await
+    }
+
+    /// Fresh identity keys, sealed under `wrap_key` and registered with `auth_key`.
+    async fn register_with(
+        &self,
+        username: &str,
+        kdf: KdfParams,
+        auth_key: &[u8],
+        wrap_key: &[u8; 32],
+    ) -> Result<Identity> {
         let secrets = IdentitySecrets::generate(&mut rand::rngs::OsRng);
         let user_id = UserId::random();
-        let sealed = bundle::seal(&random(), user_id.as_bytes(), &secrets, &random());
+        let sealed = bundle::seal(wrap_key, user_id.as_bytes(), &secrets, &random());
         let req = RegisterRequest {
             user_id,
             username: username.to_owned(),
-            auth_key: random::<32>().to_vec().into(),
+            auth_key: auth_key.to_vec().into(),
             kdf,
             key_bundle: sealed.into(),
             x25519_public: secrets.x25519_public().to_vec().into(),

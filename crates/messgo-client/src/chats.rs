@@ -190,6 +190,36 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Opens the chat's next epoch under a fresh key, HPKE-wrapped for each current
+    /// member; returns the epoch and its key.
+    pub async fn open_next_epoch(&self, chat: &Chat) -> Result<(u32, [u8; 32])> {
+        let epoch = chat.epoch + 1;
+        let key: [u8; 32] = random();
+        let mut keys = Vec::with_capacity(chat.members.len());
+        for m in &chat.members {
+            let wrapped = chatkey::wrap(
+                &bytes32(m.x25519_public.as_slice())?,
+                chat.id.as_bytes(),
+                epoch,
+                &key,
+                &mut rand::rngs::OsRng,
+            )?;
+            keys.push(WrappedKey {
+                user_id: m.user_id,
+                wrapped: wrapped.into(),
+            });
+        }
+        let body = OpenEpoch {
+            epoch,
+            keys,
+            meta: None,
+        };
+        self.open_epoch(chat.id, &body).await?;
+        Ok((epoch, key))
+    }
+}
+
 /// A user's epoch keys, fetched and unwrapped as needed.
 pub struct Keyring<'a> {
     identity: &'a Identity,
@@ -228,32 +258,7 @@ impl<'a> Keyring<'a> {
     }
 
     pub async fn open_next(&mut self, client: &Client, chat: &Chat) -> Result<u32> {
-        let epoch = chat.epoch + 1;
-        let key: [u8; 32] = random();
-        let mut keys = Vec::with_capacity(chat.members.len());
-        for m in &chat.members {
-            let wrapped = chatkey::wrap(
-                &bytes32(m.x25519_public.as_slice())?,
-                chat.id.as_bytes(),
-                epoch,
-                &key,
-                &mut rand::rngs::OsRng,
-            )?;
-            keys.push(WrappedKey {
-                user_id: m.user_id,
-                wrapped: wrapped.into(),
-            });
-        }
-        client
-            .open_epoch(
-                chat.id,
-                &OpenEpoch {
-                    epoch,
-                    keys,
-                    meta: None,
-                },
-            )
-            .await?;
+        let (epoch, key) = client.open_next_epoch(chat).await?;
         self.keys.insert((chat.id, epoch), key);
         Ok(epoch)
     }

@@ -5,28 +5,15 @@
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use messgo_proto::{ChatId, KdfParams, MessageId, RequestId, RequestTarget, SessionId, UserId};
+use messgo_proto::{ChatId, MessageId, RequestId, RequestTarget, SessionId, UserId};
 use messgo_server::bus::{Bus, LocalBus};
 use messgo_server::store::message_ops::NewMessage;
 use messgo_server::store::ops::NewRequest;
-use messgo_server::store::{SqliteStore, Store, UserRecord};
+use messgo_server::store::{SqliteStore, Store};
 
-fn user(name: &str) -> UserRecord {
-    UserRecord {
-        id: UserId::random(),
-        username: name.to_owned(),
-        auth_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
-        kdf: KdfParams::default(),
-        key_bundle: vec![1; 92],
-        x25519_public: vec![2; 32],
-        ed25519_public: vec![3; 32],
-        created_at: 1_000,
-        connect_key: None,
-        display_name: None,
-        bio: None,
-        avatar_updated_at: None,
-    }
-}
+#[path = "../tests/common/records.rs"]
+mod records;
+use records::user;
 
 /// Two connected users with an open epoch on their direct chat.
 async fn pair(store: &dyn Store, n: usize) -> (ChatId, UserId) {

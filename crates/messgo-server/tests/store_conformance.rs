@@ -11,6 +11,10 @@ use messgo_server::store::{
 };
 use sqlx::Connection;
 
+#[path = "common/records.rs"]
+mod records;
+use records::user;
+
 fn admin_url() -> String {
     std::env::var("MESSGO_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
@@ -64,23 +68,6 @@ impl Engine {
                 .await
                 .unwrap();
         }
-    }
-}
-
-fn user(name: &str) -> UserRecord {
-    UserRecord {
-        id: UserId::random(),
-        username: name.to_owned(),
-        auth_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
-        kdf: KdfParams::default(),
-        key_bundle: vec![1; 92],
-        x25519_public: vec![2; 32],
-        ed25519_public: vec![3; 32],
-        created_at: 1_000,
-        connect_key: Some(format!("key-{name}-{}", uuid::Uuid::new_v4().simple())),
-        display_name: None,
-        bio: None,
-        avatar_updated_at: None,
     }
 }
 

@@ -2,39 +2,20 @@
 //! server, and against the Socket.IO peer through its adapter. Each run must finish,
 //! report every scenario, and lose nothing where nothing should be lost.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_messgo");
+use common::{start, BIN};
 
-/// Starts a server process and waits for the line with its URL.
-fn start(mut cmd: Command) -> (Child, String) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("http://") {
-        line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "the server ended before saying where it listens"
-        );
-    }
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches(|c: char| !c.is_ascii_digit())
-        .to_owned();
-    (child, url)
-}
-
-/// Runs a small bench of every scenario and returns its JSON report.
-fn bench(url: &str, pid: u32, peer: &str, out: &Path) -> serde_json::Value {
+/// Starts the server `cmd`, runs a small bench of every scenario against it as
+/// `peer`, stops the server and returns the bench's JSON report.
+fn bench(cmd: Command, peer: &str) -> serde_json::Value {
+    let (mut server, url) = start(cmd);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let (url, pid) = (url.as_str(), server.id());
     let status = Command::new(BIN)
         .args([
             "bench",
@@ -64,9 +45,11 @@ fn bench(url: &str, pid: u32, peer: &str, out: &Path) -> serde_json::Value {
             "1",
         ])
         .args(["--reconnect", "25", "--missed", "3", "--json"])
-        .arg(out)
+        .arg(&out)
         .status()
         .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
     assert!(status.success(), "bench failed: {status}");
     serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
 }
@@ -116,10 +99,7 @@ fn the_bench_measures_messgo_and_loses_nothing() {
             "1000000",
         ])
         .args(["--request-limit-per-hour", "1000000"]);
-    let (mut server, url) = start(cmd);
-    let report = bench(&url, server.id(), "messgo", &dir.path().join("messgo.json"));
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let report = bench(cmd, "messgo");
     assert_eq!(report["target"], "MessGo");
     check_common(&report);
     // Stored messages come back after a reconnect.
@@ -139,11 +119,7 @@ fn the_bench_drives_the_socketio_peer_through_its_adapter() {
     );
     let mut cmd = Command::new("node");
     cmd.arg("server.js").current_dir(&peer).env("PORT", "0");
-    let (mut server, url) = start(cmd);
-    let dir = tempfile::tempdir().unwrap();
-    let report = bench(&url, server.id(), "socketio", &dir.path().join("peer.json"));
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let report = bench(cmd, "socketio");
     assert_eq!(report["target"], "Socket.IO 4 peer");
     check_common(&report);
     // The peer stores nothing: what was sent while its clients were away is gone.

@@ -1,36 +1,21 @@
 //! The binary as a user runs it: help, defaults, layered settings, clean shutdown.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_messgo");
+mod common;
+
+use common::{start, BIN};
 
 fn messgo(cwd: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(cwd)
         .env_remove("MESSGO_BIND")
-        .env_remove("MESSGO_DATA_DIR");
+        .env_remove("MESSGO_DATA_DIR")
+        // `terminate` reads what the server logged.
+        .stderr(Stdio::piped());
     cmd
-}
-
-/// Starts the server and waits for the line that says where it listens.
-fn start(mut cmd: Command) -> (Child, String) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    (child, url)
 }
 
 fn terminate(mut child: Child) -> (std::process::ExitStatus, String) {

@@ -3,35 +3,24 @@
 //! and the database files never contain a plaintext.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use messgo_client::{Client, Keyring};
 use messgo_proto::{ChatKind, ClientFrame, MessageId, ServerEvent};
 
-const BIN: &str = env!("CARGO_BIN_EXE_messgo");
+mod common;
+
+use common::BIN;
 const PASSWORD: &str = "correct horse battery staple";
 
 fn start(data: &Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .env("MESSGO_MESSAGES_PER_MINUTE", "100000")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
-    (child, url)
+        .stderr(Stdio::null());
+    common::start(cmd)
 }
 
 fn now_ms() -> i64 {

@@ -1,7 +1,6 @@
 //! No traces in logs: a full scenario at the most verbose log level, then the log is
 //! searched for every secret and every piece of content that passed through.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,7 +8,9 @@ use base64::Engine;
 use messgo_client::{Client, Keyring};
 use messgo_proto::ChatKind;
 
-const BIN: &str = env!("CARGO_BIN_EXE_messgo");
+mod common;
+
+use common::BIN;
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -23,29 +24,18 @@ async fn a_full_scenario_at_trace_level_logs_no_secret_and_no_content() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut server = Command::new(BIN)
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--log",
-            "trace",
-            "--data-dir",
-        ])
-        .arg(dir.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--log",
+        "trace",
+        "--data-dir",
+    ])
+    .arg(dir.path().join("data"))
+    .stderr(Stdio::from(log));
+    let (mut server, url) = common::start(cmd);
 
     let (pw_a, pw_b, pw_new) = (
         "alpha horse battery",

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use messgo_proto::{UserId, EPOCH_MAX_AGE_MS};
+use messgo_proto::UserId;
 use sqlx::SqliteConnection as Conn;
 use uuid::Uuid;
 
@@ -137,9 +137,7 @@ pub async fn append_batch(
             });
             continue;
         }
-        let stale = i64::from(m.epoch) != state.epoch
-            || state.rotation_required != 0
-            || m.now - state.epoch_opened_at > EPOCH_MAX_AGE_MS;
+        let stale = m.is_stale(state.epoch, state.rotation_required, state.epoch_opened_at);
         if stale {
             verdicts.push(Err(StoreError::Rejected("epoch_stale")));
             continue;
@@ -151,22 +149,7 @@ pub async fn append_batch(
         }
         state.seq += 1;
         state.last_activity_at = Some(m.now);
-        let row = MessageRow {
-            chat_id: m.chat_id.0,
-            seq: state.seq,
-            id: m.id.0,
-            sender: Some(m.sender.0),
-            epoch: i64::from(m.epoch),
-            kind: "message".into(),
-            nonce: Some(m.nonce.clone()),
-            ciphertext: Some(m.ciphertext.clone()),
-            signature: Some(m.signature.clone()),
-            system: None,
-            created_at: m.now,
-            // The chat's timer shortens the server-wide retention, never extends it.
-            expires_at: m.expires_at.min(m.now + state.timer_secs * 1000),
-            deleted: 0,
-        };
+        let row = m.row(state.seq, state.timer_secs);
         existing.insert((m.chat_id.0, m.id.0), row.clone());
         new_rows.push(row.clone());
         verdicts.push(Ok(Appended {

@@ -68,6 +68,46 @@ pub struct NewMessage {
     pub blobs: Vec<BlobId>,
 }
 
+impl NewMessage {
+    /// Whether a chat in this epoch state must refuse the message: another epoch, a
+    /// membership change since the epoch opened, or an epoch past its age.
+    pub(super) fn is_stale(
+        &self,
+        epoch: i64,
+        rotation_required: i64,
+        epoch_opened_at: i64,
+    ) -> bool {
+        i64::from(self.epoch) != epoch
+            || rotation_required != 0
+            || self.now - epoch_opened_at > EPOCH_MAX_AGE_MS
+    }
+
+    /// When the message expires in a chat whose timer is `timer_secs`: the timer
+    /// shortens the server-wide retention, never extends it.
+    pub(super) fn expiry_in(&self, timer_secs: i64) -> i64 {
+        self.expires_at.min(self.now + timer_secs * 1000)
+    }
+
+    /// The row the message becomes at `seq`.
+    pub(super) fn row(&self, seq: i64, timer_secs: i64) -> MessageRow {
+        MessageRow {
+            chat_id: self.chat_id.0,
+            seq,
+            id: self.id.0,
+            sender: Some(self.sender.0),
+            epoch: i64::from(self.epoch),
+            kind: "message".into(),
+            nonce: Some(self.nonce.clone()),
+            ciphertext: Some(self.ciphertext.clone()),
+            signature: Some(self.signature.clone()),
+            system: None,
+            created_at: self.now,
+            expires_at: self.expiry_in(timer_secs),
+            deleted: 0,
+        }
+    }
+}
+
 /// A message stored (or found stored: a resend of the same id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appended {
@@ -437,14 +477,10 @@ for_both_engines! {
             }
             return Ok(Appended { row, duplicate: true, members: Vec::new() });
         }
-        let stale = i64::from(m.epoch) != epoch
-            || rotation_required != 0
-            || m.now - epoch_opened_at > EPOCH_MAX_AGE_MS;
-        if stale {
+        if m.is_stale(epoch, rotation_required, epoch_opened_at) {
             return Err(rejected("epoch_stale"));
         }
-        // The chat's timer shortens the server-wide retention, never extends it.
-        let expires_at = m.expires_at.min(m.now + timer_secs * 1000);
+        let expires_at = m.expiry_in(timer_secs);
         let (seq,): (i64,) =
             sqlx::query_as("UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq")
                 .bind(m.chat_id.0)
@@ -467,21 +503,7 @@ for_both_engines! {
         .bind(expires_at)
         .execute(&mut *c)
         .await?;
-        let row = MessageRow {
-            chat_id: m.chat_id.0,
-            seq,
-            id: m.id.0,
-            sender: Some(m.sender.0),
-            epoch: i64::from(m.epoch),
-            kind: "message".into(),
-            nonce: Some(m.nonce.clone()),
-            ciphertext: Some(m.ciphertext.clone()),
-            signature: Some(m.signature.clone()),
-            system: None,
-            created_at: m.now,
-            expires_at,
-            deleted: 0,
-        };
+        let row = m.row(seq, timer_secs);
         // Attachments: the sender's own unclaimed uploads to this chat, now bound to
         // the message's life.
         for blob in &m.blobs {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures_util::{stream, StreamExt, TryStreamExt};
 use messgo_client::{Client, Identity};
 use messgo_crypto::{chatkey, message};
-use messgo_proto::{Bytes, Chat, ChatId, ChatKind, OpenEpoch, UserId, WrappedKey};
+use messgo_proto::{Bytes, ChatId, ChatKind, UserId};
 use rand::RngCore;
 use uuid::Uuid;
 
@@ -157,41 +157,6 @@ pub async fn connect(
         .await
 }
 
-/// Opens epoch 1 of `chat` for its members and returns the key.
-async fn open_epoch(owner: &Client, chat: &Chat) -> Result<[u8; 32], BenchError> {
-    let key: [u8; 32] = random();
-    let mut keys = Vec::with_capacity(chat.members.len());
-    for m in &chat.members {
-        let public: [u8; 32] = m
-            .x25519_public
-            .as_slice()
-            .try_into()
-            .map_err(|_| BenchError::Protocol("a member key has the wrong length".into()))?;
-        let wrapped = chatkey::wrap(
-            &public,
-            chat.id.as_bytes(),
-            chat.epoch + 1,
-            &key,
-            &mut rand::rngs::OsRng,
-        )?;
-        keys.push(WrappedKey {
-            user_id: m.user_id,
-            wrapped: wrapped.into(),
-        });
-    }
-    owner
-        .open_epoch(
-            chat.id,
-            &OpenEpoch {
-                epoch: chat.epoch + 1,
-                keys,
-                meta: None,
-            },
-        )
-        .await?;
-    Ok(key)
-}
-
 /// The direct chat each pair got when it connected, with an epoch opened by its
 /// first member.
 pub async fn direct_chats(
@@ -222,11 +187,11 @@ pub async fn direct_chats(
                         .ok_or_else(|| {
                             BenchError::Protocol("the pair has no direct chat".into())
                         })?;
-                    let key = open_epoch(owner, &chat).await?;
+                    let (epoch, key) = owner.open_next_epoch(&chat).await?;
                     Ok(ChatPlan {
                         id: chat.id.0,
                         members: vec![a, b],
-                        epoch: chat.epoch + 1,
+                        epoch,
                         key,
                     })
                 }
@@ -254,11 +219,11 @@ pub async fn group(
             let owner = client(&users[members[0]]);
             let ids: Vec<UserId> = members[1..].iter().map(|&m| UserId(users[m].id)).collect();
             let chat = owner.create_group(&ids).await?;
-            let key = open_epoch(owner, &chat).await?;
+            let (epoch, key) = owner.open_next_epoch(&chat).await?;
             Ok(ChatPlan {
                 id: chat.id.0,
                 members,
-                epoch: chat.epoch + 1,
+                epoch,
                 key,
             })
         }
