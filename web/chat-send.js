@@ -26,6 +26,21 @@ const MAX_STALE_RETRIES = 2;
 export const epochIsFresh = (chat, now) =>
   chat.epoch > 0 && !chat.rotation_required && now - chat.epoch_opened_at < EPOCH_FRESH_MS;
 
+/**
+ * A new message id: a UUIDv7, the time in milliseconds then 74 random bits. As random
+ * as a v4 to anyone guessing, and ids minted in time order land at the right edge of
+ * the server's id index instead of each on a page of its own.
+ * @param {number} [now] @returns {string}
+ */
+export function messageId(now = Date.now()) {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  for (let i = 0; i < 6; i++) b[i] = Math.floor(now / 2 ** (8 * (5 - i))) % 256;
+  b[6] = 0x70 | (b[6] & 0x0f);
+  b[8] = 0x80 | (b[8] & 0x3f);
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** A sentence for a refused send. @param {string} code @param {string} [message] */
 export function nackText(code, message) {
   switch (code) {
@@ -185,7 +200,7 @@ export function createSender({ store, keyring, sendFrame, say }) {
     send(chatId, text, images = []) {
       const plain = encodeMessage({ text, images });
       if (!plain.ok) return plain;
-      const id = crypto.randomUUID();
+      const id = messageId();
       dispatch({ type: 'pending_added', chatId, id, text, at: Date.now(), ...(images.length ? { images } : {}) });
       deliver(chatId, id);
       return { ok: true };

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { epochIsFresh, nackText } from '../chat-send.js';
+import { epochIsFresh, messageId, nackText } from '../chat-send.js';
 import { pad } from '../crypto.js';
 import { MAX_PLAINTEXT_BYTES, cleanText, decodeMeta, decodeName, decodeText, encodeName, encodeText } from '../plaintext.js';
 import { pinNew } from '../prefs.js';
@@ -83,4 +83,14 @@ test('a signing key is pinned when first seen and never replaced silently', () =
   assert.deepEqual(pins, { a: 'k1' });
   assert.equal(pinNew(pins, [{ user_id: 'a', ed25519_public: 'k2' }]), pins, 'a changed key keeps the first one');
   assert.deepEqual(pinNew(pins, [{ user_id: 'b', ed25519_public: 'k3' }]), { a: 'k1', b: 'k3' });
+});
+
+test('message ids are UUIDv7: the time first, so they sort as they were minted', () => {
+  const at = Date.UTC(2026, 10, 30, 12, 0, 0, 123);
+  const id = messageId(at);
+  assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(parseInt(id.slice(0, 8) + id.slice(9, 13), 16), at);
+  assert.notEqual(messageId(at), id, 'the rest is random');
+  const later = messageId(at + 1);
+  assert.ok(later > id, 'a later id sorts after an earlier one');
 });

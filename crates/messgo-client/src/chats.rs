@@ -370,7 +370,7 @@ impl<'a> Keyring<'a> {
         text: &str,
         now_ms: i64,
     ) -> Result<Ack> {
-        let id = MessageId::random();
+        let id = MessageId::new_v7();
         for _ in 0..2 {
             let current = client.chat(chat).await?;
             let epoch = self.ensure_epoch(client, &current, now_ms).await?;

@@ -56,7 +56,7 @@ fn message(chat: ChatId, sender: UserId) -> NewMessage {
     let now = now();
     NewMessage {
         chat_id: chat,
-        id: MessageId::random(),
+        id: MessageId::new_v7(),
         sender,
         epoch: 1,
         nonce: vec![1; 12],

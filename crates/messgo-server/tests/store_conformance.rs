@@ -622,6 +622,16 @@ async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
     let mut resent_by_b = msg(ab, b.id, 1, 12);
     resent_by_b.id = before.id;
     let twice = msg(ac, c.id, 1, 12);
+    // Ids are unique across chats: the sender's own id again, in another chat.
+    let mut reused_elsewhere = msg(ac, a.id, 1, 12);
+    reused_elsewhere.id = before.id;
+    assert!(
+        matches!(
+            s.append(&reused_elsewhere).await,
+            Err(StoreError::Rejected("duplicate_id"))
+        ),
+        "a lone append refuses an id another chat holds"
+    );
     let batch = vec![
         msg(ab, a.id, 1, 12), // next in ab
         before.clone(),       // a resend of a stored message
@@ -632,9 +642,10 @@ async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
         twice.clone(),        // the same again, in the same batch
         resent_by_b,          // someone else's id
         msg(ab, b.id, 1, 12), // next in ab
+        reused_elsewhere,     // an id another chat holds
     ];
     let verdicts = s.append_batch(batch).await.unwrap();
-    assert_eq!(verdicts.len(), 9);
+    assert_eq!(verdicts.len(), 10);
     let seq = |i: usize| match &verdicts[i] {
         Ok(a) => (a.row.seq, a.duplicate),
         Err(e) => panic!("message {i}: {e:?}"),
@@ -654,6 +665,10 @@ async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
         Err(StoreError::Rejected("duplicate_id"))
     ));
     assert_eq!(seq(8), (first + 2, false));
+    assert!(matches!(
+        verdicts[9],
+        Err(StoreError::Rejected("duplicate_id"))
+    ));
     if let Ok(new) = &verdicts[0] {
         let mut members = new.members.clone();
         members.sort();

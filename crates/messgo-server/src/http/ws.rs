@@ -11,14 +11,14 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use messgo_proto::{ChatId, ClientFrame, MessageId, ServerEvent};
-use tokio::sync::{mpsc, Semaphore};
+use messgo_proto::{Ack, ChatId, ClientFrame, MessageId, ServerEvent};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 
 use super::extract::Auth;
 use super::{ApiError, AppState};
 use crate::bus::Subscription;
-use crate::service::{AuthContext, Services};
+use crate::service::{AuthContext, ServiceResult, Services};
 
 /// Largest ciphertext a client may send (the frame may be larger by its base64 and fields).
 const MAX_CLIENT_FRAME: usize = 96 * 1024;
@@ -124,16 +124,14 @@ pub async fn run<W, R>(
                         Ok(ClientFrame::Ping) => vec![ServerEvent::Pong],
                         Ok(ClientFrame::Send(m)) => match in_flight.clone().try_acquire_owned() {
                             Ok(permit) => {
-                                let (services, tx) = (services.clone(), reply_tx.clone());
-                                tokio::spawn(async move {
-                                    let (chat_id, id) = (m.chat_id, m.id);
-                                    let reply = match services.chats.send(who, m).await {
-                                        Ok(ack) => ServerEvent::Ack(ack),
-                                        Err(e) => nack(chat_id, id, e.into()),
-                                    };
-                                    let _ = tx.send(Box::new(reply)).await;
-                                    drop(permit);
-                                });
+                                let done = answer_send(m.chat_id, m.id, reply_tx.clone(), permit);
+                                if m.blobs.is_empty() {
+                                    // Returns once queued; the answer comes after the commit.
+                                    Box::pin(services.chats.submit(who, m, done)).await;
+                                } else {
+                                    let services = services.clone();
+                                    tokio::spawn(async move { done(services.chats.send(who, m).await) });
+                                }
                                 vec![]
                             }
                             Err(_) => vec![nack(m.chat_id, m.id, ApiError::from_status(axum::http::StatusCode::TOO_MANY_REQUESTS))],
@@ -204,6 +202,30 @@ fn parse_frame(text: &str) -> serde_json::Result<ClientFrame> {
     serde_json::from_str(text)
 }
 
+/// What to do when a send is decided: queue its ack or nack for this socket.
+fn answer_send(
+    chat_id: ChatId,
+    id: MessageId,
+    tx: mpsc::Sender<Box<ServerEvent>>,
+    permit: OwnedSemaphorePermit,
+) -> Box<dyn FnOnce(ServiceResult<Ack>) + Send> {
+    Box::new(move |verdict| {
+        let reply = Box::new(match verdict {
+            Ok(ack) => ServerEvent::Ack(ack),
+            Err(e) => nack(chat_id, id, e.into()),
+        });
+        // One slot per permit, so only other replies (an assistant's answer
+        // streaming) can have filled the channel; then wait for room elsewhere
+        // rather than lose the ack.
+        if let Err(mpsc::error::TrySendError::Full(reply)) = tx.try_send(reply) {
+            tokio::spawn(async move {
+                let _ = tx.send(reply).await;
+                drop(permit);
+            });
+        }
+    })
+}
+
 fn nack(chat_id: ChatId, id: MessageId, e: ApiError) -> ServerEvent {
     ServerEvent::Nack {
         chat_id,
@@ -241,6 +263,10 @@ async fn write_waiting<W: Sink<Message> + Unpin>(
     replies: &mut mpsc::Receiver<Box<ServerEvent>>,
 ) -> Result<(), W::Error> {
     sink.feed(first).await?;
+    // Let the tasks already woken run first: a commit wakes this socket with its
+    // first frame while the ack and the other frames for it are still being queued.
+    // One turn later they all go out in the same write.
+    tokio::task::yield_now().await;
     for _ in 0..WRITE_BATCH {
         if let Ok(text) = bus.try_recv() {
             sink.feed(Message::Text(text.as_ref().into())).await?;

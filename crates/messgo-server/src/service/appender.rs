@@ -1,11 +1,15 @@
 //! Gathers sends that arrive together into one store write.
 //!
-//! Each WebSocket send is its own task waiting for its commit. Rather than each
-//! becoming a writer job of its own (a SAVEPOINT and half a dozen statements per
-//! message), they queue here; one task takes everything waiting, hands it to
-//! [`ChatStore::append_batch`](crate::store::ChatStore::append_batch) and answers
-//! each sender with its own verdict once the batch is durable. While one batch
-//! commits, the next one gathers, so the batch grows with the load by itself.
+//! Rather than each send becoming a writer job of its own (a SAVEPOINT and half a
+//! dozen statements per message), sends queue here; one task takes everything
+//! waiting, hands it to
+//! [`ChatStore::append_batch`](crate::store::ChatStore::append_batch) and, once the
+//! batch is durable, runs each sender's completion with its own verdict. While one
+//! batch commits, the next one gathers, so the batch grows with the load by itself.
+//!
+//! Completions run right here, one after another, rather than waking a task per
+//! message: a commit then fans out all its messages in one pass, and each socket
+//! wakes once for everything that commit brought it.
 
 use std::sync::Arc;
 
@@ -18,7 +22,11 @@ use crate::store::{Store, StoreError, StoreResult};
 const MAX_BATCH: usize = 1024;
 const QUEUE: usize = 16 * 1024;
 
-type Pending = (NewMessage, oneshot::Sender<StoreResult<Appended>>);
+/// What to do with a message's verdict; it runs on the appender's task, so it must
+/// not block.
+pub type Completion = Box<dyn FnOnce(StoreResult<Appended>) + Send>;
+
+type Pending = (NewMessage, Completion);
 
 pub struct Appender {
     tx: mpsc::Sender<Pending>,
@@ -31,20 +39,17 @@ impl Appender {
         tokio::spawn(async move {
             let mut waiting = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {
-                let (batch, replies): (Vec<_>, Vec<_>) = waiting.drain(..).unzip();
+                let (batch, completions): (Vec<_>, Vec<_>) = waiting.drain(..).unzip();
                 match store.append_batch(batch).await {
                     Ok(verdicts) => {
-                        for (reply, verdict) in replies.into_iter().zip(verdicts) {
-                            // A sender that went away (socket closed) still has its
-                            // message stored; only the answer is dropped.
-                            let _ = reply.send(verdict);
+                        for (done, verdict) in completions.into_iter().zip(verdicts) {
+                            done(verdict);
                         }
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, messages = replies.len(), "a batch of messages could not be stored");
-                        for reply in replies {
-                            let _ =
-                                reply.send(Err(StoreError::Database(sqlx::Error::WorkerCrashed)));
+                        tracing::error!(error = %e, messages = completions.len(), "a batch of messages could not be stored");
+                        for done in completions {
+                            done(Err(StoreError::Database(sqlx::Error::WorkerCrashed)));
                         }
                     }
                 }
@@ -53,13 +58,23 @@ impl Appender {
         Appender { tx }
     }
 
+    /// Queues `m` (which carries no attachments) to be stored with whatever else is
+    /// waiting; `done` hears the verdict once it is durable. Waits only while the
+    /// queue is full.
+    pub async fn submit(&self, m: NewMessage, done: Completion) {
+        if let Err(mpsc::error::SendError((_, done))) = self.tx.send((m, done)).await {
+            done(Err(StoreError::Closed));
+        }
+    }
+
     /// Stores `m` (which carries no attachments) with whatever else is waiting.
     pub async fn append(&self, m: NewMessage) -> StoreResult<Appended> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send((m, reply))
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        let done: Completion = Box::new(move |verdict| {
+            // A caller that went away still has its message stored.
+            let _ = reply.send(verdict);
+        });
+        self.submit(m, done).await;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 }

@@ -10,13 +10,13 @@ use messgo_proto::{
     Settings, SystemEvent, UserId, MAX_BLOBS_PER_MESSAGE, MAX_CIPHERTEXT,
 };
 
-use super::appender::Appender;
+use super::appender::{Appender, Completion};
 use super::sequencer::Sequencer;
 use super::{AuthContext, ServiceError, ServiceResult};
 use crate::bus::{notify, Bus};
 use crate::clock::Clock;
 use crate::ratelimit::RateLimiter;
-use crate::store::message_ops::{ChatRow, MemberRow, MessageRow, NewMessage, Page};
+use crate::store::message_ops::{Appended, ChatRow, MemberRow, MessageRow, NewMessage, Page};
 use crate::store::{Store, StoreError, StoreResult};
 use futures_util::future::BoxFuture;
 
@@ -38,7 +38,7 @@ pub struct Chats {
     typing_limit: RateLimiter,
     resume_limit: RateLimiter,
     retention_ms: i64,
-    pub sequencer: Sequencer,
+    pub sequencer: Arc<Sequencer>,
     appender: Appender,
 }
 
@@ -130,7 +130,7 @@ impl Chats {
             send_limit: RateLimiter::new(sends_per_minute, 60_000, clock.clone()),
             typing_limit: RateLimiter::new(30, 60_000, clock.clone()),
             resume_limit: RateLimiter::new(60, 60_000, clock.clone()),
-            sequencer: Sequencer::new(bus.clone(), clock.clone()),
+            sequencer: Arc::new(Sequencer::new(bus.clone(), clock.clone())),
             appender: Appender::start(store.clone()),
             store,
             bus,
@@ -399,6 +399,44 @@ impl Chats {
     /// Stores and fans out one message; a resend of the same id is acknowledged with
     /// the same sequence number and not delivered twice.
     pub async fn send(&self, who: AuthContext, m: SendMessage) -> ServiceResult<Ack> {
+        let new = self.prepare(who, m).await?;
+        let appended = if new.blobs.is_empty() {
+            self.appender.append(new).await
+        } else {
+            // Attachments are claimed in the same write, one message at a time.
+            self.store.append(&new).await
+        };
+        appended.map(|a| fan_out(&self.sequencer, a)).map_err(rule)
+    }
+
+    /// Like [`send`](Self::send) for a message without attachments, but returns as
+    /// soon as the message is queued: `done` hears the ack or the error once it is
+    /// durable and fanned out. A socket keeps many sends in flight this way without
+    /// a task for each.
+    pub async fn submit(
+        &self,
+        who: AuthContext,
+        m: SendMessage,
+        done: Box<dyn FnOnce(ServiceResult<Ack>) + Send>,
+    ) {
+        let new = match self.prepare(who, m).await {
+            Ok(new) if new.blobs.is_empty() => new,
+            Ok(_) => {
+                return done(Err(ServiceError::InvalidField {
+                    field: "blobs",
+                    problem: "attachments go through send",
+                }))
+            }
+            Err(e) => return done(Err(e)),
+        };
+        let sequencer = self.sequencer.clone();
+        let completion: Completion =
+            Box::new(move |verdict| done(verdict.map(|a| fan_out(&sequencer, a)).map_err(rule)));
+        self.appender.submit(new, completion).await;
+    }
+
+    /// Checks a send against the rules that need no store and readies its row.
+    async fn prepare(&self, who: AuthContext, m: SendMessage) -> ServiceResult<NewMessage> {
         check_sealed(&m.nonce.0, &m.signature.0, &m.ciphertext.0)?;
         let mut unique = m.blobs.clone();
         unique.sort();
@@ -413,7 +451,8 @@ impl Chats {
             .hit(&who.user_id.to_string())
             .map_err(ServiceError::RateLimited)?;
         let now = self.clock.now_ms();
-        let new = NewMessage {
+        self.track(who.user_id, m.chat_id).await;
+        Ok(NewMessage {
             chat_id: m.chat_id,
             id: m.id,
             sender: who.user_id,
@@ -424,29 +463,7 @@ impl Chats {
             now,
             expires_at: self.expiry(now),
             blobs: m.blobs,
-        };
-        self.track(who.user_id, m.chat_id).await;
-        let appended = if new.blobs.is_empty() {
-            self.appender.append(new).await
-        } else {
-            // Attachments are claimed in the same write, one message at a time.
-            self.store.append(&new).await
-        }
-        .map_err(rule)?;
-        let ack = Ack {
-            chat_id: m.chat_id,
-            id: m.id,
-            seq: appended.row.seq,
-        };
-        if !appended.duplicate {
-            let seq = appended.row.seq;
-            let frame = frame(&ServerEvent::Message {
-                message: message_of(appended.row),
-            });
-            self.sequencer
-                .publish(m.chat_id, seq, appended.members, frame);
-        }
-        Ok(ack)
+        })
     }
 
     pub async fn history(
@@ -665,6 +682,24 @@ impl Chats {
         );
         Ok(())
     }
+}
+
+/// Publishes a newly stored message in its place in the chat's order (a resend was
+/// delivered the first time) and returns the sender's ack.
+fn fan_out(sequencer: &Sequencer, appended: Appended) -> Ack {
+    let row = appended.row;
+    let ack = Ack {
+        chat_id: ChatId(row.chat_id),
+        id: MessageId(row.id),
+        seq: row.seq,
+    };
+    if !appended.duplicate {
+        let frame = frame(&ServerEvent::Message {
+            message: message_of(row),
+        });
+        sequencer.publish(ack.chat_id, ack.seq, appended.members, frame);
+    }
+    ack
 }
 
 fn frame(event: &ServerEvent) -> Arc<str> {

@@ -53,7 +53,7 @@ pub async fn append_batch(
     chat_ids.sort_unstable();
     chat_ids.dedup();
     let mut chats: HashMap<Uuid, ChatState> = HashMap::with_capacity(chat_ids.len());
-    let mut existing: HashMap<(Uuid, Uuid), MessageRow> = HashMap::new();
+    let mut existing: HashMap<Uuid, MessageRow> = HashMap::new();
     for ids in chat_ids.chunks(LIST_CHUNK) {
         let list = placeholders(ids.len());
         let sql = format!(
@@ -89,29 +89,28 @@ pub async fn append_batch(
         }
     }
     // Earlier copies of these ids (a resend after a lost ack), looked up by the
-    // (chat_id, id) unique index.
-    let mut keys: Vec<(Uuid, Uuid)> = batch.iter().map(|m| (m.chat_id.0, m.id.0)).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    for part in keys.chunks(LIST_CHUNK / 2) {
-        let pairs = vec!["(?, ?)"; part.len()].join(", ");
-        // The keys drive the loop and probe the (chat_id, id) index; SQLite plans
-        // `(chat_id, id) IN (VALUES …)` as a scan of the whole table instead.
-        let columns = super::message_ops::MESSAGE_COLUMNS
-            .split(", ")
-            .map(|c| format!("m.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+    // unique index on `id`.
+    let mut ids: Vec<Uuid> = batch.iter().map(|m| m.id.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let columns = super::message_ops::MESSAGE_COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for part in ids.chunks(LIST_CHUNK) {
+        // The ids drive the loop and probe the index; SQLite may plan
+        // `id IN (…)` over a large list as a scan of the table instead.
+        let keys = vec!["(?)"; part.len()].join(", ");
         let sql = format!(
-            "WITH k(c, i) AS (VALUES {pairs}) \
-             SELECT {columns} FROM k CROSS JOIN messages m ON m.chat_id = k.c AND m.id = k.i"
+            "WITH k(i) AS (VALUES {keys}) SELECT {columns} FROM k CROSS JOIN messages m ON m.id = k.i"
         );
         let mut q = sqlx::query_as::<_, MessageRow>(&sql);
-        for (chat, id) in part {
-            q = q.bind(chat).bind(id);
+        for id in part {
+            q = q.bind(id);
         }
         for row in q.fetch_all(&mut *c).await? {
-            existing.insert((row.chat_id, row.id), row);
+            existing.insert(row.id, row);
         }
     }
 
@@ -125,8 +124,8 @@ pub async fn append_batch(
             verdicts.push(Err(StoreError::NotFound));
             continue;
         };
-        if let Some(row) = existing.get(&(m.chat_id.0, m.id.0)) {
-            verdicts.push(if row.sender == Some(m.sender.0) {
+        if let Some(row) = existing.get(&m.id.0) {
+            verdicts.push(if m.is_resend_of(row) {
                 Ok(Appended {
                     row: row.clone(),
                     duplicate: true,
@@ -150,7 +149,7 @@ pub async fn append_batch(
         state.seq += 1;
         state.last_activity_at = Some(m.now);
         let row = m.row(state.seq, state.timer_secs);
-        existing.insert((m.chat_id.0, m.id.0), row.clone());
+        existing.insert(m.id.0, row.clone());
         new_rows.push(row.clone());
         verdicts.push(Ok(Appended {
             row,

@@ -88,6 +88,12 @@ impl NewMessage {
         self.expires_at.min(self.now + timer_secs * 1000)
     }
 
+    /// Whether `stored`, found under this message's id, is this very message sent
+    /// again (a resend after a lost ack) rather than another one reusing its id.
+    pub(super) fn is_resend_of(&self, stored: &MessageRow) -> bool {
+        stored.chat_id == self.chat_id.0 && stored.sender == Some(self.sender.0)
+    }
+
     /// The row the message becomes at `seq`.
     pub(super) fn row(&self, seq: i64, timer_secs: i64) -> MessageRow {
         MessageRow {
@@ -464,15 +470,13 @@ for_both_engines! {
         .fetch_optional(&mut *c)
         .await?;
         let (epoch, rotation_required, epoch_opened_at, timer_secs) = current.ok_or(StoreError::NotFound)?;
-        let existing: Option<MessageRow> = sqlx::query_as(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND id = $2"
-        ))
-        .bind(m.chat_id.0)
-        .bind(m.id.0)
-        .fetch_optional(&mut *c)
-        .await?;
+        let existing: Option<MessageRow> =
+            sqlx::query_as(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"))
+                .bind(m.id.0)
+                .fetch_optional(&mut *c)
+                .await?;
         if let Some(row) = existing {
-            if row.sender != Some(m.sender.0) {
+            if !m.is_resend_of(&row) {
                 return Err(rejected("duplicate_id"));
             }
             return Ok(Appended { row, duplicate: true, members: Vec::new() });
@@ -502,7 +506,13 @@ for_both_engines! {
         .bind(m.now)
         .bind(expires_at)
         .execute(&mut *c)
-        .await?;
+        .await
+        .map_err(|e| match crate::store::classify(e) {
+            // Another message took the id between the lookup and here (PostgreSQL,
+            // where appends to different chats run side by side).
+            StoreError::Conflict(_) => rejected("duplicate_id"),
+            e => e,
+        })?;
         let row = m.row(seq, timer_secs);
         // Attachments: the sender's own unclaimed uploads to this chat, now bound to
         // the message's life.

@@ -49,6 +49,14 @@ impl SqliteStore {
             // (32 MiB at most per connection) rather than re-reading them with a
             // system call each (the default is 2 MiB).
             .pragma("cache_size", "-32768")
+            // Every job runs in a SAVEPOINT, so SQLite keeps the original of each page
+            // it changes for a rollback; past 64 KiB that copy spills into a temporary
+            // file, a system call per page. In memory it is a copy.
+            .pragma("temp_store", "MEMORY")
+            // Rows come back from SQLite's thread through a bounded channel; once it
+            // is full, every further row is a thread switch each way. The batch
+            // append reads a row per chat and member, so let a whole answer through.
+            .row_buffer_size(4096)
             .busy_timeout(Duration::from_secs(10))
             .log_statements(tracing::log::LevelFilter::Trace);
 
