@@ -184,21 +184,16 @@ pub async fn append_batch(
         .filter(|(_, s)| s.last_activity_at.is_some())
         .collect();
     for part in touched.chunks(LIST_CHUNK / 3) {
-        let cases = vec!["WHEN ? THEN ?"; part.len()].join(" ");
+        // A join on the new values: a `CASE id WHEN … END` per column would compare
+        // every chat with every other one, quadratic in the batch's chats.
+        let values = vec!["(?, ?, ?)"; part.len()].join(", ");
         let sql = format!(
-            "UPDATE chats SET seq = CASE id {cases} END, last_activity_at = CASE id {cases} END WHERE id IN ({})",
-            placeholders(part.len())
+            "WITH v(id, seq, at) AS (VALUES {values}) \
+             UPDATE chats SET seq = v.seq, last_activity_at = v.at FROM v WHERE chats.id = v.id"
         );
-        // Anonymous parameters bind in order of appearance.
         let mut q = sqlx::query(&sql);
         for (id, s) in part {
-            q = q.bind(**id).bind(s.seq);
-        }
-        for (id, s) in part {
-            q = q.bind(**id).bind(s.last_activity_at);
-        }
-        for (id, _) in part {
-            q = q.bind(**id);
+            q = q.bind(**id).bind(s.seq).bind(s.last_activity_at);
         }
         q.execute(&mut *c).await?;
     }
