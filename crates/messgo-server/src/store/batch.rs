@@ -20,16 +20,46 @@ use uuid::Uuid;
 use super::message_ops::{Appended, MessageRow, NewMessage};
 use super::{StoreError, StoreResult};
 
-/// Rows per INSERT: 10 values each, well inside SQLite's 32,766 variables.
-const INSERT_CHUNK: usize = 500;
-/// Ids per `IN (…)` list.
-const LIST_CHUNK: usize = 1000;
+/// Most rows per INSERT: 10 values each, well inside SQLite's 32,766 variables.
+const INSERT_CHUNK: usize = 256;
+/// Most ids per `IN (…)` list.
+const LIST_CHUNK: usize = 1024;
 
 /// `?, ?, …`: SQLite's anonymous parameters. Numbered ones (`$1`) are looked up
 /// by name for every bind, a scan of all of them each time: quadratic in a
 /// 5,000-value INSERT.
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
+}
+
+// Statements are cached by their text, and a statement with a list of N values is a
+// new text for every N: preparing one of thousands of parameters each batch costs
+// more than running it. So every list comes in a few sizes, powers of two.
+
+/// `items` in lists of at most `max` (a power of two), each padded to a power of two
+/// by repeating its last item: for lookups and updates, where a repeat changes
+/// nothing.
+fn padded<T: Clone>(items: &[T], max: usize) -> impl Iterator<Item = Vec<T>> + '_ {
+    items.chunks(max).map(|part| {
+        let mut part = part.to_vec();
+        let last = part[part.len() - 1].clone();
+        part.resize(part.len().next_power_of_two(), last);
+        part
+    })
+}
+
+/// `items` split into runs whose lengths are powers of two of at most `max`: for
+/// inserts, where every item must go in exactly once.
+fn pow2_runs<T>(mut items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let n = max.min(1 << items.len().ilog2());
+        let (run, rest) = items.split_at(n);
+        items = rest;
+        Some(run)
+    })
 }
 
 struct ChatState {
@@ -54,13 +84,13 @@ pub async fn append_batch(
     chat_ids.dedup();
     let mut chats: HashMap<Uuid, ChatState> = HashMap::with_capacity(chat_ids.len());
     let mut existing: HashMap<Uuid, MessageRow> = HashMap::new();
-    for ids in chat_ids.chunks(LIST_CHUNK) {
+    for ids in padded(&chat_ids, LIST_CHUNK) {
         let list = placeholders(ids.len());
         let sql = format!(
             "SELECT id, epoch, rotation_required, epoch_opened_at, timer_secs, seq FROM chats WHERE id IN ({list})"
         );
         let mut q = sqlx::query_as::<_, (Uuid, i64, i64, i64, i64, i64)>(&sql);
-        for id in ids {
+        for id in &ids {
             q = q.bind(id);
         }
         for (id, epoch, rotation_required, epoch_opened_at, timer_secs, seq) in
@@ -79,7 +109,7 @@ pub async fn append_batch(
         }
         let sql = format!("SELECT chat_id, user_id FROM chat_members WHERE chat_id IN ({list})");
         let mut q = sqlx::query_as::<_, (Uuid, Uuid)>(&sql);
-        for id in ids {
+        for id in &ids {
             q = q.bind(id);
         }
         for (chat, user) in q.fetch_all(&mut *c).await? {
@@ -98,7 +128,7 @@ pub async fn append_batch(
         .map(|c| format!("m.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
-    for part in ids.chunks(LIST_CHUNK) {
+    for part in padded(&ids, LIST_CHUNK) {
         // The ids drive the loop and probe the index; SQLite may plan
         // `id IN (…)` over a large list as a scan of the table instead.
         let keys = vec!["(?)"; part.len()].join(", ");
@@ -106,7 +136,7 @@ pub async fn append_batch(
             "WITH k(i) AS (VALUES {keys}) SELECT {columns} FROM k CROSS JOIN messages m ON m.id = k.i"
         );
         let mut q = sqlx::query_as::<_, MessageRow>(&sql);
-        for id in part {
+        for id in &part {
             q = q.bind(id);
         }
         for row in q.fetch_all(&mut *c).await? {
@@ -158,7 +188,7 @@ pub async fn append_batch(
         }));
     }
 
-    for rows in new_rows.chunks(INSERT_CHUNK) {
+    for rows in pow2_runs(&new_rows, INSERT_CHUNK) {
         let values = vec!["(?, ?, ?, ?, ?, 'message', ?, ?, ?, ?, ?)"; rows.len()].join(", ");
         let sql = format!(
             "INSERT INTO messages (chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, created_at, expires_at) VALUES {values}"
@@ -183,7 +213,7 @@ pub async fn append_batch(
         .iter()
         .filter(|(_, s)| s.last_activity_at.is_some())
         .collect();
-    for part in touched.chunks(LIST_CHUNK / 3) {
+    for part in padded(&touched, LIST_CHUNK / 4) {
         // A join on the new values: a `CASE id WHEN … END` per column would compare
         // every chat with every other one, quadratic in the batch's chats.
         let values = vec!["(?, ?, ?)"; part.len()].join(", ");
@@ -192,10 +222,32 @@ pub async fn append_batch(
              UPDATE chats SET seq = v.seq, last_activity_at = v.at FROM v WHERE chats.id = v.id"
         );
         let mut q = sqlx::query(&sql);
-        for (id, s) in part {
+        for (id, s) in &part {
             q = q.bind(**id).bind(s.seq).bind(s.last_activity_at);
         }
         q.execute(&mut *c).await?;
     }
     Ok(verdicts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_come_in_powers_of_two() {
+        let lens = |v: Vec<Vec<u32>>| v.iter().map(Vec::len).collect::<Vec<_>>();
+        let items: Vec<u32> = (0..300).collect();
+        let lists: Vec<Vec<u32>> = padded(&items, 256).collect();
+        assert_eq!(lens(lists.clone()), vec![256, 64]);
+        assert_eq!(lists[1][..44], items[256..]);
+        assert!(lists[1][44..].iter().all(|&x| x == 299), "padding repeats the last");
+        assert_eq!(lens(padded(&items[..1], 256).collect()), vec![1]);
+
+        let runs: Vec<usize> = pow2_runs(&items, 128).map(<[u32]>::len).collect();
+        assert_eq!(runs, vec![128, 128, 32, 8, 4]);
+        let back: Vec<u32> = pow2_runs(&items, 128).flatten().copied().collect();
+        assert_eq!(back, items, "every item once, in order");
+        assert_eq!(pow2_runs(&items[..0], 128).count(), 0);
+    }
 }

@@ -57,6 +57,9 @@ impl SqliteStore {
             // is full, every further row is a thread switch each way. The batch
             // append reads a row per chat and member, so let a whole answer through.
             .row_buffer_size(4096)
+            // The batch append's statements come in a few dozen sizes (store/batch.rs);
+            // keep them all prepared beside everything else.
+            .statement_cache_capacity(256)
             .busy_timeout(Duration::from_secs(10))
             .log_statements(tracing::log::LevelFilter::Trace);
 
