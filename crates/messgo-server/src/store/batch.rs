@@ -241,7 +241,10 @@ mod tests {
         let lists: Vec<Vec<u32>> = padded(&items, 256).collect();
         assert_eq!(lens(lists.clone()), vec![256, 64]);
         assert_eq!(lists[1][..44], items[256..]);
-        assert!(lists[1][44..].iter().all(|&x| x == 299), "padding repeats the last");
+        assert!(
+            lists[1][44..].iter().all(|&x| x == 299),
+            "padding repeats the last"
+        );
         assert_eq!(lens(padded(&items[..1], 256).collect()), vec![1]);
 
         let runs: Vec<usize> = pow2_runs(&items, 128).map(<[u32]>::len).collect();

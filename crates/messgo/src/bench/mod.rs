@@ -80,7 +80,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "5000,10000,20000,30000,40000,50000,60000,80000,100000"
+        default_value = "5000,10000,20000,25000,30000,35000,40000,50000,60000,80000,100000"
     )]
     pub rates: Vec<u32>,
     /// Seconds each rate is held.
