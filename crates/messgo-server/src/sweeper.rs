@@ -7,17 +7,35 @@ use tokio::sync::watch;
 
 use crate::service::Services;
 
-/// Runs [`sweep_once`] every `every` until told to stop.
+/// Longest the periodic sweep goes without compacting. Compacting holds every write
+/// for a moment (a full checkpoint, then the WAL is truncated and regrown), once a
+/// minute under load; so the loop compacts after a sweep that deleted something, and
+/// otherwise this often, for what users deleted themselves in between (secure_delete
+/// zeroed it in the database at once; compacting drops the WAL's older copies).
+const COMPACT_AT_LEAST_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// Sweeps every `every` until told to stop, compacting when [`compact_now`] says.
 pub async fn run(services: Arc<Services>, every: Duration, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut compacted = std::time::Instant::now();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        sweep_once(&services).await;
+        let deleted = sweep_expired(&services).await;
+        if compact_now(deleted, compacted.elapsed()) {
+            compact(&services).await;
+            compacted = std::time::Instant::now();
+        }
     }
+}
+
+/// Whether a sweep that found `deleted` (or could not tell, after an error) should
+/// compact, `since` the last compaction.
+fn compact_now(deleted: bool, since: Duration) -> bool {
+    deleted || since >= COMPACT_AT_LEAST_EVERY
 }
 
 /// One sweep: expired messages (in bounded batches) and spent epoch keys, expired
@@ -25,21 +43,36 @@ pub async fn run(services: Arc<Services>, every: Duration, mut stop: watch::Rece
 /// WAL checkpoint, so deleted bytes are gone from the file, its free pages and the
 /// WAL (secure_delete has overwritten them).
 pub async fn sweep_once(services: &Services) {
-    match services.chats.sweep().await {
-        Ok(0) => {}
-        Ok(n) => tracing::debug!(messages = n, "swept expired messages"),
-        Err(e) => tracing::warn!(error = %e, "sweeping messages failed"),
+    sweep_expired(services).await;
+    compact(services).await;
+}
+
+/// Deletes what has expired; true if anything was (or a sweep failed, so it may have
+/// deleted part of its work).
+async fn sweep_expired(services: &Services) -> bool {
+    let swept = [
+        ("messages", services.chats.sweep().await),
+        ("connection requests", services.connections.sweep().await),
+        ("idle sessions", services.sessions.sweep_idle().await),
+    ];
+    let mut deleted = false;
+    for (what, result) in swept {
+        match result {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::debug!(count = n, what, "swept");
+                deleted = true;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, what, "sweeping failed");
+                deleted = true;
+            }
+        }
     }
-    match services.connections.sweep().await {
-        Ok(0) => {}
-        Ok(n) => tracing::debug!(requests = n, "swept expired connection requests"),
-        Err(e) => tracing::warn!(error = %e, "sweeping connection requests failed"),
-    }
-    match services.sessions.sweep_idle().await {
-        Ok(0) => {}
-        Ok(n) => tracing::debug!(sessions = n, "swept idle sessions"),
-        Err(e) => tracing::warn!(error = %e, "sweeping idle sessions failed"),
-    }
+    deleted
+}
+
+async fn compact(services: &Services) {
     if let Err(e) = services.store.compact().await {
         tracing::warn!(error = %e, "compacting the database failed");
     }
@@ -53,5 +86,24 @@ pub async fn flush_fanout(services: Arc<Services>, mut stop: watch::Receiver<boo
             _ = tick.tick() => services.chats.sequencer.flush_stale(),
             _ = stop.changed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacts_after_deleting_or_when_long_overdue() {
+        let minute = Duration::from_secs(60);
+        assert!(compact_now(true, minute), "a sweep that deleted compacts");
+        assert!(
+            !compact_now(false, minute),
+            "an empty sweep leaves the WAL be"
+        );
+        assert!(
+            compact_now(false, COMPACT_AT_LEAST_EVERY),
+            "but not for long"
+        );
     }
 }

@@ -144,8 +144,10 @@ pub async fn append_batch(
         }
     }
 
-    let mut verdicts = Vec::with_capacity(batch.len());
-    let mut new_rows: Vec<MessageRow> = Vec::new();
+    let mut verdicts: Vec<StoreResult<Appended>> = Vec::with_capacity(batch.len());
+    // Accepted messages, by their place in `verdicts`: each row is built once.
+    let mut fresh: Vec<usize> = Vec::new();
+    let mut taken: HashMap<Uuid, usize> = HashMap::new();
     for m in batch {
         let state = chats
             .get_mut(&m.chat_id.0)
@@ -154,8 +156,12 @@ pub async fn append_batch(
             verdicts.push(Err(StoreError::NotFound));
             continue;
         };
-        if let Some(row) = existing.get(&m.id.0) {
-            verdicts.push(if m.is_resend_of(row) {
+        let earlier = match taken.get(&m.id.0) {
+            Some(&i) => verdicts[i].as_ref().ok().map(|a| &a.row),
+            None => existing.get(&m.id.0),
+        };
+        if let Some(row) = earlier {
+            let verdict = if m.is_resend_of(row) {
                 Ok(Appended {
                     row: row.clone(),
                     duplicate: true,
@@ -163,7 +169,8 @@ pub async fn append_batch(
                 })
             } else {
                 Err(StoreError::Rejected("duplicate_id"))
-            });
+            };
+            verdicts.push(verdict);
             continue;
         }
         let stale = m.is_stale(state.epoch, state.rotation_required, state.epoch_opened_at);
@@ -178,16 +185,19 @@ pub async fn append_batch(
         }
         state.seq += 1;
         state.last_activity_at = Some(m.now);
-        let row = m.row(state.seq, state.timer_secs);
-        existing.insert(m.id.0, row.clone());
-        new_rows.push(row.clone());
+        taken.insert(m.id.0, verdicts.len());
+        fresh.push(verdicts.len());
         verdicts.push(Ok(Appended {
-            row,
+            row: m.row(state.seq, state.timer_secs),
             duplicate: false,
             members: state.members.clone(),
         }));
     }
 
+    let new_rows: Vec<&MessageRow> = fresh
+        .iter()
+        .filter_map(|&i| verdicts[i].as_ref().ok().map(|a| &a.row))
+        .collect();
     for rows in pow2_runs(&new_rows, INSERT_CHUNK) {
         let values = vec!["(?, ?, ?, ?, ?, 'message', ?, ?, ?, ?, ?)"; rows.len()].join(", ");
         let sql = format!(
