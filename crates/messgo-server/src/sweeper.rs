@@ -10,8 +10,8 @@ use crate::service::Services;
 /// Longest the periodic sweep goes without compacting. Compacting holds every write
 /// for a moment (a full checkpoint, then the WAL is truncated and regrown), once a
 /// minute under load; so the loop compacts after a sweep that deleted something, and
-/// otherwise this often, for what users deleted themselves in between (secure_delete
-/// zeroed it in the database at once; compacting drops the WAL's older copies).
+/// otherwise this often, for what users deleted in between without compacting
+/// themselves (deleting a message or an account compacts at once).
 const COMPACT_AT_LEAST_EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// Sweeps every `every` until told to stop, compacting when [`compact_now`] says.
@@ -51,7 +51,10 @@ pub async fn sweep_once(services: &Services) {
 /// deleted part of its work).
 async fn sweep_expired(services: &Services) -> bool {
     let swept = [
-        ("messages", services.chats.sweep().await),
+        (
+            "messages, epoch keys and attachments",
+            services.chats.sweep().await,
+        ),
         ("connection requests", services.connections.sweep().await),
         ("idle sessions", services.sessions.sweep_idle().await),
     ];

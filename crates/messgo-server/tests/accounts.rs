@@ -320,6 +320,15 @@ async fn delete_account_removes_everything_at_once() {
         "{err}"
     );
 
+    // At once, while the server runs: not only after a later sweep or at shutdown.
+    for suffix in ["", "-wal"] {
+        let path = std::path::PathBuf::from(format!("{}{suffix}", srv.db_path().display()));
+        assert!(
+            !file_contains(&path, name.as_bytes()),
+            "{} still holds the username",
+            path.display()
+        );
+    }
     let (_, dir) = srv.stop().await;
     let db = dir.path().join("messgo.db");
     assert!(

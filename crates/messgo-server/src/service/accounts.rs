@@ -207,6 +207,11 @@ impl Accounts {
             Err(e) => return Err(e.into()),
         }
         self.bus.end_sessions(who.user_id, Ending::All);
+        // "Removed" means gone from the file and the WAL too, now rather than at a
+        // later sweep. The account is gone either way; a failure here only delays that.
+        if let Err(e) = self.store.compact().await {
+            tracing::warn!(error = %e, "compacting after an account deletion failed");
+        }
         Ok(())
     }
 

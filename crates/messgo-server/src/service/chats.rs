@@ -625,9 +625,10 @@ impl Chats {
                 break;
             }
         }
-        self.store.delete_spent_epoch_keys().await?;
-        self.store.forget_read_state_of_empty_chats().await?;
-        self.store.delete_expired_blobs(now).await?;
+        // All of it counts: the sweeper compacts only after a sweep deleted something.
+        total += self.store.delete_spent_epoch_keys().await?;
+        total += self.store.forget_read_state_of_empty_chats().await?;
+        total += self.store.delete_expired_blobs(now).await?;
         Ok(total)
     }
 
