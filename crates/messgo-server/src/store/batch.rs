@@ -145,8 +145,8 @@ pub async fn append_batch(
     }
 
     let mut verdicts: Vec<StoreResult<Appended>> = Vec::with_capacity(batch.len());
-    // Accepted messages, by their place in `verdicts`: each row is built once.
-    let mut fresh: Vec<usize> = Vec::new();
+    // Ids accepted earlier in this batch, by their place in `verdicts`: each row is
+    // built once, there.
     let mut taken: HashMap<Uuid, usize> = HashMap::new();
     for m in batch {
         let state = chats
@@ -186,7 +186,6 @@ pub async fn append_batch(
         state.seq += 1;
         state.last_activity_at = Some(m.now);
         taken.insert(m.id.0, verdicts.len());
-        fresh.push(verdicts.len());
         verdicts.push(Ok(Appended {
             row: m.row(state.seq, state.timer_secs),
             duplicate: false,
@@ -194,9 +193,9 @@ pub async fn append_batch(
         }));
     }
 
-    let new_rows: Vec<&MessageRow> = fresh
+    let new_rows: Vec<&MessageRow> = verdicts
         .iter()
-        .filter_map(|&i| verdicts[i].as_ref().ok().map(|a| &a.row))
+        .filter_map(|v| v.as_ref().ok().filter(|a| !a.duplicate).map(|a| &a.row))
         .collect();
     for rows in pow2_runs(&new_rows, INSERT_CHUNK) {
         let values = vec!["(?, ?, ?, ?, ?, 'message', ?, ?, ?, ?, ?)"; rows.len()].join(", ");
