@@ -113,6 +113,7 @@ on_every_engine!(
     blocks_hide_and_sever,
     chats_keep_their_rules,
     batches_give_each_message_its_own_verdict,
+    batches_see_every_write_between_them,
 );
 
 async fn users_are_unique_by_name_and_id(s: &dyn Store) {
@@ -689,4 +690,78 @@ async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
     let after = s.append(&msg(ab, a.id, 1, 14)).await.unwrap();
     assert_eq!(after.row.seq, first + 3);
     assert_eq!(s.chat_for(a.id, ab).await.unwrap().last_activity_at, 14);
+}
+
+/// A batch decides by the chat as it is now, whatever other writes came between it
+/// and the last batch: a member removed, a new epoch, a timer, a system message.
+async fn batches_see_every_write_between_them(s: &dyn Store) {
+    use messgo_proto::ChatId;
+    let (a, b, c) = (user("ann"), user("ben"), user("cat"));
+    for u in [&a, &b, &c] {
+        s.create_user(u).await.unwrap();
+    }
+    connected(s, &a, &b).await;
+    connected(s, &a, &c).await;
+    let group = ChatId::random();
+    s.create_group(group, a.id, &[b.id, c.id], 10, 1_000_000)
+        .await
+        .unwrap();
+    let keys = |ids: &[UserId]| ids.iter().map(|u| (*u, vec![7u8; 80])).collect::<Vec<_>>();
+    s.open_epoch(group, a.id, 1, &keys(&[a.id, b.id, c.id]), None, 10)
+        .await
+        .unwrap();
+    let one = |batch: Vec<_>| async move {
+        let mut verdicts = s.append_batch(batch).await.unwrap();
+        assert_eq!(verdicts.len(), 1);
+        verdicts.remove(0)
+    };
+    let by_b = one(vec![msg(group, b.id, 1, 11)]).await.unwrap();
+    assert_eq!(by_b.members.len(), 3);
+
+    s.remove_member(group, a.id, b.id, 12, 1_000_000)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            one(vec![msg(group, b.id, 1, 13)]).await,
+            Err(StoreError::NotFound)
+        ),
+        "a removed member is refused by the next batch"
+    );
+    assert!(
+        matches!(
+            one(vec![msg(group, a.id, 1, 13)]).await,
+            Err(StoreError::Rejected("epoch_stale"))
+        ),
+        "the removal calls for a new epoch"
+    );
+    s.open_epoch(group, a.id, 2, &keys(&[a.id, c.id]), None, 14)
+        .await
+        .unwrap();
+    let seq_now = s.chat_for(a.id, group).await.unwrap().seq;
+    let after = one(vec![msg(group, a.id, 2, 15)]).await.unwrap();
+    assert_eq!(
+        after.row.seq,
+        seq_now + 1,
+        "numbers go on after the system message"
+    );
+    let mut members = after.members.clone();
+    members.sort();
+    let mut want = vec![a.id, c.id];
+    want.sort();
+    assert_eq!(members, want);
+
+    s.set_timer(group, a.id, 300, 16, 1_000_000).await.unwrap();
+    let timed = one(vec![msg(group, c.id, 2, 17)]).await.unwrap();
+    assert_eq!(timed.row.expires_at, 17 + 300_000, "the new timer applies");
+    assert_eq!(
+        timed.row.seq,
+        after.row.seq + 2,
+        "after the timer's system message"
+    );
+
+    // A lone append (an attachment's path) between batches takes its number too.
+    let lone = s.append(&msg(group, a.id, 2, 18)).await.unwrap();
+    let next = one(vec![msg(group, c.id, 2, 19)]).await.unwrap();
+    assert_eq!(next.row.seq, lone.row.seq + 1);
 }

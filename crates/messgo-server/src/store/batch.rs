@@ -7,11 +7,14 @@
 //! each message in memory, then one multi-row INSERT and one UPDATE of the counters.
 //!
 //! It relies on SQLite's single writer: the state it reads cannot change before its
-//! own writes, because every write runs on that one connection. PostgreSQL appends
+//! own writes, because every write runs on that one connection. For the same reason
+//! it can keep the chats' state and members from one batch to the next, for as long
+//! as no other kind of write ran in between. PostgreSQL appends
 //! one message per transaction instead, where the row lock on the chat's counter
 //! orders concurrent writers.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use messgo_proto::UserId;
 use sqlx::SqliteConnection as Conn;
@@ -62,6 +65,7 @@ fn pow2_runs<T>(mut items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
     })
 }
 
+#[derive(Clone)]
 struct ChatState {
     epoch: i64,
     rotation_required: i64,
@@ -69,55 +73,55 @@ struct ChatState {
     timer_secs: i64,
     seq: i64,
     members: Vec<UserId>,
-    last_activity_at: Option<i64>,
+}
+
+/// Most chats the cache keeps; past that it starts over.
+const MAX_CACHED_CHATS: usize = 100_000;
+
+/// The state and members of the chats recent batches wrote to, so that a batch reads
+/// only chats it has not seen. Nothing but batch appends may have written since it
+/// was filled: any other write job starts a new generation of the writer
+/// (store/writer.rs), and a cache of an older generation is dropped unread.
+#[derive(Default)]
+pub struct ChatCache {
+    generation: u64,
+    chats: HashMap<Uuid, ChatState>,
 }
 
 /// Stores what may be stored of `batch` (messages without attachments) and returns
 /// each message's verdict in order: the same rules, codes and duplicate handling as
 /// a single append. An error of the database itself fails the whole job.
+/// `generation` is the writer's while this job runs.
 pub async fn append_batch(
     c: &mut Conn,
     batch: &[NewMessage],
+    cache: &Mutex<ChatCache>,
+    generation: u64,
 ) -> StoreResult<Vec<StoreResult<Appended>>> {
     let mut chat_ids: Vec<Uuid> = batch.iter().map(|m| m.chat_id.0).collect();
     chat_ids.sort_unstable();
     chat_ids.dedup();
+    // The cached chats are taken out while the job runs and go back only once all of
+    // its statements succeeded: a job that fails leaves them to be read again.
     let mut chats: HashMap<Uuid, ChatState> = HashMap::with_capacity(chat_ids.len());
-    let mut existing: HashMap<Uuid, MessageRow> = HashMap::new();
-    for ids in padded(&chat_ids, LIST_CHUNK) {
-        let list = placeholders(ids.len());
-        let sql = format!(
-            "SELECT id, epoch, rotation_required, epoch_opened_at, timer_secs, seq FROM chats WHERE id IN ({list})"
-        );
-        let mut q = sqlx::query_as::<_, (Uuid, i64, i64, i64, i64, i64)>(&sql);
-        for id in &ids {
-            q = q.bind(id);
+    {
+        let mut cache = cache.lock().expect("chat cache lock");
+        if cache.generation != generation {
+            cache.chats.clear();
+            cache.generation = generation;
         }
-        for (id, epoch, rotation_required, epoch_opened_at, timer_secs, seq) in
-            q.fetch_all(&mut *c).await?
-        {
-            let state = ChatState {
-                epoch,
-                rotation_required,
-                epoch_opened_at,
-                timer_secs,
-                seq,
-                members: Vec::new(),
-                last_activity_at: None,
-            };
-            chats.insert(id, state);
-        }
-        let sql = format!("SELECT chat_id, user_id FROM chat_members WHERE chat_id IN ({list})");
-        let mut q = sqlx::query_as::<_, (Uuid, Uuid)>(&sql);
-        for id in &ids {
-            q = q.bind(id);
-        }
-        for (chat, user) in q.fetch_all(&mut *c).await? {
-            if let Some(state) = chats.get_mut(&chat) {
-                state.members.push(UserId(user));
+        for id in &chat_ids {
+            if let Some(state) = cache.chats.remove(id) {
+                chats.insert(*id, state);
             }
         }
     }
+    let unseen: Vec<Uuid> = chat_ids
+        .into_iter()
+        .filter(|id| !chats.contains_key(id))
+        .collect();
+    read_chats(c, &unseen, &mut chats).await?;
+    let mut existing: HashMap<Uuid, MessageRow> = HashMap::new();
     // Earlier copies of these ids (a resend after a lost ack), looked up by the
     // unique index on `id`.
     let mut ids: Vec<Uuid> = batch.iter().map(|m| m.id.0).collect();
@@ -148,6 +152,8 @@ pub async fn append_batch(
     // Ids accepted earlier in this batch, by their place in `verdicts`: each row is
     // built once, there.
     let mut taken: HashMap<Uuid, usize> = HashMap::new();
+    // The chats this batch adds to, with the time of their last message.
+    let mut active: HashMap<Uuid, i64> = HashMap::new();
     for m in batch {
         let state = chats
             .get_mut(&m.chat_id.0)
@@ -184,7 +190,7 @@ pub async fn append_batch(
             ));
         }
         state.seq += 1;
-        state.last_activity_at = Some(m.now);
+        active.insert(m.chat_id.0, m.now);
         taken.insert(m.id.0, verdicts.len());
         verdicts.push(Ok(Appended {
             row: m.row(state.seq, state.timer_secs),
@@ -218,9 +224,9 @@ pub async fn append_batch(
         }
         q.execute(&mut *c).await?;
     }
-    let touched: Vec<(&Uuid, &ChatState)> = chats
+    let touched: Vec<(Uuid, i64, i64)> = active
         .iter()
-        .filter(|(_, s)| s.last_activity_at.is_some())
+        .map(|(id, &at)| (*id, chats[id].seq, at))
         .collect();
     for part in padded(&touched, LIST_CHUNK / 4) {
         // A join on the new values: a `CASE id WHEN … END` per column would compare
@@ -231,12 +237,60 @@ pub async fn append_batch(
              UPDATE chats SET seq = v.seq, last_activity_at = v.at FROM v WHERE chats.id = v.id"
         );
         let mut q = sqlx::query(&sql);
-        for (id, s) in &part {
-            q = q.bind(**id).bind(s.seq).bind(s.last_activity_at);
+        for (id, seq, at) in &part {
+            q = q.bind(id).bind(seq).bind(at);
         }
         q.execute(&mut *c).await?;
     }
+    let mut cache = cache.lock().expect("chat cache lock");
+    if cache.chats.len() + chats.len() > MAX_CACHED_CHATS {
+        cache.chats.clear();
+    }
+    cache.chats.extend(chats);
     Ok(verdicts)
+}
+
+/// Reads the state and members of `ids` into `chats`; a chat that does not exist is
+/// left out.
+async fn read_chats(
+    c: &mut Conn,
+    ids: &[Uuid],
+    chats: &mut HashMap<Uuid, ChatState>,
+) -> StoreResult<()> {
+    for ids in padded(ids, LIST_CHUNK) {
+        let list = placeholders(ids.len());
+        let sql = format!(
+            "SELECT id, epoch, rotation_required, epoch_opened_at, timer_secs, seq FROM chats WHERE id IN ({list})"
+        );
+        let mut q = sqlx::query_as::<_, (Uuid, i64, i64, i64, i64, i64)>(&sql);
+        for id in &ids {
+            q = q.bind(id);
+        }
+        for (id, epoch, rotation_required, epoch_opened_at, timer_secs, seq) in
+            q.fetch_all(&mut *c).await?
+        {
+            let state = ChatState {
+                epoch,
+                rotation_required,
+                epoch_opened_at,
+                timer_secs,
+                seq,
+                members: Vec::new(),
+            };
+            chats.insert(id, state);
+        }
+        let sql = format!("SELECT chat_id, user_id FROM chat_members WHERE chat_id IN ({list})");
+        let mut q = sqlx::query_as::<_, (Uuid, Uuid)>(&sql);
+        for id in &ids {
+            q = q.bind(id);
+        }
+        for (chat, user) in q.fetch_all(&mut *c).await? {
+            if let Some(state) = chats.get_mut(&chat) {
+                state.members.push(UserId(user));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

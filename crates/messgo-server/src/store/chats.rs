@@ -127,11 +127,22 @@ pub trait ChatStore: Send + Sync {
     async fn assistant_chat(&self, user: UserId, candidate: Uuid, now: i64) -> StoreResult<Uuid>;
 }
 
-/// SQLite: the whole batch is one job of the single writer (see `batch.rs`).
+/// SQLite: the whole batch is one job of the single writer (see `batch.rs`), one that
+/// keeps the chats' state it read for the next batch.
 macro_rules! sqlite_batch {
-    ($self:ident, $batch:ident) => {
-        sqlite_write!($self, |c| super::batch::append_batch(c, &$batch))
-    };
+    ($self:ident, $batch:ident) => {{
+        let writer = $self.writer().await?;
+        let generation = writer.generation();
+        let cache = $self.chat_cache.clone();
+        writer
+            .append(move |c| {
+                Box::pin(async move {
+                    let now = generation.load(std::sync::atomic::Ordering::Relaxed);
+                    super::batch::append_batch(c, &$batch, &cache, now).await
+                })
+            })
+            .await
+    }};
 }
 
 /// PostgreSQL: each message its own transaction. Chats proceed side by side;

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,6 +18,7 @@ use sqlx::ConnectOptions;
 use tokio::sync::Mutex;
 
 use super::account_ops::sqlite as ops;
+use super::batch::ChatCache;
 use super::writer::Writer;
 use super::*;
 
@@ -26,6 +28,8 @@ pub struct SqliteStore {
     pub(super) readers: SqlitePool,
     writer: Mutex<Option<Writer>>,
     writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// What the batch append keeps between batches (store/batch.rs).
+    pub(super) chat_cache: Arc<std::sync::Mutex<ChatCache>>,
 }
 
 impl SqliteStore {
@@ -74,6 +78,7 @@ impl SqliteStore {
             readers,
             writer: Mutex::new(Some(writer)),
             writer_task: Mutex::new(Some(task)),
+            chat_cache: Arc::default(),
         })
     }
 

@@ -6,8 +6,14 @@
 //! single transaction, commits once, and only then answers the callers. A job that
 //! fails is rolled back to its savepoint without affecting its neighbours, and no
 //! caller hears "done" before its write is on disk.
+//!
+//! The writer also counts its generations: every job that may change anything
+//! starts a new one. The batch append (store/batch.rs) keeps the chats' state it read
+//! between batches and trusts it only while the generation it read it in lasts.
 
 use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use sqlx::{Connection, SqliteConnection};
@@ -23,6 +29,8 @@ enum Job {
     Write {
         run: JobFn,
         reply: oneshot::Sender<StoreResult<Output>>,
+        /// Whether the job may change anything besides appending messages.
+        changes: bool,
     },
     /// Give freed pages back and empty the WAL, between transactions.
     Maintenance(oneshot::Sender<StoreResult<()>>),
@@ -35,6 +43,7 @@ const QUEUE: usize = 4096;
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    generation: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -42,8 +51,15 @@ impl Writer {
     /// handle is dropped and the queue is drained. The returned handle resolves then.
     pub fn start(conn: SqliteConnection) -> (Writer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let handle = tokio::spawn(run(conn, rx));
-        (Writer { tx }, handle)
+        let generation = Arc::new(AtomicU64::new(0));
+        let handle = tokio::spawn(run(conn, rx, generation.clone()));
+        (Writer { tx, generation }, handle)
+    }
+
+    /// The current generation, for a job to read while it runs (then no other job
+    /// can start a new one until it ends).
+    pub fn generation(&self) -> Arc<AtomicU64> {
+        self.generation.clone()
     }
 
     /// Runs an incremental vacuum and a `wal_checkpoint(TRUNCATE)`, so deleted bytes
@@ -66,12 +82,38 @@ impl Writer {
             + Send
             + 'static,
     {
+        self.job(f, true).await
+    }
+
+    /// Like [`write`](Self::write), for a job that only appends messages and keeps
+    /// anything it caches up to date itself: it starts no new generation.
+    pub async fn append<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
+        self.job(f, false).await
+    }
+
+    async fn job<T, F>(&self, f: F, changes: bool) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
         let (reply, rx) = oneshot::channel();
         let run: JobFn = Box::new(move |conn| {
             Box::pin(async move { f(conn).await.map(|v| Box::new(v) as Output) })
         });
         self.tx
-            .send(Job::Write { run, reply })
+            .send(Job::Write {
+                run,
+                reply,
+                changes,
+            })
             .await
             .map_err(|_| StoreError::Closed)?;
         let out = rx.await.map_err(|_| StoreError::Closed)??;
@@ -81,19 +123,27 @@ impl Writer {
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
+async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let mut batch = Vec::with_capacity(jobs.len());
         let mut maintenance = Vec::new();
         for job in jobs.drain(..) {
             match job {
-                Job::Write { run, reply } => batch.push((run, reply)),
+                Job::Write {
+                    run,
+                    reply,
+                    changes,
+                } => batch.push(Pending {
+                    run,
+                    reply,
+                    changes,
+                }),
                 Job::Maintenance(reply) => maintenance.push(reply),
             }
         }
         if !batch.is_empty() {
-            for (reply, result) in commit_batch(&mut conn, &mut batch).await {
+            for (reply, result) in commit_batch(&mut conn, &mut batch, &generation).await {
                 // The caller may have gone away (request cancelled); its write stands.
                 let _ = reply.send(result);
             }
@@ -130,22 +180,34 @@ async fn maintain(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
 
 type Replies = Vec<(oneshot::Sender<StoreResult<Output>>, StoreResult<Output>)>;
 
+struct Pending {
+    run: JobFn,
+    reply: oneshot::Sender<StoreResult<Output>>,
+    changes: bool,
+}
+
 async fn commit_batch(
     conn: &mut SqliteConnection,
-    batch: &mut Vec<(JobFn, oneshot::Sender<StoreResult<Output>>)>,
+    batch: &mut Vec<Pending>,
+    generation: &AtomicU64,
 ) -> Replies {
     let mut results: Replies = Vec::with_capacity(batch.len());
     if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         tracing::error!(error = %e, "could not begin a write transaction");
-        return fail_all(batch.drain(..).map(|(_, reply)| reply), || {
+        return fail_all(batch.drain(..).map(|p| p.reply), || {
             StoreError::Database(sqlx::Error::WorkerCrashed)
         });
     }
-    for (run, reply) in batch.drain(..) {
-        let result = run_in_savepoint(conn, run).await;
-        results.push((reply, result));
+    for job in batch.drain(..) {
+        if job.changes {
+            generation.fetch_add(1, Ordering::Relaxed);
+        }
+        let result = run_in_savepoint(conn, job.run).await;
+        results.push((job.reply, result));
     }
     if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
+        // What the batch appends cached in this transaction never happened.
+        generation.fetch_add(1, Ordering::Relaxed);
         tracing::error!(error = %e, "group commit failed; the whole batch is reported failed");
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         return fail_all(results.into_iter().map(|(r, _)| r), || {
