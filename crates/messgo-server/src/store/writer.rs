@@ -191,6 +191,13 @@ async fn commit_batch(
     batch: &mut Vec<Pending>,
     generation: &AtomicU64,
 ) -> Replies {
+    if let [_] = batch.as_slice() {
+        let job = batch.pop().expect("one job");
+        return vec![(
+            job.reply,
+            run_alone(conn, job.run, job.changes, generation).await,
+        )];
+    }
     let mut results: Replies = Vec::with_capacity(batch.len());
     if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         tracing::error!(error = %e, "could not begin a write transaction");
@@ -217,6 +224,32 @@ async fn commit_batch(
     results
 }
 
+/// A job alone in its transaction needs no savepoint: if it fails, rolling the whole
+/// transaction back undoes only its own writes. A savepoint is not free: SQLite keeps
+/// the original of every page the job changes, to roll back to.
+async fn run_alone(
+    conn: &mut SqliteConnection,
+    run: JobFn,
+    changes: bool,
+    generation: &AtomicU64,
+) -> StoreResult<Output> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    if changes {
+        generation.fetch_add(1, Ordering::Relaxed);
+    }
+    let result = run(conn).await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    if let Err(e) = sqlx::query(end).execute(&mut *conn).await {
+        generation.fetch_add(1, Ordering::Relaxed);
+        if result.is_ok() {
+            tracing::error!(error = %e, "commit failed; the job is reported failed");
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        return Err(e.into());
+    }
+    result
+}
+
 async fn run_in_savepoint(conn: &mut SqliteConnection, run: JobFn) -> StoreResult<Output> {
     sqlx::query("SAVEPOINT job").execute(&mut *conn).await?;
     let result = run(conn).await;
@@ -232,4 +265,82 @@ fn fail_all(
     err: impl Fn() -> StoreError,
 ) -> Replies {
     replies.map(|r| (r, Err(err()))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::ConnectOptions;
+
+    async fn writer() -> (
+        Writer,
+        tempfile::TempDir,
+        sqlx::sqlite::SqliteConnectOptions,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("w.db"))
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        let mut conn = options.connect().await.unwrap();
+        sqlx::query("CREATE TABLE t (v INTEGER NOT NULL)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        (Writer::start(conn).0, dir, options)
+    }
+
+    /// Inserts `v`, then fails if `fail`: a job whose first write went through.
+    fn job(
+        v: i64,
+        fail: bool,
+    ) -> impl for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<()>> {
+        move |c| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO t (v) VALUES (?)")
+                    .bind(v)
+                    .execute(&mut *c)
+                    .await?;
+                if fail {
+                    return Err(StoreError::Rejected("test"));
+                }
+                Ok(())
+            })
+        }
+    }
+
+    async fn stored(options: &sqlx::sqlite::SqliteConnectOptions) -> Vec<i64> {
+        let mut c = options.connect().await.unwrap();
+        sqlx::query_scalar("SELECT v FROM t ORDER BY v")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_failed_job_leaves_nothing_behind_alone_or_among_others() {
+        let (w, _dir, options) = writer().await;
+        assert!(w.write(job(1, true)).await.is_err());
+        assert!(stored(&options).await.is_empty(), "alone: rolled back");
+        w.write(job(2, false)).await.unwrap();
+
+        // Queued together, the three share one transaction.
+        let (a, b, c) = tokio::join!(
+            w.write(job(3, false)),
+            w.write(job(4, true)),
+            w.write(job(5, false))
+        );
+        assert!(a.is_ok() && b.is_err() && c.is_ok());
+        assert_eq!(stored(&options).await, vec![2, 3, 5]);
+    }
+
+    #[tokio::test]
+    async fn only_jobs_that_may_change_anything_start_a_generation() {
+        let (w, _dir, _options) = writer().await;
+        let generation = w.generation();
+        w.append(job(1, false)).await.unwrap();
+        assert_eq!(generation.load(Ordering::Relaxed), 0);
+        w.write(job(2, false)).await.unwrap();
+        assert_eq!(generation.load(Ordering::Relaxed), 1);
+    }
 }
