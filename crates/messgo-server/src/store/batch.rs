@@ -65,7 +65,6 @@ fn pow2_runs<T>(mut items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
     })
 }
 
-#[derive(Clone)]
 struct ChatState {
     epoch: i64,
     rotation_required: i64,

@@ -241,10 +241,11 @@ async fn run_alone(
     let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
     if let Err(e) = sqlx::query(end).execute(&mut *conn).await {
         generation.fetch_add(1, Ordering::Relaxed);
-        if result.is_ok() {
-            tracing::error!(error = %e, "commit failed; the job is reported failed");
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        }
+        // Some errors make SQLite roll back by itself; the job's own error is the
+        // one to report.
+        result?;
+        tracing::error!(error = %e, "commit failed; the job is reported failed");
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         return Err(e.into());
     }
     result
