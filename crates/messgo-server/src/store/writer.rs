@@ -36,6 +36,17 @@ enum Job {
     Maintenance(oneshot::Sender<StoreResult<()>>),
 }
 
+/// A job for the writer: it gets the connection, inside the transaction.
+pub trait WriteJob<T>:
+    for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static
+{
+}
+
+impl<T, F> WriteJob<T> for F where
+    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static
+{
+}
+
 /// Most jobs folded into one transaction; bounds the latency a huge burst adds.
 const MAX_BATCH: usize = 512;
 const QUEUE: usize = 4096;
@@ -75,35 +86,17 @@ impl Writer {
 
     /// Runs `f` inside the next group-committed transaction and returns its result
     /// once that transaction is durable.
-    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
-    {
+    pub async fn write<T: Send + 'static>(&self, f: impl WriteJob<T>) -> StoreResult<T> {
         self.job(f, true).await
     }
 
     /// Like [`write`](Self::write), for a job that only appends messages and keeps
     /// anything it caches up to date itself: it starts no new generation.
-    pub async fn append<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
-    {
+    pub async fn append<T: Send + 'static>(&self, f: impl WriteJob<T>) -> StoreResult<T> {
         self.job(f, false).await
     }
 
-    async fn job<T, F>(&self, f: F, changes: bool) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
-    {
+    async fn job<T: Send + 'static>(&self, f: impl WriteJob<T>, changes: bool) -> StoreResult<T> {
         let (reply, rx) = oneshot::channel();
         let run: JobFn = Box::new(move |conn| {
             Box::pin(async move { f(conn).await.map(|v| Box::new(v) as Output) })
@@ -292,10 +285,7 @@ mod tests {
     }
 
     /// Inserts `v`, then fails if `fail`: a job whose first write went through.
-    fn job(
-        v: i64,
-        fail: bool,
-    ) -> impl for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<()>> {
+    fn job(v: i64, fail: bool) -> impl WriteJob<()> {
         move |c| {
             Box::pin(async move {
                 sqlx::query("INSERT INTO t (v) VALUES (?)")
