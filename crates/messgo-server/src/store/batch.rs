@@ -3,8 +3,9 @@
 //! Under load, sends arrive faster than one fsync each could carry. The appender
 //! (service/appender.rs) hands over everything waiting at once, and this job checks
 //! and stores it with a handful of statements, whatever the number of messages:
-//! read the chats' state, their members and any earlier copies of the ids, decide
-//! each message in memory, then one multi-row INSERT and one UPDATE of the counters.
+//! read the state and members of the chats it has not cached and any earlier copies
+//! of the ids, decide each message in memory, then multi-row INSERTs and one UPDATE
+//! of the counters.
 //!
 //! It relies on SQLite's single writer: the state it reads cannot change before its
 //! own writes, because every write runs on that one connection. For the same reason

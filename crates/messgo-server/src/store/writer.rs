@@ -226,7 +226,10 @@ async fn run_alone(
     changes: bool,
     generation: &AtomicU64,
 ) -> StoreResult<Output> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+        tracing::error!(error = %e, "could not begin a write transaction");
+        return Err(e.into());
+    }
     if changes {
         generation.fetch_add(1, Ordering::Relaxed);
     }
@@ -315,7 +318,8 @@ mod tests {
         assert!(stored(&options).await.is_empty(), "alone: rolled back");
         w.write(job(2, false)).await.unwrap();
 
-        // Queued together, the three share one transaction.
+        // Queued together (the test runtime has one thread, so all three are queued
+        // before the writer runs), the three share one transaction.
         let (a, b, c) = tokio::join!(
             w.write(job(3, false)),
             w.write(job(4, true)),
