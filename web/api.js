@@ -206,7 +206,12 @@ export function messages(id, { before, after, limit = 50 }) {
   return request('GET', `${chatPath(id)}/messages?${q}`);
 }
 
-/** The REST twin of the socket's `send`, for when the socket is down. @param {SendBody} m @returns {Promise<{id: string, seq: number}>} */
+/**
+ * The stored message's place and times: the socket's `ack`, and the REST send's answer.
+ * @typedef {{chat_id: string, id: string, seq: number, created_at: number, expires_at: number}} Ack
+ */
+
+/** The REST twin of the socket's `send`, for when the socket is down. @param {SendBody} m @returns {Promise<Ack>} */
 export const sendMessage = ({ chat_id, ...body }) => request('POST', `${chatPath(chat_id)}/messages`, body);
 
 /** @param {string} id @param {string} messageId @returns {Promise<null>} */

@@ -161,6 +161,7 @@ export function createSender({ store, keyring, sendFrame, say }) {
       // The server binds these uploads to the message: they then live and die with it.
       const blobs = (p.images ?? []).flatMap((i) => [i.blob, i.thumb]);
       if (blobs.length) frame.blobs = blobs;
+      dispatch({ type: 'pending_sealed', chatId, id, sealed: frame });
       if (sendFrame({ type: 'send', ...frame })) {
         timers.set(id, setTimeout(() => fail(chatId, id, 'Not sent yet: no answer from the server.'), ACK_TIMEOUT_MS));
         sentUnder.set(id, epoch);
@@ -168,7 +169,7 @@ export function createSender({ store, keyring, sendFrame, say }) {
       }
       const ack = await api.sendMessage(frame);
       acked(id);
-      dispatch({ type: 'live', event: { type: 'ack', chat_id: chatId, id, seq: ack.seq }, at: Date.now() });
+      dispatch({ type: 'live', event: { ...ack, type: 'ack', chat_id: chatId, id }, at: Date.now() });
     } catch (err) {
       if (err instanceof api.ApiError && err.code === 'epoch_stale') return stale(chatId, id, epoch);
       fail(chatId, id, err instanceof api.ApiError ? nackText(err.code, err.message) : say(err));

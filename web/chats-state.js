@@ -34,14 +34,16 @@ import { dropExpired } from './expiry.js';
  * @property {number} [expires_at]  when every copy of it must be gone (absent until the server's copy arrives)
  * @property {boolean} deleted
  * @property {SystemEvent | null} system
- * @property {Message | null} raw   the sealed copy; null for a deleted message, or an own one known only from its ack
+ * @property {Message | null} raw   the sealed copy; null for a deleted message, or an own one acked before it was sealed here
  * @property {Body | null} body     null until opened
  */
 
 /**
- * An own message without a seq yet.
+ * An own message without a seq yet. `sealed`: what went to the server the last time
+ * it was sent; with the ack it makes the message's stored copy, which the server does
+ * not send back to the socket it came from.
  * @typedef {{id: string, text: string, at: number, status: 'sending' | 'failed', error: string | null,
- *   images?: ImageRef[]}} Pending
+ *   images?: ImageRef[], sealed?: import('./api.js').SendBody}} Pending
  */
 
 /**
@@ -78,6 +80,7 @@ import { dropExpired } from './expiry.js';
  *   | {type: 'pending_added', chatId: string, id: string, text: string, at: number, images?: ImageRef[]}
  *   | {type: 'pending_status', chatId: string, id: string, status: 'sending' | 'failed', error?: string}
  *   | {type: 'pending_discarded', chatId: string, id: string}
+ *   | {type: 'pending_sealed', chatId: string, id: string, sealed: import('./api.js').SendBody}
  *   | {type: 'opened', chatId: string, bodies: {id: string, body: Body}[]}
  *   | {type: 'named', chatId: string, metaId: string, name: string | null, picture?: string | null}
  *   | {type: 'epoch_local', chatId: string, epoch: number, at: number}
@@ -261,24 +264,36 @@ function updatePending(entry, id, fn) {
 }
 
 /**
- * An ack: the own message has its seq. If its live copy has not come yet, the text we
- * sent stands in for it until then.
- * @param {ChatEntry} entry @param {{id: string, seq: number}} ack @param {string | null} me
+ * An ack: the own message has its seq, and with what was sent, all of the stored copy
+ * (the socket it went over is not sent it back). An older server's ack without the
+ * times leaves the text we sent standing in until that copy comes.
+ * @param {ChatEntry} entry @param {Partial<import('./api.js').Ack> & {id: string, seq: number}} ack
+ * @param {string | null} me
  */
 function applyAck(entry, ack, me) {
   const own = entry.pending.find((p) => p.id === ack.id);
   if (!own) return entry;
   const pending = entry.pending.filter((p) => p !== own);
   if (entry.messages.some((m) => m.seq === ack.seq || m.id === ack.id)) return { ...entry, pending };
+  const sealed = own.sealed;
+  const epoch = sealed?.epoch ?? entry.chat.epoch;
+  const createdAt = ack.created_at ?? own.at;
+  /** @type {Message | null} */
+  const raw = sealed && ack.created_at !== undefined && ack.expires_at !== undefined ? {
+    chat_id: sealed.chat_id, seq: ack.seq, id: ack.id, sender: me, epoch, kind: 'message', nonce: sealed.nonce,
+    ciphertext: sealed.ciphertext, signature: sealed.signature, created_at: ack.created_at, expires_at: ack.expires_at,
+    deleted: false,
+  } : null;
   /** @type {Msg} */
   const placeholder = {
-    seq: ack.seq, id: ack.id, sender: me, kind: 'message', epoch: entry.chat.epoch, created_at: own.at,
-    deleted: false, system: null, raw: null, body: ownBody(own),
+    seq: ack.seq, id: ack.id, sender: me, kind: 'message', epoch, created_at: createdAt,
+    ...(ack.expires_at !== undefined ? { expires_at: ack.expires_at } : {}),
+    deleted: false, system: null, raw, body: ownBody(own),
   };
   const messages = [...entry.messages, placeholder].sort((a, b) => a.seq - b.seq);
   return {
     ...entry, pending, messages, top: advance(entry.top, messages),
-    chat: { ...entry.chat, seq: Math.max(entry.chat.seq, ack.seq), last_activity_at: Math.max(entry.chat.last_activity_at, own.at) },
+    chat: { ...entry.chat, seq: Math.max(entry.chat.seq, ack.seq), last_activity_at: Math.max(entry.chat.last_activity_at, createdAt) },
   };
 }
 
@@ -388,6 +403,8 @@ export function reduceChats(chats, event, me) {
           : { ...p, status: event.status, error: event.error ?? null })));
     case 'pending_discarded':
       return withEntry(chats, event.chatId, (entry) => updatePending(entry, event.id, () => null));
+    case 'pending_sealed':
+      return withEntry(chats, event.chatId, (entry) => updatePending(entry, event.id, (p) => ({ ...p, sealed: event.sealed })));
     case 'opened':
       return withEntry(chats, event.chatId, (entry) => {
         const bodies = new Map(event.bodies.map((b) => [b.id, b.body]));

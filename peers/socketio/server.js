@@ -1,6 +1,6 @@
 // Benchmark peer for MessGo: a minimal Socket.IO 4 relay doing the same job MessGo's
-// realtime path does (one room per chat, every member's sessions get each message,
-// the sender gets an ack) but storing nothing, so the load generator can compare the
+// realtime path does (one room per chat, every member's sessions get each message but
+// the socket it came from, which gets an ack) but storing nothing, so the load generator can compare the
 // two on equal terms. WebSocket transport only, standard Engine.IO v4 / Socket.IO v5
 // wire protocol; see README.md.
 import { createServer } from 'node:http';
@@ -70,8 +70,9 @@ io.on('connection', (socket) => {
     const { room, id, payload } = msg;
     // Membership is the auth room list (not socket.rooms, which also holds the socket's own id).
     if (!rooms.has(room)) return ack({ id, error: 'not_member' });
-    // Includes the sender's own socket on purpose: MessGo delivers to every session of every member.
-    io.to(room).emit('message', { room, id, sender: user, payload });
+    // Every socket in the room but the sending one, as MessGo does: the sender's other
+    // sessions get it, the socket it came from gets its ack instead.
+    socket.to(room).emit('message', { room, id, sender: user, payload });
     ack({ id });
   });
 });

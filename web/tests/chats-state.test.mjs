@@ -95,6 +95,32 @@ test('an own message: pending, then sent once whether the ack or the echo comes 
   assert.equal(afterAckOnly.messages[0].seq, 1);
 });
 
+test('the sending socket gets no echo: the ack and what was sent make the stored copy', () => {
+  const start = run([loaded(), latest([msg(1)])]);
+  const sealed = { chat_id: CHAT, id: 'mine', epoch: 3, nonce: 'n2', ciphertext: 'c2', signature: 's2' };
+  const s = run([
+    { type: 'pending_added', chatId: CHAT, id: 'mine', text: 'hello', at: 5 },
+    { type: 'pending_sealed', chatId: CHAT, id: 'mine', sealed },
+    live({ type: 'ack', chat_id: CHAT, id: 'mine', seq: 2, created_at: 2002, expires_at: 9002 }),
+    live({ type: 'message', message: msg(3) }),
+  ], start);
+  const e = s.byId[CHAT];
+  assert.deepEqual(e.pending, []);
+  assert.deepEqual(seqs(s), [1, 2, 3]);
+  assert.equal(gapAfter(e), null, 'the own message fills its place: no gap to fetch');
+  const own = e.messages[1];
+  assert.deepEqual(own.raw, {
+    chat_id: CHAT, seq: 2, id: 'mine', sender: ME, epoch: 3, kind: 'message', nonce: 'n2', ciphertext: 'c2',
+    signature: 's2', created_at: 2002, expires_at: 9002, deleted: false,
+  }, 'as the server stored it');
+  assert.equal(own.epoch, 3, 'the epoch it was sealed under');
+  assert.equal(own.expires_at, 9002);
+  assert.equal(own.created_at, 2002, "the server's time, as every other copy shows it");
+  assert.deepEqual(own.body, { status: 'ok', text: 'hello' });
+  const replayed = run([live({ type: 'message', message: { ...own.raw, ciphertext: 'other' } })], s);
+  assert.equal(replayed.byId[CHAT].messages[1], own, 'a resume of it later changes nothing');
+});
+
 test('a failed message keeps its text and id for the retry', () => {
   const s = run([loaded(), { type: 'pending_added', chatId: CHAT, id: 'mine', text: 'hi', at: 1 },
     { type: 'pending_status', chatId: CHAT, id: 'mine', status: 'failed', error: 'Not sent.' }]);

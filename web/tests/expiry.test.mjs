@@ -73,6 +73,12 @@ test('expired messages leave the state with their "deleted for me" marks; the re
   chats = reduceChats(chats, { type: 'pending_added', chatId: CHAT, id: 'p', text: 'mine', at: 1 }, ME);
   chats = reduceChats(chats, { type: 'live', event: { type: 'ack', chat_id: CHAT, id: 'p', seq: 4 }, at: 2 }, ME);
   assert.equal(reduceChats(chats, { type: 'expired', now: 1e15 }, ME), chats);
+  // An ack that carries the stored times expires the own message with every other copy.
+  chats = reduceChats(chats, { type: 'pending_added', chatId: CHAT, id: 'q', text: 'mine too', at: 3 }, ME);
+  chats = reduceChats(chats, { type: 'live', event: { type: 'ack', chat_id: CHAT, id: 'q', seq: 5, created_at: 4, expires_at: 20_000 }, at: 4 }, ME);
+  assert.equal(nextExpiry(chats), 20_000);
+  chats = reduceChats(chats, { type: 'expired', now: 20_000 }, ME);
+  assert.deepEqual(chats.byId[CHAT].messages.map((m) => m.seq), [4]);
 });
 
 test('the timer system line names who set it', () => {

@@ -52,6 +52,8 @@ fn frames(c: &mut Criterion) {
         chat_id: m.chat_id,
         id: m.id,
         seq: 12_345,
+        created_at: 1_700_000_000_000,
+        expires_at: 1_700_259_200_000,
     });
     g.bench_function("encode ack", |b| {
         b.iter(|| serde_json::to_string(black_box(&ack)).unwrap())

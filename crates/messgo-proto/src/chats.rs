@@ -198,6 +198,10 @@ pub struct Ack {
     pub chat_id: ChatId,
     pub id: MessageId,
     pub seq: i64,
+    /// The stored message's times, so a sender that is not sent its own message back
+    /// (the socket it came from) knows all of it from what it sent and this.
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 /// Last sequence number seen per chat.

@@ -304,55 +304,95 @@ async fn a_reconnecting_client_receives_exactly_what_it_missed() {
     );
 }
 
+/// Everything a socket receives that takes a place in the chat's order: its own
+/// messages' acks and everyone else's messages, as `(seq, was it an ack)`.
+async fn places(events: &mut messgo_client::Events, n: usize) -> Vec<(i64, bool)> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        match events.next().await.unwrap() {
+            ServerEvent::Ack(ack) => got.push((ack.seq, true)),
+            ServerEvent::Message { message } => got.push((message.seq, false)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    got
+}
+
 #[tokio::test]
 async fn sending_over_the_socket_is_acknowledged_after_commit() {
     let srv = TestServer::start().await;
     let (a_id, a) = person(&srv, "socketeer").await;
-    let (_, b) = person(&srv, "listener").await;
+    let (b_id, b) = person(&srv, "listener").await;
     connect(&a, &b).await;
     let chat = direct_chat(a.chats().await.unwrap());
-    let mut keys = Keyring::new(&a_id);
-    let epoch = keys.ensure_epoch(&a, &chat, now_ms()).await.unwrap();
-    let mut events = a.events().await.unwrap();
-    let mut ids = Vec::new();
+    let mut a_keys = Keyring::new(&a_id);
+    let epoch = a_keys.ensure_epoch(&a, &chat, now_ms()).await.unwrap();
+    let mut b_keys = Keyring::new(&b_id);
+    let mut a_socket = a.events().await.unwrap();
+    let mut a_other_tab = a.events().await.unwrap();
+    let mut b_socket = b.events().await.unwrap();
+    // Both talk at once over their sockets, so their messages interleave in one order.
+    let mut a_sent = Vec::new();
     for i in 0..50 {
-        let m = keys
-            .seal(
-                &a,
-                chat.id,
-                epoch,
-                messgo_proto::MessageId::random(),
-                &format!("s{i}"),
-            )
+        let id = messgo_proto::MessageId::random();
+        let m = a_keys
+            .seal(&a, chat.id, epoch, id, &format!("a{i}"))
             .await
             .unwrap();
-        ids.push(m.id);
-        events
-            .send_raw(&serde_json::to_string(&ClientFrame::Send(m)).unwrap())
-            .await
-            .unwrap();
-    }
-    let (mut acked, mut delivered) = (std::collections::HashMap::new(), Vec::new());
-    while acked.len() < 50 || delivered.len() < 50 {
-        match events.next().await.unwrap() {
-            ServerEvent::Ack(ack) => {
-                acked.insert(ack.id, ack.seq);
-            }
-            ServerEvent::Message { message } => delivered.push(message.seq),
-            other => panic!("unexpected {other:?}"),
+        a_sent.push(m.clone());
+        let frame = serde_json::to_string(&ClientFrame::Send(m)).unwrap();
+        a_socket.send_raw(&frame).await.unwrap();
+        if i % 5 == 0 {
+            let id = messgo_proto::MessageId::random();
+            let m = b_keys
+                .seal(&b, chat.id, epoch, id, &format!("b{i}"))
+                .await
+                .unwrap();
+            let frame = serde_json::to_string(&ClientFrame::Send(m)).unwrap();
+            b_socket.send_raw(&frame).await.unwrap();
         }
     }
-    let mut seqs: Vec<i64> = acked.values().copied().collect();
-    seqs.sort();
-    assert_eq!(seqs, (1..=50).collect::<Vec<_>>(), "gap-free");
+    let in_order: Vec<i64> = (1..=60).collect();
+    // The sending socket gets an ack in place of each of its own messages, and the
+    // other person's messages around them, all in the chat's order.
+    let a_places = places(&mut a_socket, 60).await;
+    assert_eq!(a_places.iter().map(|p| p.0).collect::<Vec<_>>(), in_order);
     assert_eq!(
-        delivered,
-        (1..=50).collect::<Vec<_>>(),
-        "delivered in seq order"
+        a_places.iter().filter(|p| p.1).count(),
+        50,
+        "its own are acks"
+    );
+    let b_places = places(&mut b_socket, 60).await;
+    assert_eq!(b_places.iter().map(|p| p.0).collect::<Vec<_>>(), in_order);
+    assert_eq!(b_places.iter().filter(|p| p.1).count(), 10);
+    // Every other socket, the sender's other tab included, gets every message.
+    let tab_places = places(&mut a_other_tab, 60).await;
+    assert_eq!(
+        tab_places,
+        in_order.iter().map(|&s| (s, false)).collect::<Vec<_>>()
     );
     let stored = b.messages(chat.id, None, Some(0), 200).await.unwrap();
-    assert_eq!(stored.len(), 50);
+    assert_eq!(stored.len(), 60);
 
+    // The ack says all the stored copy adds to what was sent; a resend is answered
+    // with the same ack and goes to nobody again.
+    let first = stored.iter().find(|m| m.id == a_sent[0].id).unwrap();
+    let resend = serde_json::to_string(&ClientFrame::Send(a_sent[0].clone())).unwrap();
+    a_socket.send_raw(&resend).await.unwrap();
+    assert_eq!(
+        a_socket.next().await.unwrap(),
+        ServerEvent::Ack(messgo_proto::Ack {
+            chat_id: chat.id,
+            id: first.id,
+            seq: first.seq,
+            created_at: first.created_at,
+            expires_at: first.expires_at,
+        })
+    );
+    a_other_tab.expect_nothing_pending().await.unwrap();
+    b_socket.expect_nothing_pending().await.unwrap();
+
+    let keys = &mut a_keys;
     let mut too_big = keys
         .seal(&a, chat.id, epoch, messgo_proto::MessageId::random(), "x")
         .await
@@ -363,12 +403,12 @@ async fn sending_over_the_socket_is_acknowledged_after_commit() {
         is_api_error(&e, StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
         "{e}"
     );
-    events
+    a_socket
         .send_raw(r#"{"type":"send","chat_id":"nope"}"#)
         .await
         .unwrap();
     assert!(matches!(
-        events.next().await.unwrap(),
+        a_socket.next().await.unwrap(),
         ServerEvent::Error { .. }
     ));
 }

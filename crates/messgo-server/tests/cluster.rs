@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{connect, fresh_postgres, now_ms, register_identity, username, TestServer};
 use messgo_client::Keyring;
-use messgo_proto::{ChatKind, ServerEvent};
+use messgo_proto::{ChatKind, ClientFrame, MessageId, ServerEvent};
 
 fn nats_url() -> String {
     std::env::var("MESSGO_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
@@ -72,6 +72,34 @@ async fn two_nodes_share_one_conversation() {
         (1..=20).collect::<Vec<_>>(),
         "every message, in order, through the other node"
     );
+
+    // A message sent over Ann's socket on node one: that socket gets its ack in the
+    // message's place, her socket on node two and Ben's get the message.
+    let mut ann_one = ann.events().await.unwrap();
+    let mut ann_two = ann.with_base(&two.url).events().await.unwrap();
+    let epoch = keys
+        .ensure_epoch(&ann, &ann.chat(chat.id).await.unwrap(), now_ms())
+        .await
+        .unwrap();
+    let m = keys
+        .seal(&ann, chat.id, epoch, MessageId::random(), "from a socket")
+        .await
+        .unwrap();
+    ann_one
+        .send_raw(&serde_json::to_string(&ClientFrame::Send(m.clone())).unwrap())
+        .await
+        .unwrap();
+    let ServerEvent::Ack(ack) = ann_one.next().await.unwrap() else {
+        panic!("the sending socket hears its ack first");
+    };
+    assert_eq!((ack.id, ack.seq), (m.id, 21));
+    for socket in [&mut ann_two, &mut ben_socket] {
+        match socket.next_within(Duration::from_secs(10)).await.unwrap() {
+            Some(ServerEvent::Message { message }) => assert_eq!(message.id, m.id),
+            other => panic!("expected the message, got {other:?}"),
+        }
+    }
+    ann_one.expect_nothing_pending().await.unwrap();
 
     // Logging out through node one closes Ben's socket on node two.
     ben_on_one.logout().await.unwrap();

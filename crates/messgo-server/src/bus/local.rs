@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use messgo_proto::{ServerEvent, SessionId, UserId};
 use tokio::sync::mpsc;
 
-use super::{Bus, Ending, Subscription, SOCKET_QUEUE};
+use super::{Bus, Ending, Origin, SocketId, Subscription, SOCKET_QUEUE};
 
 type Senders = HashMap<UserId, Vec<(u64, SessionId, mpsc::Sender<Arc<str>>)>>;
 
@@ -30,15 +30,21 @@ impl LocalBus {
     }
 }
 
-impl Bus for LocalBus {
-    fn publish(&self, to: UserId, frame: Arc<str>) {
+impl LocalBus {
+    /// Hands each socket of `to` its frame: `frame`, or `origin`'s for the socket
+    /// `origin` names (a socket of another node is never named here).
+    pub(super) fn deliver(&self, to: UserId, frame: &Arc<str>, origin: Option<&Origin>) {
         let mut senders = self.senders.lock().expect("bus lock");
         let Some(list) = senders.get_mut(&to) else {
             return;
         };
+        let frame_for = |id: u64| match origin {
+            Some(o) if o.socket.0 == id => o.frame.clone(),
+            _ => frame.clone(),
+        };
         // A full queue means the socket is not keeping up: drop it (it will
         // reconnect and resync) rather than block everyone else or skip silently.
-        list.retain(|(id, _, tx)| match tx.try_send(frame.clone()) {
+        list.retain(|(id, _, tx)| match tx.try_send(frame_for(*id)) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::debug!(subscription = id, "slow socket dropped");
@@ -49,6 +55,16 @@ impl Bus for LocalBus {
         if list.is_empty() {
             senders.remove(&to);
         }
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, to: UserId, frame: Arc<str>) {
+        self.deliver(to, &frame, None);
+    }
+
+    fn publish_from(&self, to: UserId, frame: Arc<str>, origin: &Origin) {
+        self.deliver(to, &frame, Some(origin));
     }
 
     fn subscribe(&self, user: UserId, session: SessionId) -> Subscription {
@@ -61,6 +77,7 @@ impl Bus for LocalBus {
             .or_default()
             .push((id, session, tx));
         Subscription {
+            id: SocketId(id),
             rx,
             _guard: Box::new(Unsubscribe {
                 senders: self.senders.clone(),
@@ -131,6 +148,27 @@ mod tests {
         assert!(other.rx.try_recv().is_err());
         drop(a);
         assert_eq!(bus.subscribers(u), 1);
+    }
+
+    #[tokio::test]
+    async fn the_origin_socket_gets_its_own_frame_in_the_same_place() {
+        let bus = LocalBus::new();
+        let u = UserId::random();
+        let mut sender = bus.subscribe(u, SessionId::random());
+        let mut other_tab = bus.subscribe(u, SessionId::random());
+        let origin = Origin {
+            socket: sender.id,
+            frame: "ack".into(),
+        };
+        bus.publish(u, "before".into());
+        bus.publish_from(u, "message".into(), &origin);
+        bus.publish(u, "after".into());
+        for want in ["before", "ack", "after"] {
+            assert_eq!(&*sender.rx.recv().await.unwrap(), want);
+        }
+        for want in ["before", "message", "after"] {
+            assert_eq!(&*other_tab.rx.recv().await.unwrap(), want);
+        }
     }
 
     #[tokio::test]

@@ -22,6 +22,10 @@ pub const SOCKET_QUEUE: usize = 1024;
 pub trait Bus: Send + Sync + 'static {
     /// Delivers `frame` to every subscription of `to`, never waiting on a slow one.
     fn publish(&self, to: UserId, frame: Arc<str>);
+    /// Like [`publish`](Self::publish), but the socket `origin` names gets its own
+    /// frame in `frame`'s place: the sender's ack instead of its own message back,
+    /// in the same order as everything else that socket receives.
+    fn publish_from(&self, to: UserId, frame: Arc<str>, origin: &Origin);
     /// A feed for one socket of `session`.
     fn subscribe(&self, user: UserId, session: SessionId) -> Subscription;
     /// Tells the sockets of the sessions of `user` that `ending` picks that their
@@ -47,10 +51,22 @@ impl Ending {
     }
 }
 
+/// One socket's subscription, unique within its node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SocketId(pub u64);
+
+/// The socket a message came from, and what it gets instead of the message.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub socket: SocketId,
+    pub frame: Arc<str>,
+}
+
 /// One socket's feed. When the bus drops a subscriber for being too slow, `recv`
 /// returns `None` after the frames already queued, and the socket should close so
 /// the client resyncs.
 pub struct Subscription {
+    pub id: SocketId,
     pub rx: mpsc::Receiver<Arc<str>>,
     pub(crate) _guard: Box<dyn Send + Sync>,
 }

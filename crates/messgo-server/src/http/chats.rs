@@ -202,10 +202,10 @@ pub async fn send(
     // Detached: a client hanging up mid-request must not stop the fan-out of a
     // message that is already committed.
     let services = s.services.clone();
-    let ack = tokio::spawn(async move { services.chats.send(who, m).await })
+    let sent = tokio::spawn(async move { services.chats.send(who, m, None).await })
         .await
         .map_err(ApiError::internal)??;
-    Ok(Json(ack))
+    Ok(Json(sent.ack))
 }
 
 /// # `DELETE /api/chats/{id}/messages/{message}` — delete your message for everyone.

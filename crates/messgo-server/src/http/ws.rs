@@ -11,14 +11,14 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use messgo_proto::{Ack, ChatId, ClientFrame, MessageId, ServerEvent};
+use messgo_proto::{ChatId, ClientFrame, MessageId, ServerEvent};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 
 use super::extract::Auth;
 use super::{ApiError, AppState};
 use crate::bus::Subscription;
-use crate::service::{AuthContext, ServiceResult, Services};
+use crate::service::{AuthContext, Sent, ServiceResult, Services};
 
 /// Largest ciphertext a client may send (the frame may be larger by its base64 and fields).
 const MAX_CLIENT_FRAME: usize = 96 * 1024;
@@ -125,12 +125,13 @@ pub async fn run<W, R>(
                         Ok(ClientFrame::Send(m)) => match in_flight.clone().try_acquire_owned() {
                             Ok(permit) => {
                                 let done = answer_send(m.chat_id, m.id, reply_tx.clone(), permit);
+                                let origin = Some(sub.id);
                                 if m.blobs.is_empty() {
                                     // Returns once queued; the answer comes after the commit.
-                                    Box::pin(services.chats.submit(who, m, done)).await;
+                                    Box::pin(services.chats.submit(who, m, origin, done)).await;
                                 } else {
                                     let services = services.clone();
-                                    tokio::spawn(async move { done(services.chats.send(who, m).await) });
+                                    tokio::spawn(async move { done(services.chats.send(who, m, origin).await) });
                                 }
                                 vec![]
                             }
@@ -202,16 +203,20 @@ fn parse_frame(text: &str) -> serde_json::Result<ClientFrame> {
     serde_json::from_str(text)
 }
 
-/// What to do when a send is decided: queue its ack or nack for this socket.
+/// What to do when a send is decided: queue its ack or nack for this socket, unless
+/// the ack already went out on the bus in the message's place.
 fn answer_send(
     chat_id: ChatId,
     id: MessageId,
     tx: mpsc::Sender<Box<ServerEvent>>,
     permit: OwnedSemaphorePermit,
-) -> Box<dyn FnOnce(ServiceResult<Ack>) + Send> {
+) -> Box<dyn FnOnce(ServiceResult<Sent>) + Send> {
     Box::new(move |verdict| {
         let reply = Box::new(match verdict {
-            Ok(ack) => ServerEvent::Ack(ack),
+            Ok(Sent {
+                on_socket: true, ..
+            }) => return,
+            Ok(sent) => ServerEvent::Ack(sent.ack),
             Err(e) => nack(chat_id, id, e.into()),
         });
         // One slot per permit, so only other replies (an assistant's answer

@@ -5,20 +5,23 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use messgo_proto::{
-    Ack, BlobId, BlobUploaded, Chat, ChatId, ChatKind, ChatMember, EpochKey, EpochOpened, Message,
-    MessageId, MessageKind, OpenEpoch, ResumePoints, Role, Sealed, SendMessage, ServerEvent,
-    Settings, SystemEvent, UserId, MAX_BLOBS_PER_MESSAGE, MAX_CIPHERTEXT,
+    BlobId, BlobUploaded, Chat, ChatId, ChatKind, ChatMember, EpochKey, EpochOpened, Message,
+    MessageId, MessageKind, OpenEpoch, ResumePoints, Role, Sealed, ServerEvent, Settings,
+    SystemEvent, UserId, MAX_CIPHERTEXT,
 };
 
-use super::appender::{Appender, Completion};
+use super::appender::Appender;
 use super::sequencer::Sequencer;
 use super::{AuthContext, ServiceError, ServiceResult};
 use crate::bus::{notify, Bus};
 use crate::clock::Clock;
 use crate::ratelimit::RateLimiter;
-use crate::store::message_ops::{Appended, ChatRow, MemberRow, MessageRow, NewMessage, Page};
+use crate::store::message_ops::{ChatRow, MemberRow, MessageRow, Page};
 use crate::store::{Store, StoreError, StoreResult};
 use futures_util::future::BoxFuture;
+
+mod send;
+pub use send::Sent;
 
 /// Conversation data lives at most this long on the server.
 pub const MAX_RETENTION_MS: i64 = 72 * 3_600_000;
@@ -192,7 +195,7 @@ impl Chats {
                 message: message_of(row),
             });
             self.sequencer
-                .publish(chat, seq.expect("system row"), members.clone(), frame);
+                .publish(chat, seq.expect("system row"), members.clone(), frame, None);
         }
         // Each member gets their own view: read position and unread count are theirs.
         for member in members {
@@ -394,76 +397,6 @@ impl Chats {
         })
         .await
         .map(drop)
-    }
-
-    /// Stores and fans out one message; a resend of the same id is acknowledged with
-    /// the same sequence number and not delivered twice.
-    pub async fn send(&self, who: AuthContext, m: SendMessage) -> ServiceResult<Ack> {
-        let new = self.prepare(who, m).await?;
-        let appended = if new.blobs.is_empty() {
-            self.appender.append(new).await
-        } else {
-            // Attachments are claimed in the same write, one message at a time.
-            self.store.append(&new).await
-        };
-        appended.map(|a| fan_out(&self.sequencer, a)).map_err(rule)
-    }
-
-    /// Like [`send`](Self::send) for a message without attachments, but returns as
-    /// soon as the message is queued: `done` hears the ack or the error once it is
-    /// durable and fanned out. A socket keeps many sends in flight this way without
-    /// a task for each.
-    pub async fn submit(
-        &self,
-        who: AuthContext,
-        m: SendMessage,
-        done: Box<dyn FnOnce(ServiceResult<Ack>) + Send>,
-    ) {
-        let new = match self.prepare(who, m).await {
-            Ok(new) if new.blobs.is_empty() => new,
-            Ok(_) => {
-                return done(Err(ServiceError::InvalidField {
-                    field: "blobs",
-                    problem: "attachments go through send",
-                }))
-            }
-            Err(e) => return done(Err(e)),
-        };
-        let sequencer = self.sequencer.clone();
-        let completion: Completion =
-            Box::new(move |verdict| done(verdict.map(|a| fan_out(&sequencer, a)).map_err(rule)));
-        self.appender.submit(new, completion).await;
-    }
-
-    /// Checks a send against the rules that need no store and readies its row.
-    async fn prepare(&self, who: AuthContext, m: SendMessage) -> ServiceResult<NewMessage> {
-        check_sealed(&m.nonce.0, &m.signature.0, &m.ciphertext.0)?;
-        let mut unique = m.blobs.clone();
-        unique.sort();
-        unique.dedup();
-        if m.blobs.len() > MAX_BLOBS_PER_MESSAGE || unique.len() != m.blobs.len() {
-            return Err(ServiceError::InvalidField {
-                field: "blobs",
-                problem: "must be at most 20 distinct ids",
-            });
-        }
-        self.send_limit
-            .hit(&who.user_id.to_string())
-            .map_err(ServiceError::RateLimited)?;
-        let now = self.clock.now_ms();
-        self.track(who.user_id, m.chat_id).await;
-        Ok(NewMessage {
-            chat_id: m.chat_id,
-            id: m.id,
-            sender: who.user_id,
-            epoch: m.epoch,
-            nonce: m.nonce.0,
-            ciphertext: m.ciphertext.0,
-            signature: m.signature.0,
-            now,
-            expires_at: self.expiry(now),
-            blobs: m.blobs,
-        })
     }
 
     pub async fn history(
@@ -683,24 +616,6 @@ impl Chats {
         );
         Ok(())
     }
-}
-
-/// Publishes a newly stored message in its place in the chat's order (a resend was
-/// delivered the first time) and returns the sender's ack.
-fn fan_out(sequencer: &Sequencer, appended: Appended) -> Ack {
-    let row = appended.row;
-    let ack = Ack {
-        chat_id: ChatId(row.chat_id),
-        id: MessageId(row.id),
-        seq: row.seq,
-    };
-    if !appended.duplicate {
-        let frame = frame(&ServerEvent::Message {
-            message: message_of(row),
-        });
-        sequencer.publish(ack.chat_id, ack.seq, appended.members, frame);
-    }
-    ack
 }
 
 fn frame(event: &ServerEvent) -> Arc<str> {

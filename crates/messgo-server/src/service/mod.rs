@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub use accounts::{me_of, new_connect_key, Accounts, NewAccount};
 pub use assistant::Assistant;
-pub use chats::{message_of, Chats, MAX_RETENTION_MS, PAGE_MAX};
+pub use chats::{message_of, Chats, Sent, MAX_RETENTION_MS, PAGE_MAX};
 pub use connections::{Connections, REQUEST_TTL_MS};
 pub use hasher::AuthHasher;
 pub use sessions::{AuthContext, NewSession, Sessions};

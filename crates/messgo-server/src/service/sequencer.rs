@@ -11,15 +11,20 @@ use std::sync::{Arc, Mutex};
 
 use messgo_proto::{ChatId, UserId};
 
-use crate::bus::Bus;
+use crate::bus::{Bus, Origin};
 use crate::clock::Clock;
 
 /// How long a later message waits for an earlier one before going out anyway.
 const HOLD_MS: i64 = 2_000;
 
+/// The sender and the socket a message came from, which gets its ack in the
+/// message's place.
+pub type SentFrom = (UserId, Origin);
+
 struct Pending {
     to: Vec<UserId>,
     frame: Option<Arc<str>>,
+    from: Option<SentFrom>,
     since: i64,
 }
 
@@ -74,7 +79,7 @@ impl Sequencer {
                     break;
                 }
                 let p = queue.pending.remove(&first).expect("present");
-                self.send(&p.to, p.frame);
+                self.send(p);
                 queue.next = first + 1;
             }
         }
@@ -84,18 +89,39 @@ impl Sequencer {
         }
     }
 
-    /// Publishes `frame` for message `seq` once all earlier messages of the chat went.
-    pub fn publish(&self, chat: ChatId, seq: i64, to: Vec<UserId>, frame: Arc<str>) {
-        self.enqueue(chat, seq, to, Some(frame));
+    /// Publishes `frame` for message `seq` once all earlier messages of the chat went;
+    /// the socket `from` names gets its own frame instead.
+    pub fn publish(
+        &self,
+        chat: ChatId,
+        seq: i64,
+        to: Vec<UserId>,
+        frame: Arc<str>,
+        from: Option<SentFrom>,
+    ) {
+        self.enqueue(chat, seq, to, Some(frame), from);
     }
 
     /// Marks `seq` as having nothing to publish, so later messages need not wait.
     pub fn skip(&self, chat: ChatId, seq: i64) {
-        self.enqueue(chat, seq, Vec::new(), None);
+        self.enqueue(chat, seq, Vec::new(), None, None);
     }
 
-    fn enqueue(&self, chat: ChatId, seq: i64, to: Vec<UserId>, frame: Option<Arc<str>>) {
+    fn enqueue(
+        &self,
+        chat: ChatId,
+        seq: i64,
+        to: Vec<UserId>,
+        frame: Option<Arc<str>>,
+        from: Option<SentFrom>,
+    ) {
         let now = self.clock.now_ms();
+        let pending = Pending {
+            to,
+            frame,
+            from,
+            since: now,
+        };
         let mut chats = self.chats.lock().expect("sequencer lock");
         let queue = chats.entry(chat).or_insert(Queue {
             next: seq,
@@ -103,20 +129,13 @@ impl Sequencer {
         });
         if seq < queue.next {
             // Late (its hole was given up on): better out of order than never.
-            self.send(&to, frame);
+            self.send(pending);
             return;
         }
-        queue.pending.insert(
-            seq,
-            Pending {
-                to,
-                frame,
-                since: now,
-            },
-        );
+        queue.pending.insert(seq, pending);
         loop {
             if let Some(p) = queue.pending.remove(&queue.next) {
-                self.send(&p.to, p.frame);
+                self.send(p);
                 queue.next += 1;
                 continue;
             }
@@ -128,10 +147,16 @@ impl Sequencer {
         }
     }
 
-    fn send(&self, to: &[UserId], frame: Option<Arc<str>>) {
-        if let Some(frame) = frame {
-            for user in to {
-                self.bus.publish(*user, frame.clone());
+    fn send(&self, p: Pending) {
+        let Some(frame) = p.frame else {
+            return;
+        };
+        for user in p.to {
+            match &p.from {
+                Some((sender, origin)) if *sender == user => {
+                    self.bus.publish_from(user, frame.clone(), origin)
+                }
+                _ => self.bus.publish(user, frame.clone()),
             }
         }
     }
@@ -150,17 +175,17 @@ mod tests {
         let seq = Sequencer::new(bus.clone(), clock.clone());
         let (chat, user) = (ChatId::random(), UserId::random());
         let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
-        seq.publish(chat, 1, vec![user], "1".into());
-        seq.publish(chat, 3, vec![user], "3".into());
-        seq.publish(chat, 4, vec![user], "4".into());
+        seq.publish(chat, 1, vec![user], "1".into(), None);
+        seq.publish(chat, 3, vec![user], "3".into(), None);
+        seq.publish(chat, 4, vec![user], "4".into(), None);
         assert_eq!(&*sub.rx.recv().await.unwrap(), "1");
         assert!(sub.rx.try_recv().is_err(), "3 waits for 2");
-        seq.publish(chat, 2, vec![user], "2".into());
+        seq.publish(chat, 2, vec![user], "2".into(), None);
         for want in ["2", "3", "4"] {
             assert_eq!(&*sub.rx.recv().await.unwrap(), want);
         }
         seq.skip(chat, 5);
-        seq.publish(chat, 6, vec![user], "6".into());
+        seq.publish(chat, 6, vec![user], "6".into(), None);
         assert_eq!(
             &*sub.rx.recv().await.unwrap(),
             "6",
@@ -175,14 +200,14 @@ mod tests {
         let seq = Sequencer::new(bus.clone(), clock.clone());
         let (chat, user) = (ChatId::random(), UserId::random());
         let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
-        seq.publish(chat, 1, vec![user], "1".into());
-        seq.publish(chat, 3, vec![user], "3".into());
+        seq.publish(chat, 1, vec![user], "1".into(), None);
+        seq.publish(chat, 3, vec![user], "3".into(), None);
         clock.advance(HOLD_MS + 1);
-        seq.publish(chat, 4, vec![user], "4".into());
+        seq.publish(chat, 4, vec![user], "4".into(), None);
         for want in ["1", "3", "4"] {
             assert_eq!(&*sub.rx.recv().await.unwrap(), want);
         }
-        seq.publish(chat, 2, vec![user], "2".into());
+        seq.publish(chat, 2, vec![user], "2".into(), None);
         assert_eq!(&*sub.rx.recv().await.unwrap(), "2", "late, but delivered");
     }
 }
