@@ -39,8 +39,8 @@ fn bench(cmd: Command, peer: &str) -> serde_json::Value {
         .args([
             "--groups",
             "3,6",
-            "--fanout-rate",
-            "300",
+            "--fanout-rates",
+            "150,300",
             "--fanout-secs",
             "1",
         ])
@@ -68,14 +68,20 @@ fn check_common(r: &serde_json::Value) {
         assert_eq!(s["sent"], s["acked"], "{s}");
         assert!(s["p99_ms"].as_f64().unwrap() > 0.0);
     }
+    // Each group climbs both steps of the ladder: nothing is lost at these rates.
     let fanout = r["fanout"].as_array().unwrap();
     assert_eq!(
         fanout
             .iter()
             .map(|f| f["members"].as_u64().unwrap())
             .collect::<Vec<_>>(),
-        [3, 6]
+        [3, 3, 6, 6]
     );
+    let offered: Vec<f64> = fanout
+        .iter()
+        .map(|f| f["offered_deliveries_per_sec"].as_f64().unwrap())
+        .collect();
+    assert_eq!(offered, [150.0, 300.0, 150.0, 300.0]);
     for f in fanout {
         assert_eq!(f["lost"], 0, "{f}");
         assert_eq!(

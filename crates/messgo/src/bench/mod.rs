@@ -92,9 +92,14 @@ pub struct BenchArgs {
     /// Group sizes for the fan-out scenario (members, the sender included).
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
     pub groups: Vec<usize>,
-    /// Deliveries per second offered to each group.
-    #[arg(long, default_value_t = 400_000.0)]
-    pub fanout_rate: f64,
+    /// Deliveries per second offered to each group, one step after another until a
+    /// step loses anything or falls behind.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "100000,200000,300000,400000,500000,600000,800000,1000000"
+    )]
+    pub fanout_rates: Vec<f64>,
     /// Most messages per second offered to a group: a small group at the full
     /// delivery rate would measure the durable write path instead of fan-out.
     #[arg(long, default_value_t = 5_000.0)]
@@ -243,12 +248,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
                         .iter()
                         .find(|g| g.members.len() == *size)
                         .expect("made above");
-                    let rate = args
-                        .fanout_rate
-                        .min(args.fanout_message_cap * (*size as f64 - 1.0));
-                    report
-                        .fanout
-                        .push(scenarios::fanout(&ctx, &users, plan, rate, args.fanout_secs).await?);
+                    let steps = scenarios::fanout(
+                        &ctx,
+                        &users,
+                        plan,
+                        &args.fanout_rates,
+                        args.fanout_message_cap,
+                        args.fanout_secs,
+                    )
+                    .await?;
+                    report.fanout.extend(steps);
                 }
             }
             Scenario::Reconnect => {

@@ -149,6 +149,23 @@ pub struct Reconnect {
     pub lost: u64,
 }
 
+/// The group sizes measured, in the order they ran.
+fn group_sizes(r: &Report) -> Vec<usize> {
+    let mut sizes: Vec<usize> = r.fanout.iter().map(|f| f.members).collect();
+    sizes.dedup();
+    sizes
+}
+
+/// A group's best step: the fastest that lost nothing, else the fastest.
+fn best_step(r: &Report, members: usize) -> Option<&Fanout> {
+    let steps = || r.fanout.iter().filter(move |f| f.members == members);
+    let fastest = |a: &&Fanout, b: &&Fanout| a.deliveries_per_sec.total_cmp(&b.deliveries_per_sec);
+    steps()
+        .filter(|f| f.lost == 0)
+        .max_by(fastest)
+        .or_else(|| steps().max_by(fastest))
+}
+
 /// The most deliveries per second of a fan-out that lost nothing (the target).
 fn best_fanout(r: &Report) -> Option<f64> {
     r.fanout
@@ -307,12 +324,12 @@ impl Report {
                 .and_then(|l| l.steps.iter().find(|st| st.offered_per_sec == 20_000))
                 .map(|st| format!("{:.1} / {:.1} ms", st.p50_ms, st.p99_ms)))
         });
-        for (i, f) in self.fanout.iter().enumerate() {
+        for members in group_sizes(self) {
             row(
                 &mut s,
-                &format!("fan-out to {} members: deliveries/s (p99)", f.members),
+                &format!("fan-out to {members} members: deliveries/s (p99)"),
                 &|r| {
-                    opt(r.fanout.get(i).map(|f| {
+                    opt(best_step(r, members).map(|f| {
                         let lost = if f.lost > 0 {
                             format!(", {} lost", num(f.lost as f64))
                         } else {
@@ -364,6 +381,29 @@ impl Report {
                     st.p999_ms,
                     st.max_ms,
                     num(st.lost as f64)
+                );
+            }
+        }
+        if !self.fanout.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n{} fan-out ladder (each group on the same sockets, step by step until one loses or falls behind):\n",
+                self.target
+            );
+            let _ = writeln!(
+                s,
+                "| members | offered deliveries/s | delivered/s | p50 | p99 | lost |\n|---:|---:|---:|---:|---:|---:|"
+            );
+            for f in &self.fanout {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {:.1} ms | {:.1} ms | {} |",
+                    f.members,
+                    num(f.offered_deliveries_per_sec),
+                    num(f.deliveries_per_sec),
+                    f.p50_ms,
+                    f.p99_ms,
+                    num(f.lost as f64)
                 );
             }
         }
@@ -423,6 +463,53 @@ mod tests {
         );
         assert_eq!(l.best_rate_within_p99, Some(20_000));
         assert_eq!(l.max_acked_per_sec, 30_000.0);
+    }
+
+    fn fan(members: usize, delivered: f64, lost: u64) -> Fanout {
+        Fanout {
+            members,
+            messages: 1,
+            offered_deliveries_per_sec: delivered,
+            delivered: 1,
+            lost,
+            refused: 0,
+            deliveries_per_sec: delivered,
+            p50_ms: 1.0,
+            p99_ms: 2.0,
+        }
+    }
+
+    #[test]
+    fn a_group_is_summed_up_by_its_fastest_clean_step() {
+        let r = Report {
+            fanout: vec![
+                fan(100, 100.0, 0),
+                fan(100, 300.0, 0),
+                fan(100, 350.0, 7),
+                fan(1000, 200.0, 4),
+                fan(1000, 150.0, 9),
+            ],
+            target: "MessGo".into(),
+            url: String::new(),
+            machine: Machine {
+                cpu: String::new(),
+                cores: 2,
+                kernel: String::new(),
+                generator_cpus: String::new(),
+            },
+            finished_at_unix: 0,
+            idle: None,
+            latency: None,
+            reconnect: None,
+        };
+        assert_eq!(group_sizes(&r), [100, 1000]);
+        assert_eq!(best_step(&r, 100).unwrap().deliveries_per_sec, 300.0);
+        assert_eq!(
+            best_step(&r, 1000).unwrap().deliveries_per_sec,
+            200.0,
+            "with no clean step, the fastest, its losses shown"
+        );
+        assert_eq!(best_fanout(&r), Some(300.0));
     }
 
     #[test]

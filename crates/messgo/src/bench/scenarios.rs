@@ -264,14 +264,19 @@ pub async fn latency(
     Ok(Latency::from_steps(plans.len(), step_secs, steps))
 }
 
-/// One sender, `members - 1` receivers, offered `deliveries_per_sec` for `secs`.
+/// One sender and `members - 1` receivers, offered each of `deliveries_per_sec` in
+/// turn for `secs`, on the same sockets, until a step loses anything or falls behind
+/// its offer: the last clean step is what the server can fan out.
+/// `max_messages_per_sec` caps the messages (a small group at a high delivery rate
+/// would measure the durable write path instead).
 pub async fn fanout(
     ctx: &Ctx,
     users: &[User],
     plan: &ChatPlan,
-    deliveries_per_sec: f64,
+    deliveries_per_sec: &[f64],
+    max_messages_per_sec: f64,
     secs: f64,
-) -> Result<Fanout, BenchError> {
+) -> Result<Vec<Fanout>, BenchError> {
     let receivers = plan.members.len() - 1;
     let logins = plan
         .members
@@ -286,32 +291,61 @@ pub async fn fanout(
             None,
         )
         .await?;
-    let rate = (deliveries_per_sec / receivers as f64).max(1.0);
+    let mut rates: Vec<f64> = deliveries_per_sec
+        .iter()
+        .map(|d| (d / receivers as f64).clamp(1.0, max_messages_per_sec))
+        .collect();
+    rates.dedup();
+    let mut steps = Vec::new();
+    for rate in rates {
+        let step = fanout_step(ctx, users, plan, &conns, rate, secs).await;
+        let behind = step.deliveries_per_sec < 0.9 * step.offered_deliveries_per_sec;
+        let stop = step.lost > 0 || step.refused > 0 || behind;
+        steps.push(step);
+        if stop {
+            break;
+        }
+    }
+    close_all(conns).await;
+    Ok(steps)
+}
+
+/// Sends `rate` messages a second to the group for `secs` and counts the deliveries.
+async fn fanout_step(
+    ctx: &Ctx,
+    users: &[User],
+    plan: &ChatPlan,
+    conns: &[Conn],
+    rate: f64,
+    secs: f64,
+) -> Fanout {
+    let receivers = plan.members.len() - 1;
     let n = ((rate * secs) as usize).max(1);
     let tag = ctx.tag();
     let frames = seal_all(ctx, users, std::slice::from_ref(plan), tag, n);
-    ctx.progress.set_message(format!("fan-out to {receivers}"));
+    let offered = rate * receivers as f64;
+    ctx.progress
+        .set_message(format!("fan-out to {receivers} at {offered:.0}/s"));
     let start = Instant::now() + Duration::from_millis(20);
     ctx.tracker.begin(tag, start, 1e9 / rate);
-    drive(ctx, &conns, frames, start, rate).await;
+    drive(ctx, conns, frames, start, rate).await;
     let want = (n * receivers) as u64;
     settle(ctx, Instant::now() + GRACE, |r| {
         r.delivered >= want && r.acked + r.refused >= n as u64
     })
     .await;
     let run = ctx.tracker.finish();
-    close_all(conns).await;
-    Ok(Fanout {
+    Fanout {
         members: plan.members.len(),
         messages: n as u64,
-        offered_deliveries_per_sec: rate * receivers as f64,
+        offered_deliveries_per_sec: offered,
         delivered: run.delivered,
         lost: want.saturating_sub(run.delivered),
         refused: run.refused,
         deliveries_per_sec: per_sec(run.delivered, run.start, run.last_delivery),
         p50_ms: ms(run.deliver.value_at_quantile(0.50)),
         p99_ms: ms(run.deliver.value_at_quantile(0.99)),
-    })
+    }
 }
 
 /// `clients` sockets of the group's members drop; `missed` messages are sent; all
