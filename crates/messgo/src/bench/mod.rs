@@ -97,7 +97,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "100000,200000,300000,400000,500000,600000,800000,1000000"
+        default_value = "100000,200000,300000,400000,500000,600000,800000,1000000,1250000,1500000,2000000"
     )]
     pub fanout_rates: Vec<f64>,
     /// Most messages per second offered to a group: a small group at the full
