@@ -7,7 +7,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use messgo_proto::{ChatId, MessageId, RequestId, RequestTarget, SessionId, UserId};
 use messgo_server::bus::{Bus, LocalBus};
-use messgo_server::store::message_ops::NewMessage;
+use messgo_server::store::message_ops::{NewMessage, Page};
 use messgo_server::store::ops::NewRequest;
 use messgo_server::store::{SqliteStore, Store};
 
@@ -106,6 +106,31 @@ fn append_batch(c: &mut Criterion) {
             )
         });
     }
+    // A reconnect asks for what came after the last message it saw: at the end of a
+    // long chat that must cost the few rows it returns, not the chat's length.
+    let (chat, sender) = chats[0];
+    let last = rt.block_on(async {
+        let mut last = 0;
+        for _ in 0..40 {
+            let batch = (0..512).map(|_| message(chat, sender)).collect();
+            let verdicts = store.append_batch(batch).await.unwrap();
+            last = verdicts.last().unwrap().as_ref().unwrap().row.seq;
+        }
+        last
+    });
+    g.throughput(Throughput::Elements(10));
+    g.bench_function(format!("resume the last 10 of {last} messages"), |b| {
+        b.to_async(&rt).iter(|| {
+            let store = store.clone();
+            async move {
+                let rows = store
+                    .messages(chat, sender, Page::After(last - 10), 500, now())
+                    .await
+                    .unwrap();
+                assert_eq!(rows.len(), 10);
+            }
+        })
+    });
     g.finish();
     rt.block_on(store.close());
 }

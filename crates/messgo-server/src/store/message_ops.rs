@@ -545,23 +545,28 @@ for_both_engines! {
             .fetch_optional(&mut *c)
             .await?;
         let (joined,) = joined.ok_or(StoreError::NotFound)?;
-        let (sql, bound) = match page {
+        // One lower bound on `seq` only: given two (`seq > joined AND seq > after`),
+        // SQLite may start the range at the smaller and filter the rest, reading the
+        // chat from the start for each resume.
+        let (sql, lower, upper) = match page {
             Page::Before(before) => (
-                format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq > $2 AND expires_at > $3 \
-                         AND seq < $4 ORDER BY seq DESC LIMIT $5"),
+                format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq > $2 AND seq < $3 \
+                         AND expires_at > $4 ORDER BY seq DESC LIMIT $5"),
+                joined,
                 before.unwrap_or(i64::MAX),
             ),
             Page::After(after) => (
-                format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq > $2 AND expires_at > $3 \
-                         AND seq > $4 ORDER BY seq ASC LIMIT $5"),
-                after,
+                format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq > $2 AND seq < $3 \
+                         AND expires_at > $4 ORDER BY seq ASC LIMIT $5"),
+                joined.max(after),
+                i64::MAX,
             ),
         };
         Ok(sqlx::query_as(&sql)
             .bind(chat.0)
-            .bind(joined)
+            .bind(lower)
+            .bind(upper)
             .bind(now)
-            .bind(bound)
             .bind(limit)
             .fetch_all(&mut *c)
             .await?)
