@@ -243,6 +243,17 @@ export function gapAfter(entry) {
   return last && last.seq > entry.top ? entry.top : null;
 }
 
+/**
+ * Whether an ack names an own message this state has no copy of: one whose pending copy
+ * was discarded after it timed out, yet it reached the server. The socket it went over
+ * is sent the ack, not the message, so the caller fetches the stored copy.
+ * @param {ChatEntry | undefined} entry @param {{id: string, seq: number}} ack
+ */
+export function ackWithoutCopy(entry, ack) {
+  if (!entry || entry.top === null) return false;
+  return !entry.pending.some((p) => p.id === ack.id) && !entry.messages.some((m) => m.seq === ack.seq || m.id === ack.id);
+}
+
 /** What a reconnect asks the server to replay: the seq each loaded chat is complete to. @param {Chats} chats */
 export function resumePoints(chats) {
   /** @type {Record<string, number>} */

@@ -11,7 +11,7 @@ import { createGroupActions } from './chat-groups.js';
 import { createKeyring } from './chat-keys.js';
 import { createChatOptions } from './chat-options.js';
 import { createSender } from './chat-send.js';
-import { gapAfter, resumePoints } from './chats-state.js';
+import { ackWithoutCopy, gapAfter, resumePoints } from './chats-state.js';
 import { createExpiryWatch } from './expiry-watch.js';
 import * as keystore from './keystore.js';
 import { createMedia } from './media.js';
@@ -158,6 +158,22 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     });
   }
 
+  /**
+   * The stored copy of an own message this tab let go of (its pending copy was
+   * discarded after it timed out, yet it landed), as its echo would have brought it.
+   * @param {string} chatId @param {number} seq
+   */
+  function fetchOwn(chatId, seq) {
+    return once(`own:${chatId}:${seq}`, async () => {
+      const { messages } = await api.messages(chatId, { after: seq - 1, limit: 1 });
+      if (!running) return;
+      for (const message of messages.filter((m) => m.seq === seq)) {
+        dispatch({ type: 'live', event: { type: 'message', message }, at: Date.now() });
+      }
+      afterMessages(chatId);
+    });
+  }
+
   /** Opens what is new and fills what is missing. @param {string} chatId */
   function afterMessages(chatId) {
     openBodies(chatId);
@@ -272,6 +288,7 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
       }
       case 'ack':
         sender.onAck(e);
+        if (ackWithoutCopy(state().chats.byId[e.chat_id], e)) fetchOwn(e.chat_id, e.seq);
         return;
       case 'nack':
         sender.onNack(e);

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { emptyChats, gapAfter, reduceChats, resumePoints } from '../chats-state.js';
+import { ackWithoutCopy, emptyChats, gapAfter, reduceChats, resumePoints } from '../chats-state.js';
 
 const ME = '00000000-0000-4000-8000-00000000000a';
 const BOB = '00000000-0000-4000-8000-00000000000b';
@@ -119,6 +119,23 @@ test('the sending socket gets no echo: the ack and what was sent make the stored
   assert.deepEqual(own.body, { status: 'ok', text: 'hello' });
   const replayed = run([live({ type: 'message', message: { ...own.raw, ciphertext: 'other' } })], s);
   assert.equal(replayed.byId[CHAT].messages[1], own, 'a resume of it later changes nothing');
+});
+
+test('an ack for an own message discarded here asks for its stored copy, and only then', () => {
+  const start = run([loaded(), latest([msg(1)])]);
+  const ack = { type: 'ack', chat_id: CHAT, id: 'mine', seq: 2, created_at: 2002, expires_at: 9002 };
+  const kept = run([{ type: 'pending_added', chatId: CHAT, id: 'mine', text: 'hi', at: 5 }, live(ack)], start);
+  assert.equal(ackWithoutCopy(kept.byId[CHAT], ack), false, 'the pending copy became the message');
+  const discarded = run([
+    { type: 'pending_added', chatId: CHAT, id: 'mine', text: 'hi', at: 5 },
+    { type: 'pending_discarded', chatId: CHAT, id: 'mine' },
+    live(ack),
+  ], start);
+  assert.deepEqual(seqs(discarded), [1], 'nothing to show it from');
+  assert.equal(ackWithoutCopy(discarded.byId[CHAT], ack), true);
+  const fetched = run([live({ type: 'message', message: msg(2, { id: 'mine', sender: ME }) })], discarded);
+  assert.equal(ackWithoutCopy(fetched.byId[CHAT], ack), false);
+  assert.equal(ackWithoutCopy(run([loaded()]).byId[CHAT], ack), false, 'a chat not loaded yet loads it with its history');
 });
 
 test('a failed message keeps its text and id for the retry', () => {
