@@ -97,12 +97,13 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
+        value_parser = at_least_one,
         default_value = "100000,200000,300000,400000,500000,600000,800000,1000000,1250000,1500000,2000000"
     )]
     pub fanout_rates: Vec<f64>,
     /// Most messages per second offered to a group: a small group at the full
     /// delivery rate would measure the durable write path instead of fan-out.
-    #[arg(long, default_value_t = 5_000.0)]
+    #[arg(long, default_value_t = 5_000.0, value_parser = at_least_one)]
     pub fanout_message_cap: f64,
     /// Seconds each fan-out runs.
     #[arg(long, default_value_t = 3.0)]
@@ -280,4 +281,27 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
     }
     Ok(report.all_met(peer_report.as_ref()))
+}
+
+/// A rate of at least one a second.
+fn at_least_one(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 1.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a rate of at least 1 per second")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::at_least_one;
+
+    #[test]
+    fn rates_below_one_per_second_are_refused_with_a_reason() {
+        assert_eq!(at_least_one("2000000"), Ok(2_000_000.0));
+        assert_eq!(at_least_one("1"), Ok(1.0));
+        for bad in ["0.5", "0", "-3", "NaN", "inf", "fast"] {
+            let e = at_least_one(bad).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
+    }
 }
