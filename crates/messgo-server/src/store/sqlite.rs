@@ -213,6 +213,26 @@ mod tests {
         store.close().await;
     }
 
+    /// `.cargo/config.toml` hands SQLite's build its flags; a build that lost them
+    /// would still pass every other test, only slower.
+    #[tokio::test]
+    async fn sqlite_is_built_without_memory_statistics() {
+        let mut conn = SqliteConnectOptions::from_str("sqlite::memory:")
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let options: Vec<(String,)> =
+            sqlx::query_as("SELECT compile_options FROM pragma_compile_options")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        assert!(
+            options.iter().any(|(o,)| o == "DEFAULT_MEMSTATUS=0"),
+            "compiled with {options:?}"
+        );
+    }
+
     #[tokio::test]
     async fn a_database_from_a_newer_version_is_refused() {
         let dir = tempfile::tempdir().unwrap();
