@@ -16,7 +16,8 @@ use super::{AuthContext, ServiceError, ServiceResult};
 use crate::bus::{notify, Bus};
 use crate::clock::Clock;
 use crate::ratelimit::RateLimiter;
-use crate::store::message_ops::{ChatRow, MemberRow, MessageRow, Page};
+use crate::store::chat_ops::{ChatRow, MemberRow};
+use crate::store::message_ops::{MessageRow, Page};
 use crate::store::{Store, StoreError, StoreResult};
 use futures_util::future::BoxFuture;
 

@@ -1,10 +1,12 @@
-//! The chat capability of the store. Bodies live in [`super::message_ops`].
+//! The chat capability of the store. Bodies live in [`super::chat_ops`] and
+//! [`super::message_ops`].
 
 use async_trait::async_trait;
 use messgo_proto::{BlobId, ChatId, MessageId, UserId};
 use uuid::Uuid;
 
-use super::message_ops::{self as ops, Appended, ChatRow, MemberRow, MessageRow, NewMessage, Page};
+use super::chat_ops::{self, ChatRow, MemberRow};
+use super::message_ops::{self, Appended, MessageRow, NewMessage, Page};
 use super::{PostgresStore, SqliteStore, StoreResult};
 
 #[async_trait]
@@ -192,20 +194,20 @@ macro_rules! chat_store_impl {
         #[async_trait]
         impl ChatStore for $store {
             async fn chats_of(&self, user: UserId) -> StoreResult<Vec<ChatRow>> {
-                $read!(self, |c| ops::$engine::chats_of(c, user))
+                $read!(self, |c| chat_ops::$engine::chats_of(c, user))
             }
             async fn chat_for(&self, user: UserId, chat: ChatId) -> StoreResult<ChatRow> {
-                $read!(self, |c| ops::$engine::chat_for(c, user, chat))
+                $read!(self, |c| chat_ops::$engine::chat_for(c, user, chat))
             }
             async fn members_for(
                 &self,
                 user: UserId,
                 only: Option<ChatId>,
             ) -> StoreResult<Vec<MemberRow>> {
-                $read!(self, |c| ops::$engine::members_for(c, user, only))
+                $read!(self, |c| chat_ops::$engine::members_for(c, user, only))
             }
             async fn member_ids(&self, chat: ChatId) -> StoreResult<Vec<UserId>> {
-                $read!(self, |c| ops::$engine::member_ids(c, chat))
+                $read!(self, |c| chat_ops::$engine::member_ids(c, chat))
             }
             async fn create_group(
                 &self,
@@ -216,7 +218,7 @@ macro_rules! chat_store_impl {
                 expires_at: i64,
             ) -> StoreResult<MessageRow> {
                 let members = members.to_vec();
-                $write!(self, |c| ops::$engine::create_group(
+                $write!(self, |c| chat_ops::$engine::create_group(
                     c, chat, creator, &members, now, expires_at
                 ))
             }
@@ -230,7 +232,7 @@ macro_rules! chat_store_impl {
                 now: i64,
             ) -> StoreResult<()> {
                 let keys = keys.to_vec();
-                $write!(self, |c| ops::$engine::open_epoch(
+                $write!(self, |c| chat_ops::$engine::open_epoch(
                     c,
                     chat,
                     by,
@@ -246,7 +248,7 @@ macro_rules! chat_store_impl {
                 user: UserId,
                 epoch: u32,
             ) -> StoreResult<(Vec<u8>, Uuid, i64)> {
-                $read!(self, |c| ops::$engine::epoch_key(c, chat, user, epoch))
+                $read!(self, |c| chat_ops::$engine::epoch_key(c, chat, user, epoch))
             }
             async fn add_member(
                 &self,
@@ -256,7 +258,7 @@ macro_rules! chat_store_impl {
                 now: i64,
                 expires_at: i64,
             ) -> StoreResult<MessageRow> {
-                $write!(self, |c| ops::$engine::add_member(
+                $write!(self, |c| chat_ops::$engine::add_member(
                     c, chat, by, user, now, expires_at
                 ))
             }
@@ -268,7 +270,7 @@ macro_rules! chat_store_impl {
                 now: i64,
                 expires_at: i64,
             ) -> StoreResult<Option<MessageRow>> {
-                $write!(self, |c| ops::$engine::remove_member(
+                $write!(self, |c| chat_ops::$engine::remove_member(
                     c, chat, by, user, now, expires_at
                 ))
             }
@@ -280,7 +282,7 @@ macro_rules! chat_store_impl {
                 now: i64,
                 expires_at: i64,
             ) -> StoreResult<MessageRow> {
-                $write!(self, |c| ops::$engine::promote(
+                $write!(self, |c| chat_ops::$engine::promote(
                     c, chat, by, user, now, expires_at
                 ))
             }
@@ -293,13 +295,13 @@ macro_rules! chat_store_impl {
                 now: i64,
                 expires_at: i64,
             ) -> StoreResult<MessageRow> {
-                $write!(self, |c| ops::$engine::set_meta(
+                $write!(self, |c| chat_ops::$engine::set_meta(
                     c, chat, by, epoch, &meta, now, expires_at
                 ))
             }
             async fn append(&self, m: &NewMessage) -> StoreResult<Appended> {
                 let m = m.clone();
-                $write!(self, |c| ops::$engine::append(c, &m))
+                $write!(self, |c| message_ops::$engine::append(c, &m))
             }
             async fn append_batch(
                 &self,
@@ -315,7 +317,7 @@ macro_rules! chat_store_impl {
                 limit: i64,
                 now: i64,
             ) -> StoreResult<Vec<MessageRow>> {
-                $read!(self, |c| ops::$engine::messages(
+                $read!(self, |c| message_ops::$engine::messages(
                     c, chat, user, page, limit, now
                 ))
             }
@@ -325,10 +327,12 @@ macro_rules! chat_store_impl {
                 sender: UserId,
                 id: MessageId,
             ) -> StoreResult<i64> {
-                $write!(self, |c| ops::$engine::delete_message(c, chat, sender, id))
+                $write!(self, |c| message_ops::$engine::delete_message(
+                    c, chat, sender, id
+                ))
             }
             async fn mark_read(&self, chat: ChatId, user: UserId, seq: i64) -> StoreResult<i64> {
-                $write!(self, |c| ops::$engine::mark_read(c, chat, user, seq))
+                $write!(self, |c| chat_ops::$engine::mark_read(c, chat, user, seq))
             }
             async fn members_opted_in(
                 &self,
@@ -336,12 +340,12 @@ macro_rules! chat_store_impl {
                 except: UserId,
                 typing: bool,
             ) -> StoreResult<Vec<UserId>> {
-                $read!(self, |c| ops::$engine::members_opted_in(
+                $read!(self, |c| chat_ops::$engine::members_opted_in(
                     c, chat, except, typing
                 ))
             }
             async fn settings(&self, user: UserId) -> StoreResult<(i64, i64, i64)> {
-                $read!(self, |c| ops::$engine::settings(c, user))
+                $read!(self, |c| chat_ops::$engine::settings(c, user))
             }
             async fn set_settings(
                 &self,
@@ -350,7 +354,7 @@ macro_rules! chat_store_impl {
                 receipts: bool,
                 timer: i64,
             ) -> StoreResult<()> {
-                $write!(self, |c| ops::$engine::set_settings(
+                $write!(self, |c| chat_ops::$engine::set_settings(
                     c, user, typing, receipts, timer
                 ))
             }
@@ -362,20 +366,22 @@ macro_rules! chat_store_impl {
                 now: i64,
                 expires_at: i64,
             ) -> StoreResult<MessageRow> {
-                $write!(self, |c| ops::$engine::set_timer(
+                $write!(self, |c| chat_ops::$engine::set_timer(
                     c, chat, by, secs, now, expires_at
                 ))
             }
             async fn delete_expired_messages(&self, now: i64, batch: i64) -> StoreResult<u64> {
-                $write!(self, |c| ops::$engine::delete_expired_messages(
+                $write!(self, |c| message_ops::$engine::delete_expired_messages(
                     c, now, batch
                 ))
             }
             async fn delete_spent_epoch_keys(&self) -> StoreResult<u64> {
-                $write!(self, |c| ops::$engine::delete_spent_epoch_keys(c))
+                $write!(self, |c| chat_ops::$engine::delete_spent_epoch_keys(c))
             }
             async fn forget_read_state_of_empty_chats(&self) -> StoreResult<u64> {
-                $write!(self, |c| ops::$engine::forget_read_state_of_empty_chats(c))
+                $write!(self, |c| {
+                    chat_ops::$engine::forget_read_state_of_empty_chats(c)
+                })
             }
             async fn insert_blob(
                 &self,
@@ -386,15 +392,15 @@ macro_rules! chat_store_impl {
                 now: i64,
                 expires_at: i64,
             ) -> StoreResult<()> {
-                $write!(self, |c| ops::$engine::insert_blob(
+                $write!(self, |c| message_ops::$engine::insert_blob(
                     c, id, chat, uploader, &data, now, expires_at
                 ))
             }
             async fn blob_for(&self, user: UserId, id: BlobId, now: i64) -> StoreResult<Vec<u8>> {
-                $read!(self, |c| ops::$engine::blob_for(c, user, id, now))
+                $read!(self, |c| message_ops::$engine::blob_for(c, user, id, now))
             }
             async fn delete_expired_blobs(&self, now: i64) -> StoreResult<u64> {
-                $write!(self, |c| ops::$engine::delete_expired_blobs(c, now))
+                $write!(self, |c| message_ops::$engine::delete_expired_blobs(c, now))
             }
             async fn assistant_chat(
                 &self,
@@ -402,7 +408,7 @@ macro_rules! chat_store_impl {
                 candidate: Uuid,
                 now: i64,
             ) -> StoreResult<Uuid> {
-                $write!(self, |c| ops::$engine::assistant_chat(
+                $write!(self, |c| chat_ops::$engine::assistant_chat(
                     c, user, candidate, now
                 ))
             }

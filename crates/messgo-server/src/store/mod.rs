@@ -2,10 +2,25 @@
 //! PostgreSQL (scale-out). Services talk only to [`Store`]; SQL lives only below here.
 
 /// Compiles the same SQL functions once per engine's connection type (see ops.rs).
+/// `uses(m, …);` first lets the items call sibling op modules by name, each for the
+/// same engine as the caller.
 macro_rules! for_both_engines {
+    (uses($($sibling:ident),*); $($item:item)*) => {
+        pub mod sqlite {
+            use sqlx::SqliteConnection as Conn;
+            use super::*;
+            $(use super::super::$sibling::sqlite as $sibling;)*
+            $($item)*
+        }
+        pub mod postgres {
+            use sqlx::PgConnection as Conn;
+            use super::*;
+            $(use super::super::$sibling::postgres as $sibling;)*
+            $($item)*
+        }
+    };
     ($($item:item)*) => {
-        pub mod sqlite { use sqlx::SqliteConnection as Conn; use super::*; $($item)* }
-        pub mod postgres { use sqlx::PgConnection as Conn; use super::*; $($item)* }
+        for_both_engines! { uses(); $($item)* }
     };
 }
 
@@ -41,6 +56,7 @@ macro_rules! pg_tx {
 
 mod account_ops;
 mod batch;
+pub mod chat_ops;
 mod chats;
 mod connections;
 pub mod message_ops;
