@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use messgo_proto::{
-    BlobId, BlobUploaded, Chat, ChatId, ChatKind, ChatMember, EpochKey, EpochOpened, Message,
-    MessageId, MessageKind, OpenEpoch, ResumePoints, Role, Sealed, ServerEvent, Settings,
-    SystemEvent, UserId, MAX_CIPHERTEXT,
+    Chat, ChatId, ChatKind, ChatMember, EpochKey, EpochOpened, Message, MessageId, MessageKind,
+    OpenEpoch, ResumePoints, Role, Sealed, ServerEvent, SystemEvent, UserId, MAX_CIPHERTEXT,
 };
 
 use super::appender::Appender;
@@ -21,6 +20,9 @@ use crate::store::message_ops::{MessageRow, Page};
 use crate::store::{Store, StoreError, StoreResult};
 use futures_util::future::BoxFuture;
 
+mod blobs;
+mod expiry;
+mod presence;
 mod send;
 pub use send::Sent;
 
@@ -28,8 +30,6 @@ pub use send::Sent;
 pub const MAX_RETENTION_MS: i64 = 72 * 3_600_000;
 /// Most chats one resume frame may name.
 const MAX_RESUME_CHATS: usize = 1_000;
-/// An upload no message has taken is deleted after this long.
-const UNCLAIMED_BLOB_MS: i64 = 3_600_000;
 /// Most messages one resume sends per chat; clients page the rest over REST.
 const RESUME_LIMIT: i64 = 500;
 pub const PAGE_MAX: i64 = 200;
@@ -473,166 +473,10 @@ impl Chats {
     }
 }
 
-impl Chats {
-    pub async fn settings(&self, who: AuthContext) -> ServiceResult<Settings> {
-        let (typing, receipts, timer) = self.store.settings(who.user_id).await.map_err(rule)?;
-        Ok(Settings {
-            typing_indicators: typing != 0,
-            read_receipts: receipts != 0,
-            default_timer_secs: timer,
-        })
-    }
-
-    pub async fn set_settings(&self, who: AuthContext, s: Settings) -> ServiceResult<Settings> {
-        check_timer(s.default_timer_secs)?;
-        self.store
-            .set_settings(
-                who.user_id,
-                s.typing_indicators,
-                s.read_receipts,
-                s.default_timer_secs,
-            )
-            .await?;
-        Ok(s)
-    }
-
-    /// Moves the read position; your other sessions follow, and members who share
-    /// read receipts (as you do) see it.
-    pub async fn mark_read(&self, who: AuthContext, chat: ChatId, seq: i64) -> ServiceResult<()> {
-        let seq = self
-            .store
-            .mark_read(chat, who.user_id, seq)
-            .await
-            .map_err(rule)?;
-        notify(
-            &*self.bus,
-            [who.user_id],
-            &ServerEvent::ChatRead { chat_id: chat, seq },
-        );
-        if self.settings(who).await?.read_receipts {
-            let to = self
-                .store
-                .members_opted_in(chat, who.user_id, false)
-                .await?;
-            notify(
-                &*self.bus,
-                to,
-                &ServerEvent::Read {
-                    chat_id: chat,
-                    user_id: who.user_id,
-                    seq,
-                },
-            );
-        }
-        Ok(())
-    }
-
-    /// Sets a chat's disappearing-message timer (a system event tells everyone).
-    pub async fn set_timer(
-        &self,
-        who: AuthContext,
-        chat: ChatId,
-        seconds: i64,
-    ) -> ServiceResult<()> {
-        check_timer(seconds)?;
-        self.system_change(who, chat, |s, now, exp| {
-            Box::pin(async move {
-                s.set_timer(chat, who.user_id, seconds, now, exp)
-                    .await
-                    .map(Some)
-            })
-        })
-        .await
-        .map(drop)
-    }
-
-    /// One sweep: expired messages in bounded batches, keys of spent epochs, then
-    /// the bytes themselves (vacuum and WAL checkpoint). Returns messages deleted.
-    pub async fn sweep(&self) -> ServiceResult<u64> {
-        const BATCH: i64 = 1_000;
-        let now = self.clock.now_ms();
-        let mut total = 0;
-        loop {
-            let n = self.store.delete_expired_messages(now, BATCH).await?;
-            total += n;
-            if n < BATCH as u64 {
-                break;
-            }
-        }
-        // All of it counts: the sweeper compacts only after a sweep deleted something.
-        total += self.store.delete_spent_epoch_keys().await?;
-        total += self.store.forget_read_state_of_empty_chats().await?;
-        total += self.store.delete_expired_blobs(now).await?;
-        Ok(total)
-    }
-
-    /// Stores an encrypted upload for a chat you are in. It lives an hour unless a
-    /// message takes it.
-    pub async fn upload_blob(
-        &self,
-        who: AuthContext,
-        chat: ChatId,
-        data: Vec<u8>,
-    ) -> ServiceResult<BlobUploaded> {
-        let now = self.clock.now_ms();
-        let expires_at = now + UNCLAIMED_BLOB_MS.min(self.retention_ms);
-        let id = BlobId::random();
-        let size = data.len() as i64;
-        self.store
-            .insert_blob(id, chat, who.user_id, data, now, expires_at)
-            .await
-            .map_err(rule)?;
-        Ok(BlobUploaded {
-            id,
-            size,
-            expires_at,
-        })
-    }
-
-    pub async fn download_blob(&self, who: AuthContext, id: BlobId) -> ServiceResult<Vec<u8>> {
-        let now = self.clock.now_ms();
-        self.store
-            .blob_for(who.user_id, id, now)
-            .await
-            .map_err(rule)
-    }
-
-    /// Relays "typing" only between members who both turned typing indicators on.
-    pub async fn typing(&self, who: AuthContext, chat: ChatId) -> ServiceResult<()> {
-        self.typing_limit
-            .hit(&who.user_id.to_string())
-            .map_err(ServiceError::RateLimited)?;
-        self.store.chat_for(who.user_id, chat).await.map_err(rule)?;
-        if !self.settings(who).await?.typing_indicators {
-            return Ok(());
-        }
-        let to = self.store.members_opted_in(chat, who.user_id, true).await?;
-        notify(
-            &*self.bus,
-            to,
-            &ServerEvent::Typing {
-                chat_id: chat,
-                user_id: who.user_id,
-            },
-        );
-        Ok(())
-    }
-}
-
 fn frame(event: &ServerEvent) -> Arc<str> {
     serde_json::to_string(event)
         .expect("events serialize")
         .into()
-}
-
-fn check_timer(seconds: i64) -> ServiceResult<()> {
-    if !messgo_proto::TIMERS.contains(&seconds) {
-        return Err(ServiceError::InvalidField {
-            field: "seconds",
-            problem: "must be one of 300, 3600, 28800, 86400 or 259200",
-        });
-    }
-    Ok(())
 }
 
 fn check_sealed(nonce: &[u8], signature: &[u8], ciphertext: &[u8]) -> ServiceResult<()> {
