@@ -8,6 +8,7 @@ use std::time::Instant;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
@@ -31,6 +32,10 @@ pub struct Run {
     pub delivered: u64,
     pub last_delivery: Option<Instant>,
     pub last_ack: Option<Instant>,
+    /// Sockets the server closed as too slow to read (close code 1013) during the
+    /// run: a real client would reconnect and resume what it missed, the generator
+    /// counts it lost. It tells a generator that fell behind from a server that lost.
+    pub cut_off: u64,
 }
 
 impl Run {
@@ -47,6 +52,7 @@ impl Run {
             delivered: 0,
             last_delivery: None,
             last_ack: None,
+            cut_off: 0,
         }
     }
 
@@ -77,6 +83,12 @@ impl Tracker {
     /// Reads the current run's counts.
     pub fn peek<T>(&self, f: impl FnOnce(&Run) -> T) -> Option<T> {
         self.run.lock().expect("tracker lock").as_ref().map(f)
+    }
+
+    fn cut_off(&self) {
+        if let Some(run) = self.run.lock().expect("tracker lock").as_mut() {
+            run.cut_off += 1;
+        }
     }
 
     fn record(&self, event: &Incoming, counts_deliveries: bool, now: Instant) {
@@ -156,7 +168,14 @@ impl Conn {
         });
         let reader = tokio::spawn(async move {
             while let Some(Ok(msg)) = stream.next().await {
-                let Message::Text(text) = msg else { continue };
+                let text = match msg {
+                    Message::Text(text) => text,
+                    Message::Close(Some(close)) if close.code == CloseCode::Again => {
+                        tracker.cut_off();
+                        continue;
+                    }
+                    _ => continue,
+                };
                 let event = peer.classify(&text);
                 frames_seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if event == Incoming::Ping {
@@ -192,6 +211,22 @@ impl Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_socket_cut_off_counts_against_the_run_it_happened_in() {
+        let tracker = Tracker::default();
+        tracker.cut_off();
+        tracker.begin(7, Instant::now(), 1_000.0);
+        tracker.cut_off();
+        tracker.cut_off();
+        assert_eq!(
+            tracker.finish().cut_off,
+            2,
+            "one before the run is not counted"
+        );
+        tracker.begin(8, Instant::now(), 1_000.0);
+        assert_eq!(tracker.finish().cut_off, 0);
+    }
 
     #[test]
     fn ids_carry_tag_and_index() {

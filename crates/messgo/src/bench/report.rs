@@ -75,6 +75,9 @@ pub struct Step {
     pub refused: u64,
     pub delivered: u64,
     pub lost: u64,
+    /// Sockets the server cut off as too slow to read (see `fleet::Run::cut_off`).
+    #[serde(default)]
+    pub cut_off: u64,
     pub acked_per_sec: f64,
     pub delivered_per_sec: f64,
     pub p50_ms: f64,
@@ -131,6 +134,9 @@ pub struct Fanout {
     pub offered_deliveries_per_sec: f64,
     pub delivered: u64,
     pub lost: u64,
+    /// Sockets the server cut off as too slow to read (see `fleet::Run::cut_off`).
+    #[serde(default)]
+    pub cut_off: u64,
     pub refused: u64,
     pub deliveries_per_sec: f64,
     pub p50_ms: f64,
@@ -147,6 +153,16 @@ pub struct Reconnect {
     pub catch_up_secs: Option<f64>,
     pub delivered: u64,
     pub lost: u64,
+}
+
+/// Losses as the tables show them, with the sockets behind them that the server cut
+/// off for reading too slowly.
+fn lost(lost: u64, cut_off: u64) -> String {
+    match cut_off {
+        0 => num(lost as f64),
+        1 => format!("{} (1 socket cut off as too slow)", num(lost as f64)),
+        n => format!("{} ({n} sockets cut off as too slow)", num(lost as f64)),
+    }
 }
 
 /// The group sizes measured, in the order they ran.
@@ -331,7 +347,7 @@ impl Report {
                 &|r| {
                     opt(best_step(r, members).map(|f| {
                         let lost = if f.lost > 0 {
-                            format!(", {} lost", num(f.lost as f64))
+                            format!(", {} lost", lost(f.lost, f.cut_off))
                         } else {
                             String::new()
                         };
@@ -380,7 +396,7 @@ impl Report {
                     st.p99_ms,
                     st.p999_ms,
                     st.max_ms,
-                    num(st.lost as f64)
+                    lost(st.lost, st.cut_off)
                 );
             }
         }
@@ -403,7 +419,7 @@ impl Report {
                     num(f.deliveries_per_sec),
                     f.p50_ms,
                     f.p99_ms,
-                    num(f.lost as f64)
+                    lost(f.lost, f.cut_off)
                 );
             }
         }
@@ -439,6 +455,7 @@ mod tests {
             refused: 0,
             delivered: 1,
             lost,
+            cut_off: 0,
             acked_per_sec: acked,
             delivered_per_sec: acked,
             p50_ms: 1.0,
@@ -472,6 +489,7 @@ mod tests {
             offered_deliveries_per_sec: delivered,
             delivered: 1,
             lost,
+            cut_off: 0,
             refused: 0,
             deliveries_per_sec: delivered,
             p50_ms: 1.0,
@@ -510,6 +528,20 @@ mod tests {
             "with no clean step, the fastest, its losses shown"
         );
         assert_eq!(best_fanout(&r), Some(300.0));
+    }
+
+    #[test]
+    fn losses_name_the_sockets_cut_off_behind_them() {
+        assert_eq!(lost(0, 0), "0");
+        assert_eq!(lost(1368, 0), "1,368");
+        assert_eq!(lost(1368, 1), "1,368 (1 socket cut off as too slow)");
+        assert_eq!(lost(2000, 2), "2,000 (2 sockets cut off as too slow)");
+        let old: Fanout = serde_json::from_value(serde_json::json!({
+            "members": 10, "messages": 1, "offered_deliveries_per_sec": 1.0, "delivered": 1,
+            "lost": 0, "refused": 0, "deliveries_per_sec": 1.0, "p50_ms": 1.0, "p99_ms": 1.0
+        }))
+        .expect("a report written before the count reads as none cut off");
+        assert_eq!(old.cut_off, 0);
     }
 
     #[test]
