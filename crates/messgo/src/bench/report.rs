@@ -155,14 +155,30 @@ pub struct Reconnect {
     pub lost: u64,
 }
 
-/// Losses as the tables show them, with the sockets behind them that the server cut
-/// off for reading too slowly.
-fn lost(lost: u64, cut_off: u64) -> String {
-    match cut_off {
-        0 => num(lost as f64),
-        1 => format!("{} (1 socket cut off as too slow)", num(lost as f64)),
-        n => format!("{} ({n} sockets cut off as too slow)", num(lost as f64)),
+/// Losses as the tables show them, with what explains them: sends the server refused
+/// (`busy`: a socket may have 256 sends awaiting their commit) and sockets it cut off
+/// for reading too slowly. Both are the server pushing back, which a real client
+/// answers by retrying or resuming; the generator does neither.
+fn lost(lost: u64, refused: u64, cut_off: u64) -> String {
+    let why = pushback(refused, cut_off);
+    if why.is_empty() {
+        num(lost as f64)
+    } else {
+        format!("{} ({})", num(lost as f64), why.join(", "))
     }
+}
+
+fn pushback(refused: u64, cut_off: u64) -> Vec<String> {
+    let mut why = Vec::new();
+    if refused > 0 {
+        why.push(format!("{} sends refused", num(refused as f64)));
+    }
+    match cut_off {
+        0 => {}
+        1 => why.push("1 socket cut off as too slow".into()),
+        n => why.push(format!("{n} sockets cut off as too slow")),
+    }
+    why
 }
 
 /// The group sizes measured, in the order they ran.
@@ -347,7 +363,9 @@ impl Report {
                 &|r| {
                     opt(best_step(r, members).map(|f| {
                         let lost = if f.lost > 0 {
-                            format!(", {} lost", lost(f.lost, f.cut_off))
+                            let mut what = vec![format!("{} lost", num(f.lost as f64))];
+                            what.extend(pushback(f.refused, f.cut_off));
+                            format!("; {}", what.join(", "))
                         } else {
                             String::new()
                         };
@@ -396,7 +414,7 @@ impl Report {
                     st.p99_ms,
                     st.p999_ms,
                     st.max_ms,
-                    lost(st.lost, st.cut_off)
+                    lost(st.lost, st.refused, st.cut_off)
                 );
             }
         }
@@ -419,7 +437,7 @@ impl Report {
                     num(f.deliveries_per_sec),
                     f.p50_ms,
                     f.p99_ms,
-                    lost(f.lost, f.cut_off)
+                    lost(f.lost, f.refused, f.cut_off)
                 );
             }
         }
@@ -531,11 +549,15 @@ mod tests {
     }
 
     #[test]
-    fn losses_name_the_sockets_cut_off_behind_them() {
-        assert_eq!(lost(0, 0), "0");
-        assert_eq!(lost(1368, 0), "1,368");
-        assert_eq!(lost(1368, 1), "1,368 (1 socket cut off as too slow)");
-        assert_eq!(lost(2000, 2), "2,000 (2 sockets cut off as too slow)");
+    fn losses_name_the_refusals_and_cut_offs_behind_them() {
+        assert_eq!(lost(0, 0, 0), "0");
+        assert_eq!(lost(1368, 0, 0), "1,368");
+        assert_eq!(lost(1161, 129, 0), "1,161 (129 sends refused)");
+        assert_eq!(lost(1368, 0, 1), "1,368 (1 socket cut off as too slow)");
+        assert_eq!(
+            lost(3000, 1200, 2),
+            "3,000 (1,200 sends refused, 2 sockets cut off as too slow)"
+        );
         let old: Fanout = serde_json::from_value(serde_json::json!({
             "members": 10, "messages": 1, "offered_deliveries_per_sec": 1.0, "delivered": 1,
             "lost": 0, "refused": 0, "deliveries_per_sec": 1.0, "p50_ms": 1.0, "p99_ms": 1.0
