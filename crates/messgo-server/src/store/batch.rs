@@ -205,8 +205,12 @@ pub async fn append_batch(
         .collect();
     for rows in pow2_runs(&new_rows, INSERT_CHUNK) {
         let values = vec!["(?, ?, ?, ?, ?, 'message', ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+        // OR FAIL: a row that broke a constraint would end the statement without
+        // undoing its earlier rows, which the writer's rollback of the whole job does
+        // anyway. With the default (ABORT) SQLite first copies every page the
+        // statement changes into a statement journal (migration 0009).
         let sql = format!(
-            "INSERT INTO messages (chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, created_at, expires_at) VALUES {values}"
+            "INSERT OR FAIL INTO messages (chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, created_at, expires_at) VALUES {values}"
         );
         let mut q = sqlx::query(&sql);
         for r in rows {
@@ -230,11 +234,12 @@ pub async fn append_batch(
         .collect();
     for part in padded(&touched, LIST_CHUNK / 4) {
         // A join on the new values: a `CASE id WHEN … END` per column would compare
-        // every chat with every other one, quadratic in the batch's chats.
+        // every chat with every other one, quadratic in the batch's chats. OR FAIL
+        // for the same reason as the INSERT.
         let values = vec!["(?, ?, ?)"; part.len()].join(", ");
         let sql = format!(
             "WITH v(id, seq, at) AS (VALUES {values}) \
-             UPDATE chats SET seq = v.seq, last_activity_at = v.at FROM v WHERE chats.id = v.id"
+             UPDATE OR FAIL chats SET seq = v.seq, last_activity_at = v.at FROM v WHERE chats.id = v.id"
         );
         let mut q = sqlx::query(&sql);
         for (id, seq, at) in &part {

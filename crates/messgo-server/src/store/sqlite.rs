@@ -213,6 +213,37 @@ mod tests {
         store.close().await;
     }
 
+    /// Migration 0009 defers the messages' foreign keys to the commit (so the batch
+    /// append needs no statement journal); they must still hold there.
+    #[tokio::test]
+    async fn a_message_without_its_chat_fails_at_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        SqliteStore::open(&path).await.unwrap().close().await;
+        let mut conn = SqliteConnectOptions::new()
+            .filename(&path)
+            .foreign_keys(true)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+        sqlx::query(
+            "INSERT OR FAIL INTO messages (chat_id, seq, id, epoch, kind, created_at, expires_at) \
+             VALUES (x'00', 1, x'01', 0, 'message', 0, 1)",
+        )
+        .execute(&mut conn)
+        .await
+        .expect("checked at commit, not here");
+        let err = sqlx::query("COMMIT").execute(&mut conn).await.unwrap_err();
+        assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+        sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
     /// `.cargo/config.toml` hands SQLite's build its flags; a build that lost them
     /// would still pass every other test, only slower.
     #[tokio::test]
