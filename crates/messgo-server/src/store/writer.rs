@@ -329,6 +329,40 @@ mod tests {
         assert_eq!(stored(&options).await, vec![2, 3, 5]);
     }
 
+    /// Keys checked at commit (the messages' since migration 0009) fail the COMMIT,
+    /// not a statement: every job of that transaction is reported failed, nothing of
+    /// it stays, and the writer goes on.
+    #[tokio::test]
+    async fn a_commit_refused_by_a_deferred_key_fails_its_jobs_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("k.db"))
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        let mut conn = options.connect().await.unwrap();
+        for sql in [
+            "CREATE TABLE p (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE t (v INTEGER NOT NULL REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)",
+            "INSERT INTO p (id) VALUES (1), (2), (3)",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        let w = Writer::start(conn).0;
+        // 9 has no row in `p`: the INSERT passes, the COMMIT does not.
+        assert!(w.write(job(9, false)).await.is_err(), "alone");
+        assert!(stored(&options).await.is_empty());
+        let (a, b, c) = tokio::join!(
+            w.write(job(1, false)),
+            w.write(job(9, false)),
+            w.write(job(2, false))
+        );
+        assert!(a.is_err() && b.is_err() && c.is_err(), "together");
+        assert!(stored(&options).await.is_empty());
+        w.write(job(3, false)).await.unwrap();
+        assert_eq!(stored(&options).await, vec![3], "the writer goes on");
+    }
+
     #[tokio::test]
     async fn only_jobs_that_may_change_anything_start_a_generation() {
         let (w, _dir, _options) = writer().await;
