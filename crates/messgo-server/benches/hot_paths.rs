@@ -6,20 +6,30 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use messgo_proto::{ChatId, MessageId, RequestId, RequestTarget, SessionId, UserId};
+use messgo_server::accounts::sql as accounts;
 use messgo_server::bus::{Bus, LocalBus};
+use messgo_server::connections::sql::{self as connections, NewRequest};
+use messgo_server::db_run;
 use messgo_server::store::message_ops::{NewMessage, Page};
-use messgo_server::store::ops::NewRequest;
-use messgo_server::store::{SqliteStore, Store};
+use messgo_server::store::{Db, SqliteStore};
 
 #[path = "../tests/common/records.rs"]
 mod records;
 use records::user;
 
 /// Two connected users with an open epoch on their direct chat.
-async fn pair(store: &dyn Store, n: usize) -> (ChatId, UserId) {
+async fn pair(store: &Db, n: usize) -> (ChatId, UserId) {
     let (a, b) = (user(&format!("a{n}")), user(&format!("b{n}")));
-    store.create_user(&a).await.unwrap();
-    store.create_user(&b).await.unwrap();
+    {
+        let a0 = (a).to_owned();
+        db_run!(store, write, accounts::create_user(&a0))
+    }
+    .unwrap();
+    {
+        let a0 = (b).to_owned();
+        db_run!(store, write, accounts::create_user(&a0))
+    }
+    .unwrap();
     let r = NewRequest {
         id: RequestId::random(),
         from: a.id,
@@ -29,16 +39,23 @@ async fn pair(store: &dyn Store, n: usize) -> (ChatId, UserId) {
         window_start: 0,
         limit: 1_000,
     };
-    store.send_request(&r).await.unwrap();
+    {
+        let a0 = (r).to_owned();
+        db_run!(store, write, connections::send_request(&a0))
+    }
+    .unwrap();
     let chat = ChatId(
-        store
-            .accept_request(r.id, b.id, uuid::Uuid::new_v4(), 2)
-            .await
-            .unwrap()
-            .chat_id,
+        db_run!(
+            store,
+            write,
+            connections::accept(r.id, b.id, uuid::Uuid::new_v4(), 2)
+        )
+        .unwrap()
+        .chat_id,
     );
     let keys = vec![(a.id, vec![7u8; 80]), (b.id, vec![7u8; 80])];
     store
+        .legacy()
         .open_epoch(chat, a.id, 1, &keys, None, now())
         .await
         .unwrap();
@@ -71,17 +88,17 @@ fn message(chat: ChatId, sender: UserId) -> NewMessage {
 fn append_batch(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = rt.block_on(async {
-        Arc::new(
+    let store = rt.block_on(async {
+        Db::Sqlite(Arc::new(
             SqliteStore::open(&dir.path().join("bench.db"))
                 .await
                 .unwrap(),
-        )
+        ))
     });
     let chats: Vec<(ChatId, UserId)> = rt.block_on(async {
         let mut out = Vec::new();
         for n in 0..100 {
-            out.push(pair(&*store, n).await);
+            out.push(pair(&store, n).await);
         }
         out
     });
@@ -98,7 +115,7 @@ fn append_batch(c: &mut Criterion) {
                 |batch| {
                     let store = store.clone();
                     async move {
-                        let verdicts = store.append_batch(batch).await.unwrap();
+                        let verdicts = store.legacy().append_batch(batch).await.unwrap();
                         assert!(verdicts.iter().all(Result::is_ok));
                     }
                 },
@@ -113,7 +130,7 @@ fn append_batch(c: &mut Criterion) {
         let mut last = 0;
         for _ in 0..40 {
             let batch = (0..512).map(|_| message(chat, sender)).collect();
-            let verdicts = store.append_batch(batch).await.unwrap();
+            let verdicts = store.legacy().append_batch(batch).await.unwrap();
             last = verdicts.last().unwrap().as_ref().unwrap().row.seq;
         }
         last
@@ -124,6 +141,7 @@ fn append_batch(c: &mut Criterion) {
             let store = store.clone();
             async move {
                 let rows = store
+                    .legacy()
                     .messages(chat, sender, Page::After(last - 10), 500, now())
                     .await
                     .unwrap();

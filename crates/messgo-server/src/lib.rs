@@ -1,13 +1,19 @@
 //! The MessGo server as a library: the binary and the tests both start it through
 //! [`launch`] (or [`Server::build`] + [`Server::serve`] to know when it is ready).
 
+#[macro_use]
+pub mod store;
+
+pub mod accounts;
 pub mod bus;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod http;
+pub mod profile;
 pub mod ratelimit;
 pub mod service;
-pub mod store;
+pub mod sessions;
 pub mod sweeper;
 
 use std::future::Future;
@@ -31,12 +37,12 @@ pub struct Server {
 
 impl Server {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
-        let store = store::open(config.database.as_deref(), &config.data_dir).await?;
+        let db = store::Db::open(config.database.as_deref(), &config.data_dir).await?;
         let bus: Arc<dyn bus::Bus> = match &config.bus {
             Some(url) => Arc::new(bus::NatsBus::connect(url).await?),
             None => Arc::new(bus::LocalBus::new()),
         };
-        let services = Arc::new(Services::new(store, bus, clock, &config).await?);
+        let services = Arc::new(Services::new(db, bus, clock, &config).await?);
         Ok(Server { services, config })
     }
 
@@ -76,7 +82,7 @@ impl Server {
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
         let _ = flusher.await;
-        self.services.store.close().await;
+        self.services.db.close().await;
         tracing::info!("stopped; the database is closed");
         Ok(served?)
     }

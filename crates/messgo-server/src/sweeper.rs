@@ -76,7 +76,7 @@ async fn sweep_expired(services: &Services) -> bool {
 }
 
 async fn compact(services: &Services) {
-    if let Err(e) = services.store.compact().await {
+    if let Err(e) = services.db.compact().await {
         tracing::warn!(error = %e, "compacting the database failed");
     }
 }

@@ -5,10 +5,13 @@
 use std::sync::Arc;
 
 use messgo_proto::{KdfParams, RequestId, RequestTarget, SessionId, UserId};
-use messgo_server::store::ops::{NewRequest, SendOutcome};
-use messgo_server::store::{
-    Credentials, PostgresStore, SessionRecord, SqliteStore, Store, StoreError, UserRecord,
-};
+use messgo_server::accounts::{sql as accounts, Credentials, UserRecord};
+use messgo_server::connections::sql::{NewRequest, SendOutcome};
+use messgo_server::connections::{contacts_sql as contacts, sql as connections};
+use messgo_server::db_run;
+use messgo_server::profile::sql as profile;
+use messgo_server::sessions::{sql as sessions, SessionRecord};
+use messgo_server::store::{Db, PostgresStore, SqliteStore, StoreError};
 use sqlx::Connection;
 
 #[path = "common/records.rs"]
@@ -22,7 +25,7 @@ fn admin_url() -> String {
 
 /// A store on a fresh engine instance; `drop_it` cleans up after the test.
 struct Engine {
-    store: Arc<dyn Store>,
+    db: Db,
     pg_db: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -34,7 +37,7 @@ impl Engine {
             .await
             .unwrap();
         Engine {
-            store: Arc::new(store),
+            db: Db::Sqlite(Arc::new(store)),
             pg_db: None,
             _dir: Some(dir),
         }
@@ -53,14 +56,14 @@ impl Engine {
         let url = format!("{}/{name}", admin_url().rsplit_once('/').unwrap().0);
         let store = PostgresStore::connect(&url).await.unwrap();
         Engine {
-            store: Arc::new(store),
+            db: Db::Postgres(Arc::new(store)),
             pg_db: Some(name),
             _dir: None,
         }
     }
 
     async fn finish(self) {
-        self.store.close().await;
+        self.db.close().await;
         if let Some(name) = self.pg_db {
             let mut admin = sqlx::PgConnection::connect(&admin_url()).await.unwrap();
             sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
@@ -96,8 +99,8 @@ fn session(user: UserId, n: u8, at: i64) -> SessionRecord {
 
 macro_rules! on_every_engine {
     ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { let e = super::Engine::sqlite().await; super::$name(&*e.store).await; e.finish().await; } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { let e = super::Engine::postgres().await; super::$name(&*e.store).await; e.finish().await; } )* }
+        mod sqlite { $( #[tokio::test] async fn $name() { let e = super::Engine::sqlite().await; super::$name(&e.db).await; e.finish().await; } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { let e = super::Engine::postgres().await; super::$name(&e.db).await; e.finish().await; } )* }
     };
 }
 
@@ -116,23 +119,36 @@ on_every_engine!(
     batches_see_every_write_between_them,
 );
 
-async fn users_are_unique_by_name_and_id(s: &dyn Store) {
+async fn users_are_unique_by_name_and_id(s: &Db) {
     let alice = user("alice");
-    s.create_user(&alice).await.unwrap();
-    assert_eq!(s.user_by_username("alice").await.unwrap(), alice);
-    assert_eq!(s.user_by_id(alice.id).await.unwrap(), alice);
+    {
+        let a0 = (alice).to_owned();
+        db_run!(s, write, accounts::create_user(&a0))
+    }
+    .unwrap();
+    assert_eq!(
+        db_run!(s, read, accounts::user_by_username("alice")).unwrap(),
+        alice
+    );
+    assert_eq!(
+        db_run!(s, read, accounts::user_by_id(alice.id)).unwrap(),
+        alice
+    );
     assert!(matches!(
-        s.user_by_username("bob").await,
+        db_run!(s, read, accounts::user_by_username("bob")),
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.user_by_id(UserId::random()).await,
+        db_run!(s, read, accounts::user_by_id(UserId::random())),
         Err(StoreError::NotFound)
     ));
 
     let same_name = user("alice");
     assert!(matches!(
-        s.create_user(&same_name).await,
+        {
+            let a0 = (same_name).to_owned();
+            db_run!(s, write, accounts::create_user(&a0))
+        },
         Err(StoreError::Conflict("username"))
     ));
     let same_id = UserRecord {
@@ -141,106 +157,176 @@ async fn users_are_unique_by_name_and_id(s: &dyn Store) {
         ..alice.clone()
     };
     assert!(matches!(
-        s.create_user(&same_id).await,
+        {
+            let a0 = (same_id).to_owned();
+            db_run!(s, write, accounts::create_user(&a0))
+        },
         Err(StoreError::Conflict("id"))
     ));
 }
 
-async fn realm_id_is_set_once(s: &dyn Store) {
-    assert_eq!(s.realm_id("first").await.unwrap(), "first");
-    assert_eq!(s.realm_id("second").await.unwrap(), "first");
+async fn realm_id_is_set_once(s: &Db) {
+    assert_eq!(
+        db_run!(s, write, accounts::realm_id("first")).unwrap(),
+        "first"
+    );
+    assert_eq!(
+        db_run!(s, write, accounts::realm_id("second")).unwrap(),
+        "first"
+    );
 }
 
-async fn credentials_change_revokes_other_sessions(s: &dyn Store) {
+async fn credentials_change_revokes_other_sessions(s: &Db) {
     let u = user("carol");
-    s.create_user(&u).await.unwrap();
+    {
+        let a0 = (u).to_owned();
+        db_run!(s, write, accounts::create_user(&a0))
+    }
+    .unwrap();
     let keep = session(u.id, 1, 10);
     let other = session(u.id, 2, 10);
-    s.create_session(&keep).await.unwrap();
-    s.create_session(&other).await.unwrap();
+    {
+        let a0 = (keep).to_owned();
+        db_run!(s, write, sessions::create_session(&a0))
+    }
+    .unwrap();
+    {
+        let a0 = (other).to_owned();
+        db_run!(s, write, sessions::create_session(&a0))
+    }
+    .unwrap();
     let creds = Credentials {
         auth_hash: "new".into(),
         kdf: KdfParams::pbkdf2(700_000),
         key_bundle: vec![9; 92],
     };
-    s.set_credentials(u.id, &creds, keep.id).await.unwrap();
-    let stored = s.user_by_id(u.id).await.unwrap();
+    {
+        let a1 = (creds).to_owned();
+        db_run!(s, write, accounts::set_credentials(u.id, &a1, keep.id))
+    }
+    .unwrap();
+    let stored = db_run!(s, read, accounts::user_by_id(u.id)).unwrap();
     assert_eq!(
         (stored.auth_hash.as_str(), stored.kdf, stored.key_bundle),
         ("new", creds.kdf, vec![9; 92])
     );
-    let left: Vec<_> = s
-        .sessions_of(u.id)
-        .await
+    let left: Vec<_> = db_run!(s, read, sessions::sessions_of(u.id))
         .unwrap()
         .into_iter()
         .map(|x| x.id)
         .collect();
     assert_eq!(left, vec![keep.id]);
     assert!(matches!(
-        s.set_credentials(UserId::random(), &creds, keep.id).await,
+        {
+            let a1 = (creds).to_owned();
+            db_run!(
+                s,
+                write,
+                accounts::set_credentials(UserId::random(), &a1, keep.id)
+            )
+        },
         Err(StoreError::NotFound)
     ));
 }
 
-async fn deleting_a_user_cascades(s: &dyn Store) {
+async fn deleting_a_user_cascades(s: &Db) {
     let u = user("dave");
-    s.create_user(&u).await.unwrap();
+    {
+        let a0 = (u).to_owned();
+        db_run!(s, write, accounts::create_user(&a0))
+    }
+    .unwrap();
     let sess = session(u.id, 3, 10);
-    s.create_session(&sess).await.unwrap();
-    s.delete_user(u.id).await.unwrap();
+    {
+        let a0 = (sess).to_owned();
+        db_run!(s, write, sessions::create_session(&a0))
+    }
+    .unwrap();
+    db_run!(s, write, accounts::delete_user(u.id)).unwrap();
     assert!(matches!(
-        s.user_by_id(u.id).await,
+        db_run!(s, read, accounts::user_by_id(u.id)),
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.session_by_token_hash(&sess.token_hash).await,
+        db_run!(s, read, sessions::session_by_token_hash(&sess.token_hash)),
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.delete_user(u.id).await,
+        db_run!(s, write, accounts::delete_user(u.id)),
         Err(StoreError::NotFound)
     ));
 }
 
-async fn sessions_belong_to_their_user(s: &dyn Store) {
+async fn sessions_belong_to_their_user(s: &Db) {
     let a = user("erin");
     let b = user("frank");
-    s.create_user(&a).await.unwrap();
-    s.create_user(&b).await.unwrap();
+    {
+        let a0 = (a).to_owned();
+        db_run!(s, write, accounts::create_user(&a0))
+    }
+    .unwrap();
+    {
+        let a0 = (b).to_owned();
+        db_run!(s, write, accounts::create_user(&a0))
+    }
+    .unwrap();
     let sa = session(a.id, 4, 10);
-    s.create_session(&sa).await.unwrap();
-    assert_eq!(s.session_by_token_hash(&sa.token_hash).await.unwrap(), sa);
+    {
+        let a0 = (sa).to_owned();
+        db_run!(s, write, sessions::create_session(&a0))
+    }
+    .unwrap();
+    assert_eq!(
+        db_run!(s, read, sessions::session_by_token_hash(&sa.token_hash)).unwrap(),
+        sa
+    );
     assert!(matches!(
-        s.create_session(&session(b.id, 4, 10)).await,
+        {
+            let a0 = (session(b.id, 4, 10)).to_owned();
+            db_run!(s, write, sessions::create_session(&a0))
+        },
         Err(StoreError::Conflict("token"))
     ));
     assert!(matches!(
-        s.delete_session(b.id, sa.id).await,
+        db_run!(s, write, sessions::delete_session(b.id, sa.id)),
         Err(StoreError::NotFound)
     ));
-    s.touch_session(sa.id, 99).await.unwrap();
+    db_run!(s, write, sessions::touch_session(sa.id, 99)).unwrap();
     assert_eq!(
-        s.session_by_token_hash(&sa.token_hash)
-            .await
+        db_run!(s, read, sessions::session_by_token_hash(&sa.token_hash))
             .unwrap()
             .last_seen_at,
         99
     );
-    s.delete_session(a.id, sa.id).await.unwrap();
-    assert!(s.sessions_of(a.id).await.unwrap().is_empty());
+    db_run!(s, write, sessions::delete_session(a.id, sa.id)).unwrap();
+    assert!(db_run!(s, read, sessions::sessions_of(a.id))
+        .unwrap()
+        .is_empty());
 }
 
-async fn idle_sessions_are_swept(s: &dyn Store) {
+async fn idle_sessions_are_swept(s: &Db) {
     let u = user("gina");
-    s.create_user(&u).await.unwrap();
-    s.create_session(&session(u.id, 5, 100)).await.unwrap();
+    {
+        let a0 = (u).to_owned();
+        db_run!(s, write, accounts::create_user(&a0))
+    }
+    .unwrap();
+    {
+        let a0 = (session(u.id, 5, 100)).to_owned();
+        db_run!(s, write, sessions::create_session(&a0))
+    }
+    .unwrap();
     let fresh = session(u.id, 6, 500);
-    s.create_session(&fresh).await.unwrap();
-    assert_eq!(s.delete_sessions_idle_since(200).await.unwrap(), 1);
-    let left: Vec<_> = s
-        .sessions_of(u.id)
-        .await
+    {
+        let a0 = (fresh).to_owned();
+        db_run!(s, write, sessions::create_session(&a0))
+    }
+    .unwrap();
+    assert_eq!(
+        db_run!(s, write, sessions::delete_sessions_idle_since(200)).unwrap(),
+        1
+    );
+    let left: Vec<_> = db_run!(s, read, sessions::sessions_of(u.id))
         .unwrap()
         .into_iter()
         .map(|x| x.id)
@@ -250,9 +336,13 @@ async fn idle_sessions_are_swept(s: &dyn Store) {
 
 /// The seed apps lost most of a burst to concurrent overwrites; every acknowledged
 /// write here must be there afterwards, including alongside failing neighbours.
-async fn concurrent_writes_are_all_kept(s: &dyn Store) {
+async fn concurrent_writes_are_all_kept(s: &Db) {
     let u = user("hank");
-    s.create_user(&u).await.unwrap();
+    {
+        let a0 = (u).to_owned();
+        db_run!(s, write, accounts::create_user(&a0))
+    }
+    .unwrap();
     let mut tasks = Vec::new();
     for i in 0..300u32 {
         let rec = SessionRecord {
@@ -262,9 +352,15 @@ async fn concurrent_writes_are_all_kept(s: &dyn Store) {
         let dup = user("hank"); // conflicts: must fail alone
         tasks.push(async move {
             (
-                s.create_session(&rec).await,
+                {
+                    let a0 = (rec).to_owned();
+                    db_run!(s, write, sessions::create_session(&a0))
+                },
                 if i % 10 == 0 {
-                    Some(s.create_user(&dup).await)
+                    Some({
+                        let a0 = (dup).to_owned();
+                        db_run!(s, write, accounts::create_user(&a0))
+                    })
                 } else {
                     None
                 },
@@ -278,31 +374,58 @@ async fn concurrent_writes_are_all_kept(s: &dyn Store) {
             assert!(matches!(d, Err(StoreError::Conflict("username"))));
         }
     }
-    assert_eq!(s.sessions_of(u.id).await.unwrap().len(), 300);
+    assert_eq!(
+        db_run!(s, read, sessions::sessions_of(u.id)).unwrap().len(),
+        300
+    );
 }
 
-async fn requests_follow_consent(s: &dyn Store) {
+async fn requests_follow_consent(s: &Db) {
     let (a, b) = (user("ann"), user("ben"));
-    s.create_user(&a).await.unwrap();
-    s.create_user(&b).await.unwrap();
+    {
+        let a0 = (a).to_owned();
+        db_run!(s, write, accounts::create_user(&a0))
+    }
+    .unwrap();
+    {
+        let a0 = (b).to_owned();
+        db_run!(s, write, accounts::create_user(&a0))
+    }
+    .unwrap();
 
     let first = request(a.id, "ben", 10);
     assert_eq!(
-        s.send_request(&first).await.unwrap(),
+        {
+            let a0 = (first).to_owned();
+            db_run!(s, write, connections::send_request(&a0))
+        }
+        .unwrap(),
         SendOutcome::Sent {
             delivered_to: Some(b.id)
         }
     );
     assert_eq!(
-        s.send_request(&request(a.id, "ben", 11)).await.unwrap(),
+        {
+            let a0 = (request(a.id, "ben", 11)).to_owned();
+            db_run!(s, write, connections::send_request(&a0))
+        }
+        .unwrap(),
         SendOutcome::Duplicate
     );
     assert_eq!(
-        s.send_request(&request(a.id, "nobody", 12)).await.unwrap(),
+        {
+            let a0 = (request(a.id, "nobody", 12)).to_owned();
+            db_run!(s, write, connections::send_request(&a0))
+        }
+        .unwrap(),
         SendOutcome::Sent { delivered_to: None }
     );
     assert_eq!(
-        s.send_request(&request(a.id, "ann", 13)).await.unwrap(),
+        {
+            let a0 = (request(a.id, "ann", 13)).to_owned();
+            db_run!(s, write, connections::send_request(&a0))
+        }
+        .unwrap(),
         SendOutcome::Sent { delivered_to: None }
     );
     let by_key = NewRequest {
@@ -310,120 +433,196 @@ async fn requests_follow_consent(s: &dyn Store) {
         ..request(a.id, "", 14)
     };
     assert_eq!(
-        s.send_request(&by_key).await.unwrap(),
+        {
+            let a0 = (by_key).to_owned();
+            db_run!(s, write, connections::send_request(&a0))
+        }
+        .unwrap(),
         SendOutcome::Sent {
             delivered_to: Some(b.id)
         }
     );
     assert!(matches!(
-        s.send_request(&request(a.id, "x", 15)).await.unwrap(),
+        {
+            let a0 = (request(a.id, "x", 15)).to_owned();
+            db_run!(s, write, connections::send_request(&a0))
+        }
+        .unwrap(),
         SendOutcome::RateLimited { oldest_attempt: 10 }
     ));
 
     assert_eq!(
-        s.outgoing_requests(a.id, 20).await.unwrap().len(),
+        db_run!(s, read, connections::outgoing(a.id, 20))
+            .unwrap()
+            .len(),
         4,
         "all four, whatever their target"
     );
-    assert_eq!(s.incoming_requests(b.id, 20).await.unwrap().len(), 2);
-    s.decline_request(by_key.id, b.id, 20).await.unwrap();
-    assert_eq!(s.incoming_requests(b.id, 20).await.unwrap().len(), 1);
     assert_eq!(
-        s.outgoing_requests(a.id, 20).await.unwrap().len(),
+        db_run!(s, read, connections::incoming(b.id, 20))
+            .unwrap()
+            .len(),
+        2
+    );
+    db_run!(s, write, connections::decline(by_key.id, b.id, 20)).unwrap();
+    assert_eq!(
+        db_run!(s, read, connections::incoming(b.id, 20))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        db_run!(s, read, connections::outgoing(a.id, 20))
+            .unwrap()
+            .len(),
         4,
         "declining changes nothing for the sender"
     );
 
-    let done = s
-        .accept_request(first.id, b.id, uuid::Uuid::new_v4(), 30)
-        .await
-        .unwrap();
+    let done = db_run!(
+        s,
+        write,
+        connections::accept(first.id, b.id, uuid::Uuid::new_v4(), 30)
+    )
+    .unwrap();
     assert_eq!(done.requester, a.id);
-    let contacts = s.contacts(a.id, None).await.unwrap();
+    let contacts = db_run!(s, read, contacts::contacts(a.id, None)).unwrap();
     assert_eq!(contacts.len(), 1);
     assert_eq!(
         (contacts[0].username.as_str(), contacts[0].chat_id),
         ("ben", done.chat_id)
     );
-    assert_eq!(s.contacts(b.id, Some(a.id)).await.unwrap().len(), 1);
+    assert_eq!(
+        db_run!(s, read, contacts::contacts(b.id, Some(a.id)))
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(matches!(
-        s.accept_request(first.id, b.id, uuid::Uuid::new_v4(), 30)
-            .await,
+        db_run!(
+            s,
+            write,
+            connections::accept(first.id, b.id, uuid::Uuid::new_v4(), 30)
+        ),
         Err(StoreError::NotFound)
     ));
 
-    let gone = s.outgoing_requests(a.id, 20).await.unwrap()[0].id;
-    assert_eq!(s.cancel_request(RequestId(gone), a.id).await.unwrap(), None);
+    let gone = db_run!(s, read, connections::outgoing(a.id, 20)).unwrap()[0].id;
+    assert_eq!(
+        db_run!(s, write, connections::cancel(RequestId(gone), a.id)).unwrap(),
+        None
+    );
     assert!(matches!(
-        s.cancel_request(RequestId(gone), a.id).await,
+        db_run!(s, write, connections::cancel(RequestId(gone), a.id)),
         Err(StoreError::NotFound)
     ));
 
     assert_eq!(
-        s.sweep_requests(2_000, 2_000).await.unwrap(),
+        db_run!(s, write, connections::sweep_requests(2_000, 2_000)).unwrap(),
         2,
         "the two left have expired"
     );
-    s.disconnect(a.id, b.id).await.unwrap();
-    assert!(s.contacts(a.id, None).await.unwrap().is_empty());
+    db_run!(s, write, contacts::disconnect(a.id, b.id)).unwrap();
+    assert!(db_run!(s, read, contacts::contacts(a.id, None))
+        .unwrap()
+        .is_empty());
     assert!(matches!(
-        s.disconnect(a.id, b.id).await,
+        db_run!(s, write, contacts::disconnect(a.id, b.id)),
         Err(StoreError::NotFound)
     ));
 }
 
-async fn blocks_hide_and_sever(s: &dyn Store) {
+async fn blocks_hide_and_sever(s: &Db) {
     let (a, b, c) = (user("amy"), user("bob"), user("cat"));
     for u in [&a, &b, &c] {
-        s.create_user(u).await.unwrap();
+        {
+            let a0 = u.to_owned();
+            db_run!(s, write, accounts::create_user(&a0))
+        }
+        .unwrap();
     }
     let r = request(a.id, "bob", 10);
-    s.send_request(&r).await.unwrap();
+    {
+        let a0 = (r).to_owned();
+        db_run!(s, write, connections::send_request(&a0))
+    }
+    .unwrap();
     assert!(
-        matches!(s.block(b.id, c.id, 11).await, Err(StoreError::NotFound)),
+        matches!(
+            db_run!(s, write, contacts::block(b.id, c.id, 11)),
+            Err(StoreError::NotFound)
+        ),
         "no relation, no block"
     );
-    let blocked = s.block(b.id, a.id, 11).await.unwrap();
+    let blocked = db_run!(s, write, contacts::block(b.id, a.id, 11)).unwrap();
     assert_eq!(blocked.hidden, vec![r.id]);
-    assert!(s.incoming_requests(b.id, 12).await.unwrap().is_empty());
-    assert_eq!(s.outgoing_requests(a.id, 12).await.unwrap().len(), 1);
+    assert!(db_run!(s, read, connections::incoming(b.id, 12))
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        db_run!(s, read, connections::outgoing(a.id, 12))
+            .unwrap()
+            .len(),
+        1
+    );
     let again = NewRequest {
         target: RequestTarget::Username("bob".into()),
         ..request(a.id, "", 12)
     };
-    s.sweep_requests(0, 0).await.unwrap();
+    db_run!(s, write, connections::sweep_requests(0, 0)).unwrap();
     assert_eq!(
-        s.send_request(&again).await.unwrap(),
+        {
+            let a0 = (again).to_owned();
+            db_run!(s, write, connections::send_request(&a0))
+        }
+        .unwrap(),
         SendOutcome::Duplicate
     );
-    assert_eq!(s.blocks(b.id).await.unwrap()[0].username, "amy");
-    s.unblock(b.id, a.id).await.unwrap();
+    assert_eq!(
+        db_run!(s, read, contacts::blocks(b.id)).unwrap()[0].username,
+        "amy"
+    );
+    db_run!(s, write, contacts::unblock(b.id, a.id)).unwrap();
     assert!(matches!(
-        s.unblock(b.id, a.id).await,
+        db_run!(s, write, contacts::unblock(b.id, a.id)),
         Err(StoreError::NotFound)
     ));
-    s.set_profile(a.id, Some("Amy".into()), Some("hi".into()))
-        .await
-        .unwrap();
+    db_run!(
+        s,
+        write,
+        profile::set_profile(a.id, Some("Amy"), Some("hi"))
+    )
+    .unwrap();
     assert_eq!(
-        s.user_by_id(a.id).await.unwrap().display_name.as_deref(),
+        db_run!(s, read, accounts::user_by_id(a.id))
+            .unwrap()
+            .display_name
+            .as_deref(),
         Some("Amy")
     );
-    s.set_connect_key(a.id, "fresh").await.unwrap();
+    db_run!(s, write, connections::set_connect_key(a.id, "fresh")).unwrap();
     assert!(matches!(
-        s.set_connect_key(c.id, "fresh").await,
+        db_run!(s, write, connections::set_connect_key(c.id, "fresh")),
         Err(StoreError::Conflict("connect_key"))
     ));
 }
 
 /// Connects a and b through the request path, returning their direct chat.
-async fn connected(s: &dyn Store, a: &UserRecord, b: &UserRecord) -> uuid::Uuid {
+async fn connected(s: &Db, a: &UserRecord, b: &UserRecord) -> uuid::Uuid {
     let r = request(a.id, &b.username, 1);
-    s.send_request(&r).await.unwrap();
-    s.accept_request(r.id, b.id, uuid::Uuid::new_v4(), 2)
-        .await
-        .unwrap()
-        .chat_id
+    {
+        let a0 = (r).to_owned();
+        db_run!(s, write, connections::send_request(&a0))
+    }
+    .unwrap();
+    let b = b.id;
+    db_run!(
+        s,
+        write,
+        connections::accept(r.id, b, uuid::Uuid::new_v4(), 2)
+    )
+    .unwrap()
+    .chat_id
 }
 
 fn msg(
@@ -446,90 +645,108 @@ fn msg(
     }
 }
 
-async fn chats_keep_their_rules(s: &dyn Store) {
+async fn chats_keep_their_rules(s: &Db) {
     use messgo_proto::ChatId;
     use messgo_server::store::message_ops::Page;
     let (a, b, c, d) = (user("ann"), user("ben"), user("cat"), user("dan"));
     for u in [&a, &b, &c, &d] {
-        s.create_user(u).await.unwrap();
+        {
+            let a0 = u.to_owned();
+            db_run!(s, write, accounts::create_user(&a0))
+        }
+        .unwrap();
     }
     let direct = ChatId(connected(s, &a, &b).await);
     connected(s, &a, &c).await;
 
     let group = ChatId::random();
     let refused = s
+        .legacy()
         .create_group(group, a.id, &[b.id, d.id], 10, 1_000_000)
         .await;
     assert!(
         matches!(refused, Err(StoreError::Rejected("not_a_contact"))),
         "d is not a's contact"
     );
-    s.create_group(group, a.id, &[b.id], 10, 1_000_000)
+    s.legacy()
+        .create_group(group, a.id, &[b.id], 10, 1_000_000)
         .await
         .unwrap();
-    assert_eq!(s.member_ids(group).await.unwrap().len(), 2);
+    assert_eq!(s.legacy().member_ids(group).await.unwrap().len(), 2);
 
     // Epochs: next number only, keys for exactly the members.
     let keys = |ids: &[UserId]| ids.iter().map(|u| (*u, vec![7u8; 80])).collect::<Vec<_>>();
     assert!(matches!(
-        s.open_epoch(group, a.id, 2, &keys(&[a.id, b.id]), None, 11)
+        s.legacy()
+            .open_epoch(group, a.id, 2, &keys(&[a.id, b.id]), None, 11)
             .await,
         Err(StoreError::Rejected("epoch_conflict"))
     ));
     assert!(matches!(
-        s.open_epoch(group, a.id, 1, &keys(&[a.id]), None, 11).await,
+        s.legacy()
+            .open_epoch(group, a.id, 1, &keys(&[a.id]), None, 11)
+            .await,
         Err(StoreError::Rejected("epoch_keys_mismatch"))
     ));
-    s.open_epoch(group, a.id, 1, &keys(&[a.id, b.id]), None, 11)
+    s.legacy()
+        .open_epoch(group, a.id, 1, &keys(&[a.id, b.id]), None, 11)
         .await
         .unwrap();
-    assert_eq!(s.epoch_key(group, b.id, 1).await.unwrap().0, vec![7u8; 80]);
+    assert_eq!(
+        s.legacy().epoch_key(group, b.id, 1).await.unwrap().0,
+        vec![7u8; 80]
+    );
 
     // Messages: idempotent ids, gap-free seqs, stale epochs refused after a change.
     let first = msg(group, a.id, 1, 12);
-    let one = s.append(&first).await.unwrap();
+    let one = s.legacy().append(&first).await.unwrap();
     assert!(
         !one.duplicate && one.row.seq == 2,
         "seq 1 is the 'created' system message"
     );
     assert_eq!(one.members.len(), 2);
-    let again = s.append(&first).await.unwrap();
+    let again = s.legacy().append(&first).await.unwrap();
     assert!(again.duplicate && again.row.seq == 2);
     assert!(
         matches!(
-            s.append(&msg(group, c.id, 1, 12)).await,
+            s.legacy().append(&msg(group, c.id, 1, 12)).await,
             Err(StoreError::NotFound)
         ),
         "not a member"
     );
     assert!(
         matches!(
-            s.append(&msg(direct, a.id, 1, 12)).await,
+            s.legacy().append(&msg(direct, a.id, 1, 12)).await,
             Err(StoreError::Rejected("epoch_stale"))
         ),
         "no epoch yet"
     );
 
     assert!(matches!(
-        s.add_member(group, b.id, c.id, 13, 1_000_000).await,
+        s.legacy()
+            .add_member(group, b.id, c.id, 13, 1_000_000)
+            .await,
         Err(StoreError::Rejected("not_admin"))
     ));
     let joined = s
+        .legacy()
         .add_member(group, a.id, c.id, 13, 1_000_000)
         .await
         .unwrap();
     assert_eq!(joined.seq, 3);
     assert!(matches!(
-        s.append(&msg(group, a.id, 1, 14)).await,
+        s.legacy().append(&msg(group, a.id, 1, 14)).await,
         Err(StoreError::Rejected("epoch_stale"))
     ));
-    s.open_epoch(group, a.id, 2, &keys(&[a.id, b.id, c.id]), None, 14)
+    s.legacy()
+        .open_epoch(group, a.id, 2, &keys(&[a.id, b.id, c.id]), None, 14)
         .await
         .unwrap();
-    let later = s.append(&msg(group, a.id, 2, 15)).await.unwrap();
+    let later = s.legacy().append(&msg(group, a.id, 2, 15)).await.unwrap();
     assert_eq!(later.row.seq, 4);
 
     let seen_by_c = s
+        .legacy()
         .messages(group, c.id, Page::After(0), 50, 16)
         .await
         .unwrap();
@@ -539,6 +756,7 @@ async fn chats_keep_their_rules(s: &dyn Store) {
         "from their own joining on"
     );
     let newest_first = s
+        .legacy()
         .messages(group, a.id, Page::Before(None), 2, 16)
         .await
         .unwrap();
@@ -547,50 +765,61 @@ async fn chats_keep_their_rules(s: &dyn Store) {
         vec![4, 3]
     );
     assert!(
-        s.messages(group, a.id, Page::After(0), 50, 2_000_000)
+        s.legacy()
+            .messages(group, a.id, Page::After(0), 50, 2_000_000)
             .await
             .unwrap()
             .is_empty(),
         "expired: never served"
     );
 
-    assert_eq!(s.mark_read(group, b.id, 3).await.unwrap(), 3);
+    assert_eq!(s.legacy().mark_read(group, b.id, 3).await.unwrap(), 3);
     assert_eq!(
-        s.mark_read(group, b.id, 1).await.unwrap(),
+        s.legacy().mark_read(group, b.id, 1).await.unwrap(),
         3,
         "never backwards"
     );
-    let b_view = s.chat_for(b.id, group).await.unwrap();
+    let b_view = s.legacy().chat_for(b.id, group).await.unwrap();
     assert_eq!((b_view.last_read_seq, b_view.unread), (3, 1));
 
-    assert_eq!(s.delete_message(group, a.id, first.id).await.unwrap(), 2);
+    assert_eq!(
+        s.legacy()
+            .delete_message(group, a.id, first.id)
+            .await
+            .unwrap(),
+        2
+    );
     assert!(matches!(
-        s.delete_message(group, a.id, first.id).await,
+        s.legacy().delete_message(group, a.id, first.id).await,
         Err(StoreError::NotFound)
     ));
     let removed = s
+        .legacy()
         .remove_member(group, a.id, b.id, 17, 1_000_000)
         .await
         .unwrap();
     assert!(removed.is_some());
     assert!(matches!(
-        s.chat_for(b.id, group).await,
+        s.legacy().chat_for(b.id, group).await,
         Err(StoreError::NotFound)
     ));
     // The last admin leaving hands the group on.
-    s.remove_member(group, a.id, a.id, 18, 1_000_000)
+    s.legacy()
+        .remove_member(group, a.id, a.id, 18, 1_000_000)
         .await
         .unwrap();
-    let members = s.members_for(c.id, Some(group)).await.unwrap();
+    let members = s.legacy().members_for(c.id, Some(group)).await.unwrap();
     assert_eq!((members.len(), members[0].role.as_str()), (1, "admin"));
     assert!(
-        s.remove_member(group, c.id, c.id, 19, 1_000_000)
+        s.legacy()
+            .remove_member(group, c.id, c.id, 19, 1_000_000)
             .await
             .unwrap()
             .is_none(),
         "empty: gone"
     );
     assert!(s
+        .legacy()
         .chats_of(c.id)
         .await
         .unwrap()
@@ -601,24 +830,30 @@ async fn chats_keep_their_rules(s: &dyn Store) {
 /// A batch of sends answers each message as a lone append would, in order: gap-free
 /// numbers per chat, resends found (earlier and within the batch), strangers and
 /// stale epochs refused without spoiling their neighbours.
-async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
+async fn batches_give_each_message_its_own_verdict(s: &Db) {
     use messgo_proto::ChatId;
     use messgo_server::store::message_ops::Page;
     let (a, b, c) = (user("ann"), user("ben"), user("cat"));
     for u in [&a, &b, &c] {
-        s.create_user(u).await.unwrap();
+        {
+            let a0 = u.to_owned();
+            db_run!(s, write, accounts::create_user(&a0))
+        }
+        .unwrap();
     }
     let ab = ChatId(connected(s, &a, &b).await);
     let ac = ChatId(connected(s, &a, &c).await);
     let keys = |ids: &[UserId]| ids.iter().map(|u| (*u, vec![7u8; 80])).collect::<Vec<_>>();
-    s.open_epoch(ab, a.id, 1, &keys(&[a.id, b.id]), None, 10)
+    s.legacy()
+        .open_epoch(ab, a.id, 1, &keys(&[a.id, b.id]), None, 10)
         .await
         .unwrap();
-    s.open_epoch(ac, a.id, 1, &keys(&[a.id, c.id]), None, 10)
+    s.legacy()
+        .open_epoch(ac, a.id, 1, &keys(&[a.id, c.id]), None, 10)
         .await
         .unwrap();
     let before = msg(ab, a.id, 1, 11);
-    let first = s.append(&before).await.unwrap().row.seq;
+    let first = s.legacy().append(&before).await.unwrap().row.seq;
 
     let mut resent_by_b = msg(ab, b.id, 1, 12);
     resent_by_b.id = before.id;
@@ -628,7 +863,7 @@ async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
     reused_elsewhere.id = before.id;
     assert!(
         matches!(
-            s.append(&reused_elsewhere).await,
+            s.legacy().append(&reused_elsewhere).await,
             Err(StoreError::Rejected("duplicate_id"))
         ),
         "a lone append refuses an id another chat holds"
@@ -645,7 +880,7 @@ async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
         msg(ab, b.id, 1, 12), // next in ab
         reused_elsewhere,     // an id another chat holds
     ];
-    let verdicts = s.append_batch(batch).await.unwrap();
+    let verdicts = s.legacy().append_batch(batch).await.unwrap();
     assert_eq!(verdicts.len(), 10);
     let seq = |i: usize| match &verdicts[i] {
         Ok(a) => (a.row.seq, a.duplicate),
@@ -680,6 +915,7 @@ async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
 
     // What was stored is exactly the accepted messages, and the counter moved on.
     let stored = s
+        .legacy()
         .messages(ab, b.id, Page::After(first - 1), 50, 13)
         .await
         .unwrap();
@@ -687,38 +923,52 @@ async fn batches_give_each_message_its_own_verdict(s: &dyn Store) {
         stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
         vec![first, first + 1, first + 2]
     );
-    let after = s.append(&msg(ab, a.id, 1, 14)).await.unwrap();
+    let after = s.legacy().append(&msg(ab, a.id, 1, 14)).await.unwrap();
     assert_eq!(after.row.seq, first + 3);
-    assert_eq!(s.chat_for(a.id, ab).await.unwrap().last_activity_at, 14);
+    assert_eq!(
+        s.legacy()
+            .chat_for(a.id, ab)
+            .await
+            .unwrap()
+            .last_activity_at,
+        14
+    );
 }
 
 /// A batch decides by the chat as it is now, whatever other writes came between it
 /// and the last batch: a member removed, a new epoch, a timer, a system message.
-async fn batches_see_every_write_between_them(s: &dyn Store) {
+async fn batches_see_every_write_between_them(s: &Db) {
     use messgo_proto::ChatId;
     let (a, b, c) = (user("ann"), user("ben"), user("cat"));
     for u in [&a, &b, &c] {
-        s.create_user(u).await.unwrap();
+        {
+            let a0 = u.to_owned();
+            db_run!(s, write, accounts::create_user(&a0))
+        }
+        .unwrap();
     }
     connected(s, &a, &b).await;
     connected(s, &a, &c).await;
     let group = ChatId::random();
-    s.create_group(group, a.id, &[b.id, c.id], 10, 1_000_000)
+    s.legacy()
+        .create_group(group, a.id, &[b.id, c.id], 10, 1_000_000)
         .await
         .unwrap();
     let keys = |ids: &[UserId]| ids.iter().map(|u| (*u, vec![7u8; 80])).collect::<Vec<_>>();
-    s.open_epoch(group, a.id, 1, &keys(&[a.id, b.id, c.id]), None, 10)
+    s.legacy()
+        .open_epoch(group, a.id, 1, &keys(&[a.id, b.id, c.id]), None, 10)
         .await
         .unwrap();
     let one = |batch: Vec<_>| async move {
-        let mut verdicts = s.append_batch(batch).await.unwrap();
+        let mut verdicts = s.legacy().append_batch(batch).await.unwrap();
         assert_eq!(verdicts.len(), 1);
         verdicts.remove(0)
     };
     let by_b = one(vec![msg(group, b.id, 1, 11)]).await.unwrap();
     assert_eq!(by_b.members.len(), 3);
 
-    s.remove_member(group, a.id, b.id, 12, 1_000_000)
+    s.legacy()
+        .remove_member(group, a.id, b.id, 12, 1_000_000)
         .await
         .unwrap();
     assert!(
@@ -735,10 +985,11 @@ async fn batches_see_every_write_between_them(s: &dyn Store) {
         ),
         "the removal calls for a new epoch"
     );
-    s.open_epoch(group, a.id, 2, &keys(&[a.id, c.id]), None, 14)
+    s.legacy()
+        .open_epoch(group, a.id, 2, &keys(&[a.id, c.id]), None, 14)
         .await
         .unwrap();
-    let seq_now = s.chat_for(a.id, group).await.unwrap().seq;
+    let seq_now = s.legacy().chat_for(a.id, group).await.unwrap().seq;
     let after = one(vec![msg(group, a.id, 2, 15)]).await.unwrap();
     assert_eq!(
         after.row.seq,
@@ -751,7 +1002,10 @@ async fn batches_see_every_write_between_them(s: &dyn Store) {
     want.sort();
     assert_eq!(members, want);
 
-    s.set_timer(group, a.id, 300, 16, 1_000_000).await.unwrap();
+    s.legacy()
+        .set_timer(group, a.id, 300, 16, 1_000_000)
+        .await
+        .unwrap();
     let timed = one(vec![msg(group, c.id, 2, 17)]).await.unwrap();
     assert_eq!(timed.row.expires_at, 17 + 300_000, "the new timer applies");
     assert_eq!(
@@ -761,7 +1015,7 @@ async fn batches_see_every_write_between_them(s: &dyn Store) {
     );
 
     // A lone append (an attachment's path) between batches takes its number too.
-    let lone = s.append(&msg(group, a.id, 2, 18)).await.unwrap();
+    let lone = s.legacy().append(&msg(group, a.id, 2, 18)).await.unwrap();
     let next = one(vec![msg(group, c.id, 2, 19)]).await.unwrap();
     assert_eq!(next.row.seq, lone.row.seq + 1);
 }

@@ -13,8 +13,8 @@ use serde::de::IgnoredAny;
 use super::cookies::{clear_session_cookie, session_cookie};
 use super::extract::{ApiJson, Auth, ClientIp, UserAgent};
 use super::{ApiError, AppState};
+use crate::accounts::UserRecord;
 use crate::service::NewAccount;
-use crate::store::UserRecord;
 
 /// # `GET /api/health`
 pub async fn health() -> Json<HealthResponse> {

@@ -188,7 +188,7 @@ pub async fn set_profile(
     Auth(who): Auth,
     ApiJson(body): ApiJson<Profile>,
 ) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(s.services.connections.set_profile(who, body).await?))
+    Ok(Json(s.services.profile.set_profile(who, body).await?))
 }
 
 /// # `PUT /api/profile/avatar` — the avatar image (JPEG, PNG or WebP, ≤ 256 KiB).
@@ -198,7 +198,7 @@ pub async fn set_avatar(
     body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
     s.services
-        .connections
+        .profile
         .set_avatar(who, Some(body.to_vec()))
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -209,7 +209,7 @@ pub async fn remove_avatar(
     State(s): State<AppState>,
     Auth(who): Auth,
 ) -> Result<StatusCode, ApiError> {
-    s.services.connections.set_avatar(who, None).await?;
+    s.services.profile.set_avatar(who, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -219,11 +219,7 @@ pub async fn avatar(
     Auth(who): Auth,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (bytes, kind, at) = s
-        .services
-        .connections
-        .avatar(who, id::<UserId>(&raw)?)
-        .await?;
+    let (bytes, kind, at) = s.services.profile.avatar(who, id::<UserId>(&raw)?).await?;
     let headers = [
         (axum::http::header::CONTENT_TYPE, kind),
         (

@@ -11,12 +11,10 @@
 //! message: a commit then fans out all its messages in one pass, and each socket
 //! wakes once for everything that commit brought it.
 
-use std::sync::Arc;
-
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::message_ops::{Appended, NewMessage};
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{Db, StoreError, StoreResult};
 
 /// Most messages in one batch: bounds the latency one batch adds to the next.
 const MAX_BATCH: usize = 1024;
@@ -34,13 +32,13 @@ pub struct Appender {
 
 impl Appender {
     /// Starts the batching task; it ends when the `Appender` is dropped.
-    pub fn start(store: Arc<dyn Store>) -> Appender {
+    pub fn start(db: Db) -> Appender {
         let (tx, mut rx) = mpsc::channel::<Pending>(QUEUE);
         tokio::spawn(async move {
             let mut waiting = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {
                 let (batch, completions): (Vec<_>, Vec<_>) = waiting.drain(..).unzip();
-                match store.append_batch(batch).await {
+                match db.legacy().append_batch(batch).await {
                     Ok(verdicts) => {
                         for (done, verdict) in completions.into_iter().zip(verdicts) {
                             done(verdict);

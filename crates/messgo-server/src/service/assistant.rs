@@ -17,7 +17,7 @@ use super::{AuthContext, ServiceError, ServiceResult};
 use crate::clock::Clock;
 use crate::config::{AiConfig, Config};
 use crate::ratelimit::RateLimiter;
-use crate::store::Store;
+use crate::store::Db;
 
 const MAX_TURNS: usize = 200;
 
@@ -27,7 +27,7 @@ pub struct Assistant {
     system_prompt: Option<String>,
     limiter: RateLimiter,
     max_context: usize,
-    store: Arc<dyn Store>,
+    db: Db,
     clock: Arc<dyn Clock>,
 }
 
@@ -35,7 +35,7 @@ pub struct Assistant {
 struct Failure(&'static str, String);
 
 impl Assistant {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: &Config) -> Self {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: &Config) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(config.ai_timeout)
@@ -47,7 +47,7 @@ impl Assistant {
             system_prompt: config.ai_system_prompt.clone(),
             limiter: RateLimiter::new(config.ai_requests_per_hour, 3_600_000, clock.clone()),
             max_context: config.ai_context_bytes,
-            store,
+            db,
             clock,
         }
     }
@@ -55,7 +55,8 @@ impl Assistant {
     /// The banner's facts, and the user's assistant chat (created on first use).
     pub async fn info(&self, who: AuthContext) -> ServiceResult<AssistantInfo> {
         let chat = self
-            .store
+            .db
+            .legacy()
             .assistant_chat(who.user_id, Uuid::new_v4(), self.clock.now_ms())
             .await?;
         Ok(AssistantInfo {

@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::ratelimit::RateLimiter;
 use crate::store::chat_ops::{ChatRow, MemberRow};
 use crate::store::message_ops::{MessageRow, Page};
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{Db, StoreError, StoreResult};
 use futures_util::future::BoxFuture;
 
 mod blobs;
@@ -35,7 +35,7 @@ const RESUME_LIMIT: i64 = 500;
 pub const PAGE_MAX: i64 = 200;
 
 pub struct Chats {
-    store: Arc<dyn Store>,
+    db: Db,
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     send_limit: RateLimiter,
@@ -123,7 +123,7 @@ pub fn message_of(r: MessageRow) -> Message {
 
 impl Chats {
     pub fn new(
-        store: Arc<dyn Store>,
+        db: Db,
         bus: Arc<dyn Bus>,
         clock: Arc<dyn Clock>,
         sends_per_minute: u32,
@@ -135,8 +135,8 @@ impl Chats {
             typing_limit: RateLimiter::new(30, 60_000, clock.clone()),
             resume_limit: RateLimiter::new(60, 60_000, clock.clone()),
             sequencer: Arc::new(Sequencer::new(bus.clone(), clock.clone())),
-            appender: Appender::start(store.clone()),
-            store,
+            appender: Appender::start(db.clone()),
+            db,
             bus,
             clock,
         }
@@ -148,9 +148,9 @@ impl Chats {
     }
 
     pub async fn list(&self, who: AuthContext) -> ServiceResult<Vec<Chat>> {
-        let rows = self.store.chats_of(who.user_id).await?;
+        let rows = self.db.legacy().chats_of(who.user_id).await?;
         let mut members: HashMap<uuid::Uuid, Vec<MemberRow>> = HashMap::new();
-        for m in self.store.members_for(who.user_id, None).await? {
+        for m in self.db.legacy().members_for(who.user_id, None).await? {
             members.entry(m.chat_id).or_default().push(m);
         }
         rows.into_iter()
@@ -163,8 +163,13 @@ impl Chats {
 
     /// The chat as `viewer` (a member) sees it.
     pub async fn get(&self, viewer: UserId, chat: ChatId) -> ServiceResult<Chat> {
-        let row = self.store.chat_for(viewer, chat).await.map_err(rule)?;
-        let members = self.store.members_for(viewer, Some(chat)).await?;
+        let row = self
+            .db
+            .legacy()
+            .chat_for(viewer, chat)
+            .await
+            .map_err(rule)?;
+        let members = self.db.legacy().members_for(viewer, Some(chat)).await?;
         chat_of(row, members)
     }
 
@@ -172,7 +177,7 @@ impl Chats {
     /// next sequence number.
     async fn track(&self, who: UserId, chat: ChatId) {
         if !self.sequencer.tracks(chat) {
-            if let Ok(row) = self.store.chat_for(who, chat).await {
+            if let Ok(row) = self.db.legacy().chat_for(who, chat).await {
                 self.sequencer.start(chat, row.seq + 1);
             }
         }
@@ -182,7 +187,7 @@ impl Chats {
     /// any) in its place in the chat's order.
     async fn announce(&self, chat: ChatId, system: Option<MessageRow>) -> ServiceResult<()> {
         let seq = system.as_ref().map(|r| r.seq);
-        let members = match self.store.member_ids(chat).await {
+        let members = match self.db.legacy().member_ids(chat).await {
             Ok(m) => m,
             Err(e) => {
                 if let Some(seq) = seq {
@@ -222,7 +227,8 @@ impl Chats {
         let chat = ChatId::random();
         self.sequencer.start(chat, 1);
         let system = self
-            .store
+            .db
+            .legacy()
             .create_group(chat, who.user_id, &members, now, self.expiry(now))
             .await
             .map_err(rule)?;
@@ -260,7 +266,8 @@ impl Chats {
             None => None,
         };
         let now = self.clock.now_ms();
-        self.store
+        self.db
+            .legacy()
             .open_epoch(chat, who.user_id, req.epoch, &keys, meta, now)
             .await
             .map_err(rule)?;
@@ -282,9 +289,14 @@ impl Chats {
         chat: ChatId,
         epoch: u32,
     ) -> ServiceResult<EpochKey> {
-        self.store.chat_for(who.user_id, chat).await.map_err(rule)?;
+        self.db
+            .legacy()
+            .chat_for(who.user_id, chat)
+            .await
+            .map_err(rule)?;
         let (wrapped, by, at) = self
-            .store
+            .db
+            .legacy()
             .epoch_key(chat, who.user_id, epoch)
             .await
             .map_err(rule)?;
@@ -307,14 +319,14 @@ impl Chats {
     ) -> ServiceResult<Option<MessageRow>>
     where
         F: for<'a> FnOnce(
-            &'a dyn Store,
+            &'a dyn crate::store::Store,
             i64,
             i64,
         ) -> BoxFuture<'a, StoreResult<Option<MessageRow>>>,
     {
         self.track(who.user_id, chat).await;
         let now = self.clock.now_ms();
-        let system = write(&*self.store, now, self.expiry(now))
+        let system = write(self.db.legacy(), now, self.expiry(now))
             .await
             .map_err(rule)?;
         if let Some(row) = &system {
@@ -409,7 +421,8 @@ impl Chats {
     ) -> ServiceResult<Vec<Message>> {
         let now = self.clock.now_ms();
         let rows = self
-            .store
+            .db
+            .legacy()
             .messages(chat, who.user_id, page, limit.clamp(1, PAGE_MAX), now)
             .await
             .map_err(rule)?;
@@ -438,7 +451,8 @@ impl Chats {
         let mut out = Vec::new();
         for (chat, after) in points {
             match self
-                .store
+                .db
+                .legacy()
                 .messages(chat, who.user_id, Page::After(after), RESUME_LIMIT, now)
                 .await
             {
@@ -457,18 +471,19 @@ impl Chats {
         id: MessageId,
     ) -> ServiceResult<()> {
         let seq = self
-            .store
+            .db
+            .legacy()
             .delete_message(chat, who.user_id, id)
             .await
             .map_err(rule)?;
-        let members = self.store.member_ids(chat).await?;
+        let members = self.db.legacy().member_ids(chat).await?;
         notify(
             &*self.bus,
             members,
             &ServerEvent::MessageDeleted { chat_id: chat, seq },
         );
         // "Deleted" means gone from the file and the WAL too, not just unlisted.
-        self.store.compact().await?;
+        self.db.compact().await?;
         Ok(())
     }
 }

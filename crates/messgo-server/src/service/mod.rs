@@ -1,29 +1,25 @@
 //! Domain services: the rules of MessGo. They talk to [`Store`] and know nothing of
 //! HTTP; handlers call them after parsing and authorizing.
 
-mod accounts;
 mod appender;
 mod assistant;
 mod chats;
-mod connections;
-mod hasher;
 mod sequencer;
-mod sessions;
 
 use std::sync::Arc;
 
-pub use accounts::{me_of, new_connect_key, Accounts, NewAccount};
+pub use crate::accounts::{me_of, new_connect_key, Accounts, AuthHasher, NewAccount};
+pub use crate::connections::{Connections, REQUEST_TTL_MS};
+pub use crate::profile::Profiles;
+pub use crate::sessions::{AuthContext, NewSession, Sessions};
 pub use assistant::Assistant;
 pub use chats::{message_of, Chats, Sent, MAX_RETENTION_MS, PAGE_MAX};
-pub use connections::{Connections, REQUEST_TTL_MS};
-pub use hasher::AuthHasher;
-pub use sessions::{AuthContext, NewSession, Sessions};
 
 use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ratelimit::RetryAfter;
-use crate::store::{Store, StoreError};
+use crate::store::{Db, StoreError};
 
 /// Everything a rule can refuse, in domain terms; the HTTP layer maps each to a status
 /// and error code.
@@ -68,39 +64,42 @@ pub struct Services {
     pub accounts: Accounts,
     pub sessions: Sessions,
     pub connections: Connections,
+    pub profile: Profiles,
     pub chats: Chats,
     pub assistant: Assistant,
     pub bus: Arc<dyn Bus>,
-    pub store: Arc<dyn Store>,
+    pub db: Db,
     pub clock: Arc<dyn Clock>,
 }
 
 impl Services {
     pub async fn new(
-        store: Arc<dyn Store>,
+        db: Db,
         bus: Arc<dyn Bus>,
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> ServiceResult<Self> {
-        let sessions = Sessions::new(store.clone(), bus.clone(), clock.clone(), config);
-        let accounts = Accounts::new(store.clone(), bus.clone(), clock.clone(), config).await?;
-        let connections = Connections::new(store.clone(), bus.clone(), clock.clone(), config);
+        let sessions = Sessions::new(db.clone(), bus.clone(), clock.clone(), config);
+        let accounts = Accounts::new(db.clone(), bus.clone(), clock.clone(), config).await?;
+        let connections = Connections::new(db.clone(), bus.clone(), clock.clone(), config);
+        let profile = Profiles::new(db.clone(), bus.clone(), clock.clone());
         let chats = Chats::new(
-            store.clone(),
+            db.clone(),
             bus.clone(),
             clock.clone(),
             config.messages_per_minute,
             config.retention.as_millis() as i64,
         );
-        let assistant = Assistant::new(store.clone(), clock.clone(), config);
+        let assistant = Assistant::new(db.clone(), clock.clone(), config);
         Ok(Services {
             accounts,
             sessions,
             connections,
+            profile,
             chats,
             assistant,
             bus,
-            store,
+            db,
             clock,
         })
     }

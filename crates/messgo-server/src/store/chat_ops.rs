@@ -7,8 +7,8 @@ use messgo_proto::{ChatId, UserId, MAX_GROUP_MEMBERS};
 use uuid::Uuid;
 
 use super::message_ops::{rejected, MessageRow};
-use super::ops::pair;
 use super::{StoreError, StoreResult};
+use crate::connections::sql::pair;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatRow {

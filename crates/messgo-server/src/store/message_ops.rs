@@ -111,7 +111,7 @@ pub(super) fn rejected(code: &'static str) -> StoreError {
 }
 
 for_both_engines! {
-    uses(chat_ops);
+    uses(crate::store::chat_ops as chat_ops);
 
     /// Stores a message under the next sequence number, or finds the one already
     /// stored under the same id (a resend).

@@ -1,30 +1,97 @@
-//! The storage seam: one async trait, implemented by SQLite (embedded default) and
-//! PostgreSQL (scale-out). Services talk only to [`Store`]; SQL lives only below here.
+//! Storage plumbing, and nothing of any feature: the two engines (SQLite embedded by
+//! default, PostgreSQL to scale out), their migrations, SQLite's group-committing
+//! writer, the error type, and the two macros every capability's SQL goes through:
+//!
+//! - [`for_both_engines!`] compiles a capability's SQL functions once per engine's
+//!   connection type (sqlx's `SqliteConnection` and `PgConnection` differ), so the
+//!   SQL is written once;
+//! - [`db_run!`](crate::db_run) picks the engine at the call site and runs one such
+//!   function there: on SQLite a read takes a pooled reader and a write joins the
+//!   writer's next group commit; on PostgreSQL each call is its own transaction.
+//!
+//! A new query is one function in the capability's `sql.rs` and one `db_run!` where
+//! it is used; nothing here changes.
 
-/// Compiles the same SQL functions once per engine's connection type (see ops.rs).
-/// `uses(m, …);` first lets the items call sibling op modules by name, each for the
-/// same engine as the caller.
+/// Compiles the same SQL functions once per engine's connection type, as
+/// `sqlite::f` and `postgres::f`. `uses(m, …);` first lets the items call sibling
+/// SQL modules by name, each for the same engine as the caller.
+#[macro_export]
 macro_rules! for_both_engines {
-    (uses($($sibling:ident),*); $($item:item)*) => {
+    (uses($($($seg:ident)::+ as $alias:ident),*); $($item:item)*) => {
         pub mod sqlite {
+            #[allow(unused_imports)]
             use sqlx::SqliteConnection as Conn;
+            #[allow(unused_imports)]
             use super::*;
-            $(use super::super::$sibling::sqlite as $sibling;)*
+            $(use $($seg)::+::sqlite as $alias;)*
             $($item)*
         }
         pub mod postgres {
+            #[allow(unused_imports)]
             use sqlx::PgConnection as Conn;
+            #[allow(unused_imports)]
             use super::*;
-            $(use super::super::$sibling::postgres as $sibling;)*
+            $(use $($seg)::+::postgres as $alias;)*
             $($item)*
         }
     };
     ($($item:item)*) => {
-        for_both_engines! { uses(); $($item)* }
+        $crate::for_both_engines! { uses(); $($item)* }
     };
 }
 
-/// SQLite: writes run as one group-committed job, reads on a pooled reader.
+/// Runs one SQL function of a capability on whichever engine `db` (a [`Db`]) is,
+/// handing it the connection as its first argument:
+/// `db_run!(db, read, sql::chat_for(user, chat))` or
+/// `db_run!(db, write, sql::create_user(&user))`, where `sql` is the capability's
+/// SQL module (made by [`for_both_engines!`]) in scope by one name.
+///
+/// A SQLite write runs on the writer's task, so its arguments must be owned by the
+/// caller (clone a borrowed record first); it is durable when this returns.
+#[macro_export]
+macro_rules! db_run {
+    ($db:expr, read, $m:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match &$db {
+            $crate::store::Db::Sqlite(engine) => {
+                async {
+                    let mut conn = engine.reader().await?;
+                    $m::sqlite::$f(&mut *conn, $($arg),*).await
+                }
+                .await
+            }
+            $crate::store::Db::Postgres(engine) => {
+                $crate::db_run!(@pg engine, c, $m::postgres::$f(c, $($arg),*))
+            }
+        }
+    };
+    ($db:expr, write, $m:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match &$db {
+            $crate::store::Db::Sqlite(engine) => {
+                engine
+                    .write(move |c| Box::pin(async move { $m::sqlite::$f(c, $($arg),*).await }))
+                    .await
+            }
+            $crate::store::Db::Postgres(engine) => {
+                $crate::db_run!(@pg engine, c, $m::postgres::$f(c, $($arg),*))
+            }
+        }
+    };
+    (@pg $engine:ident, $c:ident, $call:expr) => {
+        async {
+            let mut tx = $engine.pool.begin().await?;
+            let out = {
+                let $c = &mut *tx;
+                $call.await?
+            };
+            tx.commit().await?;
+            Ok::<_, $crate::store::StoreError>(out)
+        }
+        .await
+    };
+}
+
+// Until every capability owns its SQL: the forwarding traits still serving the
+// ones not yet moved.
 macro_rules! sqlite_write {
     ($self:ident, |$c:ident| $body:expr) => {
         $self
@@ -37,13 +104,12 @@ macro_rules! sqlite_write {
 
 macro_rules! sqlite_read {
     ($self:ident, |$c:ident| $body:expr) => {{
-        let mut conn = $self.readers.acquire().await?;
+        let mut conn = $self.reader().await?;
         let $c = &mut *conn;
         $body.await
     }};
 }
 
-/// PostgreSQL: each call is its own transaction.
 macro_rules! pg_tx {
     ($self:ident, |$c:ident| $body:expr) => {{
         let mut tx = $self.pool.begin().await?;
@@ -54,25 +120,33 @@ macro_rules! pg_tx {
     }};
 }
 
-mod account_ops;
 mod batch;
 pub mod chat_ops;
 mod chats;
-mod connections;
 pub mod message_ops;
-pub mod ops;
 mod postgres;
 mod sqlite;
-mod writer;
+pub mod writer;
+
+pub use chats::ChatStore;
+
+/// The capabilities not yet moved out of the store.
+pub trait Store: ChatStore + Send + Sync + 'static {}
+impl<T: ChatStore + Send + Sync + 'static> Store for T {}
+
+impl Db {
+    /// The forwarding traits, for the capabilities that still use them.
+    pub fn legacy(&self) -> &dyn Store {
+        match self {
+            Db::Sqlite(engine) => &**engine,
+            Db::Postgres(engine) => &**engine,
+        }
+    }
+}
 
 use std::path::Path;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use messgo_proto::{KdfParams, SessionId, UserId};
-
-pub use chats::ChatStore;
-pub use connections::ConnectionStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -89,99 +163,61 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// A rule checked inside the transaction refused the change (e.g. "not_admin").
+    /// A rule checked inside the transaction refused the change.
     #[error("refused: {0}")]
     Rejected(&'static str),
+    /// The transaction a write joined did not commit (it is reported for every job
+    /// in it); nothing of it was stored.
+    #[error("the write was not committed")]
+    NotCommitted,
     #[error("the store is shutting down")]
     Closed,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRecord {
-    pub id: UserId,
-    pub username: String,
-    pub auth_hash: String,
-    pub kdf: KdfParams,
-    pub key_bundle: Vec<u8>,
-    pub x25519_public: Vec<u8>,
-    pub ed25519_public: Vec<u8>,
-    pub created_at: i64,
-    pub connect_key: Option<String>,
-    pub display_name: Option<String>,
-    pub bio: Option<String>,
-    pub avatar_updated_at: Option<i64>,
+/// The open database: which engine, and its connections. Cheap to clone.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PostgresStore>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
-    pub id: SessionId,
-    pub user_id: UserId,
-    pub token_hash: Vec<u8>,
-    pub device: String,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-}
-
-/// New credentials after a password change.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub auth_hash: String,
-    pub kdf: KdfParams,
-    pub key_bundle: Vec<u8>,
-}
-
-#[async_trait]
-pub trait Store: ConnectionStore + ChatStore + Send + Sync + 'static {
-    /// Returns the stored realm id, storing `candidate` first if there is none yet.
-    async fn realm_id(&self, candidate: &str) -> StoreResult<String>;
-
-    /// `Conflict("username")` or `Conflict("user_id")` when taken.
-    async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
-    async fn user_by_username(&self, username: &str) -> StoreResult<UserRecord>;
-    async fn user_by_id(&self, id: UserId) -> StoreResult<UserRecord>;
-    /// Replaces the credentials and, in the same transaction, revokes every session
-    /// of the user except `keep`.
-    async fn set_credentials(
-        &self,
-        id: UserId,
-        creds: &Credentials,
-        keep: SessionId,
-    ) -> StoreResult<()>;
-    /// Removes the user and, by cascade, everything of theirs.
-    async fn delete_user(&self, id: UserId) -> StoreResult<()>;
-
-    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
-    async fn session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<SessionRecord>;
-    async fn touch_session(&self, id: SessionId, now: i64) -> StoreResult<()>;
-    async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>>;
-    /// `NotFound` unless the session exists and belongs to `user`.
-    async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()>;
-    async fn delete_sessions_idle_since(&self, before: i64) -> StoreResult<u64>;
+impl Db {
+    /// Opens the engine named by `database` (a `postgres://` URL, or a SQLite file),
+    /// or the embedded SQLite file in `data_dir` when none is given.
+    pub async fn open(database: Option<&str>, data_dir: &Path) -> StoreResult<Db> {
+        match database {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Db::Postgres(Arc::new(PostgresStore::connect(url).await?)))
+            }
+            Some(url) => {
+                let path = url.strip_prefix("sqlite://").unwrap_or(url);
+                Ok(Db::Sqlite(Arc::new(
+                    SqliteStore::open(Path::new(path)).await?,
+                )))
+            }
+            None => Ok(Db::Sqlite(Arc::new(
+                SqliteStore::open(&data_dir.join("messgo.db")).await?,
+            ))),
+        }
+    }
 
     /// Makes deleted data physically go (SQLite: incremental vacuum and a truncating
     /// WAL checkpoint; PostgreSQL: nothing to do here, autovacuum reclaims).
-    async fn compact(&self) -> StoreResult<()>;
+    pub async fn compact(&self) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(engine) => engine.writer().await?.maintenance().await,
+            Db::Postgres(_) => Ok(()),
+        }
+    }
 
     /// Flushes pending writes and closes connections.
-    async fn close(&self);
-}
-
-/// Opens the engine named by `database` (a `postgres://` URL), or the embedded SQLite
-/// file in `data_dir` when none is given.
-pub async fn open(database: Option<&str>, data_dir: &Path) -> StoreResult<Arc<dyn Store>> {
-    match database {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Ok(Arc::new(PostgresStore::connect(url).await?))
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(engine) => engine.close().await,
+            Db::Postgres(engine) => engine.pool.close().await,
         }
-        Some(url) => {
-            let path = url.strip_prefix("sqlite://").unwrap_or(url);
-            Ok(Arc::new(SqliteStore::open(Path::new(path)).await?))
-        }
-        None => Ok(Arc::new(
-            SqliteStore::open(&data_dir.join("messgo.db")).await?,
-        )),
     }
 }
 
@@ -204,80 +240,3 @@ pub(crate) fn classify(err: sqlx::Error) -> StoreError {
     }
     StoreError::Database(err)
 }
-
-fn parse_kdf(text: &str) -> StoreResult<KdfParams> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("kdf params: {e}")))
-}
-
-fn kdf_text(kdf: &KdfParams) -> String {
-    serde_json::to_string(kdf).expect("KdfParams always serializes")
-}
-
-/// Row shape shared by both engines.
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: uuid::Uuid,
-    username: String,
-    auth_hash: String,
-    kdf: String,
-    key_bundle: Vec<u8>,
-    x25519_public: Vec<u8>,
-    ed25519_public: Vec<u8>,
-    created_at: i64,
-    connect_key: Option<String>,
-    display_name: Option<String>,
-    bio: Option<String>,
-    avatar_updated_at: Option<i64>,
-}
-
-impl TryFrom<UserRow> for UserRecord {
-    type Error = StoreError;
-    fn try_from(r: UserRow) -> StoreResult<Self> {
-        Ok(UserRecord {
-            id: UserId(r.id),
-            username: r.username,
-            auth_hash: r.auth_hash,
-            kdf: parse_kdf(&r.kdf)?,
-            key_bundle: r.key_bundle,
-            x25519_public: r.x25519_public,
-            ed25519_public: r.ed25519_public,
-            created_at: r.created_at,
-            connect_key: r.connect_key,
-            display_name: r.display_name,
-            bio: r.bio,
-            avatar_updated_at: r.avatar_updated_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    id: uuid::Uuid,
-    user_id: uuid::Uuid,
-    token_hash: Vec<u8>,
-    device: String,
-    created_at: i64,
-    last_seen_at: i64,
-}
-
-impl From<SessionRow> for SessionRecord {
-    fn from(r: SessionRow) -> Self {
-        SessionRecord {
-            id: SessionId(r.id),
-            user_id: UserId(r.user_id),
-            token_hash: r.token_hash,
-            device: r.device,
-            created_at: r.created_at,
-            last_seen_at: r.last_seen_at,
-        }
-    }
-}
-
-const USER_COLUMNS: &str =
-    "id, username, auth_hash, kdf, key_bundle, x25519_public, ed25519_public, \
-    created_at, connect_key, display_name";
-/// What reads return: the stored columns and the profile's.
-const USER_SELECT: &str =
-    "id, username, auth_hash, kdf, key_bundle, x25519_public, ed25519_public, \
-    created_at, connect_key, display_name, bio, avatar_updated_at";
-const SESSION_COLUMNS: &str = "id, user_id, token_hash, device, created_at, last_seen_at";

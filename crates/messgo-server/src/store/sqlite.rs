@@ -8,19 +8,17 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use messgo_proto::{SessionId, UserId};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use sqlx::ConnectOptions;
+use sqlx::{ConnectOptions, Sqlite};
 use tokio::sync::Mutex;
 
-use super::account_ops::sqlite as ops;
 use super::batch::ChatCache;
-use super::writer::Writer;
-use super::*;
+use super::writer::{WriteJob, Writer};
+use super::{StoreError, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -85,6 +83,40 @@ impl SqliteStore {
     pub(super) async fn writer(&self) -> StoreResult<Writer> {
         self.writer.lock().await.clone().ok_or(StoreError::Closed)
     }
+
+    /// A pooled reader connection (reads never wait for the writer in WAL mode).
+    pub async fn reader(&self) -> StoreResult<PoolConnection<Sqlite>> {
+        Ok(self.readers.acquire().await?)
+    }
+
+    /// Runs `job` inside the writer's next group-committed transaction and returns
+    /// its result once that transaction is durable.
+    pub async fn write<T: Send + 'static>(&self, job: impl WriteJob<T>) -> StoreResult<T> {
+        self.writer().await?.write(job).await
+    }
+
+    /// Like [`write`](Self::write), for a job that only appends messages and keeps
+    /// whatever it caches up to date itself (see [`Writer::append`]).
+    pub async fn append<T: Send + 'static>(&self, job: impl WriteJob<T>) -> StoreResult<T> {
+        self.writer().await?.append(job).await
+    }
+
+    /// The writer's generation counter (see [`Writer::generation`]).
+    pub async fn generation(&self) -> StoreResult<Arc<std::sync::atomic::AtomicU64>> {
+        Ok(self.writer().await?.generation())
+    }
+
+    pub(super) async fn close(&self) {
+        // Readers first, so the writer's final checkpoint finds nobody in the WAL;
+        // then dropping the last Writer lets its task drain, checkpoint and close.
+        self.readers.close().await;
+        self.writer.lock().await.take();
+        if let Some(task) = self.writer_task.lock().await.take() {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "SQLite writer task failed");
+            }
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -99,73 +131,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn realm_id(&self, candidate: &str) -> StoreResult<String> {
-        let candidate = candidate.to_owned();
-        sqlite_write!(self, |c| ops::realm_id(c, &candidate))
-    }
-    async fn create_user(&self, u: &UserRecord) -> StoreResult<()> {
-        let u = u.clone();
-        sqlite_write!(self, |c| ops::create_user(c, &u))
-    }
-    async fn user_by_username(&self, username: &str) -> StoreResult<UserRecord> {
-        sqlite_read!(self, |c| ops::user_by_username(c, username))
-    }
-    async fn user_by_id(&self, id: UserId) -> StoreResult<UserRecord> {
-        sqlite_read!(self, |c| ops::user_by_id(c, id))
-    }
-    async fn set_credentials(
-        &self,
-        id: UserId,
-        creds: &Credentials,
-        keep: SessionId,
-    ) -> StoreResult<()> {
-        let creds = creds.clone();
-        sqlite_write!(self, |c| ops::set_credentials(c, id, &creds, keep))
-    }
-    async fn delete_user(&self, id: UserId) -> StoreResult<()> {
-        sqlite_write!(self, |c| ops::delete_user(c, id))
-    }
-    async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
-        let s = s.clone();
-        sqlite_write!(self, |c| ops::create_session(c, &s))
-    }
-    async fn session_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<SessionRecord> {
-        sqlite_read!(self, |c| ops::session_by_token_hash(c, token_hash))
-    }
-    async fn touch_session(&self, id: SessionId, now: i64) -> StoreResult<()> {
-        sqlite_write!(self, |c| ops::touch_session(c, id, now))
-    }
-    async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>> {
-        sqlite_read!(self, |c| ops::sessions_of(c, user))
-    }
-    async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()> {
-        sqlite_write!(self, |c| ops::delete_session(c, user, id))
-    }
-    async fn delete_sessions_idle_since(&self, before: i64) -> StoreResult<u64> {
-        sqlite_write!(self, |c| ops::delete_sessions_idle_since(c, before))
-    }
-
-    async fn compact(&self) -> StoreResult<()> {
-        // Outside the group-commit transaction: these pragmas cannot run inside one.
-        let writer = self.writer().await?;
-        writer.maintenance().await
-    }
-
-    async fn close(&self) {
-        // Readers first, so the writer's final checkpoint finds nobody in the WAL;
-        // then dropping the last Writer lets its task drain, checkpoint and close.
-        self.readers.close().await;
-        self.writer.lock().await.take();
-        if let Some(task) = self.writer_task.lock().await.take() {
-            if let Err(e) = task.await {
-                tracing::error!(error = %e, "SQLite writer task failed");
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Store records for tests and benches that talk to a store directly.
 
 use messgo_proto::{KdfParams, UserId};
-use messgo_server::store::UserRecord;
+use messgo_server::accounts::UserRecord;
 
 /// A user as registration would store it, with placeholder keys and hash.
 pub fn user(name: &str) -> UserRecord {

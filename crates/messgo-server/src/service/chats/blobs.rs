@@ -21,7 +21,8 @@ impl Chats {
         let expires_at = now + UNCLAIMED_BLOB_MS.min(self.retention_ms);
         let id = BlobId::random();
         let size = data.len() as i64;
-        self.store
+        self.db
+            .legacy()
             .insert_blob(id, chat, who.user_id, data, now, expires_at)
             .await
             .map_err(rule)?;
@@ -34,7 +35,8 @@ impl Chats {
 
     pub async fn download_blob(&self, who: AuthContext, id: BlobId) -> ServiceResult<Vec<u8>> {
         let now = self.clock.now_ms();
-        self.store
+        self.db
+            .legacy()
             .blob_for(who.user_id, id, now)
             .await
             .map_err(rule)

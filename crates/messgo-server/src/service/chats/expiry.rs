@@ -32,16 +32,16 @@ impl Chats {
         let now = self.clock.now_ms();
         let mut total = 0;
         loop {
-            let n = self.store.delete_expired_messages(now, BATCH).await?;
+            let n = self.db.legacy().delete_expired_messages(now, BATCH).await?;
             total += n;
             if n < BATCH as u64 {
                 break;
             }
         }
         // All of it counts: the sweeper compacts only after a sweep deleted something.
-        total += self.store.delete_spent_epoch_keys().await?;
-        total += self.store.forget_read_state_of_empty_chats().await?;
-        total += self.store.delete_expired_blobs(now).await?;
+        total += self.db.legacy().delete_spent_epoch_keys().await?;
+        total += self.db.legacy().forget_read_state_of_empty_chats().await?;
+        total += self.db.legacy().delete_expired_blobs(now).await?;
         Ok(total)
     }
 }

@@ -10,7 +10,8 @@ use crate::service::{AuthContext, ServiceError, ServiceResult};
 
 impl Chats {
     pub async fn settings(&self, who: AuthContext) -> ServiceResult<Settings> {
-        let (typing, receipts, timer) = self.store.settings(who.user_id).await.map_err(rule)?;
+        let (typing, receipts, timer) =
+            self.db.legacy().settings(who.user_id).await.map_err(rule)?;
         Ok(Settings {
             typing_indicators: typing != 0,
             read_receipts: receipts != 0,
@@ -20,7 +21,8 @@ impl Chats {
 
     pub async fn set_settings(&self, who: AuthContext, s: Settings) -> ServiceResult<Settings> {
         check_timer(s.default_timer_secs)?;
-        self.store
+        self.db
+            .legacy()
             .set_settings(
                 who.user_id,
                 s.typing_indicators,
@@ -35,7 +37,8 @@ impl Chats {
     /// read receipts (as you do) see it.
     pub async fn mark_read(&self, who: AuthContext, chat: ChatId, seq: i64) -> ServiceResult<()> {
         let seq = self
-            .store
+            .db
+            .legacy()
             .mark_read(chat, who.user_id, seq)
             .await
             .map_err(rule)?;
@@ -46,7 +49,8 @@ impl Chats {
         );
         if self.settings(who).await?.read_receipts {
             let to = self
-                .store
+                .db
+                .legacy()
                 .members_opted_in(chat, who.user_id, false)
                 .await?;
             notify(
@@ -67,11 +71,19 @@ impl Chats {
         self.typing_limit
             .hit(&who.user_id.to_string())
             .map_err(ServiceError::RateLimited)?;
-        self.store.chat_for(who.user_id, chat).await.map_err(rule)?;
+        self.db
+            .legacy()
+            .chat_for(who.user_id, chat)
+            .await
+            .map_err(rule)?;
         if !self.settings(who).await?.typing_indicators {
             return Ok(());
         }
-        let to = self.store.members_opted_in(chat, who.user_id, true).await?;
+        let to = self
+            .db
+            .legacy()
+            .members_opted_in(chat, who.user_id, true)
+            .await?;
         notify(
             &*self.bus,
             to,

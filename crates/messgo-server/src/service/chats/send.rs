@@ -28,7 +28,7 @@ impl Chats {
             self.appender.append(new).await
         } else {
             // Attachments are claimed in the same write, one message at a time.
-            self.store.append(&new).await
+            self.db.legacy().append(&new).await
         };
         appended
             .map(|a| fan_out(&self.sequencer, a, who.user_id, origin))

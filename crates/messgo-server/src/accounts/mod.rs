@@ -12,12 +12,19 @@ use messgo_proto::{
 };
 use rand::RngCore;
 
-use super::{AuthContext, AuthHasher, ServiceError, ServiceResult};
+mod hasher;
+pub mod sql;
+
+pub use hasher::AuthHasher;
+pub use sql::{Credentials, UserRecord};
+
 use crate::bus::{Bus, Ending};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ratelimit::RateLimiter;
-use crate::store::{Credentials, Store, StoreError, UserRecord};
+use crate::service::{ServiceError, ServiceResult};
+use crate::sessions::AuthContext;
+use crate::store::{Db, StoreError};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -33,7 +40,7 @@ pub struct NewAccount {
 }
 
 pub struct Accounts {
-    store: Arc<dyn Store>,
+    db: Db,
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     hasher: AuthHasher,
@@ -46,14 +53,15 @@ pub struct Accounts {
 
 impl Accounts {
     pub async fn new(
-        store: Arc<dyn Store>,
+        db: Db,
         bus: Arc<dyn Bus>,
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> ServiceResult<Self> {
         let mut candidate = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut candidate);
-        let realm_id = store.realm_id(&URL_SAFE_NO_PAD.encode(candidate)).await?;
+        let candidate = URL_SAFE_NO_PAD.encode(candidate);
+        let realm_id = db_run!(db, write, sql::realm_id(&candidate))?;
         let window = config.login_limit_window.as_millis() as i64;
         Ok(Accounts {
             login_by_username: RateLimiter::new(
@@ -66,7 +74,7 @@ impl Accounts {
             hasher: AuthHasher::new().await?,
             default_kdf: KdfParams::pbkdf2(config.kdf_iterations),
             realm_id,
-            store,
+            db,
             bus,
             clock,
         })
@@ -84,7 +92,7 @@ impl Accounts {
     /// same lookup runs either way, so neither the answer nor its timing differs.
     pub async fn prelogin(&self, username: &str) -> ServiceResult<PreloginResponse> {
         let username = Username::parse(username)?;
-        let kdf = match self.store.user_by_username(username.as_str()).await {
+        let kdf = match db_run!(self.db, read, sql::user_by_username(username.as_str())) {
             Ok(user) => user.kdf,
             Err(StoreError::NotFound) => self.default_kdf,
             Err(e) => return Err(e.into()),
@@ -120,7 +128,10 @@ impl Accounts {
             bio: None,
             avatar_updated_at: None,
         };
-        match self.store.create_user(&user).await {
+        match {
+            let user = user.clone();
+            db_run!(self.db, write, sql::create_user(&user))
+        } {
             Ok(()) => Ok(user),
             Err(StoreError::Conflict("username")) => Err(ServiceError::UsernameTaken),
             Err(StoreError::Conflict(_)) => Err(ServiceError::UserIdTaken),
@@ -145,7 +156,7 @@ impl Accounts {
             .check(username.as_str())
             .map_err(ServiceError::RateLimited)?;
 
-        let user = match self.store.user_by_username(username.as_str()).await {
+        let user = match db_run!(self.db, read, sql::user_by_username(username.as_str())) {
             Ok(u) => Some(u),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e.into()),
@@ -163,7 +174,7 @@ impl Accounts {
     }
 
     pub async fn me(&self, who: AuthContext) -> ServiceResult<Me> {
-        let u = match self.store.user_by_id(who.user_id).await {
+        let u = match db_run!(self.db, read, sql::user_by_id(who.user_id)) {
             Ok(u) => u,
             // The session outlived its account (deleted in another tab).
             Err(StoreError::NotFound) => return Err(ServiceError::Unauthenticated),
@@ -191,9 +202,11 @@ impl Accounts {
             kdf: new_kdf,
             key_bundle: new_key_bundle,
         };
-        self.store
-            .set_credentials(who.user_id, &creds, who.session_id)
-            .await?;
+        db_run!(
+            self.db,
+            write,
+            sql::set_credentials(who.user_id, &creds, who.session_id)
+        )?;
         self.bus
             .end_sessions(who.user_id, Ending::AllBut(who.session_id));
         Ok(())
@@ -202,14 +215,14 @@ impl Accounts {
     /// Removes the account and, by cascade, everything of it, at once.
     pub async fn delete(&self, who: AuthContext, auth_key: Vec<u8>) -> ServiceResult<()> {
         self.confirm(who, auth_key).await?;
-        match self.store.delete_user(who.user_id).await {
+        match db_run!(self.db, write, sql::delete_user(who.user_id)) {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
         self.bus.end_sessions(who.user_id, Ending::All);
         // "Removed" means gone from the file and the WAL too, now rather than at a
         // later sweep. The account is gone either way; a failure here only delays that.
-        if let Err(e) = self.store.compact().await {
+        if let Err(e) = self.db.compact().await {
             tracing::warn!(error = %e, "compacting after an account deletion failed");
         }
         Ok(())
@@ -217,7 +230,7 @@ impl Accounts {
 
     /// Re-checks the auth key of a signed-in user before a grave change.
     async fn confirm(&self, who: AuthContext, auth_key: Vec<u8>) -> ServiceResult<()> {
-        let user = match self.store.user_by_id(who.user_id).await {
+        let user = match db_run!(self.db, read, sql::user_by_id(who.user_id)) {
             Ok(u) => u,
             Err(StoreError::NotFound) => return Err(ServiceError::Unauthenticated),
             Err(e) => return Err(e.into()),

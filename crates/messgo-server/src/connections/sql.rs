@@ -1,13 +1,12 @@
-//! SQL shared by both engines, written once.
-//!
-//! Every statement is valid for SQLite and PostgreSQL alike (`$n` parameters, first
-//! used in ascending order, which SQLite numbers the same way), so the macro compiles
-//! one body per engine's connection type instead of keeping two copies in step.
+//! The connections' SQL: requests, connect keys and their sweep, written once for
+//! both engines (see `for_both_engines!`). Every statement is valid for SQLite and
+//! PostgreSQL alike (`$n` parameters, first used in ascending order, which SQLite
+//! numbers the same way).
 
 use messgo_proto::{RequestId, RequestTarget, UserId};
 use uuid::Uuid;
 
-use super::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult};
 
 /// A request as the store records it.
 #[derive(Debug, Clone)]
@@ -51,43 +50,12 @@ pub struct OutgoingRow {
     pub expires_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ContactRow {
-    pub user_id: Uuid,
-    pub username: String,
-    pub display_name: Option<String>,
-    pub bio: Option<String>,
-    pub avatar_updated_at: Option<i64>,
-    pub x25519_public: Vec<u8>,
-    pub ed25519_public: Vec<u8>,
-    pub connected_at: i64,
-    pub chat_id: Uuid,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct BlockedRow {
-    pub user_id: Uuid,
-    pub username: String,
-    pub blocked_at: i64,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     pub requester: UserId,
     pub chat_id: Uuid,
     /// The accepter's own requests to the requester, now moot and deleted.
     pub removed_reverse: Vec<RequestId>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Blocked {
-    pub was_connected: bool,
-    /// The pair's direct chat, deleted with the connection.
-    pub removed_chat: Option<Uuid>,
-    /// The blocked user's requests to the blocker, now hidden (the sender still sees them).
-    pub hidden: Vec<RequestId>,
-    /// The blocker's requests to the blocked user, deleted.
-    pub deleted: Vec<RequestId>,
 }
 
 /// The pair in the order the `connections` table keeps it.
@@ -114,10 +82,7 @@ pub fn target_from_parts(kind: &str, value: String) -> StoreResult<RequestTarget
     }
 }
 
-/// bytes, type, updated at: all set, or all null when there is no avatar.
-type AvatarRow = (Option<Vec<u8>>, Option<String>, Option<i64>);
-
-fn ids(v: Vec<(Uuid,)>) -> Vec<RequestId> {
+pub(crate) fn ids(v: Vec<(Uuid,)>) -> Vec<RequestId> {
     v.into_iter().map(|(id,)| RequestId(id)).collect()
 }
 
@@ -191,6 +156,7 @@ for_both_engines! {
         })
     }
 
+
     pub async fn incoming(c: &mut Conn, me: UserId, now: i64) -> StoreResult<Vec<IncomingRow>> {
         Ok(sqlx::query_as(
             "SELECT r.id, r.from_user, u.username, u.ed25519_public, r.created_at, r.expires_at \
@@ -203,6 +169,7 @@ for_both_engines! {
         .await?)
     }
 
+
     pub async fn outgoing(c: &mut Conn, me: UserId, now: i64) -> StoreResult<Vec<OutgoingRow>> {
         Ok(sqlx::query_as(
             "SELECT id, target_kind, target, created_at, expires_at FROM connection_requests \
@@ -213,6 +180,7 @@ for_both_engines! {
         .fetch_all(&mut *c)
         .await?)
     }
+
 
     /// The sender of an unexpired request addressed to `me`.
     pub async fn incoming_sender(c: &mut Conn, id: RequestId, me: UserId, now: i64) -> StoreResult<UserId> {
@@ -226,6 +194,7 @@ for_both_engines! {
         .await?;
         row.map(|(u,)| UserId(u)).ok_or(StoreError::NotFound)
     }
+
 
     pub async fn accept(c: &mut Conn, id: RequestId, me: UserId, new_chat: Uuid, now: i64) -> StoreResult<Accepted> {
         let requester = incoming_sender(&mut *c, id, me, now).await?;
@@ -278,6 +247,7 @@ for_both_engines! {
         Ok(Accepted { requester, chat_id, removed_reverse: ids(reverse) })
     }
 
+
     /// Declining only hides the request from its target; its sender sees no change.
     pub async fn decline(c: &mut Conn, id: RequestId, me: UserId, now: i64) -> StoreResult<()> {
         let done = sqlx::query(
@@ -294,6 +264,7 @@ for_both_engines! {
         Ok(())
     }
 
+
     /// Deletes one of `me`'s own requests; returns who could see it.
     pub async fn cancel(c: &mut Conn, id: RequestId, me: UserId) -> StoreResult<Option<UserId>> {
         let row: Option<(Option<Uuid>,)> =
@@ -305,94 +276,6 @@ for_both_engines! {
         row.map(|(to,)| to.map(UserId)).ok_or(StoreError::NotFound)
     }
 
-    pub async fn contacts(c: &mut Conn, me: UserId, only: Option<UserId>) -> StoreResult<Vec<ContactRow>> {
-        Ok(sqlx::query_as(
-            "SELECT u.id AS user_id, u.username, u.display_name, u.bio, u.avatar_updated_at, u.x25519_public, u.ed25519_public, \
-                    c.created_at AS connected_at, c.chat_id \
-             FROM connections c JOIN users u ON u.id = CASE WHEN c.user_a = $1 THEN c.user_b ELSE c.user_a END \
-             WHERE (c.user_a = $1 OR c.user_b = $1) AND ($2 IS NULL OR u.id = $2) ORDER BY u.username",
-        )
-        .bind(me.0)
-        .bind(only.map(|u| u.0))
-        .fetch_all(&mut *c)
-        .await?)
-    }
-
-    /// Removes the connection and the pair's direct chat; returns the chat's id.
-    pub async fn disconnect(c: &mut Conn, me: UserId, other: UserId) -> StoreResult<Uuid> {
-        let (a, b) = pair(me, other);
-        let row: Option<(Uuid,)> =
-            sqlx::query_as("DELETE FROM connections WHERE user_a = $1 AND user_b = $2 RETURNING chat_id")
-                .bind(a)
-                .bind(b)
-                .fetch_optional(&mut *c)
-                .await?;
-        let (chat,) = row.ok_or(StoreError::NotFound)?;
-        sqlx::query("DELETE FROM chats WHERE id = $1").bind(chat).execute(&mut *c).await?;
-        Ok(chat)
-    }
-
-    /// Blocks a contact, or someone with a request to `me`; anyone else is NotFound.
-    pub async fn block(c: &mut Conn, me: UserId, other: UserId, now: i64) -> StoreResult<Blocked> {
-        let (a, b) = pair(me, other);
-        let (connected, requested, already): (bool, bool, bool) = sqlx::query_as(
-            "SELECT EXISTS(SELECT 1 FROM connections WHERE user_a = $1 AND user_b = $2), \
-                    EXISTS(SELECT 1 FROM connection_requests WHERE from_user = $3 AND to_user = $4), \
-                    EXISTS(SELECT 1 FROM blocks WHERE blocker = $4 AND blocked = $3)",
-        )
-        .bind(a)
-        .bind(b)
-        .bind(other.0)
-        .bind(me.0)
-        .fetch_one(&mut *c)
-        .await?;
-        if !(connected || requested || already) {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("INSERT INTO blocks (blocker, blocked, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(me.0)
-            .bind(other.0)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        let removed_chat = if connected { Some(disconnect(&mut *c, me, other).await?) } else { None };
-        let hidden: Vec<(Uuid,)> = sqlx::query_as(
-            "UPDATE connection_requests SET to_user = NULL WHERE from_user = $1 AND to_user = $2 RETURNING id",
-        )
-        .bind(other.0)
-        .bind(me.0)
-        .fetch_all(&mut *c)
-        .await?;
-        let deleted: Vec<(Uuid,)> =
-            sqlx::query_as("DELETE FROM connection_requests WHERE from_user = $1 AND to_user = $2 RETURNING id")
-                .bind(me.0)
-                .bind(other.0)
-                .fetch_all(&mut *c)
-                .await?;
-        Ok(Blocked { was_connected: connected, removed_chat, hidden: ids(hidden), deleted: ids(deleted) })
-    }
-
-    pub async fn unblock(c: &mut Conn, me: UserId, other: UserId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM blocks WHERE blocker = $1 AND blocked = $2")
-            .bind(me.0)
-            .bind(other.0)
-            .execute(&mut *c)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    pub async fn blocks(c: &mut Conn, me: UserId) -> StoreResult<Vec<BlockedRow>> {
-        Ok(sqlx::query_as(
-            "SELECT b.blocked AS user_id, u.username, b.created_at AS blocked_at \
-             FROM blocks b JOIN users u ON u.id = b.blocked WHERE b.blocker = $1 ORDER BY b.created_at",
-        )
-        .bind(me.0)
-        .fetch_all(&mut *c)
-        .await?)
-    }
 
     pub async fn set_connect_key(c: &mut Conn, me: UserId, key: &str) -> StoreResult<()> {
         sqlx::query("UPDATE users SET connect_key = $1 WHERE id = $2")
@@ -404,46 +287,6 @@ for_both_engines! {
         Ok(())
     }
 
-    pub async fn set_profile(c: &mut Conn, me: UserId, name: Option<&str>, bio: Option<&str>) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET display_name = $1, bio = $2 WHERE id = $3")
-            .bind(name)
-            .bind(bio)
-            .bind(me.0)
-            .execute(&mut *c)
-            .await?;
-        Ok(())
-    }
-
-    /// Sets (or with `None`, removes) the user's avatar image.
-    pub async fn set_avatar(c: &mut Conn, me: UserId, image: Option<(&[u8], &str)>, now: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET avatar = $1, avatar_type = $2, avatar_updated_at = $3 WHERE id = $4")
-            .bind(image.map(|(b, _)| b))
-            .bind(image.map(|(_, t)| t))
-            .bind(image.map(|_| now))
-            .bind(me.0)
-            .execute(&mut *c)
-            .await?;
-        Ok(())
-    }
-
-    /// A user's avatar, for themselves or a connection; NotFound for anyone else.
-    pub async fn avatar_for(c: &mut Conn, viewer: UserId, user: UserId) -> StoreResult<(Vec<u8>, String, i64)> {
-        let (a, b) = pair(viewer, user);
-        let row: Option<AvatarRow> = sqlx::query_as(
-            "SELECT avatar, avatar_type, avatar_updated_at FROM users WHERE id = $1 \
-             AND ($1 = $2 OR EXISTS(SELECT 1 FROM connections WHERE user_a = $3 AND user_b = $4))",
-        )
-        .bind(user.0)
-        .bind(viewer.0)
-        .bind(a)
-        .bind(b)
-        .fetch_optional(&mut *c)
-        .await?;
-        match row {
-            Some((Some(bytes), Some(kind), Some(at))) => Ok((bytes, kind, at)),
-            _ => Err(StoreError::NotFound),
-        }
-    }
 
     /// Expired requests and attempts older than the rate window.
     pub async fn sweep_requests(c: &mut Conn, now: i64, attempts_before: i64) -> StoreResult<u64> {

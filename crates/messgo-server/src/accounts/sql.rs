@@ -1,11 +1,86 @@
-//! Account and session SQL, written once for both engines (see `for_both_engines!`).
+//! The accounts' SQL, written once for both engines (see `for_both_engines!`).
 
 use messgo_proto::{SessionId, UserId};
 
-use super::{
-    classify, kdf_text, Credentials, SessionRecord, SessionRow, StoreError, StoreResult,
-    UserRecord, UserRow, SESSION_COLUMNS, USER_COLUMNS, USER_SELECT,
-};
+use crate::store::{classify, StoreError, StoreResult};
+use messgo_proto::KdfParams;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub auth_hash: String,
+    pub kdf: KdfParams,
+    pub key_bundle: Vec<u8>,
+    pub x25519_public: Vec<u8>,
+    pub ed25519_public: Vec<u8>,
+    pub created_at: i64,
+    pub connect_key: Option<String>,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_updated_at: Option<i64>,
+}
+
+/// New credentials after a password change.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub auth_hash: String,
+    pub kdf: KdfParams,
+    pub key_bundle: Vec<u8>,
+}
+
+fn parse_kdf(text: &str) -> StoreResult<KdfParams> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("kdf params: {e}")))
+}
+
+fn kdf_text(kdf: &KdfParams) -> String {
+    serde_json::to_string(kdf).expect("KdfParams always serializes")
+}
+
+/// Row shape shared by both engines.
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: uuid::Uuid,
+    username: String,
+    auth_hash: String,
+    kdf: String,
+    key_bundle: Vec<u8>,
+    x25519_public: Vec<u8>,
+    ed25519_public: Vec<u8>,
+    created_at: i64,
+    connect_key: Option<String>,
+    display_name: Option<String>,
+    bio: Option<String>,
+    avatar_updated_at: Option<i64>,
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> StoreResult<Self> {
+        Ok(UserRecord {
+            id: UserId(r.id),
+            username: r.username,
+            auth_hash: r.auth_hash,
+            kdf: parse_kdf(&r.kdf)?,
+            key_bundle: r.key_bundle,
+            x25519_public: r.x25519_public,
+            ed25519_public: r.ed25519_public,
+            created_at: r.created_at,
+            connect_key: r.connect_key,
+            display_name: r.display_name,
+            bio: r.bio,
+            avatar_updated_at: r.avatar_updated_at,
+        })
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, username, auth_hash, kdf, key_bundle, x25519_public, ed25519_public, \
+    created_at, connect_key, display_name";
+/// What reads return: the stored columns and the profile's.
+const USER_SELECT: &str =
+    "id, username, auth_hash, kdf, key_bundle, x25519_public, ed25519_public, \
+    created_at, connect_key, display_name, bio, avatar_updated_at";
 
 for_both_engines! {
     pub async fn realm_id(c: &mut Conn, candidate: &str) -> StoreResult<String> {
@@ -108,64 +183,5 @@ for_both_engines! {
             return Err(StoreError::NotFound);
         }
         Ok(())
-    }
-
-    pub async fn create_session(c: &mut Conn, s: &SessionRecord) -> StoreResult<()> {
-        sqlx::query(&format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
-            .bind(s.id.0)
-            .bind(s.user_id.0)
-            .bind(&s.token_hash)
-            .bind(&s.device)
-            .bind(s.created_at)
-            .bind(s.last_seen_at)
-            .execute(&mut *c)
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
-    pub async fn session_by_token_hash(c: &mut Conn, token_hash: &[u8]) -> StoreResult<SessionRecord> {
-        sqlx::query_as::<_, SessionRow>(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"))
-            .bind(token_hash)
-            .fetch_optional(&mut *c)
-            .await?
-            .map(Into::into)
-            .ok_or(StoreError::NotFound)
-    }
-
-    pub async fn touch_session(c: &mut Conn, id: SessionId, now: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id.0)
-            .execute(&mut *c)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn sessions_of(c: &mut Conn, user: UserId) -> StoreResult<Vec<SessionRecord>> {
-        let rows = sqlx::query_as::<_, SessionRow>(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at"
-        ))
-        .bind(user.0)
-        .fetch_all(&mut *c)
-        .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
-    }
-
-    pub async fn delete_session(c: &mut Conn, user: UserId, id: SessionId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
-            .bind(id.0)
-            .bind(user.0)
-            .execute(&mut *c)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    pub async fn delete_sessions_idle_since(c: &mut Conn, before: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1").bind(before).execute(&mut *c).await?;
-        Ok(done.rows_affected())
     }
 }

@@ -11,7 +11,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use tokio::sync::Semaphore;
 
-use super::{ServiceError, ServiceResult};
+use crate::service::{ServiceError, ServiceResult};
 
 #[derive(Clone)]
 pub struct AuthHasher {

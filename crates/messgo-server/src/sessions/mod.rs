@@ -9,11 +9,15 @@ use messgo_proto::{SessionId, SessionInfo, UserId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::{ServiceError, ServiceResult};
+pub mod sql;
+
+pub use sql::SessionRecord;
+
 use crate::bus::{Bus, Ending};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::store::{SessionRecord, Store, StoreError};
+use crate::service::{ServiceError, ServiceResult};
+use crate::store::{Db, StoreError};
 
 /// `last_seen_at` is refreshed at most this often, so reading pages does not turn
 /// every request into a database write.
@@ -34,21 +38,16 @@ pub struct NewSession {
 }
 
 pub struct Sessions {
-    store: Arc<dyn Store>,
+    db: Db,
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     idle_ms: i64,
 }
 
 impl Sessions {
-    pub fn new(
-        store: Arc<dyn Store>,
-        bus: Arc<dyn Bus>,
-        clock: Arc<dyn Clock>,
-        config: &Config,
-    ) -> Self {
+    pub fn new(db: Db, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>, config: &Config) -> Self {
         Sessions {
-            store,
+            db,
             bus,
             clock,
             idle_ms: config.session_idle.as_millis() as i64,
@@ -70,16 +69,15 @@ impl Sessions {
         let token = URL_SAFE_NO_PAD.encode(raw);
         let now = self.clock.now_ms();
         let id = SessionId::random();
-        self.store
-            .create_session(&SessionRecord {
-                id,
-                user_id,
-                token_hash: token_hash(&token),
-                device: describe_device(user_agent),
-                created_at: now,
-                last_seen_at: now,
-            })
-            .await?;
+        let record = SessionRecord {
+            id,
+            user_id,
+            token_hash: token_hash(&token),
+            device: describe_device(user_agent),
+            created_at: now,
+            last_seen_at: now,
+        };
+        db_run!(self.db, write, sql::create_session(&record))?;
         Ok(NewSession { id, token })
     }
 
@@ -87,7 +85,11 @@ impl Sessions {
         if token.len() != 43 || URL_SAFE_NO_PAD.decode(token).is_err() {
             return Err(ServiceError::Unauthenticated);
         }
-        let session = match self.store.session_by_token_hash(&token_hash(token)).await {
+        let session = match db_run!(
+            self.db,
+            read,
+            sql::session_by_token_hash(&token_hash(token))
+        ) {
             Ok(s) => s,
             Err(StoreError::NotFound) => return Err(ServiceError::Unauthenticated),
             Err(e) => return Err(e.into()),
@@ -95,14 +97,18 @@ impl Sessions {
         let now = self.clock.now_ms();
         if now - session.last_seen_at > self.idle_ms {
             // Expired sessions are swept too; this just doesn't wait for the sweeper.
-            match self.store.delete_session(session.user_id, session.id).await {
+            match db_run!(
+                self.db,
+                write,
+                sql::delete_session(session.user_id, session.id)
+            ) {
                 Ok(()) | Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }
             return Err(ServiceError::Unauthenticated);
         }
         if now - session.last_seen_at > TOUCH_EVERY_MS {
-            self.store.touch_session(session.id, now).await?;
+            db_run!(self.db, write, sql::touch_session(session.id, now))?;
         }
         Ok(AuthContext {
             user_id: session.user_id,
@@ -111,7 +117,7 @@ impl Sessions {
     }
 
     pub async fn list(&self, who: AuthContext) -> ServiceResult<Vec<SessionInfo>> {
-        let sessions = self.store.sessions_of(who.user_id).await?;
+        let sessions = db_run!(self.db, read, sql::sessions_of(who.user_id))?;
         Ok(sessions
             .into_iter()
             .map(|s| SessionInfo {
@@ -126,7 +132,7 @@ impl Sessions {
 
     /// Revokes one of the caller's own sessions; anyone else's is "not found".
     pub async fn revoke(&self, who: AuthContext, id: SessionId) -> ServiceResult<()> {
-        match self.store.delete_session(who.user_id, id).await {
+        match db_run!(self.db, write, sql::delete_session(who.user_id, id)) {
             Ok(()) => {
                 self.bus.end_sessions(who.user_id, Ending::Only(id));
                 Ok(())
@@ -138,7 +144,11 @@ impl Sessions {
 
     pub async fn sweep_idle(&self) -> ServiceResult<u64> {
         let before = self.clock.now_ms() - self.idle_ms;
-        Ok(self.store.delete_sessions_idle_since(before).await?)
+        Ok(db_run!(
+            self.db,
+            write,
+            sql::delete_sessions_idle_since(before)
+        )?)
     }
 }
 

@@ -1,0 +1,101 @@
+//! The sessions' SQL, written once for both engines (see `for_both_engines!`).
+
+use messgo_proto::{SessionId, UserId};
+
+use crate::store::{classify, StoreError, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub token_hash: Vec<u8>,
+    pub device: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    token_hash: Vec<u8>,
+    device: String,
+    created_at: i64,
+    last_seen_at: i64,
+}
+
+impl From<SessionRow> for SessionRecord {
+    fn from(r: SessionRow) -> Self {
+        SessionRecord {
+            id: SessionId(r.id),
+            user_id: UserId(r.user_id),
+            token_hash: r.token_hash,
+            device: r.device,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+        }
+    }
+}
+
+const SESSION_COLUMNS: &str = "id, user_id, token_hash, device, created_at, last_seen_at";
+
+for_both_engines! {
+    pub async fn create_session(c: &mut Conn, s: &SessionRecord) -> StoreResult<()> {
+        sqlx::query(&format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
+            .bind(s.id.0)
+            .bind(s.user_id.0)
+            .bind(&s.token_hash)
+            .bind(&s.device)
+            .bind(s.created_at)
+            .bind(s.last_seen_at)
+            .execute(&mut *c)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn session_by_token_hash(c: &mut Conn, token_hash: &[u8]) -> StoreResult<SessionRecord> {
+        sqlx::query_as::<_, SessionRow>(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(&mut *c)
+            .await?
+            .map(Into::into)
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn touch_session(c: &mut Conn, id: SessionId, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn sessions_of(c: &mut Conn, user: UserId) -> StoreResult<Vec<SessionRecord>> {
+        let rows = sqlx::query_as::<_, SessionRow>(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at"
+        ))
+        .bind(user.0)
+        .fetch_all(&mut *c)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn delete_session(c: &mut Conn, user: UserId, id: SessionId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(id.0)
+            .bind(user.0)
+            .execute(&mut *c)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete_sessions_idle_since(c: &mut Conn, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1").bind(before).execute(&mut *c).await?;
+        Ok(done.rows_affected())
+    }
+}
