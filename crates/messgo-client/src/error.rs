@@ -20,14 +20,14 @@ impl ClientError {
     pub fn code(&self) -> Option<&str> {
         match self {
             ClientError::Api { code, .. } => Some(code),
-            _ => None,
+            ClientError::Http(_) | ClientError::Crypto(_) | ClientError::Refused(_) => None,
         }
     }
 
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Api { status, .. } => Some(*status),
-            _ => None,
+            ClientError::Http(_) | ClientError::Crypto(_) | ClientError::Refused(_) => None,
         }
     }
 }

@@ -16,7 +16,7 @@ fn repo_root() -> PathBuf {
 
 fn read_json(path: PathBuf) -> Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn hx(v: &Value) -> Vec<u8> {
@@ -28,9 +28,14 @@ fn arr<const N: usize>(v: &Value) -> [u8; N] {
 }
 
 fn uuid(v: &Value) -> [u8; 16] {
-    *uuid::Uuid::parse_str(v.as_str().unwrap())
-        .unwrap()
+    *uuid::Uuid::parse_str(v.as_str().expect("uuid string"))
+        .expect("valid uuid")
         .as_bytes()
+}
+
+fn epoch(v: &Value) -> u32 {
+    let n = v.as_u64().expect("epoch number");
+    u32::try_from(n).expect("epoch fits u32")
 }
 
 #[test]
@@ -58,7 +63,7 @@ fn committed_vectors_open() {
         assert_eq!(s.ed25519_public().to_vec(), hx(&c["ed25519_public"]));
     }
     for c in v["chat_key"].as_array().unwrap() {
-        let epoch = c["epoch"].as_u64().unwrap() as u32;
+        let epoch = epoch(&c["epoch"]);
         let key = chatkey::unwrap(
             &arr(&c["recipient_secret"]),
             &uuid(&c["chat_id"]),
@@ -70,7 +75,7 @@ fn committed_vectors_open() {
     for c in v["message"].as_array().unwrap() {
         let header = message::Header {
             chat_id: uuid(&c["chat_id"]),
-            epoch: c["epoch"].as_u64().unwrap() as u32,
+            epoch: epoch(&c["epoch"]),
             sender_id: uuid(&c["sender_id"]),
             message_id: uuid(&c["message_id"]),
         };

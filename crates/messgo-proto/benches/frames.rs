@@ -22,7 +22,7 @@ fn send() -> SendMessage {
 
 fn frames(c: &mut Criterion) {
     let m = send();
-    let text = serde_json::to_string(&ClientFrame::Send(m.clone())).unwrap();
+    let text = serde_json::to_string(&ClientFrame::Send(m.clone())).expect("frames serialize");
     let event = ServerEvent::Message {
         message: Message {
             chat_id: m.chat_id,
@@ -43,10 +43,12 @@ fn frames(c: &mut Criterion) {
     let mut g = c.benchmark_group("frames");
     g.throughput(Throughput::Elements(1));
     g.bench_function("decode client send", |b| {
-        b.iter(|| serde_json::from_str::<ClientFrame>(black_box(&text)).unwrap())
+        b.iter(|| {
+            serde_json::from_str::<ClientFrame>(black_box(&text)).expect("a frame we encoded")
+        })
     });
     g.bench_function("encode message event", |b| {
-        b.iter(|| serde_json::to_string(black_box(&event)).unwrap())
+        b.iter(|| serde_json::to_string(black_box(&event)).expect("events serialize"))
     });
     let ack = ServerEvent::Ack(messgo_proto::Ack {
         chat_id: m.chat_id,
@@ -56,7 +58,7 @@ fn frames(c: &mut Criterion) {
         expires_at: 1_700_259_200_000,
     });
     g.bench_function("encode ack", |b| {
-        b.iter(|| serde_json::to_string(black_box(&ack)).unwrap())
+        b.iter(|| serde_json::to_string(black_box(&ack)).expect("events serialize"))
     });
     g.finish();
 }

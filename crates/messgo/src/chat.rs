@@ -47,10 +47,12 @@ pub enum ChatAction {
     },
 }
 
+/// Milliseconds since the Unix epoch (0 for a clock set before it; saturating, though
+/// i64 milliseconds last 292 million years).
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 async fn direct_chat_with(client: &Client, username: &str) -> anyhow::Result<Chat> {

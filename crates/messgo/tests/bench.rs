@@ -13,7 +13,7 @@ use common::{start, BIN};
 /// `peer`, stops the server and returns the bench's JSON report.
 fn bench(cmd: Command, peer: &str) -> serde_json::Value {
     let (mut server, url) = start(cmd);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("report.json");
     let (url, pid) = (url.as_str(), server.id());
     let status = Command::new(BIN)
@@ -47,11 +47,12 @@ fn bench(cmd: Command, peer: &str) -> serde_json::Value {
         .args(["--reconnect", "25", "--missed", "3", "--json"])
         .arg(&out)
         .status()
-        .unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
+        .expect("the bench starts");
+    server.kill().expect("the server is still running");
+    server.wait().expect("the server is our child");
     assert!(status.success(), "bench failed: {status}");
-    serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+    let json = std::fs::read_to_string(out).expect("the bench wrote its JSON");
+    serde_json::from_str(&json).expect("the bench's JSON parses")
 }
 
 fn check_common(r: &serde_json::Value) {
@@ -60,33 +61,34 @@ fn check_common(r: &serde_json::Value) {
         r["idle"]["bytes_per_connection"].is_u64(),
         "memory read from /proc: {r}"
     );
-    let steps = r["latency"]["steps"].as_array().unwrap();
+    let steps = r["latency"]["steps"].as_array().expect("latency steps");
     assert!(!steps.is_empty());
     for s in steps {
         assert_eq!(s["lost"], 0, "{s}");
         assert_eq!(s["sent"], s["delivered"], "{s}");
         assert_eq!(s["sent"], s["acked"], "{s}");
-        assert!(s["p99_ms"].as_f64().unwrap() > 0.0);
+        assert!(s["p99_ms"].as_f64().expect("p99_ms") > 0.0);
     }
     // Each group climbs both steps of the ladder: nothing is lost at these rates.
-    let fanout = r["fanout"].as_array().unwrap();
+    let fanout = r["fanout"].as_array().expect("fan-out steps");
     assert_eq!(
         fanout
             .iter()
-            .map(|f| f["members"].as_u64().unwrap())
+            .map(|f| f["members"].as_u64().expect("members"))
             .collect::<Vec<_>>(),
         [3, 3, 6, 6]
     );
     let offered: Vec<f64> = fanout
         .iter()
-        .map(|f| f["offered_deliveries_per_sec"].as_f64().unwrap())
+        .map(|f| f["offered_deliveries_per_sec"].as_f64().expect("offered"))
         .collect();
     assert_eq!(offered, [150.0, 300.0, 150.0, 300.0]);
     for f in fanout {
         assert_eq!(f["lost"], 0, "{f}");
         assert_eq!(
-            f["delivered"].as_u64().unwrap(),
-            f["messages"].as_u64().unwrap() * (f["members"].as_u64().unwrap() - 1)
+            f["delivered"].as_u64().expect("delivered"),
+            f["messages"].as_u64().expect("messages")
+                * (f["members"].as_u64().expect("members") - 1)
         );
     }
 }

@@ -22,16 +22,16 @@ fn terminate(mut child: Child) -> (std::process::ExitStatus, String) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
-        .unwrap();
+        .expect("kill runs");
     assert!(status.success());
-    let status = child.wait().unwrap();
+    let status = child.wait().expect("the server is our child");
     let mut stderr = String::new();
     child
         .stderr
         .take()
-        .unwrap()
+        .expect("`messgo` pipes stderr")
         .read_to_string(&mut stderr)
-        .unwrap();
+        .expect("the server's stderr reads");
     (status, stderr)
 }
 

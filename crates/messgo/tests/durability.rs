@@ -26,8 +26,10 @@ fn start(data: &Path) -> (Child, String) {
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+        .expect("the clock is past 1970")
+        .as_millis()
+        .try_into()
+        .expect("now in milliseconds fits an i64")
 }
 
 fn contains(path: &Path, needle: &[u8]) -> bool {

@@ -12,6 +12,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
+use super::saturating;
 use super::wire::{self, Incoming, Login, Peer};
 use super::BenchError;
 
@@ -57,8 +58,16 @@ impl Run {
     }
 
     fn intended(&self, index: u64) -> Instant {
-        self.start + std::time::Duration::from_nanos((index as f64 * self.interval_ns) as u64)
+        let nanos = saturating::f64_to_u64(index as f64 * self.interval_ns);
+        self.start + std::time::Duration::from_nanos(nanos)
     }
+}
+
+/// What a frame counts as in a run.
+enum Counted {
+    Ack,
+    Refused,
+    Delivered,
 }
 
 /// The one run being measured.
@@ -93,27 +102,27 @@ impl Tracker {
 
     fn record(&self, event: &Incoming, counts_deliveries: bool, now: Instant) {
         let (id, kind) = match event {
-            Incoming::Ack(id) => (id, 0),
-            Incoming::Refused(id) => (id, 1),
-            Incoming::Delivered(id) if counts_deliveries => (id, 2),
-            _ => return,
+            Incoming::Ack(id) => (id, Counted::Ack),
+            Incoming::Refused(id) => (id, Counted::Refused),
+            Incoming::Delivered(id) if counts_deliveries => (id, Counted::Delivered),
+            Incoming::Delivered(_) | Incoming::Ping | Incoming::Other => return,
         };
         let (tag, index) = id.as_u64_pair();
         let mut guard = self.run.lock().expect("tracker lock");
         let Some(run) = guard.as_mut().filter(|r| r.tag == tag) else {
             return;
         };
-        let micros = now
-            .saturating_duration_since(run.intended(index))
-            .as_micros() as u64;
+        let waited = now.saturating_duration_since(run.intended(index));
+        // Saturating, as the histograms record: no wait reaches u64::MAX microseconds.
+        let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
         match kind {
-            0 => {
+            Counted::Ack => {
                 run.acked += 1;
                 run.last_ack = Some(now);
                 run.ack.saturating_record(micros.max(1));
             }
-            1 => run.refused += 1,
-            _ => {
+            Counted::Refused => run.refused += 1,
+            Counted::Delivered => {
                 run.delivered += 1;
                 run.last_delivery = Some(now);
                 run.deliver.saturating_record(micros.max(1));
@@ -174,7 +183,11 @@ impl Conn {
                         tracker.cut_off();
                         continue;
                     }
-                    _ => continue,
+                    Message::Binary(_)
+                    | Message::Ping(_)
+                    | Message::Pong(_)
+                    | Message::Close(_)
+                    | Message::Frame(_) => continue,
                 };
                 let event = peer.classify(&text);
                 frames_seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -1,0 +1,129 @@
+//! The generator's command line: which scenarios, at what scale.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::wire::Peer;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// Ramp to --idle sockets and read the server's memory per connection.
+    Idle,
+    /// 1:1 send → deliver latency over the --rates ladder.
+    Latency,
+    /// One sender to groups of each --groups size.
+    Fanout,
+    /// --reconnect clients drop, miss messages, and return at once.
+    Reconnect,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct BenchArgs {
+    /// The server's origin.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Which protocol the server speaks.
+    #[arg(long, value_enum, default_value = "messgo")]
+    pub peer: Peer,
+    /// Scenarios to run, in this order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "idle,latency,fanout,reconnect"
+    )]
+    pub scenarios: Vec<Scenario>,
+    /// The server's process id, to read its memory (idle scenario).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Idle sockets to hold open at once.
+    #[arg(long, default_value_t = 19_000)]
+    pub idle: usize,
+    /// 1:1 offered rates (messages/s), tried in order until the server saturates
+    /// (acks fall 10% behind the offered rate, or a message is lost).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "5000,10000,20000,25000,30000,35000,40000,50000,60000,80000,100000"
+    )]
+    pub rates: Vec<u32>,
+    /// Seconds each rate is held.
+    #[arg(long, default_value_t = 5.0)]
+    pub step_secs: f64,
+    /// 1:1 chats sending at once (each its own pair of users and sockets).
+    #[arg(long, default_value_t = 200)]
+    pub pairs: usize,
+    /// Group sizes for the fan-out scenario (members, the sender included).
+    #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
+    pub groups: Vec<usize>,
+    /// Deliveries per second offered to each group, one step after another until a
+    /// step loses anything or falls behind.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_parser = at_least_one,
+        default_value = "100000,200000,300000,400000,500000,600000,800000,1000000,1250000,1500000,2000000"
+    )]
+    pub fanout_rates: Vec<f64>,
+    /// Most messages per second offered to a group: a small group at the full
+    /// delivery rate would measure the durable write path instead of fan-out.
+    #[arg(long, default_value_t = 5_000.0, value_parser = at_least_one)]
+    pub fanout_message_cap: f64,
+    /// Seconds each fan-out runs.
+    #[arg(long, default_value_t = 3.0)]
+    pub fanout_secs: f64,
+    /// Clients in the reconnect storm (sockets of the largest group's members).
+    #[arg(long, default_value_t = 10_000)]
+    pub reconnect: usize,
+    /// Messages each returning client missed.
+    #[arg(long, default_value_t = 10)]
+    pub missed: usize,
+    /// Write the results as JSON here.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// A previous run's JSON (the peer's) to compare with, side by side.
+    #[arg(long, value_name = "PATH")]
+    pub compare: Option<PathBuf>,
+    /// Print the tables of a saved run (its JSON) instead of running.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Exit with status 3 unless every target is met.
+    #[arg(long)]
+    pub require_targets: bool,
+}
+
+impl BenchArgs {
+    /// Whether `scenario` is among those to run.
+    pub fn wants(&self, scenario: Scenario) -> bool {
+        self.scenarios.contains(&scenario)
+    }
+
+    /// The largest group size asked for (0 if none).
+    pub fn largest_group(&self) -> usize {
+        self.groups.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// A rate of at least one a second.
+fn at_least_one(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 1.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a rate of at least 1 per second")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::at_least_one;
+
+    #[test]
+    fn rates_below_one_per_second_are_refused_with_a_reason() {
+        assert_eq!(at_least_one("2000000"), Ok(2_000_000.0));
+        assert_eq!(at_least_one("1"), Ok(1.0));
+        for bad in ["0.5", "0", "-3", "NaN", "inf", "fast"] {
+            let e = at_least_one(bad).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
+    }
+}
