@@ -12,6 +12,7 @@ pub mod connections;
 pub mod http;
 pub mod profile;
 pub mod ratelimit;
+pub mod refusal;
 pub mod service;
 pub mod sessions;
 pub mod sweeper;

@@ -10,6 +10,7 @@ use messgo_server::connections::sql::{NewRequest, SendOutcome};
 use messgo_server::connections::{contacts_sql as contacts, sql as connections};
 use messgo_server::db_run;
 use messgo_server::profile::sql as profile;
+use messgo_server::refusal::Refusal;
 use messgo_server::sessions::{sql as sessions, SessionRecord};
 use messgo_server::store::{Db, PostgresStore, SqliteStore, StoreError};
 use sqlx::Connection;
@@ -665,7 +666,7 @@ async fn chats_keep_their_rules(s: &Db) {
         .create_group(group, a.id, &[b.id, d.id], 10, 1_000_000)
         .await;
     assert!(
-        matches!(refused, Err(StoreError::Rejected("not_a_contact"))),
+        matches!(refused, Err(StoreError::Rejected(Refusal::NotAContact))),
         "d is not a's contact"
     );
     s.legacy()
@@ -680,13 +681,13 @@ async fn chats_keep_their_rules(s: &Db) {
         s.legacy()
             .open_epoch(group, a.id, 2, &keys(&[a.id, b.id]), None, 11)
             .await,
-        Err(StoreError::Rejected("epoch_conflict"))
+        Err(StoreError::Rejected(Refusal::EpochConflict))
     ));
     assert!(matches!(
         s.legacy()
             .open_epoch(group, a.id, 1, &keys(&[a.id]), None, 11)
             .await,
-        Err(StoreError::Rejected("epoch_keys_mismatch"))
+        Err(StoreError::Rejected(Refusal::EpochKeysMismatch))
     ));
     s.legacy()
         .open_epoch(group, a.id, 1, &keys(&[a.id, b.id]), None, 11)
@@ -717,7 +718,7 @@ async fn chats_keep_their_rules(s: &Db) {
     assert!(
         matches!(
             s.legacy().append(&msg(direct, a.id, 1, 12)).await,
-            Err(StoreError::Rejected("epoch_stale"))
+            Err(StoreError::Rejected(Refusal::EpochStale))
         ),
         "no epoch yet"
     );
@@ -726,7 +727,7 @@ async fn chats_keep_their_rules(s: &Db) {
         s.legacy()
             .add_member(group, b.id, c.id, 13, 1_000_000)
             .await,
-        Err(StoreError::Rejected("not_admin"))
+        Err(StoreError::Rejected(Refusal::NotAdmin))
     ));
     let joined = s
         .legacy()
@@ -736,7 +737,7 @@ async fn chats_keep_their_rules(s: &Db) {
     assert_eq!(joined.seq, 3);
     assert!(matches!(
         s.legacy().append(&msg(group, a.id, 1, 14)).await,
-        Err(StoreError::Rejected("epoch_stale"))
+        Err(StoreError::Rejected(Refusal::EpochStale))
     ));
     s.legacy()
         .open_epoch(group, a.id, 2, &keys(&[a.id, b.id, c.id]), None, 14)
@@ -864,7 +865,7 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
     assert!(
         matches!(
             s.legacy().append(&reused_elsewhere).await,
-            Err(StoreError::Rejected("duplicate_id"))
+            Err(StoreError::Rejected(Refusal::DuplicateId))
         ),
         "a lone append refuses an id another chat holds"
     );
@@ -892,18 +893,18 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
     assert!(matches!(verdicts[3], Err(StoreError::NotFound)));
     assert!(matches!(
         verdicts[4],
-        Err(StoreError::Rejected("epoch_stale"))
+        Err(StoreError::Rejected(Refusal::EpochStale))
     ));
     assert_eq!(seq(5), (seq(2).0 + 1, false));
     assert_eq!(seq(6), (seq(5).0, true));
     assert!(matches!(
         verdicts[7],
-        Err(StoreError::Rejected("duplicate_id"))
+        Err(StoreError::Rejected(Refusal::DuplicateId))
     ));
     assert_eq!(seq(8), (first + 2, false));
     assert!(matches!(
         verdicts[9],
-        Err(StoreError::Rejected("duplicate_id"))
+        Err(StoreError::Rejected(Refusal::DuplicateId))
     ));
     if let Ok(new) = &verdicts[0] {
         let mut members = new.members.clone();
@@ -981,7 +982,7 @@ async fn batches_see_every_write_between_them(s: &Db) {
     assert!(
         matches!(
             one(vec![msg(group, a.id, 1, 13)]).await,
-            Err(StoreError::Rejected("epoch_stale"))
+            Err(StoreError::Rejected(Refusal::EpochStale))
         ),
         "the removal calls for a new epoch"
     );

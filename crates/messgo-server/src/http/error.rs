@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use messgo_proto::ErrorBody;
 
+use crate::refusal::Refusal;
 use crate::service::ServiceError;
 
 #[derive(Debug)]
@@ -162,45 +163,45 @@ fn wait_words(secs: u64) -> String {
     }
 }
 
-fn rule_error(code: &'static str) -> ApiError {
-    let (status, message) = match code {
-        "not_admin" => (
+/// Each rule's status and words, once for REST answers and socket nacks alike.
+fn rule_error(refusal: Refusal) -> ApiError {
+    let (status, message) = match refusal {
+        Refusal::NotAdmin => (
             StatusCode::FORBIDDEN,
             "Only the group's admins may do this.",
         ),
-        "not_a_contact" => (
+        Refusal::NotAContact => (
             StatusCode::BAD_REQUEST,
             "Groups can only hold your own contacts.",
         ),
-        "not_a_group" => (
+        Refusal::NotAGroup => (
             StatusCode::BAD_REQUEST,
             "This is a direct chat, not a group.",
         ),
-        "already_member" => (StatusCode::CONFLICT, "This person is already in the group."),
-        "group_full" => (
+        Refusal::AlreadyMember => (StatusCode::CONFLICT, "This person is already in the group."),
+        Refusal::GroupFull => (
             StatusCode::BAD_REQUEST,
             "A group holds at most 1,000 members.",
         ),
-        "epoch_conflict" => (
+        Refusal::EpochConflict => (
             StatusCode::CONFLICT,
             "Someone else changed the chat's keys first; fetch the chat and retry.",
         ),
-        "epoch_keys_mismatch" => (
+        Refusal::EpochKeysMismatch => (
             StatusCode::BAD_REQUEST,
             "The new keys must cover exactly the chat's current members.",
         ),
-        "epoch_stale" => (
+        Refusal::EpochStale => (
             StatusCode::CONFLICT,
             "The chat needs new keys before this message; open the next epoch and resend.",
         ),
-        "invalid_blob" => (
+        Refusal::InvalidBlob => (
             StatusCode::BAD_REQUEST,
             "An attachment is missing, expired, or not yours to send here.",
         ),
-        "duplicate_id" => (StatusCode::CONFLICT, "This message id is already taken."),
-        _ => (StatusCode::BAD_REQUEST, "This change is not allowed."),
+        Refusal::DuplicateId => (StatusCode::CONFLICT, "This message id is already taken."),
     };
-    ApiError::new(status, code, message)
+    ApiError::new(status, refusal.code(), message)
 }
 
 /// serde's own words name the field and the problem; axum's prefix is dropped.

@@ -34,9 +34,9 @@ pub enum ServiceError {
     },
     #[error("invalid connect key")]
     InvalidConnectKey,
-    /// A chat rule refused the change; the code says which (e.g. "not_admin").
+    /// A rule checked where the data is refused the change.
     #[error("refused: {0}")]
-    Rule(&'static str),
+    Rule(crate::refusal::Refusal),
     #[error("{0} is too large")]
     TooLarge(&'static str),
     #[error("username taken")]

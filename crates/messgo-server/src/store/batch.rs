@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::message_ops::{Appended, MessageRow, NewMessage};
 use super::{StoreError, StoreResult};
+use crate::refusal::Refusal;
 
 /// Most rows per INSERT: 10 values each, well inside SQLite's 32,766 variables.
 const INSERT_CHUNK: usize = 256;
@@ -174,14 +175,14 @@ pub async fn append_batch(
                     members: Vec::new(),
                 })
             } else {
-                Err(StoreError::Rejected("duplicate_id"))
+                Err(StoreError::Rejected(Refusal::DuplicateId))
             };
             verdicts.push(verdict);
             continue;
         }
         let stale = m.is_stale(state.epoch, state.rotation_required, state.epoch_opened_at);
         if stale {
-            verdicts.push(Err(StoreError::Rejected("epoch_stale")));
+            verdicts.push(Err(StoreError::Rejected(Refusal::EpochStale)));
             continue;
         }
         if !m.blobs.is_empty() {

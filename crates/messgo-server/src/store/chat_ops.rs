@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::message_ops::{rejected, MessageRow};
 use super::{StoreError, StoreResult};
 use crate::connections::sql::pair;
+use crate::refusal::Refusal;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatRow {
@@ -159,11 +160,11 @@ for_both_engines! {
         c: &mut Conn, chat: ChatId, creator: UserId, members: &[UserId], now: i64, expires_at: i64,
     ) -> StoreResult<MessageRow> {
         if members.len() + 1 > MAX_GROUP_MEMBERS {
-            return Err(rejected("group_full"));
+            return Err(rejected(Refusal::GroupFull));
         }
         for m in members {
             if *m == creator || !is_connected(&mut *c, creator, *m).await? {
-                return Err(rejected("not_a_contact"));
+                return Err(rejected(Refusal::NotAContact));
             }
         }
         let (timer,): (i64,) = sqlx::query_as("SELECT default_timer_secs FROM users WHERE id = $1")
@@ -201,14 +202,14 @@ for_both_engines! {
     ) -> StoreResult<()> {
         let current = chat_for(&mut *c, by, chat).await?;
         if i64::from(epoch) != current.epoch + 1 {
-            return Err(rejected("epoch_conflict"));
+            return Err(rejected(Refusal::EpochConflict));
         }
         let mut members = member_ids(&mut *c, chat).await?;
         let mut covered: Vec<UserId> = keys.iter().map(|(u, _)| *u).collect();
         members.sort();
         covered.sort();
         if members != covered {
-            return Err(rejected("epoch_keys_mismatch"));
+            return Err(rejected(Refusal::EpochKeysMismatch));
         }
         for (user, wrapped) in keys {
             sqlx::query(
@@ -249,19 +250,19 @@ for_both_engines! {
     pub async fn add_member(c: &mut Conn, chat: ChatId, by: UserId, user: UserId, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
         let current = chat_for(&mut *c, by, chat).await?;
         if current.kind != "group" {
-            return Err(rejected("not_a_group"));
+            return Err(rejected(Refusal::NotAGroup));
         }
         if role_of(&mut *c, chat, by).await?.as_deref() != Some("admin") {
-            return Err(rejected("not_admin"));
+            return Err(rejected(Refusal::NotAdmin));
         }
         if !is_connected(&mut *c, by, user).await? {
-            return Err(rejected("not_a_contact"));
+            return Err(rejected(Refusal::NotAContact));
         }
         if role_of(&mut *c, chat, user).await?.is_some() {
-            return Err(rejected("already_member"));
+            return Err(rejected(Refusal::AlreadyMember));
         }
         if member_ids(&mut *c, chat).await?.len() >= MAX_GROUP_MEMBERS {
-            return Err(rejected("group_full"));
+            return Err(rejected(Refusal::GroupFull));
         }
         sqlx::query(
             "INSERT INTO chat_members (chat_id, user_id, role, joined_at, joined_seq) VALUES ($1, $2, 'member', $3, $4)",
@@ -282,10 +283,10 @@ for_both_engines! {
     pub async fn remove_member(c: &mut Conn, chat: ChatId, by: UserId, user: UserId, now: i64, expires_at: i64) -> StoreResult<Option<MessageRow>> {
         let current = chat_for(&mut *c, by, chat).await?;
         if current.kind != "group" {
-            return Err(rejected("not_a_group"));
+            return Err(rejected(Refusal::NotAGroup));
         }
         if by != user && role_of(&mut *c, chat, by).await?.as_deref() != Some("admin") {
-            return Err(rejected("not_admin"));
+            return Err(rejected(Refusal::NotAdmin));
         }
         let done = sqlx::query("DELETE FROM chat_members WHERE chat_id = $1 AND user_id = $2")
             .bind(chat.0)
@@ -325,7 +326,7 @@ for_both_engines! {
     pub async fn promote(c: &mut Conn, chat: ChatId, by: UserId, user: UserId, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
         chat_for(&mut *c, by, chat).await?;
         if role_of(&mut *c, chat, by).await?.as_deref() != Some("admin") {
-            return Err(rejected("not_admin"));
+            return Err(rejected(Refusal::NotAdmin));
         }
         let done = sqlx::query("UPDATE chat_members SET role = 'admin' WHERE chat_id = $1 AND user_id = $2")
             .bind(chat.0)
@@ -343,13 +344,13 @@ for_both_engines! {
         let current = chat_for(&mut *c, by, chat).await?;
         // Sealed under anything but the current epoch, new members could not read it.
         if i64::from(epoch) != current.epoch || current.rotation_required != 0 {
-            return Err(rejected("epoch_stale"));
+            return Err(rejected(Refusal::EpochStale));
         }
         if current.kind != "group" {
-            return Err(rejected("not_a_group"));
+            return Err(rejected(Refusal::NotAGroup));
         }
         if role_of(&mut *c, chat, by).await?.as_deref() != Some("admin") {
-            return Err(rejected("not_admin"));
+            return Err(rejected(Refusal::NotAdmin));
         }
         sqlx::query("UPDATE chats SET meta = $2 WHERE id = $1").bind(chat.0).bind(meta).execute(&mut *c).await?;
         let event = format!(r#"{{"event":"renamed","by":"{}"}}"#, by.0);
@@ -361,7 +362,7 @@ for_both_engines! {
     pub async fn set_timer(c: &mut Conn, chat: ChatId, by: UserId, secs: i64, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
         let current = chat_for(&mut *c, by, chat).await?;
         if current.kind == "group" && role_of(&mut *c, chat, by).await?.as_deref() != Some("admin") {
-            return Err(rejected("not_admin"));
+            return Err(rejected(Refusal::NotAdmin));
         }
         sqlx::query("UPDATE chats SET timer_secs = $2 WHERE id = $1").bind(chat.0).bind(secs).execute(&mut *c).await?;
         let event = format!(r#"{{"event":"timer","by":"{}","seconds":{secs}}}"#, by.0);

@@ -6,6 +6,7 @@ use messgo_proto::{BlobId, ChatId, MessageId, UserId, EPOCH_MAX_AGE_MS};
 use uuid::Uuid;
 
 use super::{StoreError, StoreResult};
+use crate::refusal::Refusal;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MessageRow {
@@ -106,8 +107,8 @@ pub(super) const MESSAGE_COLUMNS: &str =
     "chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, system, \
      created_at, expires_at, deleted";
 
-pub(super) fn rejected(code: &'static str) -> StoreError {
-    StoreError::Rejected(code)
+pub(super) fn rejected(refusal: Refusal) -> StoreError {
+    StoreError::Rejected(refusal)
 }
 
 for_both_engines! {
@@ -134,12 +135,12 @@ for_both_engines! {
                 .await?;
         if let Some(row) = existing {
             if !m.is_resend_of(&row) {
-                return Err(rejected("duplicate_id"));
+                return Err(rejected(Refusal::DuplicateId));
             }
             return Ok(Appended { row, duplicate: true, members: Vec::new() });
         }
         if m.is_stale(epoch, rotation_required, epoch_opened_at) {
-            return Err(rejected("epoch_stale"));
+            return Err(rejected(Refusal::EpochStale));
         }
         let expires_at = m.expiry_in(timer_secs);
         let (seq,): (i64,) =
@@ -167,7 +168,7 @@ for_both_engines! {
         .map_err(|e| match crate::store::classify(e) {
             // Another message took the id between the lookup and here (PostgreSQL,
             // where appends to different chats run side by side).
-            StoreError::Conflict(_) => rejected("duplicate_id"),
+            StoreError::Conflict(_) => rejected(Refusal::DuplicateId),
             e => e,
         })?;
         let row = m.row(seq, timer_secs);
@@ -187,7 +188,7 @@ for_both_engines! {
             .execute(&mut *c)
             .await?;
             if done.rows_affected() != 1 {
-                return Err(rejected("invalid_blob"));
+                return Err(rejected(Refusal::InvalidBlob));
             }
         }
         let members = chat_ops::member_ids(&mut *c, m.chat_id).await?;

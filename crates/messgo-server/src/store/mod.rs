@@ -165,7 +165,7 @@ pub enum StoreError {
     Corrupt(String),
     /// A rule checked inside the transaction refused the change.
     #[error("refused: {0}")]
-    Rejected(&'static str),
+    Rejected(crate::refusal::Refusal),
     /// The transaction a write joined did not commit (it is reported for every job
     /// in it); nothing of it was stored.
     #[error("the write was not committed")]

@@ -296,7 +296,7 @@ mod tests {
                     .execute(&mut *c)
                     .await?;
                 if fail {
-                    return Err(StoreError::Rejected("test"));
+                    return Err(StoreError::NotFound);
                 }
                 Ok(())
             })
