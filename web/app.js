@@ -3,6 +3,7 @@
 // the state; render() mounts the view the state names and lets it patch itself.
 
 import { ApiError, getConfig } from './core/api.js';
+import { say } from './core/outcome.js';
 import { keyFromHash } from './contacts/connect.js';
 import { createAssistant } from './assistant/actions.js';
 import { createChats } from './chats/actions.js';
@@ -49,8 +50,7 @@ function explain(err, flow) {
     if (err.code === 'bundle' && flow === 'unlock') return { error: 'Wrong password.', field: 'password' };
     return { error: err.message };
   }
-  console.warn('MessGo:', err);
-  return { error: 'Something went wrong. Please try again.' };
+  return { error: say(err) };
 }
 
 /**

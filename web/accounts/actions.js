@@ -5,25 +5,26 @@
 
 import * as api from '../core/api.js';
 import * as accountApi from './api.js';
+import { SOMETHING_WRONG, actWith } from '../core/outcome.js';
 import { deriveAccountKeys, fromB64u, openBundleChecked, sealBundle, toB64u, CryptoError } from '../crypto/protocol.js';
 import { squareJpeg } from '../images/square.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
-/** @typedef {{ok: true} | {ok: false, error: string}} Outcome */
+/** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
 export const BIO_MAX = 160;
 export const AVATAR_SIDE = 256;
 export const AVATAR_MAX_BYTES = 256 * 1024;
 
-/** @param {unknown} err */
-function say(err) {
+/** The sentence for a failed account action: a refused current password says so. @param {unknown} err */
+function explain(err) {
   if (err instanceof api.ApiError) {
     if (err.code === 'invalid_credentials' || err.status === 401 || err.status === 403) return 'The current password is wrong.';
     return err.message;
   }
   if (err instanceof CryptoError) return err.code === 'bundle' ? 'The current password is wrong.' : err.message;
   if (err instanceof Error && err.message) return err.message;
-  return 'Something went wrong. Please try again.';
+  return SOMETHING_WRONG;
 }
 
 /**
@@ -40,15 +41,7 @@ export function createAccount({ store, deleted }) {
   /** @param {Partial<import('../core/api.js').Me>} fields */
   const profile = (fields) => store.dispatch({ type: 'profile', ...fields });
 
-  /** @param {() => Promise<void>} run @returns {Promise<Outcome>} */
-  async function act(run) {
-    try {
-      await run();
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, error: say(err) };
-    }
-  }
+  const act = actWith(explain);
 
   /** The current password's keys, checked against the bundle before the server sees them. @param {string} password */
   async function currentKeys(password) {
@@ -86,7 +79,7 @@ export function createAccount({ store, deleted }) {
       try {
         return { ok: true, sessions: (await accountApi.sessions()).sessions };
       } catch (err) {
-        return { ok: false, error: say(err) };
+        return { ok: false, error: explain(err) };
       }
     },
 

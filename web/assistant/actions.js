@@ -10,6 +10,7 @@ import * as api from '../core/api.js';
 import {
   CONTEXT_TURNS, decodeTurn, encodeTurn, isBusy, pickContext, roleOf, splitAnswer, toContext,
 } from './state.js';
+import { say } from '../core/outcome.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
 /** @typedef {import('../core/state.js').State} State */
@@ -17,7 +18,7 @@ import {
 /** @typedef {import('../chats/actions.js').ChatActions} ChatActions */
 /** @typedef {import('./state.js').Turn} Turn */
 /** @typedef {import('./state.js').ContextTurn} ContextTurn */
-/** @typedef {{ok: true} | {ok: false, error: string}} Outcome */
+/** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
 // Images go to the model as data URLs inside the one frame, the newest first, up to a
 // budget well under the server's default context limit (8 MiB of JSON, which base64
@@ -53,13 +54,6 @@ export function createAssistant({ store, sendFrame, chats }) {
   let ensureAttempts = 0;
   /** @type {(() => void) | null} */
   let unsubscribe = null;
-
-  /** @param {unknown} err */
-  function say(err) {
-    if (err instanceof api.ApiError) return err.message;
-    console.warn('MessGo:', err);
-    return 'Something went wrong. Please try again.';
-  }
 
   async function loadInfo() {
     try {

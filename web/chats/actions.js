@@ -16,13 +16,14 @@ import { createExpiryWatch } from '../expiry/watch.js';
 import * as keystore from '../accounts/keystore.js';
 import { createMedia } from '../images/media.js';
 import { decodeMessage, decodeMeta } from '../crypto/plaintext.js';
+import { actWith, say } from '../core/outcome.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/socket.js').ServerEvent} ServerEvent */
 /** @typedef {import('./state.js').Msg} Msg */
 /** @typedef {import('./state.js').Body} Body */
-/** @typedef {import('../contacts/actions.js').Outcome} Outcome */
+/** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
 const PAGE = 50;
 const GAP_PAGE = 200;
@@ -53,12 +54,13 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     return identityPromise;
   }
 
+  const act = actWith(explain);
   const keyring = createKeyring({ identity });
-  const sender = createSender({ store, keyring, sendFrame, say });
+  const sender = createSender({ store, keyring, sendFrame, say: explain });
   const options = createChatOptions({ store, act });
-  const groups = createGroupActions({ store, keyring, sender, act, say, loaded: (chatId) => loadLatest(chatId) });
+  const groups = createGroupActions({ store, keyring, sender, act, say: explain, loaded: (chatId) => loadLatest(chatId) });
   const media = createMedia({ store });
-  const attachments = createAttachmentShelf({ media, say });
+  const attachments = createAttachmentShelf({ media, say: explain });
   const expiry = createExpiryWatch({ store, onExpired: forgetSpentKeys });
 
   let running = false;
@@ -82,32 +84,17 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
   /** @type {(() => void) | null} */
   let unsubscribe = null;
 
-  /** @param {unknown} err */
-  function say(err) {
-    if (err instanceof api.ApiError) {
-      if (err.status === 401) onSessionEnded();
-      return err.message;
-    }
-    console.warn('MessGo:', err);
-    return 'Something went wrong. Please try again.';
-  }
-
-  /** @template T @param {() => Promise<T>} run @param {(value: T) => void} [then] @returns {Promise<Outcome>} */
-  async function act(run, then) {
-    try {
-      const value = await run();
-      then?.(value);
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, error: say(err) };
-    }
+  /** say()'s sentence, and a 401 ends the session. @param {unknown} err */
+  function explain(err) {
+    if (err instanceof api.ApiError && err.status === 401) onSessionEnded();
+    return say(err);
   }
 
   /** One at a time per key (a kind of load and its chat). @param {string} key @param {() => Promise<void>} run */
   function once(key, run) {
     let found = loading.get(key);
     if (!found) {
-      found = run().catch((err) => { say(err); }).finally(() => loading.delete(key));
+      found = run().catch((err) => { explain(err); }).finally(() => loading.delete(key));
       loading.set(key, found);
     }
     return found;
@@ -252,7 +239,7 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     } catch (err) {
       if (gen !== generation) return;
       replay = null;
-      dispatch({ type: 'chats_failed', error: say(err) });
+      dispatch({ type: 'chats_failed', error: explain(err) });
     }
   }
 
@@ -261,7 +248,7 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
       dispatch({ type: 'settings', settings: await api.settings() });
     } catch (err) {
       // A server without read state and typing yet: the toggles stay hidden.
-      if (!(err instanceof api.ApiError && err.status === 404)) say(err);
+      if (!(err instanceof api.ApiError && err.status === 404)) explain(err);
     }
   }
 
@@ -382,7 +369,7 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
       await api.markRead(chatId, seq);
       dispatch({ type: 'live', event: { type: 'chat.read', chat_id: chatId, seq }, at: Date.now() });
     } catch (err) {
-      say(err);
+      explain(err);
       return;
     } finally {
       reading.delete(chatId);

@@ -16,7 +16,7 @@ import { paneFrame } from '../ui/pane.js';
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/state.js').Pane} Pane */
 /** @typedef {import('./actions.js').ChatActions} ChatActions */
-/** @typedef {import('../contacts/actions.js').Outcome} Outcome */
+/** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
 const PICTURE_SIDE = 128;
 // Base64 grows bytes by 4/3; the rest of the limit is the "data:image/jpeg;base64," prefix.

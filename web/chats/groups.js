@@ -8,11 +8,11 @@ import * as api from '../core/api.js';
 import { cleanName, encodeName } from '../crypto/plaintext.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
-/** @typedef {import('../contacts/actions.js').Outcome} Outcome */
+/** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
 /**
  * @param {{store: Store, keyring: import('./keys.js').Keyring, sender: import('./send.js').Sender,
- *   act: <T>(run: () => Promise<T>, then?: (value: T) => void) => Promise<Outcome>, say: (err: unknown) => string,
+ *   act: import('../core/outcome.js').Act, say: (err: unknown) => string,
  *   loaded: (chatId: string) => void}} p
  *   loaded: a chat the state has just learned of, to fetch its first page
  */

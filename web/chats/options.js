@@ -8,10 +8,10 @@ import * as prefs from '../core/prefs.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
 /** @typedef {import('../core/state.js').State} State */
-/** @typedef {import('../contacts/actions.js').Outcome} Outcome */
+/** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
 /**
- * @param {{store: Store, act: <T>(run: () => Promise<T>, then?: (value: T) => void) => Promise<Outcome>}} p
+ * @param {{store: Store, act: import('../core/outcome.js').Act}} p
  */
 export function createChatOptions({ store, act }) {
   const dispatch = store.dispatch;

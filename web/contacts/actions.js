@@ -7,19 +7,12 @@
 import * as api from '../core/api.js';
 import { describeTarget, parseTarget, sentText } from './connect.js';
 import { fromB64u, safetyNumber } from '../crypto/protocol.js';
+import { actWith, say } from '../core/outcome.js';
 import { openSocket } from '../core/socket.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
 /** @typedef {import('../core/socket.js').ServerEvent} ServerEvent */
-/** @typedef {{ok: true, text?: string} | {ok: false, error: string}} Outcome */
-
-/** @param {unknown} err @returns {string} */
-function say(err) {
-  // The server's sentences are written for people (a 429's says when to try again).
-  if (err instanceof api.ApiError) return err.message;
-  console.warn('MessGo:', err);
-  return 'Something went wrong. Please try again.';
-}
+/** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
 /**
  * @param {{store: Store, onSessionEnded: () => void, onOpen?: () => void, onEvent?: (event: ServerEvent) => void}} p
@@ -50,17 +43,7 @@ export function createPeople({ store, onSessionEnded, onOpen = () => {}, onEvent
     return false;
   }
 
-  /** @template T @param {() => Promise<T>} run @param {(value: T) => void} [then] @returns {Promise<Outcome>} */
-  async function act(run, then) {
-    try {
-      const value = await run();
-      then?.(value);
-      return { ok: true };
-    } catch (err) {
-      if (sessionGone(err)) return { ok: false, error: 'Your session has ended.' };
-      return { ok: false, error: say(err) };
-    }
-  }
+  const act = actWith((err) => (sessionGone(err) ? 'Your session has ended.' : say(err)));
 
   async function refresh() {
     const gen = ++generation;

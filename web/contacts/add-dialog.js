@@ -7,7 +7,7 @@ import { h, setChildren, uid } from '../ui/dom.js';
 import { openDialog } from '../ui/dialog.js';
 
 /**
- * @param {{send: (input: string) => Promise<import('./actions.js').Outcome>, prefill?: string,
+ * @param {{send: (input: string) => Promise<import('../core/outcome.js').Outcome>, prefill?: string,
  *   returnFocus?: HTMLElement | null}} p
  */
 export function openAddContact({ send, prefill = '', returnFocus }) {

@@ -15,7 +15,7 @@ import { safetyNumberView } from './safety.js';
 /** @typedef {import('../core/api.js').IncomingRequest} IncomingRequest */
 /** @typedef {import('../core/api.js').OutgoingRequest} OutgoingRequest */
 /** @typedef {import('./actions.js').PeopleActions} PeopleActions */
-/** @typedef {import('./actions.js').Outcome} Outcome */
+/** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
 const AGE_REFRESH_MS = 30_000;
 

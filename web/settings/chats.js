@@ -9,7 +9,7 @@ import { timerSettings } from '../expiry/timer-settings.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../chats/actions.js').ChatActions} ChatActions */
-/** @typedef {import('../contacts/actions.js').Outcome} Outcome */
+/** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
 /** @param {string} label @param {string} hint */
 function toggle(label, hint) {

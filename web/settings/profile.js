@@ -38,7 +38,7 @@ export function profileSettings({ state, account }) {
   const pictureStatus = h('p', { class: 'hint', role: 'status' });
   const pictureError = h('p', { class: 'form-error', role: 'alert' });
 
-  /** @param {() => Promise<import('../accounts/actions.js').Outcome>} run @param {string} done */
+  /** @param {() => Promise<import('../core/outcome.js').Outcome>} run @param {string} done */
   async function pictureAction(run, done) {
     setChildren(pictureError);
     setChildren(pictureStatus, 'Working…');
