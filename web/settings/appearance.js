@@ -1,6 +1,6 @@
 // @ts-check
 // Accent colour and text size: remembered in localStorage, applied as classes on <html>
-// (accent-*, font-*), which style.css keys its custom properties on. The theme itself
+// (accent-*, font-*), which styles/profile.css keys its custom properties on. The theme itself
 // is theme.js's.
 
 /** @typedef {'blue' | 'green' | 'purple' | 'orange' | 'pink'} Accent */

@@ -1,7 +1,7 @@
 // @ts-check
 // Theme preference: "system" (the default) follows prefers-color-scheme live; "light"
 // and "dark" are remembered in localStorage. The resolved theme is written to
-// <html data-theme>, which style.css keys its custom properties on.
+// <html data-theme>, which styles/base.css keys its custom properties on.
 
 /** @typedef {'system' | 'light' | 'dark'} ThemePreference */
 
