@@ -281,17 +281,19 @@ export function createAssistant({ store, sendFrame, chats }) {
     onEvent(event) {
       if (!running) return;
       const e = /** @type {any} */ (event);
-      if (typeof e.request_id !== 'string') return;
+      /** @type {unknown} */
+      const requestId = e.request_id;
+      if (typeof requestId !== 'string') return;
       const t = turn();
       switch (e.type) {
         case 'ai.delta':
-          if (typeof e.text === 'string') dispatch({ type: 'assistant_delta', requestId: e.request_id, text: e.text });
+          if (typeof e.text === 'string') dispatch({ type: 'assistant_delta', requestId, text: e.text });
           return;
         case 'ai.done':
-          if (t?.requestId === e.request_id) finish(false);
+          if (t?.requestId === requestId) finish(false);
           return;
         case 'ai.error':
-          if (t?.requestId === e.request_id && t.phase === 'answering') {
+          if (t?.requestId === requestId && t.phase === 'answering') {
             const message = typeof e.message === 'string' && e.message ? e.message : 'The assistant could not answer.';
             patch(t.requestId, { phase: 'failed', error: message, retry: 'ask' });
           }

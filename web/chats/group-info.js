@@ -29,7 +29,7 @@ const groupPicture = async (file) => dataUrl(await squareJpeg(file, { side: PICT
  * @param {HTMLElement} root
  * @param {{state: State, chatId: string, chats: ChatActions, show: (pane: Pane) => void, close: () => void}} p
  */
-export function mountGroupInfo(root, { state, chatId, chats, show, close }) {
+export function mountGroupInfo(root, { state, chatId, chats, show }) {
   const back = () => show({ kind: 'chat', chatId });
   const ids = { name: uid('rename'), add: uid('add-member'), members: uid('members') };
   const alert = h('p', { class: 'form-error', role: 'alert' });

@@ -8,6 +8,7 @@ import * as api from '../core/api.js';
 import {
   CryptoError, fromB64u, openMessage, randomBytes, sealMessage, toB64u, unwrapChatKey, wrapChatKey,
 } from '../crypto/protocol.js';
+import { asBufferSource } from '../crypto/bytes.js';
 
 /** @typedef {import('../accounts/keystore.js').StoredIdentity} StoredIdentity */
 /** @typedef {import('../core/api.js').Chat} Chat */
@@ -15,9 +16,11 @@ import {
 
 /** @param {Uint8Array} raw wiped once imported */
 async function importChatKey(raw) {
+  const bytes = asBufferSource(raw); // raw itself in practice; were it a copy, it is wiped too
   try {
-    return await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+    return await crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt']);
   } finally {
+    bytes.fill(0);
     raw.fill(0);
   }
 }

@@ -143,6 +143,7 @@ export function createSender({ store, keyring, sendFrame, say }) {
    * Seals and sends one pending message (again). Over the socket when it is open, else
    * over REST, which answers like the ack.
    * @param {string} chatId @param {string} id @param {number} [forceAfter] an epoch the server refused
+   * @returns {Promise<void>}
    */
   async function deliver(chatId, id, forceAfter) {
     const p = entry(chatId)?.pending.find((x) => x.id === id);
@@ -176,7 +177,7 @@ export function createSender({ store, keyring, sendFrame, say }) {
     }
   }
 
-  /** @param {string} chatId @param {string} id @param {number} epoch */
+  /** @param {string} chatId @param {string} id @param {number} epoch @returns {void | Promise<void>} */
   function stale(chatId, id, epoch) {
     const n = (staleRetries.get(id) ?? 0) + 1;
     if (n > MAX_STALE_RETRIES) return fail(chatId, id, 'Not sent: the chat\'s keys kept changing. Try again.');
