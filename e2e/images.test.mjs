@@ -185,7 +185,7 @@ async function photoWithGps(page) {
 /** The decrypted image the viewer shows, read back from the page. @param {import('playwright-core').Page} page */
 async function shownImage(page) {
   const { type, b64 } = await page.evaluate(async () => {
-    const viewer = await import('/ui/image-viewer.js');
+    const viewer = await import('/images/viewer.js');
     const blob = viewer.shownImage();
     if (!blob) throw new Error('the viewer shows no image');
     const bytes = new Uint8Array(await blob.arrayBuffer());

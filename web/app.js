@@ -2,23 +2,24 @@
 // Bootstrap and view switching. Actions turn user intent into events; the store makes
 // the state; render() mounts the view the state names and lets it patch itself.
 
-import { ApiError, getConfig } from './api.js';
-import { keyFromHash } from './connect.js';
-import { createAssistant } from './assistant.js';
-import { createChats } from './chats.js';
-import { createPeople } from './contacts.js';
-import { CryptoError, isSupported } from './crypto.js';
-import * as session from './session.js';
-import { createStore, initialState, reduce } from './state.js';
-import { initTheme } from './theme.js';
-import { initAppearance } from './appearance.js';
-import { createAccount } from './account.js';
-import { mountAuth } from './ui/auth.js';
+import { ApiError, getConfig } from './core/api.js';
+import { say } from './core/outcome.js';
+import { keyFromHash } from './contacts/connect.js';
+import { createAssistant } from './assistant/actions.js';
+import { createChats } from './chats/actions.js';
+import { createPeople } from './contacts/actions.js';
+import { CryptoError, isSupported } from './crypto/protocol.js';
+import * as session from './accounts/session.js';
+import { createStore, initialState, reduce } from './core/state.js';
+import { initTheme } from './settings/theme.js';
+import { initAppearance } from './settings/appearance.js';
+import { createAccount } from './accounts/actions.js';
+import { mountAuth } from './accounts/auth-view.js';
 import { h } from './ui/dom.js';
-import { mountShell } from './ui/shell.js';
+import { mountShell } from './shell.js';
 
-/** @typedef {import('./state.js').State} State */
-/** @typedef {import('./state.js').Field} Field */
+/** @typedef {import('./core/state.js').State} State */
+/** @typedef {import('./core/state.js').Field} Field */
 
 const store = createStore(reduce, initialState);
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
@@ -49,14 +50,13 @@ function explain(err, flow) {
     if (err.code === 'bundle' && flow === 'unlock') return { error: 'Wrong password.', field: 'password' };
     return { error: err.message };
   }
-  console.warn('MessGo:', err);
-  return { error: 'Something went wrong. Please try again.' };
+  return { error: say(err) };
 }
 
 /**
  * Runs one account flow with the form disabled and its progress shown.
  * @param {'login' | 'register' | 'unlock'} flow
- * @param {(onProgress: (text: string) => void) => Promise<import('./api.js').Me>} run
+ * @param {(onProgress: (text: string) => void) => Promise<import('./core/api.js').Me>} run
  */
 async function attempt(flow, run) {
   if (store.getState().busy) return;
@@ -68,8 +68,8 @@ async function attempt(flow, run) {
   }
 }
 
-/** @returns {import('./api.js').Config} */
-const config = () => /** @type {import('./api.js').Config} */ (store.getState().config);
+/** @returns {import('./core/api.js').Config} */
+const config = () => /** @type {import('./core/api.js').Config} */ (store.getState().config);
 
 // Revoked from another device, or expired: the keys here are of no use without it.
 async function onSessionEnded() {
@@ -157,7 +157,7 @@ const actions = {
     store.dispatch({ type: 'signed_out', notice });
   },
 
-  /** @param {import('./state.js').Pane} pane */
+  /** @param {import('./core/state.js').Pane} pane */
   show: (pane) => store.dispatch({ type: 'show', pane }),
 
   /** The "#connect=" link has been turned into a dialog: take it out of the address bar. */

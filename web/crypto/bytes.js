@@ -75,3 +75,14 @@ export function compareBytes(a, b) {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return a.length - b.length;
 }
+
+/** @param {Uint8Array} bytes @returns {bytes is Uint8Array<ArrayBuffer>} */
+const overArrayBuffer = (bytes) => bytes.buffer instanceof ArrayBuffer;
+
+/**
+ * The bytes as WebCrypto's BufferSource: a view of an ArrayBuffer. Every array this
+ * client makes is one and comes back as it is; a view of a SharedArrayBuffer, which
+ * WebCrypto refuses, is copied (WebCrypto copies what it is given anyway).
+ * @param {Uint8Array} bytes @returns {Uint8Array<ArrayBuffer>}
+ */
+export const asBufferSource = (bytes) => (overArrayBuffer(bytes) ? bytes : new Uint8Array(bytes));

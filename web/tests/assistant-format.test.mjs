@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { encodeTurn } from '../assistant-state.js';
-import { chatTitle, orderedChats, previewText } from '../chat-format.js';
-import { emptyChats, reduceChats } from '../chats-state.js';
-import { decodeMessage } from '../plaintext.js';
+import { encodeTurn } from '../assistant/state.js';
+import { chatTitle, orderedChats, previewText } from '../chats/format.js';
+import { emptyChats, reduceChats } from '../chats/state.js';
+import { decodeMessage } from '../crypto/plaintext.js';
 
 const ME = 'me-id';
 const ANN = 'ann-id';

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 
 import {
   CONTEXT_TURNS, decodeTurn, emptyAssistant, encodeTurn, isBusy, pickContext, reduceAssistant, roleOf, splitAnswer, toContext,
-} from '../assistant-state.js';
-import { MAX_PLAINTEXT_BYTES } from '../plaintext.js';
+} from '../assistant/state.js';
+import { MAX_PLAINTEXT_BYTES } from '../crypto/plaintext.js';
 
-/** @param {Partial<import('../assistant-state.js').Turn>} [over] @returns {import('../assistant-state.js').Turn} */
+/** @param {Partial<import('../assistant/state.js').Turn>} [over] @returns {import('../assistant/state.js').Turn} */
 const turn = (over = {}) => ({
   requestId: 'r1', questionId: 'q1', question: 'Why?', images: [], at: 1, context: null, phase: 'answering', answer: '',
   answerIds: [], stopped: false, error: null, retry: null, ...over,

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 
 import {
   bodyText, chatTitle, dayKey, dayLabel, filterChats, orderedChats, previewText, systemText, timeline, typingText,
-} from '../chat-format.js';
-import { emptyChats, reduceChats } from '../chats-state.js';
+} from '../chats/format.js';
+import { emptyChats, reduceChats } from '../chats/state.js';
 
 const ME = 'me-id';
 const ANN = 'ann-id';

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { createKeyring } from '../chat-keys.js';
-import { fromB64u, generateIdentity, importEd25519Private, importX25519Private, toB64u, unwrapChatKey } from '../crypto.js';
+import { createKeyring } from '../chats/keys.js';
+import { fromB64u, generateIdentity, importEd25519Private, importX25519Private, toB64u, unwrapChatKey } from '../crypto/protocol.js';
 
 async function person() {
   const raw = await generateIdentity();

@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ackWithoutCopy, emptyChats, gapAfter, reduceChats, resumePoints } from '../chats-state.js';
+import { ackWithoutCopy, emptyChats, gapAfter, reduceChats, resumePoints } from '../chats/state.js';
 
 const ME = '00000000-0000-4000-8000-00000000000a';
 const BOB = '00000000-0000-4000-8000-00000000000b';
 const CHAT = '00000000-0000-4000-8000-0000000000c1';
 
-/** @param {Partial<import('../api.js').Chat>} [over] @returns {import('../api.js').Chat} */
+/** @param {Partial<import('../core/api.js').Chat>} [over] @returns {import('../core/api.js').Chat} */
 const chat = (over = {}) => ({
   id: CHAT, kind: 'direct', epoch: 1, epoch_opened_at: 0, rotation_required: false, seq: 0, meta: null,
   created_at: 0, last_activity_at: 0, last_read_seq: 0, unread: 0,
@@ -21,13 +21,13 @@ const chat = (over = {}) => ({
   ...over,
 });
 
-/** @param {number} seq @param {Partial<import('../api.js').Message>} [over] @returns {import('../api.js').Message} */
+/** @param {number} seq @param {Partial<import('../core/api.js').Message>} [over] @returns {import('../core/api.js').Message} */
 const msg = (seq, over = {}) => ({
   chat_id: CHAT, seq, id: `id-${seq}`, sender: BOB, epoch: 1, kind: 'message', nonce: 'n', ciphertext: 'c',
   signature: 's', created_at: 1000 + seq, deleted: false, ...over,
 });
 
-/** @param {any[]} events @param {import('../chats-state.js').Chats} [start] */
+/** @param {any[]} events @param {import('../chats/state.js').Chats} [start] */
 function run(events, start = emptyChats) {
   return events.reduce((s, e) => reduceChats(s, e, ME), start);
 }

@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import * as c from '../connect.js';
-import { timeAgo } from '../format.js';
-import { backoff } from '../socket.js';
+import * as c from '../contacts/connect.js';
+import { timeAgo } from '../core/format.js';
+import { backoff } from '../core/socket.js';
 
 const KEY = '0123456789abcdefghjkmnpqrstvwxyz';
 

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { emptyPeople, reducePeople } from '../contacts-state.js';
-import { initialState, reduce } from '../state.js';
+import { emptyPeople, reducePeople } from '../contacts/state.js';
+import { initialState, reduce } from '../core/state.js';
 
 const contact = (user_id, username, display_name = null) => ({
   user_id, username, display_name, x25519_public: 'x', ed25519_public: 'e', connected_at: 1, chat_id: null,

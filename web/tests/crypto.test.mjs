@@ -1,9 +1,9 @@
-// Properties of web/crypto.js that need no vectors: round trips with freshly generated
+// Properties of web/crypto/protocol.js that need no vectors: round trips with freshly generated
 // WebCrypto keys, padding edges, KDF refusal, and the wire encodings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import * as c from '../crypto.js';
+import * as c from '../crypto/protocol.js';
 
 const ids = {
   chatId: crypto.randomUUID(), epoch: 7, senderId: crypto.randomUUID(), messageId: crypto.randomUUID(),

@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { previewText, systemText } from '../chat-format.js';
-import { emptyChats, reduceChats } from '../chats-state.js';
-import { TIMERS, nextExpiry, nextTick, timeLeft, timeLeftText, timerLabel } from '../expiry.js';
+import { previewText, systemText } from '../chats/format.js';
+import { emptyChats, reduceChats } from '../chats/state.js';
+import { TIMERS, nextExpiry, nextTick, timeLeft, timeLeftText, timerLabel } from '../expiry/timers.js';
 
 const ME = '00000000-0000-4000-8000-00000000000a';
 const BOB = '00000000-0000-4000-8000-00000000000b';

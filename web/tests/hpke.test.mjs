@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { fromHex, toHex } from '../crypto.js';
+import { fromHex, toHex } from '../crypto/protocol.js';
 import { deriveKeyPair, encap, decap, keySchedule, setupBaseR, setupBaseS } from '../crypto/hpke.js';
 
 const shared = new URL('../../../shared/vectors/hpke-rfc9180-a1-1-base.json', import.meta.url);

@@ -5,16 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { noAttachments, reduceAttachments, room, sendable, statusText } from '../attach-state.js';
-import { uploadError } from '../attach.js';
-import { ApiError } from '../api.js';
-import { BLOB_OVERHEAD, openBlob, sealBlob } from '../blob-crypto.js';
-import { bodyText, previewText } from '../chat-format.js';
-import { emptyChats, reduceChats } from '../chats-state.js';
+import { noAttachments, reduceAttachments, room, sendable, statusText } from '../images/attach-state.js';
+import { uploadError } from '../images/attach.js';
+import { ApiError } from '../core/api.js';
+import { BLOB_OVERHEAD, openBlob, sealBlob } from '../images/blob-crypto.js';
+import { bodyText, previewText } from '../chats/format.js';
+import { emptyChats, reduceChats } from '../chats/state.js';
 import { toB64u } from '../crypto/bytes.js';
-import { ImageError, fitWithin } from '../image-process.js';
-import { liveBlobIds } from '../media.js';
-import { MAX_IMAGES, decodeMessage, decodeText, encodeMessage, encodeText } from '../plaintext.js';
+import { ImageError, fitWithin } from '../images/process.js';
+import { liveBlobIds } from '../images/media.js';
+import { MAX_IMAGES, decodeMessage, decodeText, encodeMessage, encodeText } from '../crypto/plaintext.js';
 
 const utf8 = (/** @type {string} */ s) => new TextEncoder().encode(s);
 const json = (/** @type {Uint8Array} */ b) => JSON.parse(new TextDecoder().decode(b));
@@ -23,7 +23,7 @@ const ME = '00000000-0000-4000-8000-00000000000a';
 const BOB = '00000000-0000-4000-8000-00000000000b';
 const CHAT = '00000000-0000-4000-8000-0000000000c1';
 
-/** @param {number} n @returns {import('../plaintext.js').ImageRef} */
+/** @param {number} n @returns {import('../crypto/plaintext.js').ImageRef} */
 const ref = (n) => ({
   blob: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
   thumb: `00000000-0000-4000-9000-${String(n).padStart(12, '0')}`,

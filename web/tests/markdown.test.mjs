@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { parseInline, parseMarkdown, renderMarkdown, safeUrl } from '../markdown.js';
+import { parseInline, parseMarkdown, renderMarkdown, safeUrl } from '../assistant/markdown.js';
 
 class FakeNode {}
 class FakeText extends FakeNode {

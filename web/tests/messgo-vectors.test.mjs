@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import * as c from '../crypto.js';
+import * as c from '../crypto/protocol.js';
 
 const { fromHex, toHex } = c;
 const path = fileURLToPath(new URL('../../vectors/messgo-v1.json', import.meta.url));

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { epochIsFresh, messageId, nackText } from '../chat-send.js';
-import { pad } from '../crypto.js';
-import { MAX_PLAINTEXT_BYTES, cleanText, decodeMeta, decodeName, decodeText, encodeName, encodeText } from '../plaintext.js';
-import { pinNew } from '../prefs.js';
+import { epochIsFresh, messageId, nackText } from '../chats/send.js';
+import { pad } from '../crypto/protocol.js';
+import { MAX_PLAINTEXT_BYTES, cleanText, decodeMeta, decodeName, decodeText, encodeName, encodeText } from '../crypto/plaintext.js';
+import { pinNew } from '../core/prefs.js';
 
 const utf8 = (/** @type {string} */ s) => new TextEncoder().encode(s);
 

@@ -1,6 +1,6 @@
 //! MessGo's end-to-end protocol, exactly as `docs/crypto.md` describes it.
 //!
-//! The browser implements the same constructions with WebCrypto (`web/crypto.js`);
+//! The browser implements the same constructions with WebCrypto (`web/crypto/protocol.js`);
 //! `vectors/messgo-v1.json`, written by [`vectors::generate`], keeps the two in step.
 
 pub mod bundle;

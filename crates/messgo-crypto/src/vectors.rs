@@ -1,5 +1,5 @@
 //! The project's cross-language test vectors (`vectors/messgo-v1.json`): fixed inputs
-//! run through this crate. The browser's `web/crypto.js` must reproduce every output.
+//! run through this crate. The browser's `web/crypto/protocol.js` must reproduce every output.
 
 use serde_json::{json, Value};
 use uuid::Uuid;

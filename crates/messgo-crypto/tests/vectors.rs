@@ -44,7 +44,7 @@ fn committed_vectors_match_the_code() {
     assert!(
         committed == vectors::generate(),
         "vectors/messgo-v1.json is stale: run `cargo run -p messgo-crypto --example write-vectors` \
-         and update web/crypto.js if the protocol changed"
+         and update web/crypto/protocol.js if the protocol changed"
     );
 }
 

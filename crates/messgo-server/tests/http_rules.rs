@@ -234,7 +234,11 @@ async fn the_web_client_is_served_and_nothing_else() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
 
-    let js = http.get(srv.url("/crypto.js")).send().await.unwrap();
+    let js = http
+        .get(srv.url("/crypto/protocol.js"))
+        .send()
+        .await
+        .unwrap();
     assert!(js.headers()["content-type"]
         .to_str()
         .unwrap()

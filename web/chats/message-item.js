@@ -1,0 +1,77 @@
+// @ts-check
+// One entry of the message view: a message bubble, a centred system line or a day
+// separator. Message text is only ever a text node; a message whose signature fails
+// shows a warning in its place and never the text.
+
+import { bodyText, clockTime } from './format.js';
+import { fullDate } from '../core/format.js';
+import { countdown } from '../expiry/countdown.js';
+import { h } from '../ui/dom.js';
+
+/** @typedef {import('./state.js').Msg} Msg */
+/** @typedef {import('./state.js').Pending} Pending */
+/** @typedef {import('../crypto/plaintext.js').ImageRef} ImageRef */
+
+/**
+ * What a row shows, computed by the view: rows whose inputs did not change keep their
+ * element, so a new message does not redraw (or lose the focus of) the others.
+ * @typedef {{kind: 'day', key: string, at: number, label: string}
+ *   | {kind: 'system', key: string, msg: Msg, text: string}
+ *   | {kind: 'msg', key: string, msg: Msg, own: boolean, sender: string | null, state: string}
+ *   | {kind: 'pending', key: string, pending: Pending}} Row
+ */
+
+/**
+ * @typedef {object} RowActions
+ * @property {(msg: Msg, opener: HTMLElement) => void} remove   asks how to delete
+ * @property {(id: string) => void} retry
+ * @property {(id: string) => void} discard
+ * @property {(images: ImageRef[]) => HTMLElement} [images]  the thumbnails of a message
+ */
+
+/** @param {number} at */
+const time = (at) => h('time', { class: 'msg-time', datetime: new Date(at).toISOString(), title: fullDate(at) }, clockTime(at));
+
+/** @param {Row} row @param {RowActions} actions @returns {HTMLElement} */
+export function buildRow(row, actions) {
+  switch (row.kind) {
+    case 'day':
+      return h('li', { class: 'day-separator' }, h('span', null, row.label));
+    case 'system':
+      return h('li', { class: 'system-line' }, h('span', null, row.text), ' ', time(row.msg.created_at));
+    case 'pending': {
+      const p = row.pending;
+      const failed = p.status === 'failed';
+      return h('li', { class: `msg own${failed ? ' failed' : ''}`, 'data-id': p.id },
+        h('div', { class: 'bubble' },
+          p.images?.length && actions.images ? actions.images(p.images) : null,
+          p.text.trim() || !p.images?.length ? h('p', { class: 'msg-text' }, p.text) : null,
+          h('p', { class: 'msg-meta' }, time(p.at), ' ', h('span', { class: 'msg-state' }, failed ? 'Failed' : 'Sending…'))),
+        failed ? h('div', { class: 'msg-failed', role: 'alert' },
+          h('span', null, p.error ?? 'Not sent.'), ' ',
+          h('button', { type: 'button', class: 'link', onclick: () => actions.retry(p.id) }, 'Retry'), ' ',
+          h('button', { type: 'button', class: 'link', onclick: () => actions.discard(p.id) }, 'Discard')) : null);
+    }
+    default: {
+      const m = row.msg;
+      const status = m.deleted ? 'deleted' : m.body?.status ?? 'opening';
+      const problem = status === 'unverified' || status === 'unreadable' || status === 'unsupported';
+      const images = m.body?.status === 'ok' && !m.deleted ? m.body.images ?? [] : [];
+      // A caption is optional: an image alone has no text line under it.
+      const shown = images.length && m.body?.status === 'ok' ? m.body.text : bodyText(m);
+      const text = shown ? h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}`,
+        role: problem ? 'note' : null }, shown) : null;
+      const menu = h('button', { type: 'button', class: 'msg-action', 'aria-label': 'Delete message', title: 'Delete',
+        onclick: () => actions.remove(m, menu) }, '⋯');
+      return h('li', { class: `msg ${row.own ? 'own' : 'theirs'}`, 'data-id': m.id, 'data-seq': m.seq },
+        row.sender ? h('p', { class: 'msg-sender' }, row.sender) : null,
+        h('div', { class: 'bubble' },
+          images.length && actions.images ? actions.images(images) : null,
+          text,
+          h('p', { class: 'msg-meta' }, m.expires_at && !m.deleted ? [countdown(m.expires_at), ' '] : null,
+            time(m.created_at), row.state ? ' ' : null,
+            row.state ? h('span', { class: 'msg-state' }, row.state) : null)),
+        m.deleted ? null : menu);
+    }
+  }
+}

@@ -1,0 +1,304 @@
+// @ts-check
+// One open chat: its messages with day separators, own messages on the right with
+// their delivery state, who is typing, and the composer. Older messages page in as
+// the list scrolls up; new ones keep the view at the bottom if it was there. Esc
+// closes the chat.
+
+import { avatarBubble, chatPerson } from '../ui/avatars.js';
+import {
+  chatTitle, dayLabel, isReadByOthers, otherMember, personName, systemText, timeline, typingText,
+} from './format.js';
+import { attachTray } from '../images/tray.js';
+import { chatTimer } from '../expiry/chat-timer.js';
+import { composer } from './composer.js';
+import { openDialog } from '../ui/dialog.js';
+import { h, keyed, setChildren, uid } from '../ui/dom.js';
+import { openViewer } from '../images/viewer.js';
+import { buildRow } from './message-item.js';
+import { messageImages } from '../images/in-message.js';
+
+/** @typedef {import('../core/state.js').State} State */
+/** @typedef {import('../core/state.js').Pane} Pane */
+/** @typedef {import('./state.js').ChatEntry} ChatEntry */
+/** @typedef {import('./state.js').Msg} Msg */
+/** @typedef {import('./actions.js').ChatActions} ChatActions */
+/** @typedef {import('./message-item.js').Row} Row */
+
+// Closer to the top than this, the next older page is fetched.
+const PAGE_IN_PX = 200;
+const STICK_PX = 48;
+/** What was typed but not sent, per chat, while another chat is open (this page only). @type {Map<string, string>} */
+const drafts = new Map();
+
+/** Drafts belong to the account: they go when it signs out. */
+export const forgetDrafts = () => drafts.clear();
+
+/**
+ * @param {HTMLElement} root
+ * @param {{state: State, chatId: string, chats: ChatActions, show: (pane: Pane) => void, close: () => void}} p
+ */
+export function mountChatView(root, { state, chatId, chats, show, close }) {
+  const titleId = uid('chat-title');
+  const heading = h('h2', { id: titleId, tabindex: -1 });
+  const subtitle = h('p', { class: 'chat-subtitle muted', 'aria-live': 'polite' });
+  const headerAvatar = avatarBubble();
+  const infoButton = h('button', { type: 'button', class: 'button quiet', onclick: openInfo });
+  const banner = h('div', { class: 'safety-banner', role: 'alert', hidden: true });
+  const problem = h('p', { class: 'form-error', role: 'alert' });
+  const list = h('ol', { class: 'messages' });
+  const older = h('p', { class: 'progress older', role: 'status', hidden: true },
+    h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading earlier messages…');
+  const start = h('p', { class: 'history-start muted', hidden: true }, 'Messages stay on the server for at most 72 hours.');
+  const scroller = h('div', { class: 'message-scroller', role: 'log', 'aria-label': 'Messages', tabindex: 0 },
+    start, older, list);
+  const attachments = chats.attachments.forChat(chatId);
+  const tray = attachTray({ attachments });
+  const timer = chatTimer({ chatId, chats });
+  const compose = composer({
+    label: 'Message',
+    send: (text) => {
+      // Attached images go with the text as their caption, once all are uploaded.
+      const attached = attachments.getState().length ? attachments.take() : { ok: /** @type {const} */ (true), images: [] };
+      if (!attached.ok) return attached;
+      const outcome = chats.send(chatId, text, attached.images);
+      if (outcome.ok) {
+        if (attached.images.length) attachments.clear();
+        stickToBottom = true;
+      }
+      return outcome;
+    },
+    typing: () => chats.typing(chatId),
+    attach: { view: tray.view, tools: tray.tools },
+  });
+
+  const view = h('section', { class: 'chat', 'aria-labelledby': titleId },
+    h('header', { class: 'chat-header' },
+      headerAvatar.view,
+      h('div', { class: 'chat-heading' }, heading, subtitle),
+      h('div', { class: 'entry-actions' },
+        timer.view,
+        infoButton,
+        h('button', { type: 'button', class: 'button quiet', onclick: close, 'aria-label': 'Close chat' }, 'Close'))),
+    banner, scroller, problem, compose.view);
+
+  tray.bind(compose.input, view);
+
+  view.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !e.defaultPrevented) {
+      e.preventDefault();
+      close();
+    }
+  });
+
+  let current = state;
+  let stickToBottom = true;
+  /** @type {Map<string, {row: Row, sig: unknown[]}>} */
+  let rowCache = new Map();
+
+  const entry = () => /** @type {ChatEntry | undefined} */ (current.chats.byId[chatId]);
+
+  function openInfo() {
+    const e = entry();
+    if (!e) return;
+    if (e.chat.kind === 'group') show({ kind: 'group', chatId });
+    else {
+      const other = otherMember(e, current.me?.user_id ?? null);
+      if (other && current.people.contacts.some((c) => c.user_id === other.user_id)) {
+        show({ kind: 'contact', userId: other.user_id });
+      }
+    }
+  }
+
+  /** @param {Msg} msg @param {HTMLElement} opener */
+  async function remove(msg, opener) {
+    const own = msg.sender === current.me?.user_id;
+    const textId = uid('delete-text');
+    /** @param {string} how */
+    const choose = (how) => () => dialog.close(how);
+    const dialog = openDialog({
+      title: 'Delete message?',
+      describedBy: textId,
+      className: 'confirm',
+      returnFocus: opener,
+      content: [
+        h('p', { id: textId }, own
+          ? 'Delete it for everyone in this chat, or only hide it on this device.'
+          : 'It disappears from this device; the others still see it.'),
+        h('div', { class: 'dialog-actions' },
+          h('button', { type: 'button', class: 'button', onclick: choose('cancel') }, 'Cancel'),
+          h('button', { type: 'button', class: 'button danger', onclick: choose('me') }, 'Delete for me'),
+          own ? h('button', { type: 'button', class: 'button danger-solid', onclick: choose('everyone') }, 'Delete for everyone')
+            : null),
+      ],
+      onClose: async (how) => {
+        setChildren(problem);
+        if (how === 'me') chats.deleteForMe(chatId, msg.id);
+        if (how === 'everyone') {
+          const outcome = await chats.deleteForEveryone(chatId, msg);
+          if (!outcome.ok) setChildren(problem, `Not deleted: ${outcome.error}`);
+        }
+      },
+    });
+  }
+
+  const rowActions = {
+    remove,
+    retry: (/** @type {string} */ id) => chats.retry(chatId, id),
+    discard: (/** @type {string} */ id) => chats.discard(chatId, id),
+    images: (/** @type {import('../crypto/plaintext.js').ImageRef[]} */ images) => messageImages(images, {
+      media: chats.media,
+      open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
+    }),
+  };
+
+  /**
+   * The rows to show, reusing the ones whose inputs did not change.
+   * @param {ChatEntry} e @returns {Row[]}
+   */
+  function rows(e) {
+    const s = current;
+    const me = s.me?.user_id ?? null;
+    const contacts = s.people.contacts;
+    const now = Date.now();
+    /** @type {Map<string, {row: Row, sig: unknown[]}>} */
+    const next = new Map();
+    /** @type {string | null} */
+    let lastSender = null;
+    const out = timeline(e, s.chats).flatMap((item) => {
+      /** @type {Row | null} */
+      let row = null;
+      /** @type {unknown[]} */
+      let sig = [];
+      if (item.kind === 'day') {
+        const label = dayLabel(item.at, now);
+        sig = [label];
+        row = { kind: 'day', key: item.key, at: item.at, label };
+        lastSender = null;
+      } else if (item.kind === 'pending') {
+        sig = [item.pending];
+        row = { kind: 'pending', key: item.key, pending: item.pending };
+        lastSender = me;
+      } else if (item.msg.kind === 'system') {
+        const text = systemText(item.msg, e, me, contacts);
+        if (!text) return [];
+        sig = [item.msg, text];
+        row = { kind: 'system', key: item.key, msg: item.msg, text };
+        lastSender = null;
+      } else {
+        const m = item.msg;
+        const own = m.sender === me;
+        // In a group, a run of messages by one person is headed once by their name.
+        const sender = e.chat.kind === 'group' && !own && m.sender !== lastSender ? personName(e, m.sender, contacts) : null;
+        const delivery = own && !m.deleted ? (isReadByOthers(e, m, me) ? 'Read' : 'Sent') : '';
+        sig = [m, sender, delivery];
+        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery };
+        lastSender = m.sender;
+      }
+      const old = rowCache.get(row.key);
+      const kept = old && old.sig.length === sig.length && old.sig.every((v, i) => v === sig[i]) ? old.row : row;
+      next.set(row.key, { row: kept, sig });
+      return [kept];
+    });
+    rowCache = next;
+    return out;
+  }
+
+  const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STICK_PX;
+
+  function renderList() {
+    const e = entry();
+    if (!e) return;
+    const wasAtBottom = stickToBottom || atBottom();
+    // Older messages go in above: keep what the user is reading where it is.
+    const anchor = /** @type {HTMLElement | null} */ (list.firstElementChild);
+    const anchorTop = anchor ? anchor.offsetTop : 0;
+    keyed(list, rows(e), (r) => r.key, (r) => buildRow(r, rowActions));
+    if (wasAtBottom) scroller.scrollTop = scroller.scrollHeight;
+    else if (anchor?.isConnected) scroller.scrollTop += anchor.offsetTop - anchorTop;
+    stickToBottom = false;
+    start.hidden = e.hasOlder || e.top === null;
+    pageInIfRoom();
+  }
+
+  function pageInIfRoom() {
+    const e = entry();
+    if (e?.hasOlder && scroller.scrollTop < PAGE_IN_PX) loadOlder();
+  }
+
+  async function loadOlder() {
+    older.hidden = false;
+    await chats.loadOlder(chatId);
+    older.hidden = true;
+  }
+
+  scroller.addEventListener('scroll', pageInIfRoom, { passive: true });
+
+  /** @param {State} s */
+  function renderHeader(s) {
+    const e = entry();
+    if (!e) return;
+    const me = s.me?.user_id ?? null;
+    const title = chatTitle(e, me, s.people.contacts);
+    if (heading.textContent !== title) heading.textContent = title;
+    headerAvatar.set(chatPerson(e, me, s.people.contacts), title, e.picture);
+    const typing = typingText(e, s.people.contacts, Date.now());
+    const group = e.chat.kind === 'group';
+    const sub = typing ?? (group ? `${e.chat.members.length} members` : 'End-to-end encrypted');
+    if (subtitle.textContent !== sub) subtitle.textContent = sub;
+    subtitle.classList.toggle('typing', Boolean(typing));
+    setChildren(infoButton, group ? 'Group info' : 'Contact');
+    const other = group ? null : otherMember(e, me);
+    infoButton.hidden = !group && !(other && s.people.contacts.some((c) => c.user_id === other.user_id));
+    renderBanner(s, e, other);
+    timer.update(s, e);
+  }
+
+  /**
+   * A direct chat warns when the other person's signing key is not the one first seen
+   * here: someone may be reading along, or they set up a new account.
+   * @param {State} s @param {ChatEntry} e @param {import('../core/api.js').ChatMember | null} other
+   */
+  function renderBanner(s, e, other) {
+    const pinned = other ? s.chats.pins[other.user_id] : undefined;
+    const changed = Boolean(other && pinned && pinned !== other.ed25519_public);
+    banner.hidden = !changed;
+    if (!changed || !other || banner.getAttribute('data-key') === other.ed25519_public) return;
+    banner.setAttribute('data-key', other.ed25519_public);
+    const name = personName(e, other.user_id, s.people.contacts);
+    setChildren(banner,
+      h('p', null, h('strong', null, `${name}'s safety number has changed. `),
+        'Their key is not the one this browser saw before. Compare your safety number again before trusting new messages.'),
+      h('div', { class: 'entry-actions' },
+        h('button', { type: 'button', class: 'button', onclick: () => show({ kind: 'contact', userId: other.user_id }) },
+          'Show safety number'),
+        h('button', { type: 'button', class: 'button', onclick: () => chats.trustKey(other.user_id, other.ed25519_public) },
+          'I have compared it')));
+  }
+
+  root.replaceChildren(view);
+  renderHeader(state);
+  renderList();
+  compose.input.value = drafts.get(chatId) ?? '';
+  drafts.delete(chatId);
+  compose.input.focus();
+
+  // "X is typing…" ends on its own; the header re-reads the clock when the state says so.
+  /** @param {State} s @param {State | null} prev */
+  function update(s, prev) {
+    current = s;
+    const e = s.chats.byId[chatId];
+    const before = prev?.chats.byId[chatId];
+    if (!e) return;
+    if (e !== before || s.people.contacts !== prev?.people.contacts || s.chats.pins !== prev?.chats.pins) renderHeader(s);
+    if (e !== before || s.chats.hidden !== prev?.chats.hidden || s.people.contacts !== prev?.people.contacts) renderList();
+  }
+
+  return {
+    update,
+    unmount() {
+      if (compose.input.value.trim()) drafts.set(chatId, compose.input.value);
+      tray.unmount();
+      view.remove();
+    },
+  };
+}

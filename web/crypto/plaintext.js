@@ -1,0 +1,167 @@
+// @ts-check
+// What goes inside the encryption: small JSON documents (docs/crypto.md, "Messages").
+// A message is {"text"}, plus "images" (encrypted attachments, docs/protocol.md) and
+// "timer" (the chat's disappearing timer when it was sent) when it has them; a group's
+// sealed meta is {"name"}, plus "picture" (a small data: URL) when it has one. Both sides are strict about what they accept, because the
+// bytes come from whoever holds the chat key, not from the server we trust to relay them.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+// Padded plaintext stays within 16 KiB: a 0x80 marker always follows, then zeros up to
+// the next 256-byte boundary (crypto.md), so 16383 bytes is the most that fits.
+export const MAX_PLAINTEXT_BYTES = 16 * 1024 - 1;
+export const MAX_GROUP_NAME = 64;
+// A group's picture is a data: URL inside its meta, which may be bigger than a message
+// (the server takes 64 KiB of ciphertext): 24 KiB of URL, 32 KiB of meta at most.
+export const MAX_GROUP_PICTURE = 24 * 1024;
+const MAX_META_BYTES = 32 * 1024;
+// Only raster pictures the avatar <img> shows as they are; anything else is ignored.
+const PICTURE = /^data:image\/(?:jpeg|png);base64,[A-Za-z0-9+/]+={0,2}$/;
+/** Images one message may carry: each has a thumbnail, and the server binds at most 20 blobs. */
+export const MAX_IMAGES = 10;
+// What a receiver will turn into a blob: URL; anything else (SVG, HTML) is refused.
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
+const MAX_SIDE = 16384;
+
+/**
+ * One encrypted image of a message: its blob and thumbnail blob, each with its own
+ * AES-256-GCM key (base64url), and what is needed to lay it out before it arrives.
+ * @typedef {{blob: string, thumb: string, key: string, thumb_key: string, type: string,
+ *   width: number, height: number, size: number}} ImageRef
+ */
+
+/** @typedef {{ok: true, bytes: Uint8Array} | {ok: false, error: string}} Encoded */
+
+/** @param {unknown} doc @param {number} [max] @returns {Encoded} */
+function encode(doc, max = MAX_PLAINTEXT_BYTES) {
+  const bytes = encoder.encode(JSON.stringify(doc));
+  if (bytes.length > max) {
+    return { ok: false, error: 'This message is too long. Split it into a few shorter ones.' };
+  }
+  return { ok: true, bytes };
+}
+
+/**
+ * Leading and trailing blank lines go (they only push the text around); spaces inside
+ * are the sender's business.
+ * @param {string} text
+ */
+export const cleanText = (text) => text.replace(/^\s*\n/, '').replace(/\s+$/, '');
+
+/** @param {string} text @returns {Encoded} */
+export const encodeText = (text) => encodeMessage({ text });
+
+/**
+ * A message: the text (the caption, when there are images, and then it may be empty),
+ * its images and the chat's timer. Without images or timer it is the plain {"text"}
+ * every client reads.
+ * @param {{text: string, images?: ImageRef[], timer?: number | null}} m @returns {Encoded}
+ */
+export function encodeMessage({ text, images = [], timer = null }) {
+  const clean = cleanText(text);
+  if (!clean.trim() && images.length === 0) return { ok: false, error: 'Type a message first.' };
+  if (images.length > MAX_IMAGES) return { ok: false, error: `A message can carry at most ${MAX_IMAGES} images.` };
+  /** @type {{text: string, images?: ImageRef[], timer?: number}} */
+  const doc = { text: clean.trim() ? clean : '' };
+  if (images.length) doc.images = images;
+  if (timer) doc.timer = timer;
+  return encode(doc);
+}
+
+/** @param {Uint8Array} bytes @returns {Record<string, unknown> | null} */
+function parse(bytes) {
+  try {
+    const doc = JSON.parse(decoder.decode(bytes));
+    return doc && typeof doc === 'object' && !Array.isArray(doc) ? doc : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A message's plaintext. Fields this client does not know (attachments, timers of a
+ * newer version) are ignored; a document without text says so instead of showing nothing.
+ * @param {Uint8Array} bytes
+ * @returns {{status: 'ok', text: string} | {status: 'unsupported'}}
+ */
+export function decodeText(bytes) {
+  const doc = parse(bytes);
+  if (!doc || typeof doc.text !== 'string') return { status: 'unsupported' };
+  return { status: 'ok', text: doc.text };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// 32 bytes of base64url without padding are 43 characters.
+const KEY = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+/** @param {unknown} n @param {number} min @param {number} max */
+const int = (n, min, max) => Number.isSafeInteger(n) && /** @type {number} */ (n) >= min && /** @type {number} */ (n) <= max;
+
+/** @param {unknown} raw @returns {ImageRef | null} */
+function imageRef(raw) {
+  const r = /** @type {Record<string, unknown>} */ (raw);
+  if (!r || typeof r !== 'object') return null;
+  const { blob, thumb, key, thumb_key: thumbKey, type, width, height, size } = r;
+  if (typeof blob !== 'string' || !UUID.test(blob) || typeof thumb !== 'string' || !UUID.test(thumb)) return null;
+  if (typeof key !== 'string' || !KEY.test(key) || typeof thumbKey !== 'string' || !KEY.test(thumbKey)) return null;
+  if (typeof type !== 'string' || !IMAGE_TYPES.has(type)) return null;
+  if (!int(width, 1, MAX_SIDE) || !int(height, 1, MAX_SIDE) || !int(size, 0, Number.MAX_SAFE_INTEGER)) return null;
+  return { blob, thumb, key, thumb_key: thumbKey, type, width: /** @type {number} */ (width),
+    height: /** @type {number} */ (height), size: /** @type {number} */ (size) };
+}
+
+/**
+ * A message's plaintext with its images. Images that do not check out make the whole
+ * message "unsupported" rather than silently missing; unknown fields are ignored.
+ * @param {Uint8Array} bytes
+ * @returns {{status: 'ok', text: string, images?: ImageRef[], timer?: number} | {status: 'unsupported'}}
+ */
+export function decodeMessage(bytes) {
+  const doc = parse(bytes);
+  if (!doc || typeof doc.text !== 'string') return { status: 'unsupported' };
+  /** @type {{status: 'ok', text: string, images?: ImageRef[], timer?: number}} */
+  const out = { status: 'ok', text: doc.text };
+  if (doc.images !== undefined) {
+    if (!Array.isArray(doc.images) || doc.images.length > MAX_IMAGES) return { status: 'unsupported' };
+    const images = doc.images.map(imageRef);
+    if (images.some((i) => !i)) return { status: 'unsupported' };
+    if (images.length) out.images = /** @type {ImageRef[]} */ (images);
+  }
+  if (int(doc.timer, 1, Number.MAX_SAFE_INTEGER)) out.timer = /** @type {number} */ (doc.timer);
+  // The assistant chat's answers say so ({"role": "assistant"}, assistant/state.js).
+  if (doc.role === 'assistant') /** @type {any} */ (out).role = 'assistant';
+  return out;
+}
+
+/** @param {string} raw */
+export const cleanName = (raw) => raw.replace(/\s+/g, ' ').trim();
+
+/** @param {unknown} p @returns {p is string} a usable group picture */
+export const isGroupPicture = (p) => typeof p === 'string' && p.length <= MAX_GROUP_PICTURE && PICTURE.test(p);
+
+/**
+ * A group's meta: its name, and its picture when it has one.
+ * @param {string} raw @param {string | null} [picture] @returns {Encoded}
+ */
+export function encodeName(raw, picture = null) {
+  const name = cleanName(raw);
+  if (!name) return { ok: false, error: 'Give the group a name.' };
+  if ([...name].length > MAX_GROUP_NAME) return { ok: false, error: `Group names are at most ${MAX_GROUP_NAME} characters.` };
+  if (picture !== null && !isGroupPicture(picture)) return { ok: false, error: 'That picture cannot be used.' };
+  return encode(picture ? { name, picture } : { name }, MAX_META_BYTES);
+}
+
+/**
+ * A group's meta, if it holds a usable name; a picture that does not check out is ignored.
+ * @param {Uint8Array} bytes @returns {{name: string, picture: string | null} | null}
+ */
+export function decodeMeta(bytes) {
+  const doc = parse(bytes);
+  if (!doc || typeof doc.name !== 'string') return null;
+  const name = cleanName(doc.name);
+  if (!name) return null;
+  return { name: [...name].slice(0, MAX_GROUP_NAME).join(''), picture: isGroupPicture(doc.picture) ? doc.picture : null };
+}
+
+/** @param {Uint8Array} bytes @returns {string | null} the group's name, if the document holds a usable one */
+export const decodeName = (bytes) => decodeMeta(bytes)?.name ?? null;

@@ -1,0 +1,134 @@
+// @ts-check
+// Images of messages, decrypted here: thumbnails are fetched and opened as soon as a
+// message shows them and kept as blob: URLs for as long as a message in the state
+// carries them; full images are fetched when opened. Whenever the state changes, the
+// URLs of images no message carries any more (expired, deleted, chat gone, signed out)
+// are revoked, so the decrypted bytes do not outlive their message in this tab.
+
+import { downloadBlob } from './api.js';
+import { BLOB_OVERHEAD, openBlob } from './blob-crypto.js';
+import { fromB64u } from '../crypto/bytes.js';
+
+/** @typedef {import('../core/state.js').Store} Store */
+/** @typedef {import('../core/state.js').State} State */
+/** @typedef {import('../crypto/plaintext.js').ImageRef} ImageRef */
+
+/** @typedef {{promise: Promise<string>, url: string | null, dead: boolean, abort: AbortController}} Thumb */
+
+/** Every blob id a message or a pending message in the state still carries. @param {State} s */
+export function liveBlobIds(s) {
+  /** @type {Set<string>} */
+  const ids = new Set();
+  for (const e of Object.values(s.chats.byId)) {
+    for (const m of e.messages) {
+      const images = m.body?.status === 'ok' && !m.deleted ? m.body.images : undefined;
+      for (const i of images ?? []) ids.add(i.thumb).add(i.blob);
+    }
+    for (const p of e.pending) for (const i of p.images ?? []) ids.add(i.thumb).add(i.blob);
+  }
+  return ids;
+}
+
+/**
+ * Downloads a blob and opens it with its key from the message.
+ * @param {string} id @param {string} key base64url @param {string} type
+ * @param {{onProgress?: (done: number, total: number) => void, signal?: AbortSignal, expected?: number}} [opts]
+ */
+export async function fetchImage(id, key, type, opts) {
+  const sealed = await downloadBlob(id, opts);
+  let plain;
+  try {
+    plain = await openBlob(fromB64u(key), sealed);
+  } catch {
+    throw new Error('This image could not be decrypted.');
+  }
+  return new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (plain)], { type });
+}
+
+/** @param {{store: Store}} p */
+export function createMedia({ store }) {
+  /** @type {Map<string, Thumb>} */
+  const thumbs = new Map();
+  /** @type {(() => void) | null} */
+  let unsubscribe = null;
+
+  /** @param {string} id */
+  function drop(id) {
+    const t = thumbs.get(id);
+    if (!t) return;
+    thumbs.delete(id);
+    t.dead = true;
+    t.abort.abort();
+    if (t.url) URL.revokeObjectURL(t.url);
+  }
+
+  /** @param {State} s @param {State} prev */
+  function collect(s, prev) {
+    if (s.chats.byId === prev.chats.byId || thumbs.size === 0) return;
+    const live = liveBlobIds(s);
+    for (const id of [...thumbs.keys()]) if (!live.has(id)) drop(id);
+  }
+
+  /** @param {string} id @param {Promise<Blob>} blob @param {AbortController} abort */
+  function remember(id, blob, abort) {
+    /** @type {Thumb} */
+    const t = { promise: Promise.resolve(''), url: null, dead: false, abort };
+    t.promise = blob.then((b) => {
+      if (t.dead) throw new DOMException('Gone', 'AbortError');
+      t.url = URL.createObjectURL(b);
+      return t.url;
+    });
+    // A failed download is not kept: the next look at the message tries again.
+    t.promise.catch(() => { if (thumbs.get(id) === t) thumbs.delete(id); });
+    thumbs.set(id, t);
+    return t.promise;
+  }
+
+  return {
+    start() {
+      unsubscribe ??= store.subscribe(collect);
+    },
+
+    /** The thumbnail's blob: URL, fetched and decrypted once. @param {ImageRef} ref @returns {Promise<string>} */
+    thumb(ref) {
+      const found = thumbs.get(ref.thumb);
+      if (found) return found.promise;
+      const abort = new AbortController();
+      return remember(ref.thumb, fetchImage(ref.thumb, ref.thumb_key, ref.type, { signal: abort.signal }), abort);
+    },
+
+    /** What this tab just uploaded needs no download to be shown. @param {string} id @param {Blob} blob */
+    seedThumb(id, blob) {
+      if (!thumbs.has(id)) remember(id, Promise.resolve(blob), new AbortController());
+    },
+
+    /**
+     * The full image, decrypted; the caller makes (and revokes) its URL.
+     * @param {ImageRef} ref @param {{onProgress?: (done: number, total: number) => void, signal?: AbortSignal}} [opts]
+     */
+    full: (ref, opts = {}) => fetchImage(ref.blob, ref.key, ref.type, { ...opts, expected: ref.size + BLOB_OVERHEAD }),
+
+    /**
+     * Calls `gone` once no message carries the image any more (it expired or was
+     * deleted), so whatever shows it can close. @param {ImageRef} ref @param {() => void} gone
+     * @returns {() => void} stops watching
+     */
+    onGone(ref, gone) {
+      const off = store.subscribe((s, prev) => {
+        if (s.chats.byId !== prev.chats.byId && !liveBlobIds(s).has(ref.blob)) {
+          off();
+          gone();
+        }
+      });
+      return off;
+    },
+
+    stop() {
+      unsubscribe?.();
+      unsubscribe = null;
+      for (const id of [...thumbs.keys()]) drop(id);
+    },
+  };
+}
+
+/** @typedef {ReturnType<typeof createMedia>} Media */
