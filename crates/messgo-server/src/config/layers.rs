@@ -41,7 +41,10 @@ impl Setting {
             flag: format!("--{}", arg.get_long().unwrap_or(&key)),
             env: format!("MESSGO_{}", key.to_uppercase()),
             secret: arg.is_hide_env_values_set(),
-            default: (arg.get_default_values().first()).map(|v| v.to_string_lossy().into_owned()),
+            default: arg
+                .get_default_values()
+                .first()
+                .map(|v| v.to_string_lossy().into_owned()),
             help: arg.get_help().map(ToString::to_string).unwrap_or_default(),
             key,
         }
