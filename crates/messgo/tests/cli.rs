@@ -41,14 +41,24 @@ fn help_documents_every_setting() {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert!(out.status.success());
         let help = String::from_utf8(out.stdout).unwrap();
-        for (key, env) in messgo_server::config::SETTINGS {
-            let flag = format!("--{}", key.replace('_', "-"));
-            assert!(help.contains(&flag), "{args:?} lacks {flag}");
-            assert!(help.contains(env), "{args:?} lacks {env}");
+        for s in messgo_server::config::settings() {
+            assert!(help.contains(&s.flag), "{args:?} lacks {}", s.flag);
+            assert!(help.contains(&s.env), "{args:?} lacks {}", s.env);
             assert!(
-                help.contains(&format!("[toml: {key}]")),
-                "{args:?} lacks the toml key {key}"
+                help.contains(&format!("[toml: {}]", s.key)),
+                "{args:?} lacks the toml key {}",
+                s.key
             );
+            if let Some(default) = &s.default {
+                assert!(
+                    help.contains(&format!("[default: {default}]")),
+                    "{args:?} lacks the default of {}",
+                    s.key
+                );
+            }
+            if let Some(file) = s.file_env() {
+                assert!(help.contains(&file), "{args:?} lacks {file}");
+            }
         }
     }
 }

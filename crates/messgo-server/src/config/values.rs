@@ -1,0 +1,104 @@
+//! How setting values are read and bounded: clap value parsers, named in each setting's
+//! declaration. An error says what is wrong with the value; the caller names the key and
+//! where the value came from.
+
+use std::fmt::Display;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::MAX_RETENTION;
+
+/// A value parser as clap takes it: a function of the text, cheap to clone.
+pub(super) trait Parser<T>:
+    Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+{
+}
+impl<T, F: Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static> Parser<T> for F {}
+
+/// A whole number of any width.
+pub(super) trait Whole:
+    FromStr + PartialOrd + Display + Copy + Send + Sync + 'static
+{
+}
+impl<T: FromStr + PartialOrd + Display + Copy + Send + Sync + 'static> Whole for T {}
+
+fn whole<T: Whole>(s: &str) -> Result<T, String> {
+    s.parse()
+        .map_err(|_| format!("'{s}' is not a whole number"))
+}
+
+/// A whole number no smaller than `lo`.
+pub(super) fn at_least<T: Whole>(lo: T) -> impl Parser<T> {
+    move |s| match whole(s)? {
+        v if v < lo => Err(format!("must be at least {lo}")),
+        v => Ok(v),
+    }
+}
+
+/// A whole number in `lo..=hi`.
+pub(super) fn between<T: Whole>(lo: T, hi: T) -> impl Parser<T> {
+    move |s| match whole(s)? {
+        v if v < lo || v > hi => Err(format!("must be between {lo} and {hi}")),
+        v => Ok(v),
+    }
+}
+
+/// A duration written the human way (`30d`, `15m`, `72h`, `90s`), no shorter than `lo`.
+pub(super) fn duration(lo: Duration) -> impl Parser<Duration> {
+    move |s| {
+        let d = humantime::parse_duration(s)
+            .map_err(|e| format!("'{s}' is not a duration like 30s, 15m, 72h or 30d ({e})"))?;
+        if d < lo {
+            return Err(format!(
+                "must be at least {}",
+                humantime::format_duration(lo)
+            ));
+        }
+        Ok(d)
+    }
+}
+
+/// How long conversation data may live: at least a second, and never over the promise.
+pub(super) fn retention(s: &str) -> Result<Duration, String> {
+    let d = duration(Duration::from_secs(1))(s)?;
+    if d > MAX_RETENTION {
+        return Err("MessGo keeps conversations at most 72 hours; \
+            the retention can be lowered, never raised"
+            .to_owned());
+    }
+    Ok(d)
+}
+
+/// Yes or no, in the usual spellings.
+pub(super) fn boolean(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("'{s}' is not true or false")),
+    }
+}
+
+/// The assistant's API base, without a trailing slash.
+pub(super) fn http_url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        Ok(s.trim_end_matches('/').to_owned())
+    } else {
+        Err("must be an http(s) URL such as http://127.0.0.1:11434/v1".to_owned())
+    }
+}
+
+pub(super) fn model_name(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        Err("must name the model when ai_url is set".to_owned())
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+pub(super) fn nats_url(s: &str) -> Result<String, String> {
+    if s.starts_with("nats://") {
+        Ok(s.to_owned())
+    } else {
+        Err("must be a nats:// URL (or unset for a single node)".to_owned())
+    }
+}
