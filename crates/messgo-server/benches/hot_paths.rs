@@ -2,15 +2,17 @@
 //! SQLite (one group-committed, fsynced transaction, as under load), and fanning a
 //! frame out to every socket of a large group through the in-process bus.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use messgo_proto::{ChatId, MessageId, RequestId, RequestTarget, SessionId, UserId};
 use messgo_server::accounts::sql as accounts;
 use messgo_server::bus::{Bus, LocalBus};
+use messgo_server::chats::epochs_sql as epochs;
 use messgo_server::connections::sql::{self as connections, NewRequest};
 use messgo_server::db_run;
-use messgo_server::store::message_ops::{NewMessage, Page};
+use messgo_server::messages::pipeline::{self, ChatCache};
+use messgo_server::messages::sql::{self as messages, NewMessage, Page};
 use messgo_server::store::{Db, SqliteStore};
 
 #[path = "../tests/common/records.rs"]
@@ -54,11 +56,16 @@ async fn pair(store: &Db, n: usize) -> (ChatId, UserId) {
         .chat_id,
     );
     let keys = vec![(a.id, vec![7u8; 80]), (b.id, vec![7u8; 80])];
-    store
-        .legacy()
-        .open_epoch(chat, a.id, 1, &keys, None, now())
-        .await
-        .unwrap();
+    {
+        let a0 = chat.to_owned();
+        let a3 = (keys).to_owned();
+        db_run!(
+            store,
+            write,
+            epochs::open_epoch(a0, a.id, 1, &a3, None, now())
+        )
+    }
+    .unwrap();
     (chat, a.id)
 }
 
@@ -102,6 +109,8 @@ fn append_batch(c: &mut Criterion) {
         }
         out
     });
+    // The pipeline keeps one cache of the chats' state between batches.
+    let cache: Arc<Mutex<ChatCache>> = Arc::default();
     let mut g = c.benchmark_group("store");
     for size in [1usize, 64, 512] {
         g.throughput(Throughput::Elements(size as u64));
@@ -113,9 +122,9 @@ fn append_batch(c: &mut Criterion) {
                         .collect::<Vec<_>>()
                 },
                 |batch| {
-                    let store = store.clone();
+                    let (store, cache) = (store.clone(), cache.clone());
                     async move {
-                        let verdicts = store.legacy().append_batch(batch).await.unwrap();
+                        let verdicts = pipeline::append_batch(&store, &cache, batch).await.unwrap();
                         assert!(verdicts.iter().all(Result::is_ok));
                     }
                 },
@@ -130,7 +139,7 @@ fn append_batch(c: &mut Criterion) {
         let mut last = 0;
         for _ in 0..40 {
             let batch = (0..512).map(|_| message(chat, sender)).collect();
-            let verdicts = store.legacy().append_batch(batch).await.unwrap();
+            let verdicts = pipeline::append_batch(&store, &cache, batch).await.unwrap();
             last = verdicts.last().unwrap().as_ref().unwrap().row.seq;
         }
         last
@@ -140,11 +149,12 @@ fn append_batch(c: &mut Criterion) {
         b.to_async(&rt).iter(|| {
             let store = store.clone();
             async move {
-                let rows = store
-                    .legacy()
-                    .messages(chat, sender, Page::After(last - 10), 500, now())
-                    .await
-                    .unwrap();
+                let rows = db_run!(
+                    store,
+                    read,
+                    messages::messages(chat, sender, Page::After(last - 10), 500, now())
+                )
+                .unwrap();
                 assert_eq!(rows.len(), 10);
             }
         })

@@ -5,11 +5,15 @@
 pub mod store;
 
 pub mod accounts;
+pub mod assistant;
+pub mod blobs;
 pub mod bus;
+pub mod chats;
 pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod http;
+pub mod messages;
 pub mod profile;
 pub mod ratelimit;
 pub mod refusal;
@@ -75,7 +79,10 @@ impl Server {
             self.config.sweep_interval,
             stop_rx.clone(),
         ));
-        let flusher = tokio::spawn(sweeper::flush_fanout(self.services.clone(), stop_rx));
+        let flusher = tokio::spawn(messages::pipeline::flush_stale_holds(
+            self.services.messages.pipeline.order.clone(),
+            stop_rx,
+        ));
         let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)

@@ -81,17 +81,6 @@ async fn compact(services: &Services) {
     }
 }
 
-/// Lets held-back messages go once the hole before them is given up on.
-pub async fn flush_fanout(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => services.chats.sequencer.flush_stale(),
-            _ = stop.changed() => return,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use messgo_proto::{KdfParams, RequestId, RequestTarget, SessionId, UserId};
 use messgo_server::accounts::{sql as accounts, Credentials, UserRecord};
+use messgo_server::chats::{epochs_sql as epochs, presence_sql as presence, sql as chats};
 use messgo_server::connections::sql::{NewRequest, SendOutcome};
 use messgo_server::connections::{contacts_sql as contacts, sql as connections};
 use messgo_server::db_run;
+use messgo_server::messages::pipeline::{append_batch, ChatCache};
+use messgo_server::messages::sql as messages;
 use messgo_server::profile::sql as profile;
 use messgo_server::refusal::Refusal;
 use messgo_server::sessions::{sql as sessions, SessionRecord};
@@ -631,8 +634,8 @@ fn msg(
     sender: UserId,
     epoch: u32,
     now: i64,
-) -> messgo_server::store::message_ops::NewMessage {
-    messgo_server::store::message_ops::NewMessage {
+) -> messgo_server::messages::sql::NewMessage {
+    messgo_server::messages::sql::NewMessage {
         chat_id: chat,
         id: messgo_proto::MessageId::random(),
         sender,
@@ -648,7 +651,7 @@ fn msg(
 
 async fn chats_keep_their_rules(s: &Db) {
     use messgo_proto::ChatId;
-    use messgo_server::store::message_ops::Page;
+    use messgo_server::messages::sql::Page;
     let (a, b, c, d) = (user("ann"), user("ben"), user("cat"), user("dan"));
     for u in [&a, &b, &c, &d] {
         {
@@ -661,168 +664,233 @@ async fn chats_keep_their_rules(s: &Db) {
     connected(s, &a, &c).await;
 
     let group = ChatId::random();
-    let refused = s
-        .legacy()
-        .create_group(group, a.id, &[b.id, d.id], 10, 1_000_000)
-        .await;
+    let refused = {
+        let a0 = group.to_owned();
+        let a2 = ([b.id, d.id]).to_owned();
+        db_run!(s, write, chats::create_group(a0, a.id, &a2, 10, 1_000_000))
+    };
     assert!(
         matches!(refused, Err(StoreError::Rejected(Refusal::NotAContact))),
         "d is not a's contact"
     );
-    s.legacy()
-        .create_group(group, a.id, &[b.id], 10, 1_000_000)
-        .await
-        .unwrap();
-    assert_eq!(s.legacy().member_ids(group).await.unwrap().len(), 2);
+    {
+        let a0 = group.to_owned();
+        let a2 = ([b.id]).to_owned();
+        db_run!(s, write, chats::create_group(a0, a.id, &a2, 10, 1_000_000))
+    }
+    .unwrap();
+    assert_eq!(db_run!(s, read, chats::member_ids(group)).unwrap().len(), 2);
 
     // Epochs: next number only, keys for exactly the members.
     let keys = |ids: &[UserId]| ids.iter().map(|u| (*u, vec![7u8; 80])).collect::<Vec<_>>();
     assert!(matches!(
-        s.legacy()
-            .open_epoch(group, a.id, 2, &keys(&[a.id, b.id]), None, 11)
-            .await,
+        {
+            let a0 = group.to_owned();
+            let a3 = (keys(&[a.id, b.id])).to_owned();
+            db_run!(s, write, epochs::open_epoch(a0, a.id, 2, &a3, None, 11))
+        },
         Err(StoreError::Rejected(Refusal::EpochConflict))
     ));
     assert!(matches!(
-        s.legacy()
-            .open_epoch(group, a.id, 1, &keys(&[a.id]), None, 11)
-            .await,
+        {
+            let a0 = group.to_owned();
+            let a3 = (keys(&[a.id])).to_owned();
+            db_run!(s, write, epochs::open_epoch(a0, a.id, 1, &a3, None, 11))
+        },
         Err(StoreError::Rejected(Refusal::EpochKeysMismatch))
     ));
-    s.legacy()
-        .open_epoch(group, a.id, 1, &keys(&[a.id, b.id]), None, 11)
-        .await
-        .unwrap();
+    {
+        let a0 = group.to_owned();
+        let a3 = (keys(&[a.id, b.id])).to_owned();
+        db_run!(s, write, epochs::open_epoch(a0, a.id, 1, &a3, None, 11))
+    }
+    .unwrap();
     assert_eq!(
-        s.legacy().epoch_key(group, b.id, 1).await.unwrap().0,
+        db_run!(s, read, epochs::epoch_key(group, b.id, 1))
+            .unwrap()
+            .0,
         vec![7u8; 80]
     );
 
     // Messages: idempotent ids, gap-free seqs, stale epochs refused after a change.
     let first = msg(group, a.id, 1, 12);
-    let one = s.legacy().append(&first).await.unwrap();
+    let one = {
+        let a0 = (first).to_owned();
+        db_run!(s, write, messages::append(&a0))
+    }
+    .unwrap();
     assert!(
         !one.duplicate && one.row.seq == 2,
         "seq 1 is the 'created' system message"
     );
     assert_eq!(one.members.len(), 2);
-    let again = s.legacy().append(&first).await.unwrap();
+    let again = {
+        let a0 = (first).to_owned();
+        db_run!(s, write, messages::append(&a0))
+    }
+    .unwrap();
     assert!(again.duplicate && again.row.seq == 2);
     assert!(
         matches!(
-            s.legacy().append(&msg(group, c.id, 1, 12)).await,
+            {
+                let a0 = (msg(group, c.id, 1, 12)).to_owned();
+                db_run!(s, write, messages::append(&a0))
+            },
             Err(StoreError::NotFound)
         ),
         "not a member"
     );
     assert!(
         matches!(
-            s.legacy().append(&msg(direct, a.id, 1, 12)).await,
+            {
+                let a0 = (msg(direct, a.id, 1, 12)).to_owned();
+                db_run!(s, write, messages::append(&a0))
+            },
             Err(StoreError::Rejected(Refusal::EpochStale))
         ),
         "no epoch yet"
     );
 
     assert!(matches!(
-        s.legacy()
-            .add_member(group, b.id, c.id, 13, 1_000_000)
-            .await,
+        {
+            let a0 = group.to_owned();
+            db_run!(s, write, chats::add_member(a0, b.id, c.id, 13, 1_000_000))
+        },
         Err(StoreError::Rejected(Refusal::NotAdmin))
     ));
-    let joined = s
-        .legacy()
-        .add_member(group, a.id, c.id, 13, 1_000_000)
-        .await
-        .unwrap();
+    let joined = {
+        let a0 = group.to_owned();
+        db_run!(s, write, chats::add_member(a0, a.id, c.id, 13, 1_000_000))
+    }
+    .unwrap();
     assert_eq!(joined.seq, 3);
     assert!(matches!(
-        s.legacy().append(&msg(group, a.id, 1, 14)).await,
+        {
+            let a0 = (msg(group, a.id, 1, 14)).to_owned();
+            db_run!(s, write, messages::append(&a0))
+        },
         Err(StoreError::Rejected(Refusal::EpochStale))
     ));
-    s.legacy()
-        .open_epoch(group, a.id, 2, &keys(&[a.id, b.id, c.id]), None, 14)
-        .await
-        .unwrap();
-    let later = s.legacy().append(&msg(group, a.id, 2, 15)).await.unwrap();
+    {
+        let a0 = group.to_owned();
+        let a3 = (keys(&[a.id, b.id, c.id])).to_owned();
+        db_run!(s, write, epochs::open_epoch(a0, a.id, 2, &a3, None, 14))
+    }
+    .unwrap();
+    let later = {
+        let a0 = (msg(group, a.id, 2, 15)).to_owned();
+        db_run!(s, write, messages::append(&a0))
+    }
+    .unwrap();
     assert_eq!(later.row.seq, 4);
 
-    let seen_by_c = s
-        .legacy()
-        .messages(group, c.id, Page::After(0), 50, 16)
-        .await
-        .unwrap();
+    let seen_by_c = db_run!(
+        s,
+        read,
+        messages::messages(group, c.id, Page::After(0), 50, 16)
+    )
+    .unwrap();
     assert_eq!(
         seen_by_c.iter().map(|m| m.seq).collect::<Vec<_>>(),
         vec![3, 4],
         "from their own joining on"
     );
-    let newest_first = s
-        .legacy()
-        .messages(group, a.id, Page::Before(None), 2, 16)
-        .await
-        .unwrap();
+    let newest_first = db_run!(
+        s,
+        read,
+        messages::messages(group, a.id, Page::Before(None), 2, 16)
+    )
+    .unwrap();
     assert_eq!(
         newest_first.iter().map(|m| m.seq).collect::<Vec<_>>(),
         vec![4, 3]
     );
     assert!(
-        s.legacy()
-            .messages(group, a.id, Page::After(0), 50, 2_000_000)
-            .await
-            .unwrap()
-            .is_empty(),
+        db_run!(
+            s,
+            read,
+            messages::messages(group, a.id, Page::After(0), 50, 2_000_000)
+        )
+        .unwrap()
+        .is_empty(),
         "expired: never served"
     );
 
-    assert_eq!(s.legacy().mark_read(group, b.id, 3).await.unwrap(), 3);
     assert_eq!(
-        s.legacy().mark_read(group, b.id, 1).await.unwrap(),
+        {
+            let a0 = group.to_owned();
+            db_run!(s, write, presence::mark_read(a0, b.id, 3))
+        }
+        .unwrap(),
+        3
+    );
+    assert_eq!(
+        {
+            let a0 = group.to_owned();
+            db_run!(s, write, presence::mark_read(a0, b.id, 1))
+        }
+        .unwrap(),
         3,
         "never backwards"
     );
-    let b_view = s.legacy().chat_for(b.id, group).await.unwrap();
+    let b_view = db_run!(s, read, chats::chat_for(b.id, group)).unwrap();
     assert_eq!((b_view.last_read_seq, b_view.unread), (3, 1));
 
     assert_eq!(
-        s.legacy()
-            .delete_message(group, a.id, first.id)
-            .await
-            .unwrap(),
+        {
+            let a0 = group.to_owned();
+            db_run!(s, write, messages::delete_message(a0, a.id, first.id))
+        }
+        .unwrap(),
         2
     );
     assert!(matches!(
-        s.legacy().delete_message(group, a.id, first.id).await,
+        {
+            let a0 = group.to_owned();
+            db_run!(s, write, messages::delete_message(a0, a.id, first.id))
+        },
         Err(StoreError::NotFound)
     ));
-    let removed = s
-        .legacy()
-        .remove_member(group, a.id, b.id, 17, 1_000_000)
-        .await
-        .unwrap();
+    let removed = {
+        let a0 = group.to_owned();
+        db_run!(
+            s,
+            write,
+            chats::remove_member(a0, a.id, b.id, 17, 1_000_000)
+        )
+    }
+    .unwrap();
     assert!(removed.is_some());
     assert!(matches!(
-        s.legacy().chat_for(b.id, group).await,
+        db_run!(s, read, chats::chat_for(b.id, group)),
         Err(StoreError::NotFound)
     ));
     // The last admin leaving hands the group on.
-    s.legacy()
-        .remove_member(group, a.id, a.id, 18, 1_000_000)
-        .await
-        .unwrap();
-    let members = s.legacy().members_for(c.id, Some(group)).await.unwrap();
+    {
+        let a0 = group.to_owned();
+        db_run!(
+            s,
+            write,
+            chats::remove_member(a0, a.id, a.id, 18, 1_000_000)
+        )
+    }
+    .unwrap();
+    let members = db_run!(s, read, chats::members_for(c.id, Some(group))).unwrap();
     assert_eq!((members.len(), members[0].role.as_str()), (1, "admin"));
     assert!(
-        s.legacy()
-            .remove_member(group, c.id, c.id, 19, 1_000_000)
-            .await
-            .unwrap()
-            .is_none(),
+        {
+            let a0 = group.to_owned();
+            db_run!(
+                s,
+                write,
+                chats::remove_member(a0, c.id, c.id, 19, 1_000_000)
+            )
+        }
+        .unwrap()
+        .is_none(),
         "empty: gone"
     );
-    assert!(s
-        .legacy()
-        .chats_of(c.id)
-        .await
+    assert!(db_run!(s, read, chats::chats_of(c.id))
         .unwrap()
         .iter()
         .all(|ch| ch.id != group.0));
@@ -832,8 +900,9 @@ async fn chats_keep_their_rules(s: &Db) {
 /// numbers per chat, resends found (earlier and within the batch), strangers and
 /// stale epochs refused without spoiling their neighbours.
 async fn batches_give_each_message_its_own_verdict(s: &Db) {
+    let cache: Arc<std::sync::Mutex<ChatCache>> = Arc::default();
     use messgo_proto::ChatId;
-    use messgo_server::store::message_ops::Page;
+    use messgo_server::messages::sql::Page;
     let (a, b, c) = (user("ann"), user("ben"), user("cat"));
     for u in [&a, &b, &c] {
         {
@@ -845,16 +914,26 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
     let ab = ChatId(connected(s, &a, &b).await);
     let ac = ChatId(connected(s, &a, &c).await);
     let keys = |ids: &[UserId]| ids.iter().map(|u| (*u, vec![7u8; 80])).collect::<Vec<_>>();
-    s.legacy()
-        .open_epoch(ab, a.id, 1, &keys(&[a.id, b.id]), None, 10)
-        .await
-        .unwrap();
-    s.legacy()
-        .open_epoch(ac, a.id, 1, &keys(&[a.id, c.id]), None, 10)
-        .await
-        .unwrap();
+    {
+        let a0 = ab.to_owned();
+        let a3 = (keys(&[a.id, b.id])).to_owned();
+        db_run!(s, write, epochs::open_epoch(a0, a.id, 1, &a3, None, 10))
+    }
+    .unwrap();
+    {
+        let a0 = ac.to_owned();
+        let a3 = (keys(&[a.id, c.id])).to_owned();
+        db_run!(s, write, epochs::open_epoch(a0, a.id, 1, &a3, None, 10))
+    }
+    .unwrap();
     let before = msg(ab, a.id, 1, 11);
-    let first = s.legacy().append(&before).await.unwrap().row.seq;
+    let first = {
+        let a0 = (before).to_owned();
+        db_run!(s, write, messages::append(&a0))
+    }
+    .unwrap()
+    .row
+    .seq;
 
     let mut resent_by_b = msg(ab, b.id, 1, 12);
     resent_by_b.id = before.id;
@@ -864,7 +943,10 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
     reused_elsewhere.id = before.id;
     assert!(
         matches!(
-            s.legacy().append(&reused_elsewhere).await,
+            {
+                let a0 = (reused_elsewhere).to_owned();
+                db_run!(s, write, messages::append(&a0))
+            },
             Err(StoreError::Rejected(Refusal::DuplicateId))
         ),
         "a lone append refuses an id another chat holds"
@@ -881,7 +963,7 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
         msg(ab, b.id, 1, 12), // next in ab
         reused_elsewhere,     // an id another chat holds
     ];
-    let verdicts = s.legacy().append_batch(batch).await.unwrap();
+    let verdicts = append_batch(s, &cache, batch).await.unwrap();
     assert_eq!(verdicts.len(), 10);
     let seq = |i: usize| match &verdicts[i] {
         Ok(a) => (a.row.seq, a.duplicate),
@@ -915,21 +997,24 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
     }
 
     // What was stored is exactly the accepted messages, and the counter moved on.
-    let stored = s
-        .legacy()
-        .messages(ab, b.id, Page::After(first - 1), 50, 13)
-        .await
-        .unwrap();
+    let stored = db_run!(
+        s,
+        read,
+        messages::messages(ab, b.id, Page::After(first - 1), 50, 13)
+    )
+    .unwrap();
     assert_eq!(
         stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
         vec![first, first + 1, first + 2]
     );
-    let after = s.legacy().append(&msg(ab, a.id, 1, 14)).await.unwrap();
+    let after = {
+        let a0 = (msg(ab, a.id, 1, 14)).to_owned();
+        db_run!(s, write, messages::append(&a0))
+    }
+    .unwrap();
     assert_eq!(after.row.seq, first + 3);
     assert_eq!(
-        s.legacy()
-            .chat_for(a.id, ab)
-            .await
+        db_run!(s, read, chats::chat_for(a.id, ab))
             .unwrap()
             .last_activity_at,
         14
@@ -939,6 +1024,9 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
 /// A batch decides by the chat as it is now, whatever other writes came between it
 /// and the last batch: a member removed, a new epoch, a timer, a system message.
 async fn batches_see_every_write_between_them(s: &Db) {
+    // One cache for every batch, as the pipeline keeps it: writes between batches
+    // must still be seen.
+    let cache: Arc<std::sync::Mutex<ChatCache>> = Arc::default();
     use messgo_proto::ChatId;
     let (a, b, c) = (user("ann"), user("ben"), user("cat"));
     for u in [&a, &b, &c] {
@@ -951,27 +1039,37 @@ async fn batches_see_every_write_between_them(s: &Db) {
     connected(s, &a, &b).await;
     connected(s, &a, &c).await;
     let group = ChatId::random();
-    s.legacy()
-        .create_group(group, a.id, &[b.id, c.id], 10, 1_000_000)
-        .await
-        .unwrap();
+    {
+        let a0 = group.to_owned();
+        let a2 = ([b.id, c.id]).to_owned();
+        db_run!(s, write, chats::create_group(a0, a.id, &a2, 10, 1_000_000))
+    }
+    .unwrap();
     let keys = |ids: &[UserId]| ids.iter().map(|u| (*u, vec![7u8; 80])).collect::<Vec<_>>();
-    s.legacy()
-        .open_epoch(group, a.id, 1, &keys(&[a.id, b.id, c.id]), None, 10)
-        .await
-        .unwrap();
+    {
+        let a0 = group.to_owned();
+        let a3 = (keys(&[a.id, b.id, c.id])).to_owned();
+        db_run!(s, write, epochs::open_epoch(a0, a.id, 1, &a3, None, 10))
+    }
+    .unwrap();
+    let cache = &cache;
     let one = |batch: Vec<_>| async move {
-        let mut verdicts = s.legacy().append_batch(batch).await.unwrap();
+        let mut verdicts = append_batch(s, cache, batch).await.unwrap();
         assert_eq!(verdicts.len(), 1);
         verdicts.remove(0)
     };
     let by_b = one(vec![msg(group, b.id, 1, 11)]).await.unwrap();
     assert_eq!(by_b.members.len(), 3);
 
-    s.legacy()
-        .remove_member(group, a.id, b.id, 12, 1_000_000)
-        .await
-        .unwrap();
+    {
+        let a0 = group.to_owned();
+        db_run!(
+            s,
+            write,
+            chats::remove_member(a0, a.id, b.id, 12, 1_000_000)
+        )
+    }
+    .unwrap();
     assert!(
         matches!(
             one(vec![msg(group, b.id, 1, 13)]).await,
@@ -986,11 +1084,13 @@ async fn batches_see_every_write_between_them(s: &Db) {
         ),
         "the removal calls for a new epoch"
     );
-    s.legacy()
-        .open_epoch(group, a.id, 2, &keys(&[a.id, c.id]), None, 14)
-        .await
-        .unwrap();
-    let seq_now = s.legacy().chat_for(a.id, group).await.unwrap().seq;
+    {
+        let a0 = group.to_owned();
+        let a3 = (keys(&[a.id, c.id])).to_owned();
+        db_run!(s, write, epochs::open_epoch(a0, a.id, 2, &a3, None, 14))
+    }
+    .unwrap();
+    let seq_now = db_run!(s, read, chats::chat_for(a.id, group)).unwrap().seq;
     let after = one(vec![msg(group, a.id, 2, 15)]).await.unwrap();
     assert_eq!(
         after.row.seq,
@@ -1003,10 +1103,11 @@ async fn batches_see_every_write_between_them(s: &Db) {
     want.sort();
     assert_eq!(members, want);
 
-    s.legacy()
-        .set_timer(group, a.id, 300, 16, 1_000_000)
-        .await
-        .unwrap();
+    {
+        let a0 = group.to_owned();
+        db_run!(s, write, chats::set_timer(a0, a.id, 300, 16, 1_000_000))
+    }
+    .unwrap();
     let timed = one(vec![msg(group, c.id, 2, 17)]).await.unwrap();
     assert_eq!(timed.row.expires_at, 17 + 300_000, "the new timer applies");
     assert_eq!(
@@ -1016,7 +1117,11 @@ async fn batches_see_every_write_between_them(s: &Db) {
     );
 
     // A lone append (an attachment's path) between batches takes its number too.
-    let lone = s.legacy().append(&msg(group, a.id, 2, 18)).await.unwrap();
+    let lone = {
+        let a0 = (msg(group, a.id, 2, 18)).to_owned();
+        db_run!(s, write, messages::append(&a0))
+    }
+    .unwrap();
     let next = one(vec![msg(group, c.id, 2, 19)]).await.unwrap();
     assert_eq!(next.row.seq, lone.row.seq + 1);
 }

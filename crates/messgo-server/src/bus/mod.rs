@@ -2,7 +2,7 @@
 //!
 //! Events are serialized once and shared (`Arc<str>`), so a fan-out costs a pointer
 //! per socket. The in-process [`LocalBus`] serves one node; a NATS implementation of
-//! the same trait will carry events between nodes that share one PostgreSQL.
+//! the same trait ([`NatsBus`]) carries events between nodes that share one PostgreSQL.
 
 mod local;
 mod nats;
@@ -71,11 +71,16 @@ pub struct Subscription {
     pub(crate) _guard: Box<dyn Send + Sync>,
 }
 
+/// An event as the text frame every socket it goes to shares.
+pub fn frame(event: &ServerEvent) -> Arc<str> {
+    serde_json::to_string(event)
+        .expect("events always serialize")
+        .into()
+}
+
 /// Serializes once and publishes to each of `to`.
 pub fn notify(bus: &dyn Bus, to: impl IntoIterator<Item = UserId>, event: &ServerEvent) {
-    let frame: Arc<str> = serde_json::to_string(event)
-        .expect("events always serialize")
-        .into();
+    let frame = frame(event);
     for user in to {
         bus.publish(user, frame.clone());
     }

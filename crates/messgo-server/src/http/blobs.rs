@@ -81,7 +81,7 @@ pub async fn upload(
             "The upload is empty.",
         ));
     }
-    let uploaded = s.services.chats.upload_blob(who, chat, data).await?;
+    let uploaded = s.services.blobs.upload_blob(who, chat, data).await?;
     Ok((StatusCode::CREATED, Json(uploaded)).into_response())
 }
 
@@ -92,7 +92,7 @@ pub async fn download(
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: BlobId = raw.parse().map_err(|_| ApiError::not_found())?;
-    let data = s.services.chats.download_blob(who, id).await?;
+    let data = s.services.blobs.download_blob(who, id).await?;
     Ok((
         [
             (

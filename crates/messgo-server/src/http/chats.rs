@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::extract::{ApiJson, Auth};
 use super::{ApiError, AppState};
-use crate::store::message_ops::Page;
+use crate::messages::Page;
 
 fn id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found())
@@ -166,7 +166,7 @@ pub async fn messages(
     };
     let messages = s
         .services
-        .chats
+        .messages
         .history(who, id(&raw)?, page, q.limit.unwrap_or(50))
         .await?;
     Ok(Json(MessagesResponse { messages }))
@@ -202,7 +202,7 @@ pub async fn send(
     // Detached: a client hanging up mid-request must not stop the fan-out of a
     // message that is already committed.
     let services = s.services.clone();
-    let sent = tokio::spawn(async move { services.chats.send(who, m, None).await })
+    let sent = tokio::spawn(async move { services.messages.send(who, m, None).await })
         .await
         .map_err(ApiError::internal)??;
     Ok(Json(sent.ack))
@@ -215,7 +215,7 @@ pub async fn delete_message(
     Path((raw, message)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     s.services
-        .chats
+        .messages
         .delete_message(who, id(&raw)?, id::<MessageId>(&message)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)

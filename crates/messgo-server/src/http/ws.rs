@@ -125,14 +125,8 @@ pub async fn run<W, R>(
                         Ok(ClientFrame::Send(m)) => match in_flight.clone().try_acquire_owned() {
                             Ok(permit) => {
                                 let done = answer_send(m.chat_id, m.id, reply_tx.clone(), permit);
-                                let origin = Some(sub.id);
-                                if m.blobs.is_empty() {
-                                    // Returns once queued; the answer comes after the commit.
-                                    Box::pin(services.chats.submit(who, m, origin, done)).await;
-                                } else {
-                                    let services = services.clone();
-                                    tokio::spawn(async move { done(services.chats.send(who, m, origin).await) });
-                                }
+                                // Returns once queued; the answer comes after the commit.
+                                Box::pin(services.messages.accept(who, m, Some(sub.id), done)).await;
                                 vec![]
                             }
                             Err(_) => vec![nack(m.chat_id, m.id, ApiError::from_status(axum::http::StatusCode::TOO_MANY_REQUESTS))],
@@ -166,7 +160,7 @@ pub async fn run<W, R>(
                                 vec![ServerEvent::Error { code: e.code.into(), message: e.message }]
                             }
                         },
-                        Ok(ClientFrame::Resume { chats }) => match Box::pin(services.chats.resume(who, chats)).await {
+                        Ok(ClientFrame::Resume { chats }) => match Box::pin(services.messages.resume(who, chats)).await {
                             Ok(messages) => messages.into_iter().map(|message| ServerEvent::Message { message }).collect(),
                             Err(e) => {
                                 let e = ApiError::from(e);

@@ -90,59 +90,9 @@ macro_rules! db_run {
     };
 }
 
-// Until every capability owns its SQL: the forwarding traits still serving the
-// ones not yet moved.
-macro_rules! sqlite_write {
-    ($self:ident, |$c:ident| $body:expr) => {
-        $self
-            .writer()
-            .await?
-            .write(move |$c| Box::pin(async move { $body.await }))
-            .await
-    };
-}
-
-macro_rules! sqlite_read {
-    ($self:ident, |$c:ident| $body:expr) => {{
-        let mut conn = $self.reader().await?;
-        let $c = &mut *conn;
-        $body.await
-    }};
-}
-
-macro_rules! pg_tx {
-    ($self:ident, |$c:ident| $body:expr) => {{
-        let mut tx = $self.pool.begin().await?;
-        let $c = &mut *tx;
-        let out = $body.await?;
-        tx.commit().await?;
-        Ok(out)
-    }};
-}
-
-mod batch;
-pub mod chat_ops;
-mod chats;
-pub mod message_ops;
 mod postgres;
 mod sqlite;
 pub mod writer;
-
-pub use chats::ChatStore;
-
-/// The capabilities not yet moved out of the store.
-pub trait Store: ChatStore + Send + Sync + 'static {}
-impl<T: ChatStore + Send + Sync + 'static> Store for T {}
-
-impl Db {
-    /// The forwarding traits, for the capabilities that still use them.
-    pub fn legacy(&self) -> &dyn Store {
-        match self {
-            Db::Sqlite(engine) => &**engine,
-            Db::Postgres(engine) => &**engine,
-        }
-    }
-}
 
 use std::path::Path;
 use std::sync::Arc;

@@ -16,7 +16,6 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Sqlite};
 use tokio::sync::Mutex;
 
-use super::batch::ChatCache;
 use super::writer::{WriteJob, Writer};
 use super::{StoreError, StoreResult};
 
@@ -26,8 +25,6 @@ pub struct SqliteStore {
     pub(super) readers: SqlitePool,
     writer: Mutex<Option<Writer>>,
     writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// What the batch append keeps between batches (store/batch.rs).
-    pub(super) chat_cache: Arc<std::sync::Mutex<ChatCache>>,
 }
 
 impl SqliteStore {
@@ -59,7 +56,7 @@ impl SqliteStore {
             // is full, every further row is a thread switch each way. The batch
             // append reads a row per chat and member, so let a whole answer through.
             .row_buffer_size(4096)
-            // The batch append's statements come in a few dozen sizes (store/batch.rs);
+            // The batch append's statements come in a few dozen sizes (messages/pipeline/batch.rs);
             // keep them all prepared beside everything else.
             .statement_cache_capacity(256)
             .busy_timeout(Duration::from_secs(10))
@@ -76,7 +73,6 @@ impl SqliteStore {
             readers,
             writer: Mutex::new(Some(writer)),
             writer_task: Mutex::new(Some(task)),
-            chat_cache: Arc::default(),
         })
     }
 

@@ -195,7 +195,7 @@ async fn commit_batch(
     if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         tracing::error!(error = %e, "could not begin a write transaction");
         return fail_all(batch.drain(..).map(|p| p.reply), || {
-            StoreError::Database(sqlx::Error::WorkerCrashed)
+            StoreError::NotCommitted
         });
     }
     for job in batch.drain(..) {
@@ -211,7 +211,7 @@ async fn commit_batch(
         tracing::error!(error = %e, "group commit failed; the whole batch is reported failed");
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         return fail_all(results.into_iter().map(|(r, _)| r), || {
-            StoreError::Database(sqlx::Error::WorkerCrashed)
+            StoreError::NotCommitted
         });
     }
     results

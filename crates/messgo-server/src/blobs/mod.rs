@@ -1,14 +1,34 @@
 //! Encrypted attachments: the server stores bytes it cannot read, for members only.
 
+pub mod sql;
+
+use std::sync::Arc;
+
 use messgo_proto::{BlobId, BlobUploaded, ChatId};
 
-use super::{rule, Chats};
-use crate::service::{AuthContext, ServiceResult};
+use crate::clock::Clock;
+use crate::service::{rule, ServiceResult};
+use crate::sessions::AuthContext;
+use crate::store::Db;
 
 /// An upload no message has taken is deleted after this long.
 const UNCLAIMED_BLOB_MS: i64 = 3_600_000;
 
-impl Chats {
+pub struct Blobs {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    retention_ms: i64,
+}
+
+impl Blobs {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, retention_ms: i64) -> Self {
+        Blobs {
+            db,
+            clock,
+            retention_ms,
+        }
+    }
+
     /// Stores an encrypted upload for a chat you are in. It lives an hour unless a
     /// message takes it.
     pub async fn upload_blob(
@@ -21,11 +41,12 @@ impl Chats {
         let expires_at = now + UNCLAIMED_BLOB_MS.min(self.retention_ms);
         let id = BlobId::random();
         let size = data.len() as i64;
-        self.db
-            .legacy()
-            .insert_blob(id, chat, who.user_id, data, now, expires_at)
-            .await
-            .map_err(rule)?;
+        db_run!(
+            self.db,
+            write,
+            sql::insert_blob(id, chat, who.user_id, &data, now, expires_at)
+        )
+        .map_err(rule)?;
         Ok(BlobUploaded {
             id,
             size,
@@ -35,10 +56,6 @@ impl Chats {
 
     pub async fn download_blob(&self, who: AuthContext, id: BlobId) -> ServiceResult<Vec<u8>> {
         let now = self.clock.now_ms();
-        self.db
-            .legacy()
-            .blob_for(who.user_id, id, now)
-            .await
-            .map_err(rule)
+        db_run!(self.db, read, sql::blob_for(who.user_id, id, now)).map_err(rule)
     }
 }

@@ -1,4 +1,4 @@
-//! Per-chat ordering of fan-out.
+//! The pipeline's "order" stage: each chat's messages go out in sequence order.
 //!
 //! Messages of one chat commit in sequence order, but the tasks that then publish
 //! them wake in any order. The sequencer holds a message back until every earlier
@@ -11,8 +11,12 @@ use std::sync::{Arc, Mutex};
 
 use messgo_proto::{ChatId, UserId};
 
+use tokio::sync::watch;
+
 use crate::bus::{Bus, Origin};
+use crate::chats::sql as chat_sql;
 use crate::clock::Clock;
+use crate::store::Db;
 
 /// How long a later message waits for an earlier one before going out anyway.
 const HOLD_MS: i64 = 2_000;
@@ -54,6 +58,17 @@ impl Sequencer {
             .lock()
             .expect("sequencer lock")
             .contains_key(&chat)
+    }
+
+    /// Makes sure the chat's next sequence number is known before a write takes it
+    /// (`who` must be a member for the chat to be read; otherwise the write that
+    /// follows refuses anyway).
+    pub async fn track(&self, db: &Db, who: UserId, chat: ChatId) {
+        if !self.tracks(chat) {
+            if let Ok(row) = db_run!(db, read, chat_sql::chat_for(who, chat)) {
+                self.start(chat, row.seq + 1);
+            }
+        }
     }
 
     /// Starts tracking a chat whose next message will be `next` (read before the
@@ -158,6 +173,18 @@ impl Sequencer {
                 }
                 _ => self.bus.publish(user, frame.clone()),
             }
+        }
+    }
+}
+
+/// Lets held-back messages go once the hole before them is given up on: the
+/// pipeline's timer, run beside the server until `stop`.
+pub async fn flush_stale_holds(order: Arc<Sequencer>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => order.flush_stale(),
+            _ = stop.changed() => return,
         }
     }
 }

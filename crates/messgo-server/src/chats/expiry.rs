@@ -2,8 +2,11 @@
 
 use messgo_proto::ChatId;
 
-use super::Chats;
-use crate::service::{AuthContext, ServiceError, ServiceResult};
+use super::{epochs_sql, sql, Chats};
+use crate::blobs::sql as blob_sql;
+use crate::messages::sql as message_sql;
+use crate::service::{rule, ServiceError, ServiceResult};
+use crate::sessions::AuthContext;
 
 impl Chats {
     /// Sets a chat's disappearing-message timer (a system event tells everyone).
@@ -14,15 +17,15 @@ impl Chats {
         seconds: i64,
     ) -> ServiceResult<()> {
         check_timer(seconds)?;
-        self.system_change(who, chat, |s, now, exp| {
-            Box::pin(async move {
-                s.set_timer(chat, who.user_id, seconds, now, exp)
-                    .await
-                    .map(Some)
-            })
-        })
-        .await
-        .map(drop)
+        let (now, expires_at) = self.before_change(who, chat).await;
+        let by = who.user_id;
+        let system = db_run!(
+            self.db,
+            write,
+            sql::set_timer(chat, by, seconds, now, expires_at)
+        )
+        .map_err(rule)?;
+        self.announce(chat, Some(system)).await
     }
 
     /// One sweep: expired messages in bounded batches, keys of spent epochs, then
@@ -32,16 +35,20 @@ impl Chats {
         let now = self.clock.now_ms();
         let mut total = 0;
         loop {
-            let n = self.db.legacy().delete_expired_messages(now, BATCH).await?;
+            let n = db_run!(
+                self.db,
+                write,
+                message_sql::delete_expired_messages(now, BATCH)
+            )?;
             total += n;
             if n < BATCH as u64 {
                 break;
             }
         }
         // All of it counts: the sweeper compacts only after a sweep deleted something.
-        total += self.db.legacy().delete_spent_epoch_keys().await?;
-        total += self.db.legacy().forget_read_state_of_empty_chats().await?;
-        total += self.db.legacy().delete_expired_blobs(now).await?;
+        total += db_run!(self.db, write, epochs_sql::delete_spent_epoch_keys())?;
+        total += db_run!(self.db, write, sql::forget_read_state_of_empty_chats())?;
+        total += db_run!(self.db, write, blob_sql::delete_expired_blobs(now))?;
         Ok(total)
     }
 }

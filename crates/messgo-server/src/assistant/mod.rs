@@ -13,10 +13,13 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{AuthContext, ServiceError, ServiceResult};
+pub mod sql;
+
 use crate::clock::Clock;
 use crate::config::{AiConfig, Config};
 use crate::ratelimit::RateLimiter;
+use crate::service::{ServiceError, ServiceResult};
+use crate::sessions::AuthContext;
 use crate::store::Db;
 
 const MAX_TURNS: usize = 200;
@@ -54,11 +57,12 @@ impl Assistant {
 
     /// The banner's facts, and the user's assistant chat (created on first use).
     pub async fn info(&self, who: AuthContext) -> ServiceResult<AssistantInfo> {
-        let chat = self
-            .db
-            .legacy()
-            .assistant_chat(who.user_id, Uuid::new_v4(), self.clock.now_ms())
-            .await?;
+        let now = self.clock.now_ms();
+        let chat = db_run!(
+            self.db,
+            write,
+            sql::assistant_chat(who.user_id, Uuid::new_v4(), now)
+        )?;
         Ok(AssistantInfo {
             configured: self.ai.is_some(),
             model: self.ai.as_ref().map(|a| a.model.clone()),

@@ -1,4 +1,4 @@
-//! Chat, member, epoch and settings SQL, written once for both engines. Rules that
+//! Chat and member SQL, written once for both engines. Rules that
 //! depend on the current state (membership, admin rights, epochs) are checked inside
 //! the same transaction as the write they guard, and each change the members should
 //! see leaves a system message in the chat's history.
@@ -6,10 +6,10 @@
 use messgo_proto::{ChatId, UserId, MAX_GROUP_MEMBERS};
 use uuid::Uuid;
 
-use super::message_ops::{rejected, MessageRow};
-use super::{StoreError, StoreResult};
 use crate::connections::sql::pair;
+use crate::messages::sql::{rejected, MessageRow};
 use crate::refusal::Refusal;
+use crate::store::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatRow {
@@ -61,6 +61,7 @@ for_both_engines! {
         .await?)
     }
 
+
     /// The chat, if `user` is a member; NotFound otherwise, exactly as for no chat.
     pub async fn chat_for(c: &mut Conn, user: UserId, chat: ChatId) -> StoreResult<ChatRow> {
         sqlx::query_as(&format!(
@@ -74,6 +75,7 @@ for_both_engines! {
         .ok_or(StoreError::NotFound)
     }
 
+
     /// Members of every chat `user` belongs to (or of one chat).
     pub async fn members_for(c: &mut Conn, user: UserId, only: Option<ChatId>) -> StoreResult<Vec<MemberRow>> {
         Ok(sqlx::query_as(&format!(
@@ -86,6 +88,7 @@ for_both_engines! {
         .await?)
     }
 
+
     pub async fn member_ids(c: &mut Conn, chat: ChatId) -> StoreResult<Vec<UserId>> {
         let rows: Vec<(Uuid,)> = sqlx::query_as("SELECT user_id FROM chat_members WHERE chat_id = $1")
             .bind(chat.0)
@@ -94,7 +97,8 @@ for_both_engines! {
         Ok(rows.into_iter().map(|(u,)| UserId(u)).collect())
     }
 
-    async fn role_of(c: &mut Conn, chat: ChatId, user: UserId) -> StoreResult<Option<String>> {
+
+    pub async fn role_of(c: &mut Conn, chat: ChatId, user: UserId) -> StoreResult<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as("SELECT role FROM chat_members WHERE chat_id = $1 AND user_id = $2")
             .bind(chat.0)
             .bind(user.0)
@@ -103,7 +107,8 @@ for_both_engines! {
         Ok(row.map(|(r,)| r))
     }
 
-    async fn is_connected(c: &mut Conn, a: UserId, b: UserId) -> StoreResult<bool> {
+
+    pub async fn is_connected(c: &mut Conn, a: UserId, b: UserId) -> StoreResult<bool> {
         let (x, y) = pair(a, b);
         let (yes,): (bool,) =
             sqlx::query_as("SELECT EXISTS(SELECT 1 FROM connections WHERE user_a = $1 AND user_b = $2)")
@@ -114,8 +119,9 @@ for_both_engines! {
         Ok(yes)
     }
 
+
     /// Appends a server-written system message under the chat's current epoch.
-    async fn system_message(c: &mut Conn, chat: ChatId, system: &str, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
+    pub async fn system_message(c: &mut Conn, chat: ChatId, system: &str, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
         let (seq, epoch, timer): (i64, i64, i64) = sqlx::query_as(
             "UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq, epoch, timer_secs",
         )
@@ -154,6 +160,7 @@ for_both_engines! {
             deleted: 0,
         })
     }
+
 
     /// A group of the creator's connections; the creator is its admin.
     pub async fn create_group(
@@ -196,55 +203,6 @@ for_both_engines! {
         system_message(&mut *c, chat, &event, now, expires_at).await
     }
 
-    /// Opens the next epoch with a wrapped key for exactly the current members.
-    pub async fn open_epoch(
-        c: &mut Conn, chat: ChatId, by: UserId, epoch: u32, keys: &[(UserId, Vec<u8>)], meta: Option<&str>, now: i64,
-    ) -> StoreResult<()> {
-        let current = chat_for(&mut *c, by, chat).await?;
-        if i64::from(epoch) != current.epoch + 1 {
-            return Err(rejected(Refusal::EpochConflict));
-        }
-        let mut members = member_ids(&mut *c, chat).await?;
-        let mut covered: Vec<UserId> = keys.iter().map(|(u, _)| *u).collect();
-        members.sort();
-        covered.sort();
-        if members != covered {
-            return Err(rejected(Refusal::EpochKeysMismatch));
-        }
-        for (user, wrapped) in keys {
-            sqlx::query(
-                "INSERT INTO epoch_keys (chat_id, epoch, user_id, wrapped, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(chat.0)
-            .bind(i64::from(epoch))
-            .bind(user.0)
-            .bind(wrapped)
-            .bind(by.0)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        }
-        sqlx::query(
-            "UPDATE chats SET epoch = $2, epoch_opened_at = $3, rotation_required = 0, meta = COALESCE($4, meta) WHERE id = $1",
-        )
-        .bind(chat.0)
-        .bind(i64::from(epoch))
-        .bind(now)
-        .bind(meta)
-        .execute(&mut *c)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn epoch_key(c: &mut Conn, chat: ChatId, user: UserId, epoch: u32) -> StoreResult<(Vec<u8>, Uuid, i64)> {
-        sqlx::query_as("SELECT wrapped, opened_by, opened_at FROM epoch_keys WHERE chat_id = $1 AND epoch = $2 AND user_id = $3")
-            .bind(chat.0)
-            .bind(i64::from(epoch))
-            .bind(user.0)
-            .fetch_optional(&mut *c)
-            .await?
-            .ok_or(StoreError::NotFound)
-    }
 
     /// Admins add their own connections; the chat then needs a new epoch.
     pub async fn add_member(c: &mut Conn, chat: ChatId, by: UserId, user: UserId, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
@@ -277,6 +235,7 @@ for_both_engines! {
         let event = format!(r#"{{"event":"joined","by":"{}","user_id":"{}"}}"#, by.0, user.0);
         system_message(&mut *c, chat, &event, now, expires_at).await
     }
+
 
     /// Admins remove others; anyone removes themselves. Returns the system message,
     /// or `None` when the chat is gone (its last member left).
@@ -323,6 +282,7 @@ for_both_engines! {
         Ok(Some(system_message(&mut *c, chat, &event, now, expires_at).await?))
     }
 
+
     pub async fn promote(c: &mut Conn, chat: ChatId, by: UserId, user: UserId, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
         chat_for(&mut *c, by, chat).await?;
         if role_of(&mut *c, chat, by).await?.as_deref() != Some("admin") {
@@ -339,6 +299,7 @@ for_both_engines! {
         let event = format!(r#"{{"event":"promoted","by":"{}","user_id":"{}"}}"#, by.0, user.0);
         system_message(&mut *c, chat, &event, now, expires_at).await
     }
+
 
     pub async fn set_meta(c: &mut Conn, chat: ChatId, by: UserId, epoch: u32, meta: &str, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
         let current = chat_for(&mut *c, by, chat).await?;
@@ -357,6 +318,7 @@ for_both_engines! {
         system_message(&mut *c, chat, &event, now, expires_at).await
     }
 
+
     /// Sets the chat's disappearing-message timer: either member of a direct chat,
     /// only admins of a group.
     pub async fn set_timer(c: &mut Conn, chat: ChatId, by: UserId, secs: i64, now: i64, expires_at: i64) -> StoreResult<MessageRow> {
@@ -368,6 +330,7 @@ for_both_engines! {
         let event = format!(r#"{{"event":"timer","by":"{}","seconds":{secs}}}"#, by.0);
         system_message(&mut *c, chat, &event, now, expires_at).await
     }
+
 
     /// Read positions and activity times outlive nothing: once a chat has no message
     /// left, they are reset, so they cannot tell when or how far anyone read.
@@ -385,98 +348,5 @@ for_both_engines! {
         .execute(&mut *c)
         .await?;
         Ok(done.rows_affected())
-    }
-
-    /// An epoch's keys go once it is no longer current and none of its messages
-    /// remain: whatever copies of its ciphertext exist become unreadable.
-    pub async fn delete_spent_epoch_keys(c: &mut Conn) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "DELETE FROM epoch_keys WHERE \
-               epoch < (SELECT ch.epoch FROM chats ch WHERE ch.id = epoch_keys.chat_id) \
-               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = epoch_keys.chat_id AND m.epoch = epoch_keys.epoch)",
-        )
-        .execute(&mut *c)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    /// The user's assistant chat, created on first use (they are its only member).
-    pub async fn assistant_chat(c: &mut Conn, user: UserId, candidate: Uuid, now: i64) -> StoreResult<Uuid> {
-        let found: Option<(Uuid,)> = sqlx::query_as(
-            "SELECT ch.id FROM chats ch JOIN chat_members m ON m.chat_id = ch.id \
-             WHERE ch.kind = 'assistant' AND m.user_id = $1",
-        )
-        .bind(user.0)
-        .fetch_optional(&mut *c)
-        .await?;
-        if let Some((id,)) = found {
-            return Ok(id);
-        }
-        sqlx::query(
-            "INSERT INTO chats (id, kind, created_at, last_activity_at, timer_secs) \
-             VALUES ($1, 'assistant', $2, $2, (SELECT default_timer_secs FROM users WHERE id = $3))",
-        )
-        .bind(candidate)
-        .bind(now)
-        .bind(user.0)
-        .execute(&mut *c)
-        .await?;
-        sqlx::query("INSERT INTO chat_members (chat_id, user_id, role, joined_at) VALUES ($1, $2, 'member', $3)")
-            .bind(candidate)
-            .bind(user.0)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        Ok(candidate)
-    }
-
-    /// Moves `user`'s read position forward (never back, never past the end).
-    pub async fn mark_read(c: &mut Conn, chat: ChatId, user: UserId, seq: i64) -> StoreResult<i64> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "UPDATE chat_members SET last_read_seq = CASE \
-                WHEN last_read_seq >= $3 THEN last_read_seq \
-                ELSE (SELECT CASE WHEN ch.seq < $3 THEN ch.seq ELSE $3 END FROM chats ch WHERE ch.id = $1) END \
-             WHERE chat_id = $1 AND user_id = $2 RETURNING last_read_seq",
-        )
-        .bind(chat.0)
-        .bind(user.0)
-        .bind(seq)
-        .fetch_optional(&mut *c)
-        .await?;
-        row.map(|(s,)| s).ok_or(StoreError::NotFound)
-    }
-
-    /// Members of `chat` other than `except` who turned on typing indicators
-    /// (`typing`) or read receipts (otherwise).
-    pub async fn members_opted_in(c: &mut Conn, chat: ChatId, except: UserId, typing: bool) -> StoreResult<Vec<UserId>> {
-        let column = if typing { "u.typing_indicators" } else { "u.read_receipts" };
-        let rows: Vec<(Uuid,)> = sqlx::query_as(&format!(
-            "SELECT m.user_id FROM chat_members m JOIN users u ON u.id = m.user_id \
-             WHERE m.chat_id = $1 AND m.user_id <> $2 AND {column} = 1"
-        ))
-        .bind(chat.0)
-        .bind(except.0)
-        .fetch_all(&mut *c)
-        .await?;
-        Ok(rows.into_iter().map(|(u,)| UserId(u)).collect())
-    }
-
-    pub async fn settings(c: &mut Conn, user: UserId) -> StoreResult<(i64, i64, i64)> {
-        sqlx::query_as("SELECT typing_indicators, read_receipts, default_timer_secs FROM users WHERE id = $1")
-            .bind(user.0)
-            .fetch_optional(&mut *c)
-            .await?
-            .ok_or(StoreError::NotFound)
-    }
-
-    pub async fn set_settings(c: &mut Conn, user: UserId, typing: bool, receipts: bool, timer: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET typing_indicators = $1, read_receipts = $2, default_timer_secs = $3 WHERE id = $4")
-            .bind(i64::from(typing))
-            .bind(i64::from(receipts))
-            .bind(timer)
-            .bind(user.0)
-            .execute(&mut *c)
-            .await?;
-        Ok(())
     }
 }

@@ -1,19 +1,18 @@
-//! Domain services: the rules of MessGo. They talk to [`Store`] and know nothing of
-//! HTTP; handlers call them after parsing and authorizing.
-
-mod appender;
-mod assistant;
-mod chats;
-mod sequencer;
+//! The services, assembled: each capability's rules (its folder's `mod.rs`), built
+//! once at start and shared by every request, and the one error type they refuse
+//! with. They know nothing of HTTP; handlers call them after parsing and
+//! authorizing.
 
 use std::sync::Arc;
 
 pub use crate::accounts::{me_of, new_connect_key, Accounts, AuthHasher, NewAccount};
+pub use crate::assistant::Assistant;
+pub use crate::blobs::Blobs;
+pub use crate::chats::Chats;
 pub use crate::connections::{Connections, REQUEST_TTL_MS};
+pub use crate::messages::{message_of, Messages, Pipeline, Sent, MAX_RETENTION_MS, PAGE_MAX};
 pub use crate::profile::Profiles;
 pub use crate::sessions::{AuthContext, NewSession, Sessions};
-pub use assistant::Assistant;
-pub use chats::{message_of, Chats, Sent, MAX_RETENTION_MS, PAGE_MAX};
 
 use crate::bus::Bus;
 use crate::clock::Clock;
@@ -59,6 +58,16 @@ pub enum ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// A store answer in a rule's terms: missing is NotFound (whether it does not exist
+/// or is not the caller's to see), and a refused change keeps its reason.
+pub(crate) fn rule(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::NotFound => ServiceError::NotFound,
+        StoreError::Rejected(refusal) => ServiceError::Rule(refusal),
+        e => ServiceError::Store(e),
+    }
+}
+
 /// The services, built once at start and shared by every request.
 pub struct Services {
     pub accounts: Accounts,
@@ -66,6 +75,8 @@ pub struct Services {
     pub connections: Connections,
     pub profile: Profiles,
     pub chats: Chats,
+    pub messages: Messages,
+    pub blobs: Blobs,
     pub assistant: Assistant,
     pub bus: Arc<dyn Bus>,
     pub db: Db,
@@ -83,13 +94,17 @@ impl Services {
         let accounts = Accounts::new(db.clone(), bus.clone(), clock.clone(), config).await?;
         let connections = Connections::new(db.clone(), bus.clone(), clock.clone(), config);
         let profile = Profiles::new(db.clone(), bus.clone(), clock.clone());
-        let chats = Chats::new(
+        let retention_ms = i64::try_from(config.retention.as_millis()).unwrap_or(i64::MAX);
+        let pipeline = Arc::new(Pipeline::start(
             db.clone(),
             bus.clone(),
             clock.clone(),
             config.messages_per_minute,
-            config.retention.as_millis() as i64,
-        );
+            retention_ms,
+        ));
+        let chats = Chats::new(db.clone(), bus.clone(), clock.clone(), pipeline.clone());
+        let messages = Messages::new(db.clone(), bus.clone(), clock.clone(), pipeline);
+        let blobs = Blobs::new(db.clone(), clock.clone(), retention_ms);
         let assistant = Assistant::new(db.clone(), clock.clone(), config);
         Ok(Services {
             accounts,
@@ -97,6 +112,8 @@ impl Services {
             connections,
             profile,
             chats,
+            messages,
+            blobs,
             assistant,
             bus,
             db,

@@ -1,7 +1,7 @@
 //! Appending many messages in one write (SQLite).
 //!
 //! Under load, sends arrive faster than one fsync each could carry. The appender
-//! (service/appender.rs) hands over everything waiting at once, and this job checks
+//! (append.rs) hands over everything waiting at once, and this job checks
 //! and stores it with a handful of statements, whatever the number of messages:
 //! read the state and members of the chats it has not cached and any earlier copies
 //! of the ids, decide each message in memory, then multi-row INSERTs and one UPDATE
@@ -21,51 +21,15 @@ use messgo_proto::UserId;
 use sqlx::SqliteConnection as Conn;
 use uuid::Uuid;
 
-use super::message_ops::{Appended, MessageRow, NewMessage};
-use super::{StoreError, StoreResult};
+use super::lists::{padded, placeholders, pow2_runs};
+use crate::messages::sql::{Appended, MessageRow, NewMessage, MESSAGE_COLUMNS};
 use crate::refusal::Refusal;
+use crate::store::{StoreError, StoreResult};
 
 /// Most rows per INSERT: 10 values each, well inside SQLite's 32,766 variables.
 const INSERT_CHUNK: usize = 256;
 /// Most ids per `IN (…)` list.
 const LIST_CHUNK: usize = 1024;
-
-/// `?, ?, …`: SQLite's anonymous parameters. Numbered ones (`$1`) are looked up
-/// by name for every bind, a scan of all of them each time: quadratic in a
-/// 5,000-value INSERT.
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-// Statements are cached by their text, and a statement with a list of N values is a
-// new text for every N: preparing one of thousands of parameters each batch costs
-// more than running it. So every list comes in a few sizes, powers of two.
-
-/// `items` in lists of at most `max` (a power of two), each padded to a power of two
-/// by repeating its last item: for lookups and updates, where a repeat changes
-/// nothing.
-fn padded<T: Clone>(items: &[T], max: usize) -> impl Iterator<Item = Vec<T>> + '_ {
-    items.chunks(max).map(|part| {
-        let mut part = part.to_vec();
-        let last = part[part.len() - 1].clone();
-        part.resize(part.len().next_power_of_two(), last);
-        part
-    })
-}
-
-/// `items` split into runs whose lengths are powers of two of at most `max`: for
-/// inserts, where every item must go in exactly once.
-fn pow2_runs<T>(mut items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        if items.is_empty() {
-            return None;
-        }
-        let n = max.min(1 << items.len().ilog2());
-        let (run, rest) = items.split_at(n);
-        items = rest;
-        Some(run)
-    })
-}
 
 struct ChatState {
     epoch: i64,
@@ -99,11 +63,27 @@ pub async fn append_batch(
     cache: &Mutex<ChatCache>,
     generation: u64,
 ) -> StoreResult<Vec<StoreResult<Appended>>> {
+    let (mut chats, unseen) = take_cached(batch, cache, generation);
+    read_chats(c, &unseen, &mut chats).await?;
+    let existing = read_existing(c, batch).await?;
+    let (verdicts, active) = decide(batch, &mut chats, &existing)?;
+    insert_new(c, &verdicts).await?;
+    update_counters(c, &chats, &active).await?;
+    put_back(cache, chats);
+    Ok(verdicts)
+}
+
+/// The cached state of the batch's chats, and the chats the cache does not have.
+/// The cached chats are taken out while the job runs and go back only once all of
+/// its statements succeeded: a job that fails leaves them to be read again.
+fn take_cached(
+    batch: &[NewMessage],
+    cache: &Mutex<ChatCache>,
+    generation: u64,
+) -> (HashMap<Uuid, ChatState>, Vec<Uuid>) {
     let mut chat_ids: Vec<Uuid> = batch.iter().map(|m| m.chat_id.0).collect();
     chat_ids.sort_unstable();
     chat_ids.dedup();
-    // The cached chats are taken out while the job runs and go back only once all of
-    // its statements succeeded: a job that fails leaves them to be read again.
     let mut chats: HashMap<Uuid, ChatState> = HashMap::with_capacity(chat_ids.len());
     {
         let mut cache = cache.lock().expect("chat cache lock");
@@ -121,14 +101,28 @@ pub async fn append_batch(
         .into_iter()
         .filter(|id| !chats.contains_key(id))
         .collect();
-    read_chats(c, &unseen, &mut chats).await?;
+    (chats, unseen)
+}
+
+fn put_back(cache: &Mutex<ChatCache>, chats: HashMap<Uuid, ChatState>) {
+    let mut cache = cache.lock().expect("chat cache lock");
+    if cache.chats.len() + chats.len() > MAX_CACHED_CHATS {
+        cache.chats.clear();
+    }
+    cache.chats.extend(chats);
+}
+
+/// Earlier copies of the batch's ids (a resend after a lost ack), looked up by the
+/// unique index on `id`.
+async fn read_existing(
+    c: &mut Conn,
+    batch: &[NewMessage],
+) -> StoreResult<HashMap<Uuid, MessageRow>> {
     let mut existing: HashMap<Uuid, MessageRow> = HashMap::new();
-    // Earlier copies of these ids (a resend after a lost ack), looked up by the
-    // unique index on `id`.
     let mut ids: Vec<Uuid> = batch.iter().map(|m| m.id.0).collect();
     ids.sort_unstable();
     ids.dedup();
-    let columns = super::message_ops::MESSAGE_COLUMNS
+    let columns = MESSAGE_COLUMNS
         .split(", ")
         .map(|c| format!("m.{}", c.trim()))
         .collect::<Vec<_>>()
@@ -148,12 +142,23 @@ pub async fn append_batch(
             existing.insert(row.id, row);
         }
     }
+    Ok(existing)
+}
 
+/// Each message's verdict, in memory: the chats' state says who may send and under
+/// which epoch, and takes the next sequence numbers. Also returns the chats this
+/// batch adds to, with the time of their last message.
+type Decided = (Vec<StoreResult<Appended>>, HashMap<Uuid, i64>);
+
+fn decide(
+    batch: &[NewMessage],
+    chats: &mut HashMap<Uuid, ChatState>,
+    existing: &HashMap<Uuid, MessageRow>,
+) -> StoreResult<Decided> {
     let mut verdicts: Vec<StoreResult<Appended>> = Vec::with_capacity(batch.len());
     // Ids accepted earlier in this batch, by their place in `verdicts`: each row is
     // built once, there.
     let mut taken: HashMap<Uuid, usize> = HashMap::new();
-    // The chats this batch adds to, with the time of their last message.
     let mut active: HashMap<Uuid, i64> = HashMap::new();
     for m in batch {
         let state = chats
@@ -199,7 +204,11 @@ pub async fn append_batch(
             members: state.members.clone(),
         }));
     }
+    Ok((verdicts, active))
+}
 
+/// Multi-row INSERTs of the accepted messages.
+async fn insert_new(c: &mut Conn, verdicts: &[StoreResult<Appended>]) -> StoreResult<()> {
     let new_rows: Vec<&MessageRow> = verdicts
         .iter()
         .filter_map(|v| v.as_ref().ok().filter(|a| !a.duplicate).map(|a| &a.row))
@@ -229,6 +238,15 @@ pub async fn append_batch(
         }
         q.execute(&mut *c).await?;
     }
+    Ok(())
+}
+
+/// One UPDATE of the counters of the chats the batch added to.
+async fn update_counters(
+    c: &mut Conn,
+    chats: &HashMap<Uuid, ChatState>,
+    active: &HashMap<Uuid, i64>,
+) -> StoreResult<()> {
     let touched: Vec<(Uuid, i64, i64)> = active
         .iter()
         .map(|(id, &at)| (*id, chats[id].seq, at))
@@ -248,12 +266,7 @@ pub async fn append_batch(
         }
         q.execute(&mut *c).await?;
     }
-    let mut cache = cache.lock().expect("chat cache lock");
-    if cache.chats.len() + chats.len() > MAX_CACHED_CHATS {
-        cache.chats.clear();
-    }
-    cache.chats.extend(chats);
-    Ok(verdicts)
+    Ok(())
 }
 
 /// Reads the state and members of `ids` into `chats`; a chat that does not exist is
@@ -297,29 +310,4 @@ async fn read_chats(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists_come_in_powers_of_two() {
-        let lens = |v: Vec<Vec<u32>>| v.iter().map(Vec::len).collect::<Vec<_>>();
-        let items: Vec<u32> = (0..300).collect();
-        let lists: Vec<Vec<u32>> = padded(&items, 256).collect();
-        assert_eq!(lens(lists.clone()), vec![256, 64]);
-        assert_eq!(lists[1][..44], items[256..]);
-        assert!(
-            lists[1][44..].iter().all(|&x| x == 299),
-            "padding repeats the last"
-        );
-        assert_eq!(lens(padded(&items[..1], 256).collect()), vec![1]);
-
-        let runs: Vec<usize> = pow2_runs(&items, 128).map(<[u32]>::len).collect();
-        assert_eq!(runs, vec![128, 128, 32, 8, 4]);
-        let back: Vec<u32> = pow2_runs(&items, 128).flatten().copied().collect();
-        assert_eq!(back, items, "every item once, in order");
-        assert_eq!(pow2_runs(&items[..0], 128).count(), 0);
-    }
 }

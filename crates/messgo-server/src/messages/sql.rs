@@ -1,12 +1,12 @@
 //! Message and attachment SQL, written once for both engines. A message is checked
 //! against its chat (membership, epoch, duplicate id) in the same transaction that
-//! stores it. Chats themselves, their members and epochs are in `chat_ops`.
+//! stores it. Chats themselves, their members and epochs are in `chats::sql`.
 
 use messgo_proto::{BlobId, ChatId, MessageId, UserId, EPOCH_MAX_AGE_MS};
 use uuid::Uuid;
 
-use super::{StoreError, StoreResult};
 use crate::refusal::Refusal;
+use crate::store::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MessageRow {
@@ -42,7 +42,7 @@ pub struct NewMessage {
 impl NewMessage {
     /// Whether a chat in this epoch state must refuse the message: another epoch, a
     /// membership change since the epoch opened, or an epoch past its age.
-    pub(super) fn is_stale(
+    pub(crate) fn is_stale(
         &self,
         epoch: i64,
         rotation_required: i64,
@@ -55,18 +55,18 @@ impl NewMessage {
 
     /// When the message expires in a chat whose timer is `timer_secs`: the timer
     /// shortens the server-wide retention, never extends it.
-    pub(super) fn expiry_in(&self, timer_secs: i64) -> i64 {
+    pub(crate) fn expiry_in(&self, timer_secs: i64) -> i64 {
         self.expires_at.min(self.now + timer_secs * 1000)
     }
 
     /// Whether `stored`, found under this message's id, is this very message sent
     /// again (a resend after a lost ack) rather than another one reusing its id.
-    pub(super) fn is_resend_of(&self, stored: &MessageRow) -> bool {
+    pub(crate) fn is_resend_of(&self, stored: &MessageRow) -> bool {
         stored.chat_id == self.chat_id.0 && stored.sender == Some(self.sender.0)
     }
 
     /// The row the message becomes at `seq`.
-    pub(super) fn row(&self, seq: i64, timer_secs: i64) -> MessageRow {
+    pub(crate) fn row(&self, seq: i64, timer_secs: i64) -> MessageRow {
         MessageRow {
             chat_id: self.chat_id.0,
             seq,
@@ -103,16 +103,16 @@ pub enum Page {
     After(i64),
 }
 
-pub(super) const MESSAGE_COLUMNS: &str =
+pub(crate) const MESSAGE_COLUMNS: &str =
     "chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, system, \
      created_at, expires_at, deleted";
 
-pub(super) fn rejected(refusal: Refusal) -> StoreError {
+pub(crate) fn rejected(refusal: Refusal) -> StoreError {
     StoreError::Rejected(refusal)
 }
 
 for_both_engines! {
-    uses(crate::store::chat_ops as chat_ops);
+    uses(crate::chats::sql as chat_ops);
 
     /// Stores a message under the next sequence number, or finds the one already
     /// stored under the same id (a resend).
@@ -195,6 +195,7 @@ for_both_engines! {
         Ok(Appended { row, duplicate: false, members })
     }
 
+
     /// A page of history as `user` may see it: from their joining on, unexpired.
     pub async fn messages(c: &mut Conn, chat: ChatId, user: UserId, page: Page, limit: i64, now: i64) -> StoreResult<Vec<MessageRow>> {
         let joined: Option<(i64,)> = sqlx::query_as("SELECT joined_seq FROM chat_members WHERE chat_id = $1 AND user_id = $2")
@@ -230,6 +231,7 @@ for_both_engines! {
             .await?)
     }
 
+
     /// Deletes up to `batch` expired messages; returns how many went.
     pub async fn delete_expired_messages(c: &mut Conn, now: i64, batch: i64) -> StoreResult<u64> {
         let done = sqlx::query(
@@ -242,6 +244,7 @@ for_both_engines! {
         .await?;
         Ok(done.rows_affected())
     }
+
 
     /// Erases a message's content for everyone; its sequence number stays as a tombstone.
     pub async fn delete_message(c: &mut Conn, chat: ChatId, sender: UserId, id: MessageId) -> StoreResult<i64> {
@@ -262,46 +265,5 @@ for_both_engines! {
             .execute(&mut *c)
             .await?;
         Ok(seq)
-    }
-
-    /// Stores an upload for a chat `uploader` is a member of.
-    pub async fn insert_blob(
-        c: &mut Conn, id: BlobId, chat: ChatId, uploader: UserId, data: &[u8], now: i64, expires_at: i64,
-    ) -> StoreResult<()> {
-        chat_ops::chat_for(&mut *c, uploader, chat).await?;
-        sqlx::query(
-            "INSERT INTO blobs (id, chat_id, uploader, size, data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id.0)
-        .bind(chat.0)
-        .bind(uploader.0)
-        .bind(data.len() as i64)
-        .bind(data)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *c)
-        .await?;
-        Ok(())
-    }
-
-    /// A blob's bytes, for a current member of its chat who may see its message
-    /// (or its uploader, before a message takes it); NotFound otherwise.
-    pub async fn blob_for(c: &mut Conn, user: UserId, id: BlobId, now: i64) -> StoreResult<Vec<u8>> {
-        let row: Option<(Vec<u8>,)> = sqlx::query_as(
-            "SELECT b.data FROM blobs b JOIN chat_members m ON m.chat_id = b.chat_id AND m.user_id = $1 \
-             WHERE b.id = $2 AND b.expires_at > $3 \
-               AND ((b.message_seq IS NOT NULL AND b.message_seq > m.joined_seq) OR b.uploader = $1)",
-        )
-        .bind(user.0)
-        .bind(id.0)
-        .bind(now)
-        .fetch_optional(&mut *c)
-        .await?;
-        row.map(|(d,)| d).ok_or(StoreError::NotFound)
-    }
-
-    pub async fn delete_expired_blobs(c: &mut Conn, now: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM blobs WHERE expires_at <= $1").bind(now).execute(&mut *c).await?;
-        Ok(done.rows_affected())
     }
 }

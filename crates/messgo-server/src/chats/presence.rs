@@ -4,14 +4,15 @@
 use messgo_proto::{ChatId, ServerEvent, Settings};
 
 use super::expiry::check_timer;
-use super::{rule, Chats};
+use super::{presence_sql, sql, Chats};
 use crate::bus::notify;
-use crate::service::{AuthContext, ServiceError, ServiceResult};
+use crate::service::{rule, ServiceError, ServiceResult};
+use crate::sessions::AuthContext;
 
 impl Chats {
     pub async fn settings(&self, who: AuthContext) -> ServiceResult<Settings> {
         let (typing, receipts, timer) =
-            self.db.legacy().settings(who.user_id).await.map_err(rule)?;
+            db_run!(self.db, read, presence_sql::settings(who.user_id)).map_err(rule)?;
         Ok(Settings {
             typing_indicators: typing != 0,
             read_receipts: receipts != 0,
@@ -21,38 +22,36 @@ impl Chats {
 
     pub async fn set_settings(&self, who: AuthContext, s: Settings) -> ServiceResult<Settings> {
         check_timer(s.default_timer_secs)?;
-        self.db
-            .legacy()
-            .set_settings(
-                who.user_id,
-                s.typing_indicators,
-                s.read_receipts,
-                s.default_timer_secs,
-            )
-            .await?;
+        let (typing, receipts, timer) =
+            (s.typing_indicators, s.read_receipts, s.default_timer_secs);
+        db_run!(
+            self.db,
+            write,
+            presence_sql::set_settings(who.user_id, typing, receipts, timer)
+        )?;
         Ok(s)
     }
 
     /// Moves the read position; your other sessions follow, and members who share
     /// read receipts (as you do) see it.
     pub async fn mark_read(&self, who: AuthContext, chat: ChatId, seq: i64) -> ServiceResult<()> {
-        let seq = self
-            .db
-            .legacy()
-            .mark_read(chat, who.user_id, seq)
-            .await
-            .map_err(rule)?;
+        let seq = db_run!(
+            self.db,
+            write,
+            presence_sql::mark_read(chat, who.user_id, seq)
+        )
+        .map_err(rule)?;
         notify(
             &*self.bus,
             [who.user_id],
             &ServerEvent::ChatRead { chat_id: chat, seq },
         );
         if self.settings(who).await?.read_receipts {
-            let to = self
-                .db
-                .legacy()
-                .members_opted_in(chat, who.user_id, false)
-                .await?;
+            let to = db_run!(
+                self.db,
+                read,
+                presence_sql::members_opted_in(chat, who.user_id, false)
+            )?;
             notify(
                 &*self.bus,
                 to,
@@ -71,19 +70,15 @@ impl Chats {
         self.typing_limit
             .hit(&who.user_id.to_string())
             .map_err(ServiceError::RateLimited)?;
-        self.db
-            .legacy()
-            .chat_for(who.user_id, chat)
-            .await
-            .map_err(rule)?;
+        db_run!(self.db, read, sql::chat_for(who.user_id, chat)).map_err(rule)?;
         if !self.settings(who).await?.typing_indicators {
             return Ok(());
         }
-        let to = self
-            .db
-            .legacy()
-            .members_opted_in(chat, who.user_id, true)
-            .await?;
+        let to = db_run!(
+            self.db,
+            read,
+            presence_sql::members_opted_in(chat, who.user_id, true)
+        )?;
         notify(
             &*self.bus,
             to,
