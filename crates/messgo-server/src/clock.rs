@@ -1,7 +1,7 @@
 //! Time as a dependency, so expiry and rate limits are tested without sleeping.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub trait Clock: Send + Sync + 'static {
     /// Milliseconds since the Unix epoch.
@@ -14,9 +14,15 @@ impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
+            .map(millis)
             .unwrap_or(0)
     }
+}
+
+/// A duration in whole milliseconds, as times are kept; one past `i64::MAX` ms
+/// (292 million years) counts as that.
+pub fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// A clock that moves only when told to.

@@ -64,7 +64,12 @@ pub(crate) fn rule(e: StoreError) -> ServiceError {
     match e {
         StoreError::NotFound => ServiceError::NotFound,
         StoreError::Rejected(refusal) => ServiceError::Rule(refusal),
-        e => ServiceError::Store(e),
+        e @ (StoreError::Conflict(_)
+        | StoreError::Database(_)
+        | StoreError::Migrate(_)
+        | StoreError::Corrupt(_)
+        | StoreError::NotCommitted
+        | StoreError::Closed) => ServiceError::Store(e),
     }
 }
 
@@ -94,7 +99,7 @@ impl Services {
         let accounts = Accounts::new(db.clone(), bus.clone(), clock.clone(), config).await?;
         let connections = Connections::new(db.clone(), bus.clone(), clock.clone(), config);
         let profile = Profiles::new(db.clone(), bus.clone(), clock.clone());
-        let retention_ms = i64::try_from(config.retention.as_millis()).unwrap_or(i64::MAX);
+        let retention_ms = crate::clock::millis(config.retention);
         let pipeline = Arc::new(Pipeline::start(
             db.clone(),
             bus.clone(),

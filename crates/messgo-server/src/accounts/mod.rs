@@ -62,7 +62,7 @@ impl Accounts {
         rand::rngs::OsRng.fill_bytes(&mut candidate);
         let candidate = URL_SAFE_NO_PAD.encode(candidate);
         let realm_id = db_run!(db, write, sql::realm_id(&candidate))?;
-        let window = config.login_limit_window.as_millis() as i64;
+        let window = crate::clock::millis(config.login_limit_window);
         Ok(Accounts {
             login_by_username: RateLimiter::new(
                 config.login_limit_per_username,

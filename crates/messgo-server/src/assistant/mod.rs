@@ -107,59 +107,11 @@ impl Assistant {
         }
         check_context(&req, self.max_context)?;
 
-        let mut messages: Vec<Value> = Vec::with_capacity(req.messages.len() + 1);
-        if let Some(prompt) = &self.system_prompt {
-            messages.push(json!({"role": "system", "content": prompt}));
-        }
-        messages.extend(
-            req.messages
-                .iter()
-                .map(|t| json!({"role": t.role, "content": t.content})),
-        );
-        let mut request = self
-            .http
-            .post(format!("{}/chat/completions", ai.url))
-            .json(&json!({"model": ai.model, "stream": true, "messages": messages}));
-        if let Some(key) = &ai.key {
-            request = request.bearer_auth(key);
-        }
-        let res = request.send().await.map_err(unreachable)?;
+        let res = self.request(ai, &req).send().await.map_err(unreachable)?;
         if !res.status().is_success() {
             return Err(provider_status(res.status().as_u16()));
         }
-
-        let mut body = res.bytes_stream();
-        let mut buffer = Vec::new();
-        let mut said_anything = false;
-        while let Some(chunk) = body.next().await {
-            buffer.extend_from_slice(&chunk.map_err(unreachable)?);
-            // Server-sent events: one `data:` line per event, events end with a blank line.
-            while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = buffer.drain(..=end).collect();
-                let line = String::from_utf8_lossy(&line);
-                let Some(data) = line.trim().strip_prefix("data:") else {
-                    continue;
-                };
-                let data = data.trim();
-                if data == "[DONE]" {
-                    return Ok(());
-                }
-                let text = delta_text(data)?;
-                if !text.is_empty() {
-                    said_anything = true;
-                    if out
-                        .send(Box::new(ServerEvent::AiDelta {
-                            request_id: req.request_id.clone(),
-                            text,
-                        }))
-                        .await
-                        .is_err()
-                    {
-                        return Ok(()); // the socket is gone: stop reading
-                    }
-                }
-            }
-        }
+        let said_anything = relay(res, &req.request_id, out).await?;
         if said_anything {
             Ok(())
         } else {
@@ -169,6 +121,68 @@ impl Assistant {
             ))
         }
     }
+}
+
+impl Assistant {
+    /// The provider's `/chat/completions` request: the system prompt, then the turns.
+    fn request(&self, ai: &AiConfig, req: &AskAssistant) -> reqwest::RequestBuilder {
+        let mut messages: Vec<Value> = Vec::with_capacity(req.messages.len() + 1);
+        if let Some(prompt) = &self.system_prompt {
+            messages.push(json!({"role": "system", "content": prompt}));
+        }
+        messages.extend(
+            req.messages
+                .iter()
+                .map(|t| json!({"role": t.role, "content": t.content})),
+        );
+        let request = self
+            .http
+            .post(format!("{}/chat/completions", ai.url))
+            .json(&json!({"model": ai.model, "stream": true, "messages": messages}));
+        match &ai.key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
+    }
+}
+
+/// Relays the provider's server-sent events to `out` as `ai.delta` frames; returns
+/// whether the model said anything. Stops early, quietly, when the socket is gone.
+async fn relay(
+    res: reqwest::Response,
+    request_id: &str,
+    out: &mpsc::Sender<Box<ServerEvent>>,
+) -> Result<bool, Failure> {
+    let mut body = res.bytes_stream();
+    let mut buffer = Vec::new();
+    let mut said_anything = false;
+    while let Some(chunk) = body.next().await {
+        buffer.extend_from_slice(&chunk.map_err(unreachable)?);
+        // Server-sent events: one `data:` line per event, events end with a blank line.
+        while let Some(end) = buffer.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&line);
+            let Some(data) = line.trim().strip_prefix("data:") else {
+                continue;
+            };
+            let data = data.trim();
+            if data == "[DONE]" {
+                return Ok(true);
+            }
+            let text = delta_text(data)?;
+            if !text.is_empty() {
+                said_anything = true;
+                let delta = ServerEvent::AiDelta {
+                    request_id: request_id.to_owned(),
+                    text,
+                };
+                if out.send(Box::new(delta)).await.is_err() {
+                    return Ok(true); // the socket is gone: stop reading
+                }
+            }
+        }
+    }
+    Ok(said_anything)
 }
 
 fn check_context(req: &AskAssistant, max: usize) -> Result<(), Failure> {

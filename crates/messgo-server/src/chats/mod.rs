@@ -64,7 +64,8 @@ pub(crate) fn chat_of(row: ChatRow, members: Vec<MemberRow>) -> ServiceResult<Ch
                 ed25519_public: m.ed25519_public.into(),
             })
             .collect(),
-        epoch: row.epoch as u32,
+        epoch: u32::try_from(row.epoch)
+            .map_err(|_| StoreError::Corrupt(format!("epoch {}", row.epoch)))?,
         epoch_opened_at: row.epoch_opened_at,
         rotation_required: row.rotation_required != 0,
         seq: row.seq,

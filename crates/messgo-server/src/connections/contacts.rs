@@ -3,9 +3,9 @@
 use messgo_proto::{BlockedUser, Contact, ServerEvent, UserId};
 
 use super::contacts_sql;
-use super::{contact_of, not_found, Connections};
+use super::{contact_of, Connections};
 use crate::bus::notify;
-use crate::service::{ServiceError, ServiceResult};
+use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
 use crate::store::Db;
 
@@ -32,8 +32,8 @@ impl Connections {
     }
 
     pub async fn remove(&self, who: AuthContext, other: UserId) -> ServiceResult<()> {
-        let chat = db_run!(self.db, write, contacts_sql::disconnect(who.user_id, other))
-            .map_err(not_found)?;
+        let chat =
+            db_run!(self.db, write, contacts_sql::disconnect(who.user_id, other)).map_err(rule)?;
         let chat_id = messgo_proto::ChatId(chat);
         notify(
             &*self.bus,
@@ -57,8 +57,8 @@ impl Connections {
 
     pub async fn block(&self, who: AuthContext, other: UserId) -> ServiceResult<()> {
         let now = self.clock.now_ms();
-        let done = db_run!(self.db, write, contacts_sql::block(who.user_id, other, now))
-            .map_err(not_found)?;
+        let done =
+            db_run!(self.db, write, contacts_sql::block(who.user_id, other, now)).map_err(rule)?;
         if let Some(chat) = done.removed_chat {
             let chat_id = messgo_proto::ChatId(chat);
             notify(
@@ -101,7 +101,7 @@ impl Connections {
     }
 
     pub async fn unblock(&self, who: AuthContext, other: UserId) -> ServiceResult<()> {
-        db_run!(self.db, write, contacts_sql::unblock(who.user_id, other)).map_err(not_found)?;
+        db_run!(self.db, write, contacts_sql::unblock(who.user_id, other)).map_err(rule)?;
         notify(&*self.bus, [who.user_id], &ServerEvent::BlocksChanged);
         Ok(())
     }

@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::service::{ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
-use crate::store::{Db, StoreError};
+use crate::store::Db;
 use contacts_sql::ContactRow;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -34,13 +34,6 @@ pub struct Connections {
     clock: Arc<dyn Clock>,
     limit_per_hour: u32,
     ttl_ms: i64,
-}
-
-pub(crate) fn not_found(e: StoreError) -> ServiceError {
-    match e {
-        StoreError::NotFound => ServiceError::NotFound,
-        e => e.into(),
-    }
 }
 
 pub(crate) fn contact_of(r: ContactRow) -> Contact {
@@ -64,7 +57,7 @@ impl Connections {
             bus,
             clock,
             limit_per_hour: config.request_limit_per_hour,
-            ttl_ms: (config.retention.as_millis() as i64).min(REQUEST_TTL_MS),
+            ttl_ms: crate::clock::millis(config.retention).min(REQUEST_TTL_MS),
         }
     }
 

@@ -8,11 +8,11 @@ use messgo_proto::{
 use uuid::Uuid;
 
 use super::sql::{self, target_from_parts, NewRequest, SendOutcome};
-use super::{not_found, Connections, HOUR_MS};
+use super::{Connections, HOUR_MS};
 use crate::accounts::sql as accounts_sql;
 use crate::bus::notify;
 use crate::ratelimit::RetryAfter;
-use crate::service::{ServiceError, ServiceResult};
+use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
 use crate::store::StoreError;
 
@@ -131,7 +131,7 @@ impl Connections {
             write,
             sql::accept(id, who.user_id, Uuid::new_v4(), now)
         )
-        .map_err(not_found)?;
+        .map_err(rule)?;
         let requester = done.requester;
         let for_me = self.contact(who, requester).await?;
         let for_them = self.view_of(requester, who.user_id).await?;
@@ -175,7 +175,7 @@ impl Connections {
     /// The requester is told nothing; the request stays in their list until it expires.
     pub async fn decline(&self, who: AuthContext, id: RequestId) -> ServiceResult<()> {
         let now = self.clock.now_ms();
-        db_run!(self.db, write, sql::decline(id, who.user_id, now)).map_err(not_found)?;
+        db_run!(self.db, write, sql::decline(id, who.user_id, now)).map_err(rule)?;
         notify(
             &*self.bus,
             [who.user_id],
@@ -186,13 +186,13 @@ impl Connections {
 
     pub async fn block_requester(&self, who: AuthContext, id: RequestId) -> ServiceResult<()> {
         let now = self.clock.now_ms();
-        let from = db_run!(self.db, read, sql::incoming_sender(id, who.user_id, now))
-            .map_err(not_found)?;
+        let from =
+            db_run!(self.db, read, sql::incoming_sender(id, who.user_id, now)).map_err(rule)?;
         self.block(who, from).await
     }
 
     pub async fn cancel(&self, who: AuthContext, id: RequestId) -> ServiceResult<()> {
-        let to = db_run!(self.db, write, sql::cancel(id, who.user_id)).map_err(not_found)?;
+        let to = db_run!(self.db, write, sql::cancel(id, who.user_id)).map_err(rule)?;
         notify(
             &*self.bus,
             [who.user_id],

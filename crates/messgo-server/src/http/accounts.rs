@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{self, Router};
 use axum::Json;
 use messgo_proto::{
     ChangePasswordRequest, ConfigResponse, DeleteAccountRequest, HealthResponse, LoginRequest, Me,
@@ -140,4 +141,18 @@ pub async fn delete_account(
         clear_session_cookie(s.web.behind_tls_proxy),
     )
         .into_response())
+}
+
+/// Accounts: registration, login, the account itself.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", routing::get(health))
+        .route("/config", routing::get(config))
+        .route("/prelogin", routing::post(prelogin))
+        .route("/register", routing::post(register))
+        .route("/login", routing::post(login))
+        .route("/logout", routing::post(logout))
+        .route("/me", routing::get(me))
+        .route("/account/password", routing::post(change_password))
+        .route("/account", routing::delete(delete_account))
 }

@@ -2,9 +2,11 @@
 //! ciphertext it cannot read; the keys travel inside the messages.
 
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{self, Router};
 use axum::Json;
 use futures_util::StreamExt;
 use messgo_proto::{BlobId, ChatId};
@@ -118,4 +120,15 @@ fn human_size(bytes: usize) -> String {
     } else {
         format!("{bytes} bytes")
     }
+}
+
+/// Encrypted attachments.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/blobs",
+            // The upload enforces its own limit as it streams.
+            routing::post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/blobs/{id}", routing::get(download))
 }

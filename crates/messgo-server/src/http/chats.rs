@@ -1,8 +1,10 @@
 //! Chat and message endpoints (docs/protocol.md).
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{self, Router};
 use axum::Json;
 use messgo_proto::{
     Ack, Chat, ChatId, ChatKind, ChatsResponse, CreateChat, EpochKey, EpochOpened, MemberBody,
@@ -269,4 +271,45 @@ pub async fn assistant(
     Auth(who): Auth,
 ) -> Result<Json<messgo_proto::AssistantInfo>, ApiError> {
     Ok(Json(s.services.assistant.info(who).await?))
+}
+
+/// Bodies that grow with a group's size: creating it, and an epoch's wrapped keys.
+const GROUP_BODY_LIMIT: usize = 512 * 1024;
+
+/// Chats, epochs, messages, read positions, timers, settings and the assistant chat.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/chats",
+            // A group of 1,000 members is ~40 KiB of ids.
+            routing::get(list)
+                .post(create)
+                .layer(DefaultBodyLimit::max(GROUP_BODY_LIMIT)),
+        )
+        .route("/chats/{id}", routing::get(get))
+        .route(
+            "/chats/{id}/epochs",
+            // A wrapped key per member: ~190 bytes each, so ~190 KiB for 1,000.
+            routing::post(open_epoch).layer(DefaultBodyLimit::max(GROUP_BODY_LIMIT)),
+        )
+        .route("/chats/{id}/keys", routing::get(epoch_key))
+        .route("/chats/{id}/members", routing::post(add_member))
+        .route("/chats/{id}/members/{user}", routing::delete(remove_member))
+        .route("/chats/{id}/admins", routing::post(promote))
+        .route("/chats/{id}/meta", routing::put(set_meta))
+        .route(
+            "/chats/{id}/messages",
+            // Room for a full 64 KiB ciphertext in base64, so the size rule can answer.
+            routing::get(messages)
+                .post(send)
+                .layer(DefaultBodyLimit::max(128 * 1024)),
+        )
+        .route(
+            "/chats/{id}/messages/{message}",
+            routing::delete(delete_message),
+        )
+        .route("/chats/{id}/read", routing::post(mark_read))
+        .route("/chats/{id}/timer", routing::put(set_timer))
+        .route("/settings", routing::get(settings).put(set_settings))
+        .route("/assistant", routing::get(assistant))
 }

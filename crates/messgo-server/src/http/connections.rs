@@ -1,8 +1,10 @@
 //! Connection, contact, block, connect-key and profile endpoints (docs/api.md).
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{self, Router};
 use axum::Json;
 use messgo_proto::{
     BlockBody, BlocksResponse, ConnectKeyResponse, ConnectionRequestBody, Contact,
@@ -229,4 +231,36 @@ pub async fn avatar(
         (axum::http::header::ETAG, format!("\"{at}\"")),
     ];
     Ok((headers, bytes).into_response())
+}
+
+/// Connections, contacts, blocks, connect keys and profiles.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/profile", routing::put(set_profile))
+        .route(
+            "/profile/avatar",
+            routing::put(set_avatar)
+                .delete(remove_avatar)
+                // Room past the limit, so the service answers with the limit in words.
+                .layer(DefaultBodyLimit::max(4 * messgo_proto::AVATAR_MAX_BYTES)),
+        )
+        .route("/users/{id}/avatar", routing::get(avatar))
+        .route("/connect-key", routing::get(connect_key))
+        .route("/connect-key/rotate", routing::post(rotate_connect_key))
+        .route(
+            "/connections/requests",
+            routing::post(send_request).get(requests),
+        )
+        .route("/connections/requests/{id}", routing::delete(cancel))
+        .route("/connections/requests/{id}/accept", routing::post(accept))
+        .route("/connections/requests/{id}/decline", routing::post(decline))
+        .route(
+            "/connections/requests/{id}/block",
+            routing::post(block_requester),
+        )
+        .route("/contacts", routing::get(contacts))
+        .route("/contacts/{id}", routing::delete(remove_contact))
+        .route("/users/{id}", routing::get(user))
+        .route("/blocks", routing::get(blocks).post(block))
+        .route("/blocks/{id}", routing::delete(unblock))
 }

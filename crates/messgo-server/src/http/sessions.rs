@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::{self, Router};
 use axum::Json;
 use messgo_proto::{SessionId, SessionList};
 
@@ -27,4 +28,11 @@ pub async fn revoke(
     let id: SessionId = id.parse().map_err(|_| ApiError::not_found())?;
     s.services.sessions.revoke(who, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in account's sessions.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sessions", routing::get(list))
+        .route("/sessions/{id}", routing::delete(revoke))
 }

@@ -11,14 +11,14 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use messgo_proto::{ChatId, ClientFrame, MessageId, ServerEvent};
+use messgo_proto::{AskAssistant, ChatId, ClientFrame, MessageId, ServerEvent};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 
 use super::extract::Auth;
 use super::{ApiError, AppState};
-use crate::bus::Subscription;
-use crate::service::{AuthContext, Sent, ServiceResult, Services};
+use crate::bus::{SocketId, Subscription};
+use crate::service::{AuthContext, Sent, ServiceError, ServiceResult, Services};
 
 /// Largest ciphertext a client may send (the frame may be larger by its base64 and fields).
 const MAX_CLIENT_FRAME: usize = 96 * 1024;
@@ -90,12 +90,14 @@ pub async fn run<W, R>(
     // Boxed: tokio allocates a channel's first block of 32 slots up front, and 32
     // events inline would be ~7 KiB per idle socket.
     let (reply_tx, mut replies) = mpsc::channel::<Box<ServerEvent>>(MAX_IN_FLIGHT);
-    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    // Answers being streamed, by request id, so `ai.stop` can cancel them; aborting
-    // the task drops the upstream response, which closes that connection.
-    let mut asks: HashMap<String, AbortHandle> = HashMap::new();
-    // The store calls below are boxed: awaited inline, their state would be part of
-    // this loop's future, and so of every idle socket's memory.
+    let mut socket = Socket {
+        services,
+        who,
+        id: sub.id,
+        reply_tx,
+        in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        asks: HashMap::new(),
+    };
     loop {
         tokio::select! {
             // Bus frames first: replies never overtake events published before them.
@@ -120,59 +122,7 @@ pub async fn run<W, R>(
             }
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let replies_now = match parse_frame(&text) {
-                        Ok(ClientFrame::Ping) => vec![ServerEvent::Pong],
-                        Ok(ClientFrame::Send(m)) => match in_flight.clone().try_acquire_owned() {
-                            Ok(permit) => {
-                                let done = answer_send(m.chat_id, m.id, reply_tx.clone(), permit);
-                                // Returns once queued; the answer comes after the commit.
-                                Box::pin(services.messages.accept(who, m, Some(sub.id), done)).await;
-                                vec![]
-                            }
-                            Err(_) => vec![nack(m.chat_id, m.id, ApiError::from_status(axum::http::StatusCode::TOO_MANY_REQUESTS))],
-                        },
-                        Ok(ClientFrame::AiAsk(req)) => {
-                            asks.retain(|_, task| !task.is_finished());
-                            if asks.len() >= MAX_ASKS || asks.contains_key(&req.request_id) {
-                                vec![ServerEvent::AiError {
-                                    request_id: req.request_id,
-                                    code: "busy".into(),
-                                    message: "Wait for the answers already coming, or stop one.".into(),
-                                }]
-                            } else {
-                                let (services, tx, id) = (services.clone(), reply_tx.clone(), req.request_id.clone());
-                                let task = tokio::spawn(async move { services.assistant.ask(who.user_id, req, tx).await });
-                                asks.insert(id, task.abort_handle());
-                                vec![]
-                            }
-                        }
-                        Ok(ClientFrame::AiStop { request_id }) => match asks.remove(&request_id) {
-                            Some(task) => {
-                                task.abort();
-                                vec![ServerEvent::AiDone { request_id }]
-                            }
-                            None => vec![],
-                        },
-                        Ok(ClientFrame::Typing { chat_id }) => match Box::pin(services.chats.typing(who, chat_id)).await {
-                            Ok(()) => vec![],
-                            Err(e) => {
-                                let e = ApiError::from(e);
-                                vec![ServerEvent::Error { code: e.code.into(), message: e.message }]
-                            }
-                        },
-                        Ok(ClientFrame::Resume { chats }) => match Box::pin(services.messages.resume(who, chats)).await {
-                            Ok(messages) => messages.into_iter().map(|message| ServerEvent::Message { message }).collect(),
-                            Err(e) => {
-                                let e = ApiError::from(e);
-                                vec![ServerEvent::Error { code: e.code.into(), message: e.message }]
-                            }
-                        },
-                        Err(_) => vec![ServerEvent::Error {
-                            code: "invalid_frame".into(),
-                            message: "Unknown or malformed frame.".into(),
-                        }],
-                    };
-                    for reply in replies_now {
+                    for reply in socket.answer(&text).await {
                         if send_event(&mut sink, &reply).await.is_err() {
                             return;
                         }
@@ -183,6 +133,100 @@ pub async fn run<W, R>(
                 Some(Ok(_)) => {}
             },
         }
+    }
+}
+
+/// What one socket keeps while it lives, besides its feed and its sink.
+struct Socket {
+    services: Arc<Services>,
+    who: AuthContext,
+    id: SocketId,
+    /// Answers that come later (acks after their commit, assistant tokens).
+    reply_tx: mpsc::Sender<Box<ServerEvent>>,
+    in_flight: Arc<Semaphore>,
+    /// Answers being streamed, by request id, so `ai.stop` can cancel them; aborting
+    /// the task drops the upstream response, which closes that connection.
+    asks: HashMap<String, AbortHandle>,
+}
+
+impl Socket {
+    /// What to answer a client frame with at once (later answers go to `reply_tx`).
+    /// The service calls are boxed: awaited inline, their state would be part of the
+    /// socket loop's future, and so of every idle socket's memory.
+    async fn answer(&mut self, text: &str) -> Vec<ServerEvent> {
+        let (services, who) = (&self.services, self.who);
+        match parse_frame(text) {
+            Ok(ClientFrame::Ping) => vec![ServerEvent::Pong],
+            Ok(ClientFrame::Send(m)) => match self.in_flight.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    let done = answer_send(m.chat_id, m.id, self.reply_tx.clone(), permit);
+                    // Returns once queued; the answer comes after the commit.
+                    Box::pin(services.messages.accept(who, m, Some(self.id), done)).await;
+                    vec![]
+                }
+                Err(_) => vec![nack(
+                    m.chat_id,
+                    m.id,
+                    ApiError::from_status(StatusCode::TOO_MANY_REQUESTS),
+                )],
+            },
+            Ok(ClientFrame::AiAsk(req)) => self.ask(req),
+            Ok(ClientFrame::AiStop { request_id }) => match self.asks.remove(&request_id) {
+                Some(task) => {
+                    task.abort();
+                    vec![ServerEvent::AiDone { request_id }]
+                }
+                None => vec![],
+            },
+            Ok(ClientFrame::Typing { chat_id }) => {
+                match Box::pin(services.chats.typing(who, chat_id)).await {
+                    Ok(()) => vec![],
+                    Err(e) => vec![error_event(e)],
+                }
+            }
+            Ok(ClientFrame::Resume { chats }) => {
+                match Box::pin(services.messages.resume(who, chats)).await {
+                    Ok(messages) => messages
+                        .into_iter()
+                        .map(|message| ServerEvent::Message { message })
+                        .collect(),
+                    Err(e) => vec![error_event(e)],
+                }
+            }
+            Err(_) => vec![ServerEvent::Error {
+                code: "invalid_frame".into(),
+                message: "Unknown or malformed frame.".into(),
+            }],
+        }
+    }
+
+    /// Starts streaming an assistant answer, at most [`MAX_ASKS`] at once.
+    fn ask(&mut self, req: AskAssistant) -> Vec<ServerEvent> {
+        self.asks.retain(|_, task| !task.is_finished());
+        if self.asks.len() >= MAX_ASKS || self.asks.contains_key(&req.request_id) {
+            return vec![ServerEvent::AiError {
+                request_id: req.request_id,
+                code: "busy".into(),
+                message: "Wait for the answers already coming, or stop one.".into(),
+            }];
+        }
+        let (services, tx, id) = (
+            self.services.clone(),
+            self.reply_tx.clone(),
+            req.request_id.clone(),
+        );
+        let user = self.who.user_id;
+        let task = tokio::spawn(async move { services.assistant.ask(user, req, tx).await });
+        self.asks.insert(id, task.abort_handle());
+        vec![]
+    }
+}
+
+fn error_event(e: ServiceError) -> ServerEvent {
+    let e = ApiError::from(e);
+    ServerEvent::Error {
+        code: e.code.into(),
+        message: e.message,
     }
 }
 

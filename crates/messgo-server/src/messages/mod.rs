@@ -149,7 +149,9 @@ pub fn message_of(r: MessageRow) -> Message {
         seq: r.seq,
         id: MessageId(r.id),
         sender: r.sender.map(UserId),
-        epoch: r.epoch as u32,
+        // Written from a u32; anything else is corruption, shown as an epoch no key
+        // opens rather than failing the whole page.
+        epoch: u32::try_from(r.epoch).unwrap_or(u32::MAX),
         kind: if r.kind == "system" {
             MessageKind::System
         } else {

@@ -169,7 +169,13 @@ for_both_engines! {
             // Another message took the id between the lookup and here (PostgreSQL,
             // where appends to different chats run side by side).
             StoreError::Conflict(_) => rejected(Refusal::DuplicateId),
-            e => e,
+            e @ (StoreError::NotFound
+            | StoreError::Database(_)
+            | StoreError::Migrate(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Rejected(_)
+            | StoreError::NotCommitted
+            | StoreError::Closed) => e,
         })?;
         let row = m.row(seq, timer_secs);
         // Attachments: the sender's own unclaimed uploads to this chat, now bound to

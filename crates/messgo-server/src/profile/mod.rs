@@ -10,9 +10,9 @@ pub mod sql;
 use crate::accounts::sql as accounts_sql;
 use crate::bus::{notify, Bus};
 use crate::clock::Clock;
+use crate::connections::contact_view;
 use crate::connections::contacts_sql;
-use crate::connections::{contact_view, not_found};
-use crate::service::{ServiceError, ServiceResult};
+use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
 use crate::store::Db;
 
@@ -97,7 +97,7 @@ impl Profiles {
         who: AuthContext,
         user: UserId,
     ) -> ServiceResult<(Vec<u8>, String, i64)> {
-        db_run!(self.db, read, sql::avatar_for(who.user_id, user)).map_err(not_found)
+        db_run!(self.db, read, sql::avatar_for(who.user_id, user)).map_err(rule)
     }
 
     async fn profile_changed(&self, who: AuthContext) -> ServiceResult<()> {

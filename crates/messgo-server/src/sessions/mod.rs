@@ -50,7 +50,7 @@ impl Sessions {
             db,
             bus,
             clock,
-            idle_ms: config.session_idle.as_millis() as i64,
+            idle_ms: crate::clock::millis(config.session_idle),
         }
     }
 
