@@ -6,13 +6,13 @@ use messgo_proto::{BlobId, ChatId, UserId};
 use crate::store::{StoreError, StoreResult};
 
 for_both_engines! {
-    uses(crate::chats::sql as chat_ops);
+    uses(crate::chats::sql as chat_sql);
 
     /// Stores an upload for a chat `uploader` is a member of.
     pub async fn insert_blob(
         c: &mut Conn, id: BlobId, chat: ChatId, uploader: UserId, data: &[u8], now: i64, expires_at: i64,
     ) -> StoreResult<()> {
-        chat_ops::chat_for(&mut *c, uploader, chat).await?;
+        chat_sql::chat_for(&mut *c, uploader, chat).await?;
         sqlx::query(
             "INSERT INTO blobs (id, chat_id, uploader, size, data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )

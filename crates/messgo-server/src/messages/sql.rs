@@ -107,12 +107,28 @@ pub(crate) const MESSAGE_COLUMNS: &str =
     "chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, system, \
      created_at, expires_at, deleted";
 
+/// An insert's error, where a uniqueness conflict means another message took the id
+/// between the lookup and the insert (PostgreSQL, where appends to different chats
+/// run side by side).
+fn id_taken(e: sqlx::Error) -> StoreError {
+    match crate::store::classify(e) {
+        StoreError::Conflict(_) => rejected(Refusal::DuplicateId),
+        e @ (StoreError::NotFound
+        | StoreError::Database(_)
+        | StoreError::Migrate(_)
+        | StoreError::Corrupt(_)
+        | StoreError::Rejected(_)
+        | StoreError::NotCommitted
+        | StoreError::Closed) => e,
+    }
+}
+
 pub(crate) fn rejected(refusal: Refusal) -> StoreError {
     StoreError::Rejected(refusal)
 }
 
 for_both_engines! {
-    uses(crate::chats::sql as chat_ops);
+    uses(crate::chats::sql as chat_sql);
 
     /// Stores a message under the next sequence number, or finds the one already
     /// stored under the same id (a resend).
@@ -165,18 +181,7 @@ for_both_engines! {
         .bind(expires_at)
         .execute(&mut *c)
         .await
-        .map_err(|e| match crate::store::classify(e) {
-            // Another message took the id between the lookup and here (PostgreSQL,
-            // where appends to different chats run side by side).
-            StoreError::Conflict(_) => rejected(Refusal::DuplicateId),
-            e @ (StoreError::NotFound
-            | StoreError::Database(_)
-            | StoreError::Migrate(_)
-            | StoreError::Corrupt(_)
-            | StoreError::Rejected(_)
-            | StoreError::NotCommitted
-            | StoreError::Closed) => e,
-        })?;
+        .map_err(id_taken)?;
         let row = m.row(seq, timer_secs);
         // Attachments: the sender's own unclaimed uploads to this chat, now bound to
         // the message's life.
@@ -197,7 +202,7 @@ for_both_engines! {
                 return Err(rejected(Refusal::InvalidBlob));
             }
         }
-        let members = chat_ops::member_ids(&mut *c, m.chat_id).await?;
+        let members = chat_sql::member_ids(&mut *c, m.chat_id).await?;
         Ok(Appended { row, duplicate: false, members })
     }
 
@@ -254,7 +259,7 @@ for_both_engines! {
 
     /// Erases a message's content for everyone; its sequence number stays as a tombstone.
     pub async fn delete_message(c: &mut Conn, chat: ChatId, sender: UserId, id: MessageId) -> StoreResult<i64> {
-        chat_ops::chat_for(&mut *c, sender, chat).await?;
+        chat_sql::chat_for(&mut *c, sender, chat).await?;
         let row: Option<(i64,)> = sqlx::query_as(
             "UPDATE messages SET deleted = 1, nonce = NULL, ciphertext = NULL, signature = NULL \
              WHERE chat_id = $1 AND id = $2 AND sender = $3 AND deleted = 0 RETURNING seq",

@@ -8,7 +8,7 @@
 //! caller hears "done" before its write is on disk.
 //!
 //! The writer also counts its generations: every job that may change anything
-//! starts a new one. The batch append (store/batch.rs) keeps the chats' state it read
+//! starts a new one. The batch append (messages/pipeline/batch.rs) keeps the chats' state it read
 //! between batches and trusts it only while the generation it read it in lasts.
 
 use std::any::Any;
