@@ -68,7 +68,7 @@ impl Chats {
         epoch: u32,
     ) -> ServiceResult<EpochKey> {
         db_run!(self.db, read, sql::chat_for(who.user_id, chat)).map_err(rule)?;
-        let (wrapped, by, at) = db_run!(
+        let key = db_run!(
             self.db,
             read,
             epochs_sql::epoch_key(chat, who.user_id, epoch)
@@ -76,9 +76,9 @@ impl Chats {
         .map_err(rule)?;
         Ok(EpochKey {
             epoch,
-            wrapped: wrapped.into(),
-            opened_by: UserId(by),
-            opened_at: at,
+            wrapped: key.wrapped.into(),
+            opened_by: UserId(key.opened_by),
+            opened_at: key.opened_at,
         })
     }
 }

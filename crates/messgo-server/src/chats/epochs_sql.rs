@@ -8,6 +8,14 @@ use crate::messages::sql::rejected;
 use crate::refusal::Refusal;
 use crate::store::{StoreError, StoreResult};
 
+/// One member's wrapped key of one epoch, and who opened the epoch when.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EpochKeyRow {
+    pub wrapped: Vec<u8>,
+    pub opened_by: Uuid,
+    pub opened_at: i64,
+}
+
 for_both_engines! {
     uses(crate::chats::sql as chat_sql);
 
@@ -52,8 +60,8 @@ for_both_engines! {
     }
 
 
-    pub async fn epoch_key(c: &mut Conn, chat: ChatId, user: UserId, epoch: u32) -> StoreResult<(Vec<u8>, Uuid, i64)> {
-        sqlx::query_as("SELECT wrapped, opened_by, opened_at FROM epoch_keys WHERE chat_id = $1 AND epoch = $2 AND user_id = $3")
+    pub async fn epoch_key(c: &mut Conn, chat: ChatId, user: UserId, epoch: u32) -> StoreResult<EpochKeyRow> {
+        sqlx::query_as::<_, EpochKeyRow>("SELECT wrapped, opened_by, opened_at FROM epoch_keys WHERE chat_id = $1 AND epoch = $2 AND user_id = $3")
             .bind(chat.0)
             .bind(i64::from(epoch))
             .bind(user.0)

@@ -44,26 +44,20 @@ pub(crate) fn chat_of(row: ChatRow, members: Vec<MemberRow>) -> ServiceResult<Ch
     };
     Ok(Chat {
         id: ChatId(row.id),
-        kind: match row.kind.as_str() {
-            "group" => ChatKind::Group,
-            "assistant" => ChatKind::Assistant,
-            _ => ChatKind::Direct,
-        },
+        kind: chat_kind(&row.kind)?,
         members: members
             .into_iter()
-            .map(|m| ChatMember {
-                user_id: UserId(m.user_id),
-                username: m.username,
-                role: if m.role == "admin" {
-                    Role::Admin
-                } else {
-                    Role::Member
-                },
-                joined_at: m.joined_at,
-                x25519_public: m.x25519_public.into(),
-                ed25519_public: m.ed25519_public.into(),
+            .map(|m| {
+                Ok(ChatMember {
+                    user_id: UserId(m.user_id),
+                    role: role(&m.role)?,
+                    username: m.username,
+                    joined_at: m.joined_at,
+                    x25519_public: m.x25519_public.into(),
+                    ed25519_public: m.ed25519_public.into(),
+                })
             })
-            .collect(),
+            .collect::<Result<_, StoreError>>()?,
         epoch: u32::try_from(row.epoch)
             .map_err(|_| StoreError::Corrupt(format!("epoch {}", row.epoch)))?,
         epoch_opened_at: row.epoch_opened_at,
@@ -76,6 +70,24 @@ pub(crate) fn chat_of(row: ChatRow, members: Vec<MemberRow>) -> ServiceResult<Ch
         unread: row.unread,
         timer_secs: row.timer_secs,
     })
+}
+
+/// The kinds the schema allows (a CHECK constraint); anything else is corruption.
+fn chat_kind(kind: &str) -> Result<ChatKind, StoreError> {
+    match kind {
+        "direct" => Ok(ChatKind::Direct),
+        "group" => Ok(ChatKind::Group),
+        "assistant" => Ok(ChatKind::Assistant),
+        other => Err(StoreError::Corrupt(format!("chat kind {other}"))),
+    }
+}
+
+fn role(role: &str) -> Result<Role, StoreError> {
+    match role {
+        "admin" => Ok(Role::Admin),
+        "member" => Ok(Role::Member),
+        other => Err(StoreError::Corrupt(format!("member role {other}"))),
+    }
 }
 
 impl Chats {

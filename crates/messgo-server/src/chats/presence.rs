@@ -11,12 +11,11 @@ use crate::sessions::AuthContext;
 
 impl Chats {
     pub async fn settings(&self, who: AuthContext) -> ServiceResult<Settings> {
-        let (typing, receipts, timer) =
-            db_run!(self.db, read, presence_sql::settings(who.user_id)).map_err(rule)?;
+        let row = db_run!(self.db, read, presence_sql::settings(who.user_id)).map_err(rule)?;
         Ok(Settings {
-            typing_indicators: typing != 0,
-            read_receipts: receipts != 0,
-            default_timer_secs: timer,
+            typing_indicators: row.typing_indicators != 0,
+            read_receipts: row.read_receipts != 0,
+            default_timer_secs: row.default_timer_secs,
         })
     }
 

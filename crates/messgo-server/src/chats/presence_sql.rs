@@ -6,6 +6,14 @@ use uuid::Uuid;
 
 use crate::store::{StoreError, StoreResult};
 
+/// An account's presence settings as stored (booleans are 0 or 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct SettingsRow {
+    pub typing_indicators: i64,
+    pub read_receipts: i64,
+    pub default_timer_secs: i64,
+}
+
 for_both_engines! {
 
     /// Moves `user`'s read position forward (never back, never past the end).
@@ -41,8 +49,8 @@ for_both_engines! {
     }
 
 
-    pub async fn settings(c: &mut Conn, user: UserId) -> StoreResult<(i64, i64, i64)> {
-        sqlx::query_as("SELECT typing_indicators, read_receipts, default_timer_secs FROM users WHERE id = $1")
+    pub async fn settings(c: &mut Conn, user: UserId) -> StoreResult<SettingsRow> {
+        sqlx::query_as::<_, SettingsRow>("SELECT typing_indicators, read_receipts, default_timer_secs FROM users WHERE id = $1")
             .bind(user.0)
             .fetch_optional(&mut *c)
             .await?

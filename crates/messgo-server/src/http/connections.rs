@@ -221,16 +221,19 @@ pub async fn avatar(
     Auth(who): Auth,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (bytes, kind, at) = s.services.profile.avatar(who, id::<UserId>(&raw)?).await?;
+    let avatar = s.services.profile.avatar(who, id::<UserId>(&raw)?).await?;
     let headers = [
-        (axum::http::header::CONTENT_TYPE, kind),
+        (axum::http::header::CONTENT_TYPE, avatar.content_type),
         (
             axum::http::header::CACHE_CONTROL,
             "private, no-cache".to_owned(),
         ),
-        (axum::http::header::ETAG, format!("\"{at}\"")),
+        (
+            axum::http::header::ETAG,
+            format!("\"{}\"", avatar.updated_at),
+        ),
     ];
-    Ok((headers, bytes).into_response())
+    Ok((headers, avatar.bytes).into_response())
 }
 
 /// Connections, contacts, blocks, connect keys and profiles.

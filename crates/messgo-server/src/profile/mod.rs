@@ -92,11 +92,7 @@ impl Profiles {
         self.profile_changed(who).await
     }
 
-    pub async fn avatar(
-        &self,
-        who: AuthContext,
-        user: UserId,
-    ) -> ServiceResult<(Vec<u8>, String, i64)> {
+    pub async fn avatar(&self, who: AuthContext, user: UserId) -> ServiceResult<sql::Avatar> {
         db_run!(self.db, read, sql::avatar_for(who.user_id, user)).map_err(rule)
     }
 

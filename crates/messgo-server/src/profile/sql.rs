@@ -8,6 +8,14 @@ use crate::store::{StoreError, StoreResult};
 /// bytes, type, updated at: all set, or all null when there is no avatar.
 type AvatarRow = (Option<Vec<u8>>, Option<String>, Option<i64>);
 
+/// An avatar image, its content type, and when it was set (its ETag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Avatar {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    pub updated_at: i64,
+}
+
 for_both_engines! {
 
     pub async fn set_profile(c: &mut Conn, me: UserId, name: Option<&str>, bio: Option<&str>) -> StoreResult<()> {
@@ -35,7 +43,7 @@ for_both_engines! {
 
 
     /// A user's avatar, for themselves or a connection; NotFound for anyone else.
-    pub async fn avatar_for(c: &mut Conn, viewer: UserId, user: UserId) -> StoreResult<(Vec<u8>, String, i64)> {
+    pub async fn avatar_for(c: &mut Conn, viewer: UserId, user: UserId) -> StoreResult<Avatar> {
         let (a, b) = pair(viewer, user);
         let row: Option<AvatarRow> = sqlx::query_as(
             "SELECT avatar, avatar_type, avatar_updated_at FROM users WHERE id = $1 \
@@ -48,7 +56,9 @@ for_both_engines! {
         .fetch_optional(&mut *c)
         .await?;
         match row {
-            Some((Some(bytes), Some(kind), Some(at))) => Ok((bytes, kind, at)),
+            Some((Some(bytes), Some(content_type), Some(updated_at))) => {
+                Ok(Avatar { bytes, content_type, updated_at })
+            }
             _ => Err(StoreError::NotFound),
         }
     }
