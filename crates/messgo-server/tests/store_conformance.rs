@@ -15,7 +15,7 @@ use messgo_server::messages::sql as messages;
 use messgo_server::profile::sql as profile;
 use messgo_server::refusal::Refusal;
 use messgo_server::sessions::{sql as sessions, SessionRecord};
-use messgo_server::store::{Db, PostgresStore, SqliteStore, StoreError};
+use messgo_server::store::{Db, PostgresStore, SqliteStore, StoreError, Unique};
 use sqlx::Connection;
 
 #[path = "common/records.rs"]
@@ -153,7 +153,7 @@ async fn users_are_unique_by_name_and_id(s: &Db) {
             let a0 = (same_name).to_owned();
             db_run!(s, write, accounts::create_user(&a0))
         },
-        Err(StoreError::Conflict("username"))
+        Err(StoreError::Conflict(Unique::Username))
     ));
     let same_id = UserRecord {
         username: "alice2".into(),
@@ -165,7 +165,7 @@ async fn users_are_unique_by_name_and_id(s: &Db) {
             let a0 = (same_id).to_owned();
             db_run!(s, write, accounts::create_user(&a0))
         },
-        Err(StoreError::Conflict("id"))
+        Err(StoreError::Conflict(Unique::Id))
     ));
 }
 
@@ -289,7 +289,7 @@ async fn sessions_belong_to_their_user(s: &Db) {
             let a0 = (session(b.id, 4, 10)).to_owned();
             db_run!(s, write, sessions::create_session(&a0))
         },
-        Err(StoreError::Conflict("token"))
+        Err(StoreError::Conflict(Unique::SessionToken))
     ));
     assert!(matches!(
         db_run!(s, write, sessions::delete_session(b.id, sa.id)),
@@ -375,7 +375,7 @@ async fn concurrent_writes_are_all_kept(s: &Db) {
     for (created, dup) in results {
         created.unwrap();
         if let Some(d) = dup {
-            assert!(matches!(d, Err(StoreError::Conflict("username"))));
+            assert!(matches!(d, Err(StoreError::Conflict(Unique::Username))));
         }
     }
     assert_eq!(
@@ -607,7 +607,7 @@ async fn blocks_hide_and_sever(s: &Db) {
     db_run!(s, write, connections::set_connect_key(a.id, "fresh")).unwrap();
     assert!(matches!(
         db_run!(s, write, connections::set_connect_key(c.id, "fresh")),
-        Err(StoreError::Conflict("connect_key"))
+        Err(StoreError::Conflict(Unique::ConnectKey))
     ));
 }
 

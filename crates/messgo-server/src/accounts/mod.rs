@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::ratelimit::RateLimiter;
 use crate::service::{ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, Unique};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -133,7 +133,7 @@ impl Accounts {
             db_run!(self.db, write, sql::create_user(&user))
         } {
             Ok(()) => Ok(user),
-            Err(StoreError::Conflict("username")) => Err(ServiceError::UsernameTaken),
+            Err(StoreError::Conflict(Unique::Username)) => Err(ServiceError::UsernameTaken),
             Err(StoreError::Conflict(_)) => Err(ServiceError::UserIdTaken),
             Err(e) => Err(e.into()),
         }

@@ -104,9 +104,9 @@ pub use sqlite::SqliteStore;
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule was hit; the string names the rule (e.g. "username").
-    #[error("conflict on {0}")]
-    Conflict(&'static str),
+    /// A uniqueness rule was hit.
+    #[error("conflict on {0:?}")]
+    Conflict(Unique),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -125,6 +125,16 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which uniqueness rule a write hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    Username,
+    ConnectKey,
+    SessionToken,
+    /// A primary key: an id the client chose (a user id, a message id).
+    Id,
+}
 
 /// The open database: which engine, and its connections. Cheap to clone.
 #[derive(Clone)]
@@ -177,13 +187,13 @@ pub(crate) fn classify(err: sqlx::Error) -> StoreError {
         if db.is_unique_violation() {
             let text = db.message().to_ascii_lowercase() + db.constraint().unwrap_or_default();
             let which = if text.contains("connect_key") {
-                "connect_key"
+                Unique::ConnectKey
             } else if text.contains("username") {
-                "username"
+                Unique::Username
             } else if text.contains("token") {
-                "token"
+                Unique::SessionToken
             } else {
-                "id"
+                Unique::Id
             };
             return StoreError::Conflict(which);
         }

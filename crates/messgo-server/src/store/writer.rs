@@ -11,7 +11,6 @@
 //! starts a new one. The batch append (messages/pipeline/batch.rs) keeps the chats' state it read
 //! between batches and trusts it only while the generation it read it in lasts.
 
-use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -21,14 +20,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{StoreError, StoreResult};
 
-type Output = Box<dyn Any + Send>;
-type JobFn =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<Output>> + Send>;
-
 enum Job {
     Write {
-        run: JobFn,
-        reply: oneshot::Sender<StoreResult<Output>>,
+        job: Box<dyn Pending>,
         /// Whether the job may change anything besides appending messages.
         changes: bool,
     },
@@ -45,6 +39,46 @@ pub trait WriteJob<T>:
 impl<T, F> WriteJob<T> for F where
     F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static
 {
+}
+
+/// A queued job with its caller, whatever its result type: the writer runs it, then
+/// tells it how its transaction ended, and it answers its caller in its own type.
+trait Pending: Send {
+    /// Runs the job once; true if it succeeded (so its writes may stay).
+    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool>;
+    /// Answers the caller: the job's own result if `ended` is `Ok` (the transaction
+    /// committed, or only this job's writes were undone), else `ended`'s error.
+    fn answer(self: Box<Self>, ended: StoreResult<()>);
+}
+
+struct Typed<T, F> {
+    job: Option<F>,
+    result: Option<StoreResult<T>>,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T: Send + 'static, F: WriteJob<T>> Pending for Typed<T, F> {
+    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool> {
+        Box::pin(async move {
+            let Some(job) = self.job.take() else {
+                return false;
+            };
+            let result = job(conn).await;
+            let ok = result.is_ok();
+            self.result = Some(result);
+            ok
+        })
+    }
+
+    fn answer(self: Box<Self>, ended: StoreResult<()>) {
+        let out = match (ended, self.result) {
+            (Ok(()), Some(result)) => result,
+            (Err(e), _) => Err(e),
+            (Ok(()), None) => Err(StoreError::NotCommitted),
+        };
+        // The caller may have gone away (request cancelled); its write stands.
+        let _ = self.reply.send(out);
+    }
 }
 
 /// Most jobs folded into one transaction; bounds the latency a huge burst adds.
@@ -98,21 +132,17 @@ impl Writer {
 
     async fn job<T: Send + 'static>(&self, f: impl WriteJob<T>, changes: bool) -> StoreResult<T> {
         let (reply, rx) = oneshot::channel();
-        let run: JobFn = Box::new(move |conn| {
-            Box::pin(async move { f(conn).await.map(|v| Box::new(v) as Output) })
+        let job = Box::new(Typed {
+            job: Some(f),
+            result: None,
+            reply,
         });
         self.tx
-            .send(Job::Write {
-                run,
-                reply,
-                changes,
-            })
+            .send(Job::Write { job, changes })
             .await
             .map_err(|_| StoreError::Closed)?;
-        let out = rx.await.map_err(|_| StoreError::Closed)??;
-        Ok(*out
-            .downcast::<T>()
-            .expect("writer returns the job's own type"))
+        // Dropped unanswered only if the writer is gone.
+        rx.await.map_err(|_| StoreError::Closed)?
     }
 }
 
@@ -123,23 +153,12 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, generation
         let mut maintenance = Vec::new();
         for job in jobs.drain(..) {
             match job {
-                Job::Write {
-                    run,
-                    reply,
-                    changes,
-                } => batch.push(Pending {
-                    run,
-                    reply,
-                    changes,
-                }),
+                Job::Write { job, changes } => batch.push((job, changes)),
                 Job::Maintenance(reply) => maintenance.push(reply),
             }
         }
         if !batch.is_empty() {
-            for (reply, result) in commit_batch(&mut conn, &mut batch, &generation).await {
-                // The caller may have gone away (request cancelled); its write stands.
-                let _ = reply.send(result);
-            }
+            commit_batch(&mut conn, batch, &generation).await;
         }
         if !maintenance.is_empty() {
             let result = maintain(&mut conn).await;
@@ -171,50 +190,47 @@ async fn maintain(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-type Replies = Vec<(oneshot::Sender<StoreResult<Output>>, StoreResult<Output>)>;
-
-struct Pending {
-    run: JobFn,
-    reply: oneshot::Sender<StoreResult<Output>>,
-    changes: bool,
-}
-
+/// Runs the jobs in one transaction, each in its own savepoint, commits once, then
+/// answers every caller.
 async fn commit_batch(
     conn: &mut SqliteConnection,
-    batch: &mut Vec<Pending>,
+    mut batch: Vec<(Box<dyn Pending>, bool)>,
     generation: &AtomicU64,
-) -> Replies {
-    if let [_] = batch.as_slice() {
-        let job = batch.pop().expect("one job");
-        return vec![(
-            job.reply,
-            run_alone(conn, job.run, job.changes, generation).await,
-        )];
+) {
+    if batch.len() == 1 {
+        let (job, changes) = batch.pop().expect("one job");
+        return run_alone(conn, job, changes, generation).await;
     }
-    let mut results: Replies = Vec::with_capacity(batch.len());
     if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         tracing::error!(error = %e, "could not begin a write transaction");
-        return fail_all(batch.drain(..).map(|p| p.reply), || {
-            StoreError::NotCommitted
-        });
+        for (job, _) in batch {
+            job.answer(Err(StoreError::NotCommitted));
+        }
+        return;
     }
-    for job in batch.drain(..) {
-        if job.changes {
+    let mut ran = Vec::with_capacity(batch.len());
+    for (mut job, changes) in batch {
+        if changes {
             generation.fetch_add(1, Ordering::Relaxed);
         }
-        let result = run_in_savepoint(conn, job.run).await;
-        results.push((job.reply, result));
+        match run_in_savepoint(conn, job.as_mut()).await {
+            Ok(()) => ran.push(job),
+            Err(e) => job.answer(Err(e)),
+        }
     }
-    if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
-        // What the batch appends cached in this transaction never happened.
-        generation.fetch_add(1, Ordering::Relaxed);
-        tracing::error!(error = %e, "group commit failed; the whole batch is reported failed");
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        return fail_all(results.into_iter().map(|(r, _)| r), || {
-            StoreError::NotCommitted
-        });
+    let ended = match sqlx::query("COMMIT").execute(&mut *conn).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // What the batch appends cached in this transaction never happened.
+            generation.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, "group commit failed; the whole batch is reported failed");
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            Err(())
+        }
+    };
+    for job in ran {
+        job.answer(ended.map_err(|()| StoreError::NotCommitted));
     }
-    results
 }
 
 /// A job alone in its transaction needs no savepoint: if it fails, rolling the whole
@@ -222,46 +238,42 @@ async fn commit_batch(
 /// the original of every page the job changes, to roll back to.
 async fn run_alone(
     conn: &mut SqliteConnection,
-    run: JobFn,
+    mut job: Box<dyn Pending>,
     changes: bool,
     generation: &AtomicU64,
-) -> StoreResult<Output> {
+) {
     if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         tracing::error!(error = %e, "could not begin a write transaction");
-        return Err(e.into());
+        return job.answer(Err(e.into()));
     }
     if changes {
         generation.fetch_add(1, Ordering::Relaxed);
     }
-    let result = run(conn).await;
-    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ok = job.run(conn).await;
+    let end = if ok { "COMMIT" } else { "ROLLBACK" };
     if let Err(e) = sqlx::query(end).execute(&mut *conn).await {
         generation.fetch_add(1, Ordering::Relaxed);
-        // Some errors make SQLite roll back by itself; the job's own error is the
-        // one to report.
-        result?;
+        if !ok {
+            // Some errors make SQLite roll back by itself; the job's own error is
+            // the one to report.
+            return job.answer(Ok(()));
+        }
         tracing::error!(error = %e, "commit failed; the job is reported failed");
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        return Err(e.into());
+        return job.answer(Err(e.into()));
     }
-    result
+    job.answer(Ok(()))
 }
 
-async fn run_in_savepoint(conn: &mut SqliteConnection, run: JobFn) -> StoreResult<Output> {
+/// Runs `job` in its own savepoint, rolled back if it failed. An error here is the
+/// savepoint's own: the transaction can no longer be trusted for this job.
+async fn run_in_savepoint(conn: &mut SqliteConnection, job: &mut dyn Pending) -> StoreResult<()> {
     sqlx::query("SAVEPOINT job").execute(&mut *conn).await?;
-    let result = run(conn).await;
-    if result.is_err() {
+    if !job.run(conn).await {
         sqlx::query("ROLLBACK TO job").execute(&mut *conn).await?;
     }
     sqlx::query("RELEASE job").execute(&mut *conn).await?;
-    result
-}
-
-fn fail_all(
-    replies: impl Iterator<Item = oneshot::Sender<StoreResult<Output>>>,
-    err: impl Fn() -> StoreError,
-) -> Replies {
-    replies.map(|r| (r, Err(err()))).collect()
+    Ok(())
 }
 
 #[cfg(test)]
