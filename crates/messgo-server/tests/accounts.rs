@@ -1,6 +1,14 @@
 //! Accounts and sessions over real HTTP: the server never sees the password, and
 //! never says whether a username exists except where registration must.
 
+// A test: a failed step panics and that panic is the report; a match's other arm
+// is a failure too (`other => panic!`), and test data may be cut to size.
+#![allow(
+    clippy::unwrap_used,
+    clippy::wildcard_enum_match_arm,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use common::{file_contains, username, TestServer, PASSWORD};

@@ -1,6 +1,14 @@
 //! End-to-end encrypted chats over real HTTP and WebSockets: every member's every
 //! session gets each message once, in order; removed members read nothing after.
 
+// A test: a failed step panics and that panic is the report; a match's other arm
+// is a failure too (`other => panic!`), and test data may be cut to size.
+#![allow(
+    clippy::unwrap_used,
+    clippy::wildcard_enum_match_arm,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use common::{connect, now_ms, register_identity, username, TestServer};

@@ -2,6 +2,14 @@
 //! PostgreSQL is the machine's real server (MESSGO_TEST_POSTGRES overrides the admin URL);
 //! each test gets a fresh database, dropped afterwards.
 
+// A test: a failed step panics and that panic is the report; a match's other arm
+// is a failure too (`other => panic!`), and test data may be cut to size.
+#![allow(
+    clippy::unwrap_used,
+    clippy::wildcard_enum_match_arm,
+    clippy::cast_possible_truncation
+)]
+
 use std::sync::Arc;
 
 use messgo_proto::{KdfParams, RequestId, RequestTarget, SessionId, UserId};
@@ -708,7 +716,7 @@ async fn chats_keep_their_rules(s: &Db) {
     assert_eq!(
         db_run!(s, read, epochs::epoch_key(group, b.id, 1))
             .unwrap()
-            .0,
+            .wrapped,
         vec![7u8; 80]
     );
 

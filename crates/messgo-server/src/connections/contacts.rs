@@ -40,18 +40,7 @@ impl Connections {
             [who.user_id, other],
             &ServerEvent::ChatRemoved { chat_id },
         );
-        notify(
-            &*self.bus,
-            [who.user_id],
-            &ServerEvent::ContactRemoved { user_id: other },
-        );
-        notify(
-            &*self.bus,
-            [other],
-            &ServerEvent::ContactRemoved {
-                user_id: who.user_id,
-            },
-        );
+        self.severed(who.user_id, other);
         Ok(())
     }
 
@@ -68,18 +57,7 @@ impl Connections {
             );
         }
         if done.was_connected {
-            notify(
-                &*self.bus,
-                [who.user_id],
-                &ServerEvent::ContactRemoved { user_id: other },
-            );
-            notify(
-                &*self.bus,
-                [other],
-                &ServerEvent::ContactRemoved {
-                    user_id: who.user_id,
-                },
-            );
+            self.severed(who.user_id, other);
         }
         for id in done.hidden {
             notify(
@@ -115,5 +93,19 @@ impl Connections {
                 blocked_at: b.blocked_at,
             })
             .collect())
+    }
+
+    /// Tells both sides that their connection is gone.
+    fn severed(&self, me: UserId, other: UserId) {
+        notify(
+            &*self.bus,
+            [me],
+            &ServerEvent::ContactRemoved { user_id: other },
+        );
+        notify(
+            &*self.bus,
+            [other],
+            &ServerEvent::ContactRemoved { user_id: me },
+        );
     }
 }

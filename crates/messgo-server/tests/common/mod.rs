@@ -1,7 +1,10 @@
 //! A real server on port 0 with its own SQLite file (or a fresh PostgreSQL database),
 //! driven over HTTP by the real client crate.
 
-#![allow(dead_code)] // each test binary uses a different part of this module
+#![allow(dead_code)]
+// each test binary uses a different part of this module
+// Test support: a failed setup step panics, and that panic is the test's report.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -198,10 +201,11 @@ pub async fn connect(a: &Client, b: &Client) {
 }
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    messgo_server::clock::millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap(),
+    )
 }
 
 /// A fresh PostgreSQL database on the machine's server (MESSGO_TEST_POSTGRES names
