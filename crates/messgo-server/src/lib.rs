@@ -1,5 +1,6 @@
-//! The MessGo server as a library: the binary and the tests both start it through
-//! [`launch`] (or [`Server::build`] + [`Server::serve`] to know when it is ready).
+//! The MessGo server as a library: the binary and the tests both start it with
+//! [`Server::build`] (storage open and migrated: ready) then [`Server::serve`].
+//! ARCHITECTURE.md at the repository's root maps the folders.
 
 #[macro_use]
 pub mod store;
@@ -80,7 +81,7 @@ impl Server {
             stop_rx.clone(),
         ));
         let flusher = tokio::spawn(messages::pipeline::flush_stale_holds(
-            self.services.messages.pipeline.order.clone(),
+            self.services.pipeline.order.clone(),
             stop_rx,
         ));
         let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -94,16 +95,4 @@ impl Server {
         tracing::info!("stopped; the database is closed");
         Ok(served?)
     }
-}
-
-/// Builds and serves on `listener` with the system clock.
-pub async fn launch(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    Server::build(config, Arc::new(SystemClock))
-        .await?
-        .serve(listener, shutdown)
-        .await
 }

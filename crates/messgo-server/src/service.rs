@@ -1,6 +1,6 @@
-//! The services, assembled: each capability's rules (its folder's `mod.rs`), built
-//! once at start and shared by every request, and the one error type they refuse
-//! with. They know nothing of HTTP; handlers call them after parsing and
+//! The services, assembled: each capability's rules (the service type in its
+//! folder's `mod.rs`, with its methods in that folder), built once at start and
+//! shared by every request, and the one error type they refuse with. They know nothing of HTTP; handlers call them after parsing and
 //! authorizing.
 
 use std::sync::Arc;
@@ -81,6 +81,8 @@ pub struct Services {
     pub profile: Profiles,
     pub chats: Chats,
     pub messages: Messages,
+    /// How a message is sent: accept → check → append → ack → order → fan out.
+    pub pipeline: Arc<Pipeline>,
     pub blobs: Blobs,
     pub assistant: Assistant,
     pub bus: Arc<dyn Bus>,
@@ -108,7 +110,7 @@ impl Services {
             retention_ms,
         ));
         let chats = Chats::new(db.clone(), bus.clone(), clock.clone(), pipeline.clone());
-        let messages = Messages::new(db.clone(), bus.clone(), clock.clone(), pipeline);
+        let messages = Messages::new(db.clone(), bus.clone(), clock.clone());
         let blobs = Blobs::new(db.clone(), clock.clone(), retention_ms);
         let assistant = Assistant::new(db.clone(), clock.clone(), config);
         Ok(Services {
@@ -118,6 +120,7 @@ impl Services {
             profile,
             chats,
             messages,
+            pipeline,
             blobs,
             assistant,
             bus,

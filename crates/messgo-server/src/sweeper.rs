@@ -38,8 +38,9 @@ fn compact_now(deleted: bool, since: Duration) -> bool {
     deleted || since >= COMPACT_AT_LEAST_EVERY
 }
 
-/// One sweep: expired messages (in bounded batches) and spent epoch keys, expired
-/// connection requests, idle sessions; then an incremental vacuum and a truncating
+/// One sweep: expired messages (in bounded batches), spent epoch keys, read state
+/// of emptied chats and expired attachments (`Chats::sweep`), expired connection
+/// requests, idle sessions; then an incremental vacuum and a truncating
 /// WAL checkpoint, so deleted bytes are gone from the file, its free pages and the
 /// WAL (secure_delete has overwritten them).
 pub async fn sweep_once(services: &Services) {
@@ -52,7 +53,7 @@ pub async fn sweep_once(services: &Services) {
 async fn sweep_expired(services: &Services) -> bool {
     let swept = [
         (
-            "messages, epoch keys and attachments",
+            "messages, epoch keys, read state and attachments",
             services.chats.sweep().await,
         ),
         ("connection requests", services.connections.sweep().await),

@@ -28,8 +28,9 @@ impl Chats {
         self.announce(chat, Some(system)).await
     }
 
-    /// One sweep: expired messages in bounded batches, keys of spent epochs, then
-    /// the bytes themselves (vacuum and WAL checkpoint). Returns messages deleted.
+    /// Deletes what a chat no longer needs: expired messages in bounded batches,
+    /// keys of spent epochs, read state of emptied chats, expired attachments.
+    /// Returns the rows deleted; the sweeper then compacts (sweeper.rs).
     pub async fn sweep(&self) -> ServiceResult<u64> {
         const BATCH: i64 = 1_000;
         let now = self.clock.now_ms();

@@ -204,7 +204,7 @@ pub async fn send(
     // Detached: a client hanging up mid-request must not stop the fan-out of a
     // message that is already committed.
     let services = s.services.clone();
-    let sent = tokio::spawn(async move { services.messages.send(who, m, None).await })
+    let sent = tokio::spawn(async move { services.pipeline.send(who, m, None).await })
         .await
         .map_err(ApiError::internal)??;
     Ok(Json(sent.ack))

@@ -20,7 +20,8 @@ use super::{ApiError, AppState};
 use crate::bus::{SocketId, Subscription};
 use crate::service::{AuthContext, Sent, ServiceError, ServiceResult, Services};
 
-/// Largest ciphertext a client may send (the frame may be larger by its base64 and fields).
+/// Largest client frame besides an assistant question: room for the largest
+/// ciphertext (`MAX_CIPHERTEXT`, 64 KiB) in base64 with its fields.
 const MAX_CLIENT_FRAME: usize = 96 * 1024;
 /// Bytes read from the socket at a time.
 const READ_BUFFER: usize = 2 * 1024;
@@ -161,7 +162,7 @@ impl Socket {
                 Ok(permit) => {
                     let done = answer_send(m.chat_id, m.id, self.reply_tx.clone(), permit);
                     // Returns once queued; the answer comes after the commit.
-                    Box::pin(services.messages.accept(who, m, Some(self.id), done)).await;
+                    Box::pin(services.pipeline.accept(who, m, Some(self.id), done)).await;
                     vec![]
                 }
                 Err(_) => vec![nack(

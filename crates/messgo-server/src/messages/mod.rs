@@ -1,5 +1,5 @@
-//! Messages: sending (the pipeline), history pages, resuming after a reconnect,
-//! and deleting one's own. The server stores and relays ciphertext it cannot read.
+//! Messages: sending ([`Pipeline`], in `pipeline/`), history pages, resuming after
+//! a reconnect, and deleting one's own. The server stores and relays ciphertext it cannot read.
 
 pub mod pipeline;
 pub mod sql;
@@ -7,14 +7,14 @@ pub mod sql;
 use std::sync::Arc;
 
 use messgo_proto::{
-    ChatId, Message, MessageId, MessageKind, ResumePoints, SendMessage, ServerEvent, SystemEvent,
-    UserId, MAX_CIPHERTEXT,
+    ChatId, Message, MessageId, MessageKind, ResumePoints, ServerEvent, SystemEvent, UserId,
+    MAX_CIPHERTEXT,
 };
 
 pub use pipeline::{Done, Pipeline, Sent};
 pub use sql::{MessageRow, Page};
 
-use crate::bus::{notify, Bus, SocketId};
+use crate::bus::{notify, Bus};
 use crate::chats::sql as chat_sql;
 use crate::clock::Clock;
 use crate::ratelimit::RateLimiter;
@@ -35,39 +35,16 @@ pub struct Messages {
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     resume_limit: RateLimiter,
-    pub pipeline: Arc<Pipeline>,
 }
 
 impl Messages {
-    pub fn new(db: Db, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>, pipeline: Arc<Pipeline>) -> Self {
+    pub fn new(db: Db, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
         Messages {
             resume_limit: RateLimiter::new(60, 60_000, clock.clone()),
             db,
             bus,
             clock,
-            pipeline,
         }
-    }
-
-    /// See [`Pipeline::accept`].
-    pub async fn accept(
-        &self,
-        who: AuthContext,
-        m: SendMessage,
-        origin: Option<SocketId>,
-        done: Done,
-    ) {
-        self.pipeline.accept(who, m, origin, done).await
-    }
-
-    /// See [`Pipeline::send`].
-    pub async fn send(
-        &self,
-        who: AuthContext,
-        m: SendMessage,
-        origin: Option<SocketId>,
-    ) -> ServiceResult<Sent> {
-        self.pipeline.send(who, m, origin).await
     }
 
     pub async fn history(

@@ -1,6 +1,6 @@
 //! Message and attachment SQL, written once for both engines. A message is checked
 //! against its chat (membership, epoch, duplicate id) in the same transaction that
-//! stores it. Chats themselves, their members and epochs are in `chats::sql`.
+//! stores it. Chats and their members are in `chats::sql`, epochs in `chats::epochs_sql`.
 
 use messgo_proto::{BlobId, ChatId, MessageId, UserId, EPOCH_MAX_AGE_MS};
 use uuid::Uuid;

@@ -13,8 +13,9 @@
 //! it is used; nothing here changes.
 
 /// Compiles the same SQL functions once per engine's connection type, as
-/// `sqlite::f` and `postgres::f`. `uses(m, …);` first lets the items call sibling
-/// SQL modules by name, each for the same engine as the caller.
+/// `sqlite::f` and `postgres::f`. `uses(crate::chats::sql as chat_sql);` first lets
+/// the items call another SQL module by that name, for the same engine as the
+/// caller.
 #[macro_export]
 macro_rules! for_both_engines {
     (uses($($($seg:ident)::+ as $alias:ident),*); $($item:item)*) => {

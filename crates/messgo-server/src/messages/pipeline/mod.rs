@@ -5,13 +5,18 @@
 //!    attachments it joins the group commit; with attachments it is appended alone,
 //!    claiming them in the same write.
 //! 2. **check** ([`Pipeline::check`]): the rules that need no store (sizes, the
-//!    attachments list, the sender's rate), and the row it becomes.
+//!    attachments list, the sender's rate), and the row it becomes; the order stage
+//!    reads the chat's next sequence number here if it does not know it yet.
 //! 3. **append** (append.rs, batch.rs): group commit. Sends that arrive together
-//!    become one durable write; the store checks membership, epoch and id there.
-//! 4. **ack** ([`fan_out`]): the stored message's sequence number and expiry; a
-//!    resend of the same id gets the original's.
-//! 5. **order** (order.rs): each chat's messages go out in sequence order,
-//!    whichever commit's completion runs first.
+//!    become one durable write; membership, epoch and id are checked in that write
+//!    (`messages/sql.rs` `append` for one message, `batch.rs` for a batch: a new
+//!    send rule goes in both).
+//! 4. **ack** ([`ack_and_publish`]): the stored message's sequence number and
+//!    expiry; a resend of the same id gets the original's. It runs on the appender's
+//!    task (on a task of its own for a message with attachments).
+//! 5. **order** (order.rs): each chat's messages go out in sequence order; system
+//!    messages (chats/) and messages with attachments commit apart from the batches
+//!    and join the same order here.
 //! 6. **fan out** (the bus): every open session of every member gets the frame; the
 //!    socket the message came over gets its ack in the message's place.
 //!
@@ -108,7 +113,7 @@ impl Pipeline {
         let completion: Completion = Box::new(move |verdict| {
             done(
                 verdict
-                    .map(|a| fan_out(&order, a, who.user_id, origin))
+                    .map(|a| ack_and_publish(&order, a, who.user_id, origin))
                     .map_err(rule),
             )
         });
@@ -177,7 +182,7 @@ impl Pipeline {
 /// resend was delivered the first time). The socket it came from gets its ack there
 /// instead of the message it already has: half the bytes, and no frame it would
 /// only drop.
-fn fan_out(
+fn ack_and_publish(
     order: &Sequencer,
     appended: sql::Appended,
     sender: UserId,

@@ -1,7 +1,9 @@
 //! The pipeline's "order" stage: each chat's messages go out in sequence order.
 //!
-//! Messages of one chat commit in sequence order, but the tasks that then publish
-//! them wake in any order. The sequencer holds a message back until every earlier
+//! Messages of one chat commit in sequence order, but not all on one task: batches
+//! complete on the appender's task, while system messages (chats/) and messages
+//! with attachments complete on their own, so they may reach this stage in any
+//! order. The sequencer holds a message back until every earlier
 //! one of its chat has gone out, so each socket sees a chat's messages in order. A
 //! hole that does not fill (a publisher that failed between commit and fan-out) is
 //! given up on after a short while: clients fill such gaps from history.
