@@ -13,6 +13,7 @@ pub mod chats;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod erasure;
 pub mod http;
 pub mod messages;
 pub mod profile;

@@ -21,6 +21,7 @@ pub use sql::{Credentials, UserRecord};
 use crate::bus::{Bus, Ending};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::erasure::erase;
 use crate::ratelimit::RateLimiter;
 use crate::service::{ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
@@ -222,9 +223,7 @@ impl Accounts {
         self.bus.end_sessions(who.user_id, Ending::All);
         // "Removed" means gone from the file and the WAL too, now rather than at a
         // later sweep. The account is gone either way; a failure here only delays that.
-        if let Err(e) = self.db.compact().await {
-            tracing::warn!(error = %e, "compacting after an account deletion failed");
-        }
+        erase(&self.db, "a deleted account").await;
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use messgo_proto::{Chat, ChatId, Sealed, ServerEvent, UserId};
 
 use super::{sql, Chats};
 use crate::bus::notify;
+use crate::erasure::erase;
 use crate::messages::check_sealed;
 use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
@@ -67,8 +68,10 @@ impl Chats {
             sql::remove_member(chat, by, user, now, expires_at)
         )
         .map_err(rule)?;
-        if let Some(system) = system {
-            self.announce(chat, Some(system)).await?;
+        match system {
+            Some(system) => self.announce(chat, Some(system)).await?,
+            // The last member left: the group, its messages and attachments went.
+            None => erase(&self.db, "an emptied group").await,
         }
         notify(
             &*self.bus,

@@ -17,6 +17,7 @@ pub use sql::{MessageRow, Page};
 use crate::bus::{notify, Bus};
 use crate::chats::sql as chat_sql;
 use crate::clock::Clock;
+use crate::erasure::erase;
 use crate::ratelimit::RateLimiter;
 use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
@@ -115,7 +116,7 @@ impl Messages {
             &ServerEvent::MessageDeleted { chat_id: chat, seq },
         );
         // "Deleted" means gone from the file and the WAL too, not just unlisted.
-        self.db.compact().await?;
+        erase(&self.db, "a message deleted for everyone").await;
         Ok(())
     }
 }

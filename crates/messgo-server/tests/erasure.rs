@@ -1,0 +1,194 @@
+//! Every path that deletes conversation data erases it at once: right after it, no
+//! byte of the messages or attachments it deleted is left in the database file, its
+//! WAL or its shared-memory index, without waiting for a periodic compaction.
+//!
+//! One row per deleting path. A new path (edits, clearing a chat, file chunks, admin
+//! deletion…) adds its row here and calls `messgo_server::erasure::erase`.
+
+// A test: a failed step panics and that panic is the report; a match's other arm
+// is a failure too (`other => panic!`), and test data may be cut to size.
+#![allow(
+    clippy::unwrap_used,
+    clippy::wildcard_enum_match_arm,
+    clippy::cast_possible_truncation
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{connect, file_contains, test_config, username, TestServer, PASSWORD};
+use messgo_client::{Client, Keyring};
+use messgo_proto::{ChatId, ChatKind, MessageId};
+use messgo_server::ManualClock;
+
+const START: i64 = 1_700_000_000_000;
+const HOUR: i64 = 3_600_000;
+
+#[derive(Debug, Clone, Copy)]
+enum Path {
+    /// The timer or the 72-hour ceiling ran out; the sweep deletes.
+    Expiry,
+    /// The sender deleted one message for everyone.
+    DeleteForEveryone,
+    /// One side removed the other: their direct chat goes.
+    ContactRemoved,
+    /// One side blocked the other: their direct chat goes.
+    Blocked,
+    /// The last member left a group: the group goes.
+    GroupEmptied,
+    /// The sender deleted their account: what they said goes with it.
+    AccountDeleted,
+}
+
+macro_rules! every_path {
+    ($($name:ident => $path:ident),* $(,)?) => {
+        $( #[tokio::test] async fn $name() { erases_at_once(Path::$path).await; } )*
+    };
+}
+
+every_path!(
+    expiry => Expiry,
+    delete_for_everyone => DeleteForEveryone,
+    contact_removed => ContactRemoved,
+    blocked => Blocked,
+    group_emptied => GroupEmptied,
+    account_deleted => AccountDeleted,
+);
+
+/// Distinct bytes an attachment's ciphertext would have, unique to this test run.
+fn attachment_bytes() -> Vec<u8> {
+    let salt = rand::random::<[u8; 16]>();
+    (0..20_000usize)
+        .map(|i| salt[i % 16] ^ (i * 7919 % 251) as u8)
+        .collect()
+}
+
+/// Sends three messages and one carrying an attachment into `chat`; returns what of
+/// them may be found on disk (ciphertexts, nonces, the attachment's first bytes) and
+/// the id of the message with the attachment.
+async fn say_things(
+    keys: &mut Keyring<'_>,
+    client: &Client,
+    chat: ChatId,
+) -> (Vec<Vec<u8>>, MessageId) {
+    for i in 0..3 {
+        keys.send_text(client, chat, &format!("erase me {i}"), START)
+            .await
+            .unwrap();
+    }
+    let bytes = attachment_bytes();
+    let blob = client.upload_blob(chat, bytes.clone()).await.unwrap();
+    let current = client.chat(chat).await.unwrap();
+    let epoch = keys.ensure_epoch(client, &current, START).await.unwrap();
+    let mut m = keys
+        .seal(client, chat, epoch, MessageId::new_v7(), "a photo")
+        .await
+        .unwrap();
+    m.blobs = vec![blob.id];
+    client.send_message(&m).await.unwrap();
+    let mut traces: Vec<Vec<u8>> = client
+        .messages(chat, None, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|msg| msg.sender.is_some())
+        .flat_map(|msg| {
+            [msg.ciphertext, msg.nonce]
+                .into_iter()
+                .flatten()
+                .map(|b| b.0)
+        })
+        .collect();
+    assert_eq!(traces.len(), 8, "four messages' ciphertexts and nonces");
+    traces.push(bytes[..64].to_vec());
+    (traces, m.id)
+}
+
+/// The database file, its WAL and its shared-memory index.
+fn store_files(srv: &TestServer) -> Vec<std::path::PathBuf> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .map(|s| std::path::PathBuf::from(format!("{}{s}", srv.db_path().display())))
+        .collect()
+}
+
+fn found(srv: &TestServer, traces: &[Vec<u8>]) -> Vec<String> {
+    store_files(srv)
+        .iter()
+        .flat_map(|f| {
+            traces
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| file_contains(f, t))
+                .map(move |(i, _)| format!("{} holds trace {i}", f.display()))
+        })
+        .collect()
+}
+
+async fn erases_at_once(path: Path) {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let clock = Arc::new(ManualClock::new(START));
+    let srv = TestServer::start_config(test_config(&dir), dir, clock.clone()).await;
+    // The sender signs up with a password, so the account-deletion row can delete it.
+    let a = srv.client();
+    let a_identity = a.register(&username("ann"), PASSWORD).await.unwrap();
+    let (_, b) = common::register_identity(&srv, &username("ben")).await;
+    connect(&a, &b).await;
+    let b_id = b.me().await.unwrap().user_id;
+    let a_id = a_identity.me.user_id;
+    let mut keys = Keyring::new(&a_identity);
+    let chat = match path {
+        Path::GroupEmptied => a.create_group(&[b_id]).await.unwrap().id,
+        Path::Expiry
+        | Path::DeleteForEveryone
+        | Path::ContactRemoved
+        | Path::Blocked
+        | Path::AccountDeleted => {
+            let chats = a.chats().await.unwrap();
+            chats
+                .into_iter()
+                .find(|c| c.kind == ChatKind::Direct)
+                .unwrap()
+                .id
+        }
+    };
+    let (mut traces, with_attachment) = say_things(&mut keys, &a, chat).await;
+    assert!(
+        !found(&srv, &traces).is_empty(),
+        "the scan sees the traces before ({path:?})"
+    );
+
+    match path {
+        Path::Expiry => {
+            clock.advance(72 * HOUR + 1);
+            srv.sweep().await;
+        }
+        Path::DeleteForEveryone => {
+            // Only that message and its attachment go; the others stay.
+            let m = a
+                .messages(chat, None, None, 50)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|m| m.id == with_attachment)
+                .unwrap();
+            traces = vec![
+                m.ciphertext.unwrap().0,
+                m.nonce.unwrap().0,
+                traces.pop().unwrap(),
+            ];
+            a.delete_message(chat, with_attachment).await.unwrap();
+        }
+        Path::ContactRemoved => a.remove_contact(b_id).await.unwrap(),
+        Path::Blocked => a.block(b_id).await.unwrap(),
+        Path::GroupEmptied => {
+            a.remove_member(chat, b_id).await.unwrap();
+            a.remove_member(chat, a_id).await.unwrap();
+        }
+        Path::AccountDeleted => a.delete_account(PASSWORD).await.unwrap(),
+    }
+
+    let left = found(&srv, &traces);
+    assert!(left.is_empty(), "{path:?} left bytes behind: {left:?}");
+}
