@@ -33,8 +33,21 @@ use tokio::sync::watch;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, ConfigLayer};
 
+use anyhow::Context;
+use config::redact_url;
+
 use crate::http::{AppState, WebSettings};
 use crate::service::Services;
+
+/// The database an error should name: the URL without its password, or the SQLite
+/// file.
+fn database_name(config: &Config) -> String {
+    match &config.database {
+        Some(url) if url.starts_with("postgres") => format!("PostgreSQL at {}", redact_url(url)),
+        Some(path) => format!("SQLite at {path}"),
+        None => format!("SQLite at {}", config.data_dir.join("messgo.db").display()),
+    }
+}
 
 /// A server whose storage is open and migrated, ready to accept connections.
 pub struct Server {
@@ -44,9 +57,15 @@ pub struct Server {
 
 impl Server {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
-        let db = store::Db::open(config.database.as_deref(), &config.data_dir).await?;
+        // Each dependency fails with its own name and the address tried (passwords
+        // hidden), so an operator knows which one to look at.
+        let db = store::Db::open(config.database.as_deref(), &config.data_dir)
+            .await
+            .with_context(|| format!("could not open the database ({})", database_name(&config)))?;
         let bus: Arc<dyn bus::Bus> = match &config.bus {
-            Some(url) => Arc::new(bus::NatsBus::connect(url).await?),
+            Some(url) => Arc::new(bus::NatsBus::connect(url).await.with_context(|| {
+                format!("could not connect to the bus (NATS at {})", redact_url(url))
+            })?),
             None => Arc::new(bus::LocalBus::new()),
         };
         let services = Arc::new(Services::new(db, bus, clock, &config).await?);

@@ -68,9 +68,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::debug!(?config, "configuration");
 
-    let server = Server::build(config.clone(), Arc::new(SystemClock))
-        .await
-        .context("could not open the database")?;
+    // The error names the dependency that failed (database or bus) and its address.
+    let server = Server::build(config.clone(), Arc::new(SystemClock)).await?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("could not listen on {}", config.bind))?;

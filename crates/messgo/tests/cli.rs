@@ -142,3 +142,62 @@ fn bad_settings_stop_the_start_with_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
 }
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound").port()
+}
+
+/// Starts `messgo serve` with `env` and returns how it ended and what it said; it
+/// must end by itself (a dependency it cannot reach is an error, not a hang).
+fn fails_to_start(env: &[(&str, String)]) -> String {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut cmd = messgo(dir.path());
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .env("RUST_BACKTRACE", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("messgo runs");
+    assert!(
+        !out.status.success(),
+        "it must not serve without its dependency"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_unreachable_bus_is_named_as_the_bus() {
+    let port = closed_port();
+    let said = fails_to_start(&[("MESSGO_BUS", format!("nats://127.0.0.1:{port}"))]);
+    assert!(
+        said.contains("could not connect to the bus")
+            && said.contains(&format!("nats://127.0.0.1:{port}")),
+        "{said}"
+    );
+    assert!(!said.contains("database"), "not the database: {said}");
+}
+
+#[test]
+fn an_unreachable_postgres_fails_at_once_with_its_reason() {
+    let port = closed_port();
+    let said = fails_to_start(&[(
+        "MESSGO_DATABASE",
+        format!("postgres://messgo:secret-pw@127.0.0.1:{port}/messgo"),
+    )]);
+    assert!(
+        said.contains(
+            "could not open the database (PostgreSQL at postgres://messgo:***@127.0.0.1:"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.to_lowercase().contains("connection refused"),
+        "the reason, not a pool timeout: {said}"
+    );
+    assert!(
+        !said.contains("secret-pw"),
+        "the password stays hidden: {said}"
+    );
+}

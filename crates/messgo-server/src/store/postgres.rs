@@ -1,7 +1,10 @@
 //! The scale-out engine. PostgreSQL does its own group commit, so writes go straight
 //! to the pool.
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
 
 use super::StoreResult;
 
@@ -13,9 +16,14 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)?;
+        // One direct connection first: a server that is down or refuses us fails here
+        // at once, with its own reason. The pool would retry for its acquire timeout
+        // (30 s) and then say only "pool timed out".
+        options.connect().await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .connect(url)
+            .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(PostgresStore { pool })
