@@ -49,6 +49,7 @@ export function nackText(code, message) {
     case 'not_found': return 'Not sent: you are no longer in this chat.';
     case 'invalid_blob': return 'Not sent: its images are no longer on the server (uploads wait an hour). Attach them again.';
     case 'network': return 'Not sent: cannot reach the server.';
+    case 'storage_full': return 'Not sent: the server is out of storage space. Try again later.';
     default: return message ? `Not sent: ${message}` : 'Not sent.';
   }
 }

@@ -76,6 +76,7 @@ test('an epoch is reused only while the server would take it', () => {
   assert.equal(epochIsFresh(chat({ epoch_opened_at: now - 24 * 3_600_000 }), now), false, 'a day old');
   assert.match(nackText('rate_limited'), /too fast/);
   assert.match(nackText('too_large'), /too long/);
+  assert.match(nackText('storage_full'), /out of storage space/);
 });
 
 test('a signing key is pinned when first seen and never replaced silently', () => {

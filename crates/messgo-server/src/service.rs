@@ -66,6 +66,7 @@ pub(crate) fn rule(e: StoreError) -> ServiceError {
         StoreError::Rejected(refusal) => ServiceError::Rule(refusal),
         e @ (StoreError::Conflict(_)
         | StoreError::Database(_)
+        | StoreError::Full
         | StoreError::Migrate(_)
         | StoreError::Corrupt(_)
         | StoreError::NotCommitted

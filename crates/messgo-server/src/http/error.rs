@@ -8,6 +8,11 @@ use messgo_proto::ErrorBody;
 
 use crate::refusal::Refusal;
 use crate::service::ServiceError;
+use crate::store::StoreError;
+
+/// When a client may try again after `storage_full`: room is made by an operator
+/// (or the sweep), not in a moment.
+const STORAGE_FULL_RETRY_SECS: u64 = 60;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -135,6 +140,19 @@ impl From<ServiceError> for ApiError {
                     format!("Too many attempts. Try again in {}.", wait_words(after.0)),
                 )
             },
+            // Nothing was stored; the operator has to make room. Said plainly, and
+            // logged, since only the operator can act on it.
+            Store(StoreError::Full) => {
+                tracing::error!("the database's storage is full: writes are refused");
+                ApiError {
+                    retry_after: Some(STORAGE_FULL_RETRY_SECS),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "storage_full",
+                        "The server is out of storage space, so nothing was saved. Please try again later.",
+                    )
+                }
+            }
             Store(e) => ApiError::internal(e),
             Internal(e) => ApiError::internal(e),
         }

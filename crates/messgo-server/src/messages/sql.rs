@@ -115,6 +115,7 @@ fn id_taken(e: sqlx::Error) -> StoreError {
         StoreError::Conflict(_) => rejected(Refusal::DuplicateId),
         e @ (StoreError::NotFound
         | StoreError::Database(_)
+        | StoreError::Full
         | StoreError::Migrate(_)
         | StoreError::Corrupt(_)
         | StoreError::Rejected(_)

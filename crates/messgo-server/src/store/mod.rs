@@ -109,7 +109,10 @@ pub enum StoreError {
     #[error("conflict on {0:?}")]
     Conflict(Unique),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The disk (or SQLite's page limit) is full: nothing of the write was stored.
+    #[error("the database's storage is full")]
+    Full,
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
@@ -126,6 +129,46 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_full(&e) {
+            StoreError::Full
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+/// SQLite's SQLITE_FULL (13: the disk, or `max_page_count`), PostgreSQL's
+/// `disk_full` (53100), or the system's "no space left on device".
+fn is_full(e: &sqlx::Error) -> bool {
+    if let sqlx::Error::Database(db) = e {
+        return matches!(db.code().as_deref(), Some("13" | "53100"));
+    }
+    if let sqlx::Error::Io(io) = e {
+        return io.kind() == std::io::ErrorKind::StorageFull;
+    }
+    false
+}
+
+impl StoreError {
+    /// What each job of a write that failed as a whole hears: the same reason when
+    /// it is one they can act on (storage full, shutting down), else NotCommitted.
+    pub fn for_each_job(&self) -> StoreError {
+        match self {
+            StoreError::Full => StoreError::Full,
+            StoreError::Closed => StoreError::Closed,
+            StoreError::NotFound
+            | StoreError::Conflict(_)
+            | StoreError::Database(_)
+            | StoreError::Migrate(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Rejected(_)
+            | StoreError::NotCommitted => StoreError::NotCommitted,
+        }
+    }
+}
 
 /// Which uniqueness rule a write hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,5 +242,5 @@ pub(crate) fn classify(err: sqlx::Error) -> StoreError {
             return StoreError::Conflict(which);
         }
     }
-    StoreError::Database(err)
+    err.into()
 }

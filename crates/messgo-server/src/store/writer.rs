@@ -225,11 +225,14 @@ async fn commit_batch(
             generation.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, "group commit failed; the whole batch is reported failed");
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            Err(())
+            Err(StoreError::from(e))
         }
     };
     for job in ran {
-        job.answer(ended.map_err(|()| StoreError::NotCommitted));
+        job.answer(match &ended {
+            Ok(()) => Ok(()),
+            Err(e) => Err(e.for_each_job()),
+        });
     }
 }
 

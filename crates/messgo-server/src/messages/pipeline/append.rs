@@ -57,7 +57,7 @@ impl Appender {
                     Err(e) => {
                         tracing::error!(error = %e, messages = completions.len(), "a batch of messages could not be stored");
                         for done in completions {
-                            done(Err(StoreError::NotCommitted));
+                            done(Err(e.for_each_job()));
                         }
                     }
                 }
