@@ -1,0 +1,143 @@
+//! A bus outage does not stop a node: with its NATS server gone, a message sent over
+//! a socket is still acknowledged once it is stored, and the node's own sockets
+//! still get it. (Other nodes get it when NATS is back; that is not this test.)
+//!
+//! The test runs its own nats-server on a free port, so stopping it touches nobody
+//! else.
+
+// A test: a failed step panics and that panic is the report; a match's other arm
+// is a failure too (`other => panic!`), and test data may be cut to size.
+#![allow(
+    clippy::unwrap_used,
+    clippy::wildcard_enum_match_arm,
+    clippy::cast_possible_truncation
+)]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+
+use common::{connect, now_ms, register_identity, username, TestServer};
+use messgo_client::{Client, Events, Keyring};
+use messgo_proto::{ChatId, ChatKind, ClientFrame, MessageId, ServerEvent};
+
+/// A private nats-server, stopped when dropped.
+struct Nats {
+    child: Child,
+    url: String,
+}
+
+impl Nats {
+    fn start() -> Nats {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bin = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("nats-server");
+        let child = Command::new(bin)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server runs (scripts/test installs it)");
+        // Ready once it accepts connections (bounded: 10 s).
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Nats {
+                    child,
+                    url: format!("nats://127.0.0.1:{port}"),
+                };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("nats-server did not start on port {port}");
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Sends `text` over `socket` and waits for its ack; the receiver's socket must get
+/// the message.
+async fn send_and_deliver(
+    keys: &mut Keyring<'_>,
+    a: &Client,
+    socket: &mut Events,
+    b_socket: &mut Events,
+    chat: ChatId,
+    text: &str,
+) {
+    let current = a.chat(chat).await.unwrap();
+    let epoch = keys.ensure_epoch(a, &current, now_ms()).await.unwrap();
+    let m = keys
+        .seal(a, chat, epoch, MessageId::new_v7(), text)
+        .await
+        .unwrap();
+    socket
+        .send_raw(&serde_json::to_string(&ClientFrame::Send(m.clone())).unwrap())
+        .await
+        .unwrap();
+    loop {
+        match socket.next().await.unwrap() {
+            ServerEvent::Ack(ack) if ack.id == m.id => break,
+            ServerEvent::Nack { id, code, .. } if id == m.id => panic!("refused: {code}"),
+            _ => {}
+        }
+    }
+    loop {
+        match b_socket.next().await.unwrap() {
+            ServerEvent::Message { message } if message.id == m.id => break,
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_nats_down_a_node_still_acks_and_serves_its_own_sockets() {
+    let mut nats = Nats::start();
+    let url = nats.url.clone();
+    let srv = TestServer::start_with(|c| c.bus = Some(url)).await;
+    let (a_id, a) = register_identity(&srv, &username("ann")).await;
+    let (_, b) = register_identity(&srv, &username("ben")).await;
+    connect(&a, &b).await;
+    let chat = a
+        .chats()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == ChatKind::Direct)
+        .unwrap()
+        .id;
+    let mut keys = Keyring::new(&a_id);
+    let mut a_socket = a.events().await.unwrap();
+    let mut b_socket = b.events().await.unwrap();
+    send_and_deliver(&mut keys, &a, &mut a_socket, &mut b_socket, chat, "bus up").await;
+
+    nats.stop();
+    send_and_deliver(
+        &mut keys,
+        &a,
+        &mut a_socket,
+        &mut b_socket,
+        chat,
+        "bus down",
+    )
+    .await;
+    assert_eq!(
+        b.messages(chat, None, None, 10).await.unwrap().len(),
+        2,
+        "both stored"
+    );
+}
