@@ -38,19 +38,20 @@ impl Nats {
             .into_iter()
             .find(|p| std::path::Path::new(p).exists())
             .unwrap_or("nats-server");
-        let child = Command::new(bin)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server runs (scripts/test installs it)");
-        // Ready once it accepts connections (bounded: 10 s).
+        // Owned at once, so it is stopped (and waited for) however the test ends.
+        let nats = Nats {
+            child: Command::new(bin)
+                .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("nats-server runs (scripts/test installs it)"),
+            url: format!("nats://127.0.0.1:{port}"),
+        };
+        // Ready once it accepts connections: polling that condition, bounded (10 s).
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Nats {
-                    child,
-                    url: format!("nats://127.0.0.1:{port}"),
-                };
+                return nats;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
