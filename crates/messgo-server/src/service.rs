@@ -74,6 +74,23 @@ pub(crate) fn rule(e: StoreError) -> ServiceError {
     }
 }
 
+/// Whether this node can serve: its database answers, and its events reach the
+/// other nodes (always true for a single node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    pub database: bool,
+    pub bus: bool,
+}
+
+impl Services {
+    pub async fn readiness(&self) -> Readiness {
+        Readiness {
+            database: self.db.ping().await,
+            bus: self.bus.connected(),
+        }
+    }
+}
+
 /// The services, built once at start and shared by every request.
 pub struct Services {
     pub accounts: Accounts,

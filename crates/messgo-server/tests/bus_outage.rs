@@ -1,6 +1,8 @@
 //! A bus outage does not stop a node: with its NATS server gone, a message sent over
 //! a socket is still acknowledged once it is stored, and the node's own sockets
-//! still get it. (Other nodes get it when NATS is back; that is not this test.)
+//! still get it; `/api/ready` says the bus is down. When NATS is back, the node's
+//! sockets are told to resync (whatever other nodes said meanwhile is read from the
+//! database on resume), and it is ready again.
 //!
 //! The test runs its own nats-server on a free port, so stopping it touches nobody
 //! else.
@@ -34,6 +36,10 @@ impl Nats {
             .local_addr()
             .unwrap()
             .port();
+        Nats::start_on(port)
+    }
+
+    fn start_on(port: u16) -> Nats {
         let bin = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists())
@@ -126,6 +132,8 @@ async fn with_nats_down_a_node_still_acks_and_serves_its_own_sockets() {
     let mut b_socket = b.events().await.unwrap();
     send_and_deliver(&mut keys, &a, &mut a_socket, &mut b_socket, chat, "bus up").await;
 
+    assert_eq!(readiness(&srv).await, (200, "ok".to_owned()));
+
     nats.stop();
     send_and_deliver(
         &mut keys,
@@ -141,4 +149,46 @@ async fn with_nats_down_a_node_still_acks_and_serves_its_own_sockets() {
         2,
         "both stored"
     );
+    assert_eq!(
+        readiness_until(&srv, 503).await,
+        (503, "down".to_owned()),
+        "ready says the bus is down"
+    );
+
+    let port: u16 = nats.url.rsplit(':').next().unwrap().parse().unwrap();
+    let _back = Nats::start_on(port);
+    assert_eq!(readiness_until(&srv, 200).await, (200, "ok".to_owned()));
+    // The node's sockets are cut off so their clients resume from the database.
+    loop {
+        match b_socket
+            .next_within(std::time::Duration::from_secs(10))
+            .await
+        {
+            Ok(None) => break,
+            Ok(Some(_)) => continue,
+            Err(e) => panic!("the socket was not told to resync: {e}"),
+        }
+    }
+}
+
+/// `/api/ready`'s status and what it says of the bus.
+async fn readiness(srv: &TestServer) -> (u16, String) {
+    let res = srv.http().get(srv.url("/api/ready")).send().await.unwrap();
+    let status = res.status().as_u16();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["database"], "ok", "{body}");
+    (status, body["bus"].as_str().unwrap().to_owned())
+}
+
+/// Polls `/api/ready` until it answers `status`: polling that condition, bounded
+/// (30 s; NATS reconnects with a backoff).
+async fn readiness_until(srv: &TestServer, status: u16) -> (u16, String) {
+    for _ in 0..300 {
+        let r = readiness(srv).await;
+        if r.0 == status {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    readiness(srv).await
 }

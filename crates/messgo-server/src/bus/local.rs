@@ -20,6 +20,13 @@ impl LocalBus {
         Self::default()
     }
 
+    /// Cuts every socket of this node off (they close with "reconnect and resync"),
+    /// for when events may have been missed: each client then resumes from the
+    /// database.
+    pub fn cut_off_all(&self) {
+        self.senders.lock().expect("bus lock").clear();
+    }
+
     /// Open subscriptions of `user` (for tests and metrics).
     pub fn subscribers(&self, user: UserId) -> usize {
         self.senders

@@ -31,6 +31,10 @@ pub trait Bus: Send + Sync + 'static {
     /// Tells the sockets of the sessions of `user` that `ending` picks that their
     /// session is over, then cuts them off (logout, revocation, password change).
     fn end_sessions(&self, user: UserId, ending: Ending);
+    /// Whether events reach the other nodes now (always, for a single node).
+    fn connected(&self) -> bool {
+        true
+    }
 }
 
 /// Which of a user's sessions end. Plain data, so it can cross to other nodes.

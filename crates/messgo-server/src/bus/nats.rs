@@ -12,6 +12,7 @@
 //! The socket a message came from is always on the node that publishes it, so the
 //! ack that socket gets in the message's place never crosses NATS.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_nats::HeaderMap;
@@ -35,13 +36,47 @@ type Outgoing = (String, Vec<u8>);
 pub struct NatsBus {
     outbox: mpsc::Sender<Outgoing>,
     local: Arc<LocalBus>,
+    client: async_nats::Client,
+}
+
+/// While NATS was down, events from other nodes did not reach this node's sockets.
+/// When it is back, every local socket is cut off ("reconnect and resync"), so each
+/// client resumes from the database: nothing stays missed.
+fn catch_up_after_outage(
+    local: Arc<LocalBus>,
+) -> impl Fn(async_nats::Event) -> std::future::Ready<()> + Send + Sync + 'static {
+    let was_down = Arc::new(AtomicBool::new(false));
+    move |event| {
+        match event {
+            async_nats::Event::Disconnected => {
+                tracing::warn!("lost NATS: other nodes' events stop until it is back");
+                was_down.store(true, Ordering::Relaxed);
+            }
+            async_nats::Event::Connected => {
+                if was_down.swap(false, Ordering::Relaxed) {
+                    tracing::info!("NATS is back: this node's sockets resync from the database");
+                    local.cut_off_all();
+                }
+            }
+            async_nats::Event::LameDuckMode
+            | async_nats::Event::Draining
+            | async_nats::Event::Closed
+            | async_nats::Event::SlowConsumer(_)
+            | async_nats::Event::ServerError(_)
+            | async_nats::Event::ClientError(_) => {}
+        }
+        std::future::ready(())
+    }
 }
 
 impl NatsBus {
     /// Connects and starts relaying what other nodes publish to this node's sockets.
     pub async fn connect(url: &str) -> anyhow::Result<NatsBus> {
-        let client = async_nats::connect(url).await?;
         let local = Arc::new(LocalBus::new());
+        let client = async_nats::ConnectOptions::new()
+            .event_callback(catch_up_after_outage(local.clone()))
+            .connect(url)
+            .await?;
         let node = rand::random::<u64>().to_string();
         let mut frames = client.subscribe(format!("{USER_PREFIX}*")).await?;
         let mut endings = client.subscribe(format!("{END_PREFIX}*")).await?;
@@ -73,6 +108,7 @@ impl NatsBus {
         });
         // One publisher task, so events leave in the order they were published.
         let (outbox, mut pending) = mpsc::channel::<Outgoing>(OUTBOX);
+        let nats = client.clone();
         tokio::spawn(async move {
             let mut headers = HeaderMap::new();
             headers.insert(NODE, node.as_str());
@@ -85,7 +121,11 @@ impl NatsBus {
                 }
             }
         });
-        Ok(NatsBus { outbox, local })
+        Ok(NatsBus {
+            outbox,
+            local,
+            client: nats,
+        })
     }
 
     /// Queues an event for the other nodes; this node has already delivered it.
@@ -120,6 +160,10 @@ impl Bus for NatsBus {
 
     fn subscribe(&self, user: UserId, session: SessionId) -> Subscription {
         self.local.subscribe(user, session)
+    }
+
+    fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
     }
 
     fn end_sessions(&self, user: UserId, ending: Ending) {

@@ -24,6 +24,25 @@ pub async fn health() -> Json<HealthResponse> {
     })
 }
 
+/// # `GET /api/ready` — whether this node can serve: `200` when its database answers
+/// and (with several nodes) NATS is connected, else `503`, naming what is down.
+pub async fn ready(State(s): State<AppState>) -> Response {
+    let r = s.services.readiness().await;
+    let word = |ok: bool| if ok { "ok" } else { "down" };
+    let ready = r.database && r.bus;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "database": word(r.database),
+        "bus": word(r.bus),
+    });
+    (status, Json(body)).into_response()
+}
+
 /// # `GET /api/config` — realm id and default KDF parameters.
 pub async fn config(State(s): State<AppState>) -> Json<ConfigResponse> {
     Json(s.services.accounts.config())
@@ -147,6 +166,7 @@ pub async fn delete_account(
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", routing::get(health))
+        .route("/ready", routing::get(ready))
         .route("/config", routing::get(config))
         .route("/prelogin", routing::post(prelogin))
         .route("/register", routing::post(register))

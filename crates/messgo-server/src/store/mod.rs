@@ -216,6 +216,17 @@ impl Db {
         }
     }
 
+    /// Whether the database answers a query now.
+    pub async fn ping(&self) -> bool {
+        match self {
+            Db::Sqlite(engine) => match engine.reader().await {
+                Ok(mut conn) => sqlx::query("SELECT 1").execute(&mut *conn).await.is_ok(),
+                Err(_) => false,
+            },
+            Db::Postgres(engine) => sqlx::query("SELECT 1").execute(&engine.pool).await.is_ok(),
+        }
+    }
+
     /// Flushes pending writes and closes connections.
     pub async fn close(&self) {
         match self {
