@@ -86,7 +86,7 @@ impl Services {
     pub async fn readiness(&self) -> Readiness {
         Readiness {
             database: self.db.ping().await,
-            bus: self.bus.connected(),
+            bus: *self.bus.connected().borrow(),
         }
     }
 }

@@ -17,11 +17,12 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use common::{connect, now_ms, register_identity, username, TestServer};
+use common::{connect, direct_chat, now_ms, register_identity, username, TestServer};
 use messgo_client::{Client, Events, Keyring};
-use messgo_proto::{ChatId, ChatKind, ClientFrame, MessageId, ServerEvent};
+use messgo_proto::{ChatId, ClientFrame, MessageId, ServerEvent};
 
 /// A private nats-server, stopped when dropped.
 struct Nats {
@@ -45,23 +46,28 @@ impl Nats {
             .find(|p| std::path::Path::new(p).exists())
             .unwrap_or("nats-server");
         // Owned at once, so it is stopped (and waited for) however the test ends.
-        let nats = Nats {
+        let mut nats = Nats {
             child: Command::new(bin)
                 .args(["-a", "127.0.0.1", "-p", &port.to_string()])
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(Stdio::piped())
                 .spawn()
                 .expect("nats-server runs (scripts/test installs it)"),
             url: format!("nats://127.0.0.1:{port}"),
         };
-        // Ready once it accepts connections: polling that condition, bounded (10 s).
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        // Ready when it says so; its log ends (and this fails) if it cannot start.
+        let mut log = BufReader::new(nats.child.stderr.take().unwrap()).lines();
+        let mut said = Vec::new();
+        for line in log.by_ref() {
+            let line = line.unwrap();
+            if line.contains("Server is ready") {
+                // Keep reading what it says, so its writes never meet a closed pipe.
+                std::thread::spawn(move || log.for_each(drop));
                 return nats;
             }
-            std::thread::sleep(std::time::Duration::from_millis(50));
+            said.push(line);
         }
-        panic!("nats-server did not start on port {port}");
+        panic!("nats-server did not start on port {port}: {said:?}");
     }
 
     fn stop(&mut self) {
@@ -119,14 +125,7 @@ async fn with_nats_down_a_node_still_acks_and_serves_its_own_sockets() {
     let (a_id, a) = register_identity(&srv, &username("ann")).await;
     let (_, b) = register_identity(&srv, &username("ben")).await;
     connect(&a, &b).await;
-    let chat = a
-        .chats()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.kind == ChatKind::Direct)
-        .unwrap()
-        .id;
+    let chat = direct_chat(&a).await.id;
     let mut keys = Keyring::new(&a_id);
     let mut a_socket = a.events().await.unwrap();
     let mut b_socket = b.events().await.unwrap();
@@ -150,14 +149,14 @@ async fn with_nats_down_a_node_still_acks_and_serves_its_own_sockets() {
         "both stored"
     );
     assert_eq!(
-        readiness_until(&srv, 503).await,
+        readiness_when(&srv, false).await,
         (503, "down".to_owned()),
         "ready says the bus is down"
     );
 
     let port: u16 = nats.url.rsplit(':').next().unwrap().parse().unwrap();
     let _back = Nats::start_on(port);
-    assert_eq!(readiness_until(&srv, 200).await, (200, "ok".to_owned()));
+    assert_eq!(readiness_when(&srv, true).await, (200, "ok".to_owned()));
     // The node's sockets are cut off so their clients resume from the database.
     loop {
         match b_socket
@@ -180,15 +179,9 @@ async fn readiness(srv: &TestServer) -> (u16, String) {
     (status, body["bus"].as_str().unwrap().to_owned())
 }
 
-/// Polls `/api/ready` until it answers `status`: polling that condition, bounded
-/// (30 s; NATS reconnects with a backoff).
-async fn readiness_until(srv: &TestServer, status: u16) -> (u16, String) {
-    for _ in 0..300 {
-        let r = readiness(srv).await;
-        if r.0 == status {
-            return r;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+/// Waits until the node's bus is `up` (or not), then asks `/api/ready`.
+async fn readiness_when(srv: &TestServer, up: bool) -> (u16, String) {
+    let mut connected = srv.services.bus.connected();
+    connected.wait_for(|now| *now == up).await.unwrap();
     readiness(srv).await
 }

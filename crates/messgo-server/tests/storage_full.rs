@@ -14,9 +14,9 @@
 
 mod common;
 
-use common::{connect, register_identity, username, TestServer};
+use common::{connect, direct_chat, register_identity, username, TestServer};
 use messgo_client::{is_api_error, ClientError, Keyring};
-use messgo_proto::{ChatKind, ClientFrame, MessageId, ServerEvent};
+use messgo_proto::{ClientFrame, MessageId, ServerEvent};
 use messgo_server::store::Db;
 use reqwest::StatusCode;
 
@@ -49,13 +49,7 @@ async fn a_full_store_says_storage_full_and_recovers() {
     let (a_id, a) = register_identity(&srv, &username("ann")).await;
     let (_, b) = register_identity(&srv, &username("ben")).await;
     connect(&a, &b).await;
-    let chat = a
-        .chats()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.kind == ChatKind::Direct)
-        .unwrap();
+    let chat = direct_chat(&a).await;
     let mut keys = Keyring::new(&a_id);
     keys.send_text(&a, chat.id, "before", common::now_ms())
         .await

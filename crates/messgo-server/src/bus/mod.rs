@@ -12,7 +12,7 @@ use std::sync::Arc;
 pub use local::LocalBus;
 use messgo_proto::{ServerEvent, SessionId, UserId};
 pub use nats::NatsBus;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Frames queued per socket before it counts as too slow and is cut off.
 /// Tokio's channel allocates its slots in blocks as they fill, so an idle socket
@@ -31,9 +31,10 @@ pub trait Bus: Send + Sync + 'static {
     /// Tells the sockets of the sessions of `user` that `ending` picks that their
     /// session is over, then cuts them off (logout, revocation, password change).
     fn end_sessions(&self, user: UserId, ending: Ending);
-    /// Whether events reach the other nodes now (always, for a single node).
-    fn connected(&self) -> bool {
-        true
+    /// Whether events reach the other nodes, now and as it changes (always, for a
+    /// single node): readiness reads it, and a caller can wait for a change.
+    fn connected(&self) -> watch::Receiver<bool> {
+        watch::channel(true).1
     }
 }
 

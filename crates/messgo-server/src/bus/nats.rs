@@ -12,13 +12,12 @@
 //! The socket a message came from is always on the node that publishes it, so the
 //! ack that socket gets in the message's place never crosses NATS.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_nats::HeaderMap;
 use futures_util::StreamExt;
 use messgo_proto::{SessionId, UserId};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::{Bus, Ending, LocalBus, Origin, Subscription};
 
@@ -36,7 +35,8 @@ type Outgoing = (String, Vec<u8>);
 pub struct NatsBus {
     outbox: mpsc::Sender<Outgoing>,
     local: Arc<LocalBus>,
-    client: async_nats::Client,
+    /// Whether NATS is connected, as its connection events say.
+    connected: watch::Receiver<bool>,
 }
 
 /// While NATS was down, events from other nodes did not reach this node's sockets.
@@ -44,16 +44,17 @@ pub struct NatsBus {
 /// client resumes from the database: nothing stays missed.
 fn catch_up_after_outage(
     local: Arc<LocalBus>,
+    connected: watch::Sender<bool>,
 ) -> impl Fn(async_nats::Event) -> std::future::Ready<()> + Send + Sync + 'static {
-    let was_down = Arc::new(AtomicBool::new(false));
     move |event| {
         match event {
             async_nats::Event::Disconnected => {
                 tracing::warn!("lost NATS: other nodes' events stop until it is back");
-                was_down.store(true, Ordering::Relaxed);
+                connected.send_replace(false);
             }
             async_nats::Event::Connected => {
-                if was_down.swap(false, Ordering::Relaxed) {
+                // Marked connected first: whoever sees a socket cut off sees NATS up.
+                if !connected.send_replace(true) {
                     tracing::info!("NATS is back: this node's sockets resync from the database");
                     local.cut_off_all();
                 }
@@ -73,8 +74,9 @@ impl NatsBus {
     /// Connects and starts relaying what other nodes publish to this node's sockets.
     pub async fn connect(url: &str) -> anyhow::Result<NatsBus> {
         let local = Arc::new(LocalBus::new());
+        let (up, connected) = watch::channel(true);
         let client = async_nats::ConnectOptions::new()
-            .event_callback(catch_up_after_outage(local.clone()))
+            .event_callback(catch_up_after_outage(local.clone(), up))
             .connect(url)
             .await?;
         let node = rand::random::<u64>().to_string();
@@ -108,7 +110,6 @@ impl NatsBus {
         });
         // One publisher task, so events leave in the order they were published.
         let (outbox, mut pending) = mpsc::channel::<Outgoing>(OUTBOX);
-        let nats = client.clone();
         tokio::spawn(async move {
             let mut headers = HeaderMap::new();
             headers.insert(NODE, node.as_str());
@@ -124,7 +125,7 @@ impl NatsBus {
         Ok(NatsBus {
             outbox,
             local,
-            client: nats,
+            connected,
         })
     }
 
@@ -162,8 +163,8 @@ impl Bus for NatsBus {
         self.local.subscribe(user, session)
     }
 
-    fn connected(&self) -> bool {
-        self.client.connection_state() == async_nats::connection::State::Connected
+    fn connected(&self) -> watch::Receiver<bool> {
+        self.connected.clone()
     }
 
     fn end_sessions(&self, user: UserId, ending: Ending) {

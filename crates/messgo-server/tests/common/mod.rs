@@ -190,6 +190,17 @@ pub async fn register_identity(srv: &TestServer, name: &str) -> (messgo_client::
     (messgo_client::Identity { me, secrets }, client)
 }
 
+/// The direct chat of `client` (a test's first connection makes one).
+pub async fn direct_chat(client: &Client) -> messgo_proto::Chat {
+    client
+        .chats()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == messgo_proto::ChatKind::Direct)
+        .unwrap()
+}
+
 /// Connects two signed-in clients (a asks by username, b accepts).
 pub async fn connect(a: &Client, b: &Client) {
     let b_name = b.me().await.unwrap().username;
