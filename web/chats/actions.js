@@ -414,8 +414,9 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     onOpen() {
       if (!running) return;
       opens++;
-      const points = resumePoints(state().chats);
-      if (Object.keys(points).length) sendFrame({ type: 'resume', chats: points });
+      // Always, even with nothing loaded yet: the server holds a new socket's chat
+      // messages back until the client's first frame says where it stands.
+      sendFrame({ type: 'resume', chats: resumePoints(state().chats) });
       loadChats();
       loadSettings();
       sender.resendAll();

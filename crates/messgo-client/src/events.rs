@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use messgo_proto::ServerEvent;
+use messgo_proto::{ResumePoints, ServerEvent};
 use reqwest::cookie::CookieStore;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -21,6 +21,20 @@ impl Client {
     /// Opens this client's WebSocket; events arrive from the moment it returns.
     pub async fn events(&self) -> Result<Events> {
         self.events_from(None).await
+    }
+
+    /// Opens this client's WebSocket resuming each chat after its point: the
+    /// server sends what was missed, then each chat live, in order and once.
+    pub async fn events_resuming(&self, points: &ResumePoints) -> Result<Events> {
+        let ws = self.socket(None, None).await?;
+        let mut events = Events { ws };
+        let resume = messgo_proto::ClientFrame::Resume {
+            chats: points.clone(),
+        };
+        events
+            .send_raw(&serde_json::to_string(&resume).expect("frames serialize"))
+            .await?;
+        Ok(events)
     }
 
     /// Like [`Client::events`], sending an `Origin` header as a browser would.

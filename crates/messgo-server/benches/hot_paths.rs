@@ -179,7 +179,7 @@ fn fan_out(c: &mut Criterion) {
                 .map(|u| bus.subscribe(*u, SessionId::random()))
                 .collect()
         });
-        let frame: Arc<str> = Arc::from("{\"type\":\"message\",\"message\":{}}".repeat(16));
+        let frame = messgo_server::bus::frame(&messgo_proto::ServerEvent::Pong);
         g.throughput(Throughput::Elements(members as u64));
         g.bench_function(format!("publish to {members} sockets and drain"), |b| {
             b.iter(|| {

@@ -192,13 +192,13 @@ async fn run(n: u64) {
         while let Ok(frame) = socket.rx.try_recv() {
             if frames == 0 {
                 // The frames are the messages, not errors or other events.
-                match serde_json::from_str::<ServerEvent>(&frame).expect("a server event") {
+                match serde_json::from_str::<ServerEvent>(&frame.text).expect("a server event") {
                     ServerEvent::Message { message } => assert_eq!(message.id, sent_id),
                     other => panic!("expected the message, got {other:?}"),
                 }
             }
             frames += 1;
-            frame_bytes += frame.len() as u64;
+            frame_bytes += frame.text.len() as u64;
         }
     }
     let elapsed = started.elapsed();

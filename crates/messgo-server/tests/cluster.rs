@@ -1,6 +1,8 @@
 //! Two server nodes on one PostgreSQL, sharing events over the machine's NATS:
 //! a message sent through one node reaches a socket on the other, in order, and
-//! ending a session on one node closes its socket on the other.
+//! ending a session on one node closes its socket on the other; with writers on
+//! both nodes in the same chat, every socket on either node gets it in order, at
+//! once (no message waits out the order stage's hold).
 
 // A test: a failed step panics and that panic is the report; a match's other arm
 // is a failure too (`other => panic!`), and test data may be cut to size.
@@ -12,11 +14,16 @@
 
 mod common;
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
-use common::{connect, fresh_postgres, now_ms, register_identity, username, TestServer};
-use messgo_client::Keyring;
-use messgo_proto::{ChatKind, ClientFrame, MessageId, ServerEvent};
+use common::reader::Reader;
+use common::{
+    connect, direct_chat, fresh_postgres, now_ms, register_identity, username, TestServer,
+};
+use messgo_client::{Client, Identity, Keyring};
+use messgo_proto::{ChatKind, ClientFrame, MessageId, ResumePoints, ServerEvent};
+use tokio::sync::watch;
 
 fn nats_url() -> String {
     std::env::var("MESSGO_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
@@ -126,4 +133,137 @@ async fn two_nodes_share_one_conversation() {
     drop(one);
     drop(two);
     guard.drop_database().await;
+}
+
+/// Messages each writer sends.
+const PER_WRITER: usize = 150;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_on_both_nodes_are_delivered_in_order_at_once() {
+    let (db, guard) = fresh_postgres().await;
+    let (db2, bus) = (db.clone(), nats_url());
+    let bus2 = bus.clone();
+    let one = TestServer::start_with(|c| {
+        c.database = Some(db);
+        c.bus = Some(bus);
+    })
+    .await;
+    let two = TestServer::start_with(|c| {
+        c.database = Some(db2);
+        c.bus = Some(bus2);
+    })
+    .await;
+    let (ann_id, ann) = register_identity(&one, &username("ann")).await;
+    let (ben_id, ben) = register_identity(&one, &username("ben")).await;
+    connect(&ann, &ben).await;
+
+    // The same exchange with both writers on node one, then with one on each node.
+    let alone = exchange([&one, &one], [(&ann_id, &ann), (&ben_id, &ben)]).await;
+    let apart = exchange([&one, &two], [(&ann_id, &ann), (&ben_id, &ben)]).await;
+    for node in [&one, &two] {
+        assert_eq!(
+            node.services.pipeline.order.holes_given_up(),
+            0,
+            "every message's place came from its committed number, not a timeout"
+        );
+    }
+    // Figures for the record (speed is measured in benchmarks, not asserted here).
+    eprintln!("delivery latency, writers on one node: {alone}");
+    eprintln!("delivery latency, writers on two nodes: {apart}");
+    drop(one);
+    drop(two);
+    guard.drop_database().await;
+}
+
+/// Ann writes through `nodes[0]` and Ben through `nodes[1]` at once, to the same
+/// chat; a socket of each of them on each node checks it gets every message in
+/// order. Returns the latency from send to arrival on the other writer's sockets.
+async fn exchange(nodes: [&TestServer; 2], people: [(&Identity, &Client); 2]) -> Latency {
+    let writers: Vec<Client> = people
+        .iter()
+        .zip(nodes)
+        .map(|((_, c), node)| c.with_base(&node.url))
+        .collect();
+    // The first message opens the chat's keys; then both write at once.
+    let chat = direct_chat(&writers[0]).await;
+    Keyring::new(people[0].0)
+        .send_text(&writers[0], chat.id, "hello", now_ms())
+        .await
+        .unwrap();
+    let chat = writers[0].chat(chat.id).await.unwrap();
+    let start = ResumePoints::from([(chat.id, chat.seq)]);
+    let (done_tx, done) = watch::channel(None::<ResumePoints>);
+    let mut tabs = Vec::new();
+    for (who, (_, client)) in people.iter().enumerate() {
+        for node in nodes {
+            let tab = Reader {
+                client: client.with_base(&node.url),
+                have: start.clone(),
+                reconnects: 0,
+                seed: who as u64,
+            };
+            tabs.push((who, tokio::spawn(tab.run(done.clone()))));
+        }
+    }
+    let sends = people
+        .iter()
+        .zip(&writers)
+        .map(|((id, _), client)| async move {
+            let mut keys = Keyring::new(id);
+            let mut sent = HashMap::new();
+            let mut last = 0;
+            for i in 0..PER_WRITER {
+                let at = Instant::now();
+                let ack = keys
+                    .send_text(client, chat.id, &format!("message {i}"), now_ms())
+                    .await
+                    .unwrap();
+                sent.insert(ack.id, at);
+                last = ack.seq;
+            }
+            (sent, last)
+        });
+    let sent = futures_util::future::join_all(sends).await;
+    let last = sent.iter().map(|(_, l)| *l).max().unwrap();
+    done_tx.send_replace(Some(ResumePoints::from([(chat.id, last)])));
+    let mut latencies = Vec::new();
+    for (who, tab) in tabs {
+        let read = tab.await.unwrap();
+        // Ben's tabs time Ann's messages, and Ann's Ben's.
+        let (theirs, _) = &sent[1 - who];
+        for (id, at) in theirs {
+            latencies.push(read.arrived[id].duration_since(*at));
+        }
+    }
+    Latency::of(latencies)
+}
+
+struct Latency {
+    p50: Duration,
+    p99: Duration,
+    n: usize,
+}
+
+impl Latency {
+    fn of(mut all: Vec<Duration>) -> Latency {
+        all.sort();
+        let at = |q: f64| all[((all.len() - 1) as f64 * q) as usize];
+        Latency {
+            p50: at(0.5),
+            p99: at(0.99),
+            n: all.len(),
+        }
+    }
+}
+
+impl std::fmt::Display for Latency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "p50 {:.1} ms, p99 {:.1} ms over {} deliveries",
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
+            self.n
+        )
+    }
 }

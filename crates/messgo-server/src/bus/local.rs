@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 use messgo_proto::{ServerEvent, SessionId, UserId};
 use tokio::sync::mpsc;
 
-use super::{Bus, Ending, Origin, SocketId, Subscription, SOCKET_QUEUE};
+use super::{frame, Bus, Ending, Origin, Shared, SocketId, Subscription, SOCKET_QUEUE};
 
-type Senders = HashMap<UserId, Vec<(u64, SessionId, mpsc::Sender<Arc<str>>)>>;
+type Senders = HashMap<UserId, Vec<(u64, SessionId, mpsc::Sender<Shared>)>>;
 
 #[derive(Default)]
 pub struct LocalBus {
@@ -37,10 +37,14 @@ impl LocalBus {
     }
 }
 
-impl LocalBus {
+impl Bus for LocalBus {
+    fn publish(&self, to: UserId, frame: Shared) {
+        self.deliver(to, &frame, None);
+    }
+
     /// Hands each socket of `to` its frame: `frame`, or `origin`'s for the socket
     /// `origin` names (a socket of another node is never named here).
-    pub(super) fn deliver(&self, to: UserId, frame: &Arc<str>, origin: Option<&Origin>) {
+    fn deliver(&self, to: UserId, frame: &Shared, origin: Option<&Origin>) {
         let mut senders = self.senders.lock().expect("bus lock");
         let Some(list) = senders.get_mut(&to) else {
             return;
@@ -62,16 +66,6 @@ impl LocalBus {
         if list.is_empty() {
             senders.remove(&to);
         }
-    }
-}
-
-impl Bus for LocalBus {
-    fn publish(&self, to: UserId, frame: Arc<str>) {
-        self.deliver(to, &frame, None);
-    }
-
-    fn publish_from(&self, to: UserId, frame: Arc<str>, origin: &Origin) {
-        self.deliver(to, &frame, Some(origin));
     }
 
     fn subscribe(&self, user: UserId, session: SessionId) -> Subscription {
@@ -100,7 +94,7 @@ impl Bus for LocalBus {
             list.retain(|(_, session, tx)| {
                 if ending.covers(*session) {
                     // Best effort: a full queue is cut off all the same.
-                    let _ = tx.try_send(Self::ended_frame());
+                    let _ = tx.try_send(frame(&ServerEvent::SessionEnded));
                     return false;
                 }
                 true
@@ -109,14 +103,6 @@ impl Bus for LocalBus {
                 senders.remove(&user);
             }
         }
-    }
-}
-
-impl LocalBus {
-    fn ended_frame() -> Arc<str> {
-        serde_json::to_string(&ServerEvent::SessionEnded)
-            .expect("serializes")
-            .into()
     }
 }
 
@@ -142,6 +128,17 @@ impl Drop for Unsubscribe {
 mod tests {
     use super::*;
 
+    fn text(s: &str) -> Shared {
+        Arc::new(super::super::Frame {
+            text: s.into(),
+            step: None,
+        })
+    }
+
+    async fn next(sub: &mut Subscription) -> String {
+        sub.rx.recv().await.unwrap().text.to_string()
+    }
+
     #[tokio::test]
     async fn every_session_of_a_user_gets_each_frame() {
         let bus = LocalBus::new();
@@ -149,9 +146,9 @@ mod tests {
         let mut a = bus.subscribe(u, SessionId::random());
         let mut b = bus.subscribe(u, SessionId::random());
         let mut other = bus.subscribe(UserId::random(), SessionId::random());
-        bus.publish(u, "x".into());
-        assert_eq!(&*a.rx.recv().await.unwrap(), "x");
-        assert_eq!(&*b.rx.recv().await.unwrap(), "x");
+        bus.publish(u, text("x"));
+        assert_eq!(next(&mut a).await, "x");
+        assert_eq!(next(&mut b).await, "x");
         assert!(other.rx.try_recv().is_err());
         drop(a);
         assert_eq!(bus.subscribers(u), 1);
@@ -165,16 +162,16 @@ mod tests {
         let mut other_tab = bus.subscribe(u, SessionId::random());
         let origin = Origin {
             socket: sender.id,
-            frame: "ack".into(),
+            frame: text("ack"),
         };
-        bus.publish(u, "before".into());
-        bus.publish_from(u, "message".into(), &origin);
-        bus.publish(u, "after".into());
+        bus.publish(u, text("before"));
+        bus.deliver(u, &text("message"), Some(&origin));
+        bus.publish(u, text("after"));
         for want in ["before", "ack", "after"] {
-            assert_eq!(&*sender.rx.recv().await.unwrap(), want);
+            assert_eq!(next(&mut sender).await, want);
         }
         for want in ["before", "message", "after"] {
-            assert_eq!(&*other_tab.rx.recv().await.unwrap(), want);
+            assert_eq!(next(&mut other_tab).await, want);
         }
     }
 
@@ -186,10 +183,10 @@ mod tests {
         let mut a = bus.subscribe(u, gone);
         let mut b = bus.subscribe(u, stays);
         bus.end_sessions(u, Ending::Only(gone));
-        assert!(a.rx.recv().await.unwrap().contains("session.ended"));
+        assert!(next(&mut a).await.contains("session.ended"));
         assert!(a.rx.recv().await.is_none(), "then the feed ends");
-        bus.publish(u, "x".into());
-        assert_eq!(&*b.rx.recv().await.unwrap(), "x");
+        bus.publish(u, text("x"));
+        assert_eq!(next(&mut b).await, "x");
     }
 
     #[tokio::test]
@@ -198,7 +195,7 @@ mod tests {
         let u = UserId::random();
         let mut slow = bus.subscribe(u, SessionId::random());
         for i in 0..=SOCKET_QUEUE {
-            bus.publish(u, i.to_string().into());
+            bus.publish(u, text(&i.to_string()));
         }
         assert_eq!(bus.subscribers(u), 0, "dropped once its queue overflowed");
         let mut got = 0;

@@ -1,8 +1,15 @@
 //! Fan-out of events to every open session of a user.
 //!
-//! Events are serialized once and shared (`Arc<str>`), so a fan-out costs a pointer
+//! Events are serialized once and shared ([`Shared`]), so a fan-out costs a pointer
 //! per socket. The in-process [`LocalBus`] serves one node; a NATS implementation of
 //! the same trait ([`NatsBus`]) carries events between nodes that share one PostgreSQL.
+//!
+//! A chat's messages take their own way: the order stage (`messages/pipeline/order.rs`)
+//! of the node that committed one [`share`](Bus::share)s it with the other nodes
+//! once, whoever its members are, and each node's order stage puts it in its place
+//! among the chat's messages before [`deliver`](Bus::deliver)ing it to its own
+//! sockets. Ordering comes from the committed sequence number, not from what one
+//! node happened to see first.
 
 mod local;
 mod nats;
@@ -10,7 +17,7 @@ mod nats;
 use std::sync::Arc;
 
 pub use local::LocalBus;
-use messgo_proto::{ServerEvent, SessionId, UserId};
+use messgo_proto::{ChatId, ServerEvent, SessionId, UserId};
 pub use nats::NatsBus;
 use tokio::sync::{mpsc, watch};
 
@@ -20,12 +27,23 @@ use tokio::sync::{mpsc, watch};
 pub const SOCKET_QUEUE: usize = 1024;
 
 pub trait Bus: Send + Sync + 'static {
-    /// Delivers `frame` to every subscription of `to`, never waiting on a slow one.
-    fn publish(&self, to: UserId, frame: Arc<str>);
-    /// Like [`publish`](Self::publish), but the socket `origin` names gets its own
-    /// frame in `frame`'s place: the sender's ack instead of its own message back,
-    /// in the same order as everything else that socket receives.
-    fn publish_from(&self, to: UserId, frame: Arc<str>, origin: &Origin);
+    /// Delivers `frame` to every subscription of `to` on every node, never waiting on
+    /// a slow one. For events outside a chat's order (a chat's messages go through
+    /// the order stage: [`share`](Self::share), then [`deliver`](Self::deliver)).
+    fn publish(&self, to: UserId, frame: Shared);
+    /// Delivers `frame` to this node's sockets of `to` only, except that the socket
+    /// `origin` names (if any) gets its own frame in `frame`'s place: the sender's
+    /// ack instead of its own message back, in the same order as everything else
+    /// that socket receives.
+    fn deliver(&self, to: UserId, frame: &Shared, origin: Option<&Origin>);
+    /// Hands a chat's committed message (or a number with nothing to deliver) to the
+    /// other nodes' order stages. Nothing to do on a single node.
+    fn share(&self, _message: &ChatMessage) {}
+    /// Chat messages other nodes committed, for this node's order stage. Given out
+    /// once; `None` on a single node.
+    fn shared_with_us(&self) -> Option<mpsc::Receiver<ChatMessage>> {
+        None
+    }
     /// A feed for one socket of `session`.
     fn subscribe(&self, user: UserId, session: SessionId) -> Subscription;
     /// Tells the sockets of the sessions of `user` that `ending` picks that their
@@ -64,7 +82,7 @@ pub struct SocketId(pub u64);
 #[derive(Debug, Clone)]
 pub struct Origin {
     pub socket: SocketId,
-    pub frame: Arc<str>,
+    pub frame: Shared,
 }
 
 /// One socket's feed. When the bus drops a subscriber for being too slow, `recv`
@@ -72,12 +90,66 @@ pub struct Origin {
 /// the client resyncs.
 pub struct Subscription {
     pub id: SocketId,
-    pub rx: mpsc::Receiver<Arc<str>>,
+    pub rx: mpsc::Receiver<Shared>,
     pub(crate) _guard: Box<dyn Send + Sync>,
 }
 
-/// An event as the text frame every socket it goes to shares.
-pub fn frame(event: &ServerEvent) -> Arc<str> {
+/// An event as the text every socket it goes to is sent, and, for a chat's message
+/// or the ack in its place, which step of the chat it is: a socket delivers each
+/// chat's steps strictly in order and once, filling gaps from the database.
+#[derive(Debug)]
+pub struct Frame {
+    pub text: Box<str>,
+    pub step: Option<Step>,
+}
+
+/// Shared by every socket a frame goes to; a thin pointer, so an idle socket's queue
+/// stays small.
+pub type Shared = Arc<Frame>;
+
+/// Message `seq` of `chat`: the message itself, or (`ack`) its sender's ack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub chat: ChatId,
+    pub seq: i64,
+    pub ack: bool,
+}
+
+/// A chat's committed message as the order stages of all nodes see it: `frame` for
+/// each of `to`, or `None` for a number that has nothing to deliver.
+#[derive(Debug, Clone)]
+pub struct ChatMessage {
+    pub chat: ChatId,
+    pub seq: i64,
+    pub to: Vec<UserId>,
+    pub frame: Option<Shared>,
+}
+
+/// An event outside any chat's order, as the frame every socket it goes to shares.
+pub fn frame(event: &ServerEvent) -> Shared {
+    Arc::new(Frame {
+        text: text(event),
+        step: None,
+    })
+}
+
+/// A chat's message (or its ack) as the frame every socket it goes to shares.
+pub fn step_frame(event: &ServerEvent, step: Step) -> Shared {
+    Arc::new(Frame {
+        text: text(event),
+        step: Some(step),
+    })
+}
+
+/// A frame from text already serialized (an event from another node).
+pub(crate) fn frame_of_text(text: &str, step: Option<Step>) -> Shared {
+    Arc::new(Frame {
+        text: text.into(),
+        step,
+    })
+}
+
+fn text(event: &ServerEvent) -> Box<str> {
     serde_json::to_string(event)
         .expect("events always serialize")
         .into()

@@ -17,7 +17,7 @@ use messgo_proto::{Chat, ChatId, ChatKind, ChatMember, Role, Sealed, ServerEvent
 
 pub use sql::{ChatRow, MemberRow};
 
-use crate::bus::{frame, notify, Bus};
+use crate::bus::{notify, step_frame, Bus, Step};
 use crate::clock::Clock;
 use crate::messages::{message_of, MessageRow, Pipeline};
 use crate::ratelimit::RateLimiter;
@@ -144,10 +144,18 @@ impl Chats {
             }
         };
         if let Some(row) = system {
-            let frame = frame(&ServerEvent::Message {
-                message: message_of(row),
-            });
-            let seq = seq.expect("system row");
+            let seq = row.seq;
+            let step = Step {
+                chat,
+                seq,
+                ack: false,
+            };
+            let frame = step_frame(
+                &ServerEvent::Message {
+                    message: message_of(row),
+                },
+                step,
+            );
             self.pipeline
                 .order
                 .publish(chat, seq, members.clone(), frame, None);

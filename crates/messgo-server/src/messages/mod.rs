@@ -1,6 +1,8 @@
-//! Messages: sending ([`Pipeline`], in `pipeline/`), history pages, resuming after
-//! a reconnect, and deleting one's own. The server stores and relays ciphertext it cannot read.
+//! Messages: sending ([`Pipeline`], in `pipeline/`), history pages, each socket's
+//! place in each chat ([`feed`]: in order, once, caught up from the database after a
+//! reconnect or a gap), and deleting one's own. The server stores and relays ciphertext it cannot read.
 
+pub mod feed;
 pub mod pipeline;
 pub mod sql;
 
@@ -27,8 +29,8 @@ use crate::store::{Db, StoreError};
 pub const MAX_RETENTION_MS: i64 = 72 * 3_600_000;
 /// Most chats one resume frame may name.
 const MAX_RESUME_CHATS: usize = 1_000;
-/// Most messages one resume sends per chat; clients page the rest over REST.
-const RESUME_LIMIT: i64 = 500;
+/// Messages a socket reads at a time while a chat catches up (`feed.rs`).
+const CATCH_UP_PAGE: i64 = 200;
 pub const PAGE_MAX: i64 = 200;
 
 pub struct Messages {
@@ -66,39 +68,48 @@ impl Messages {
         Ok(rows.into_iter().map(message_of).collect())
     }
 
-    /// Everything after each given point, oldest first, per chat; chats the user is
-    /// no longer in are skipped.
-    pub async fn resume(
-        &self,
-        who: AuthContext,
-        points: ResumePoints,
-    ) -> ServiceResult<Vec<Message>> {
-        // A resume reads a lot; a client has no reason to ask often or for more chats
-        // than it can be in.
+    /// Whether `who` may resume from `points` now: a resume reads a lot, and a
+    /// client has no reason to ask often or for more chats than it can be in. The
+    /// socket then reads each chat's missing messages with [`catch_up`](Self::catch_up).
+    pub fn may_resume(&self, who: AuthContext, points: &ResumePoints) -> ServiceResult<()> {
         if points.len() > MAX_RESUME_CHATS {
             return Err(ServiceError::InvalidField {
                 field: "chats",
                 problem: "may name at most 1000 chats",
             });
         }
+        if points.is_empty() {
+            // Reads nothing: a client that has nothing to resume says so on every
+            // reconnect.
+            return Ok(());
+        }
         self.resume_limit
             .hit(&who.user_id.to_string())
-            .map_err(ServiceError::RateLimited)?;
+            .map_err(ServiceError::RateLimited)
+    }
+
+    /// A page of `chat` after `after`, oldest first, for a socket catching up, and
+    /// whether it is full (more may follow); `None` if `who` is not in the chat.
+    pub async fn catch_up(
+        &self,
+        who: AuthContext,
+        chat: ChatId,
+        after: i64,
+    ) -> ServiceResult<Option<(Vec<Message>, bool)>> {
         let now = self.clock.now_ms();
-        let mut out = Vec::new();
-        for (chat, after) in points {
-            let page = Page::After(after);
-            match db_run!(
-                self.db,
-                read,
-                sql::messages(chat, who.user_id, page, RESUME_LIMIT, now)
-            ) {
-                Ok(rows) => out.extend(rows.into_iter().map(message_of)),
-                Err(StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
+        let page = Page::After(after);
+        match db_run!(
+            self.db,
+            read,
+            sql::messages(chat, who.user_id, page, CATCH_UP_PAGE, now)
+        ) {
+            Ok(rows) => {
+                let full = i64::try_from(rows.len()) == Ok(CATCH_UP_PAGE);
+                Ok(Some((rows.into_iter().map(message_of).collect(), full)))
             }
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
         }
-        Ok(out)
     }
 
     pub async fn delete_message(

@@ -6,6 +6,8 @@
 // Test support: a failed setup step panics, and that panic is the test's report.
 #![allow(clippy::unwrap_used)]
 
+pub mod reader;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -38,10 +38,10 @@ use tokio::sync::oneshot;
 pub use append::append_batch;
 use append::{Appender, Completion};
 pub use batch::ChatCache;
-pub use order::{flush_stale_holds, Sequencer};
+pub use order::{flush_stale_holds, take_shared, Sequencer};
 
 use super::{check_sealed, message_of, sql, MAX_RETENTION_MS};
-use crate::bus::{frame, Bus, Origin, SocketId};
+use crate::bus::{step_frame, Bus, Origin, SocketId, Step};
 use crate::clock::Clock;
 use crate::ratelimit::RateLimiter;
 use crate::service::{rule, ServiceError, ServiceResult};
@@ -79,9 +79,11 @@ impl Pipeline {
         sends_per_minute: u32,
         retention_ms: i64,
     ) -> Pipeline {
+        let order = Arc::new(Sequencer::new(bus.clone(), clock.clone()));
+        take_shared(&*bus, order.clone());
         Pipeline {
             send_limit: RateLimiter::new(sends_per_minute, 60_000, clock.clone()),
-            order: Arc::new(Sequencer::new(bus, clock.clone())),
+            order,
             appender: Appender::start(db.clone()),
             retention_ms,
             clock,
@@ -202,17 +204,25 @@ fn ack_and_publish(
             on_socket: false,
         };
     }
+    let step = Step {
+        chat: ack.chat_id,
+        seq: ack.seq,
+        ack: false,
+    };
     let from = origin.map(|socket| {
         let origin = Origin {
             socket,
-            frame: frame(&ServerEvent::Ack(ack)),
+            frame: step_frame(&ServerEvent::Ack(ack), Step { ack: true, ..step }),
         };
         (sender, origin)
     });
     let on_socket = from.is_some();
-    let frame = frame(&ServerEvent::Message {
-        message: message_of(row),
-    });
+    let frame = step_frame(
+        &ServerEvent::Message {
+            message: message_of(row),
+        },
+        step,
+    );
     order.publish(ack.chat_id, ack.seq, appended.members, frame, from);
     Sent { ack, on_socket }
 }

@@ -3,19 +3,25 @@
 //! Messages of one chat commit in sequence order, but not all on one task: batches
 //! complete on the appender's task, while system messages (chats/) and messages
 //! with attachments complete on their own, so they may reach this stage in any
-//! order. The sequencer holds a message back until every earlier
-//! one of its chat has gone out, so each socket sees a chat's messages in order. A
-//! hole that does not fill (a publisher that failed between commit and fan-out) is
-//! given up on after a short while: clients fill such gaps from history.
+//! order; with several nodes, a chat's messages commit on all of them. The
+//! sequencer holds a message back until every earlier one of its chat has gone out
+//! to this node's sockets, whichever node committed it: each node shares what it
+//! commits with the others at once ([`Bus::share`]), and theirs arrive here
+//! ([`Sequencer::arrive`]). A committed sequence number means every earlier one is
+//! committed too (numbers are taken in the commit's transaction), so a hole waits
+//! only for a message already on its way. One that does not come (a publisher that
+//! failed between commit and fan-out, a bus outage) is given up on after a short
+//! while; each socket then fills the gap from the database (`messages/feed.rs`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use messgo_proto::{ChatId, UserId};
 
 use tokio::sync::watch;
 
-use crate::bus::{Bus, Origin};
+use crate::bus::{Bus, ChatMessage, Origin, Shared};
 use crate::chats::sql as chat_sql;
 use crate::clock::Clock;
 use crate::store::Db;
@@ -29,7 +35,7 @@ pub type SentFrom = (UserId, Origin);
 
 struct Pending {
     to: Vec<UserId>,
-    frame: Option<Arc<str>>,
+    frame: Option<Shared>,
     from: Option<SentFrom>,
     since: i64,
 }
@@ -43,6 +49,8 @@ pub struct Sequencer {
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     chats: Mutex<HashMap<ChatId, Queue>>,
+    /// Holes given up on so far: each costs the sockets of its chat a read.
+    given_up: AtomicU64,
 }
 
 impl Sequencer {
@@ -51,7 +59,14 @@ impl Sequencer {
             bus,
             clock,
             chats: Mutex::new(HashMap::new()),
+            given_up: AtomicU64::new(0),
         }
+    }
+
+    /// How many holes in a chat's order were given up on since the start (a message
+    /// that never reached this node's order stage in time).
+    pub fn holes_given_up(&self) -> u64 {
+        self.given_up.load(Ordering::Relaxed)
     }
 
     /// Whether the chat's next sequence number is known.
@@ -95,6 +110,9 @@ impl Sequencer {
                 if first != queue.next && now - p.since <= HOLD_MS {
                     break;
                 }
+                if first != queue.next {
+                    self.given_up.fetch_add(1, Ordering::Relaxed);
+                }
                 let p = queue.pending.remove(&first).expect("present");
                 self.send(p);
                 queue.next = first + 1;
@@ -106,32 +124,50 @@ impl Sequencer {
         }
     }
 
-    /// Publishes `frame` for message `seq` once all earlier messages of the chat went;
-    /// the socket `from` names gets its own frame instead.
+    /// Publishes `frame` for message `seq` (committed on this node) once all earlier
+    /// messages of the chat went; the socket `from` names gets its own frame instead.
     pub fn publish(
         &self,
         chat: ChatId,
         seq: i64,
         to: Vec<UserId>,
-        frame: Arc<str>,
+        frame: Shared,
         from: Option<SentFrom>,
     ) {
-        self.enqueue(chat, seq, to, Some(frame), from);
+        let message = ChatMessage {
+            chat,
+            seq,
+            to,
+            frame: Some(frame),
+        };
+        self.bus.share(&message);
+        self.enqueue(message, from);
     }
 
     /// Marks `seq` as having nothing to publish, so later messages need not wait.
     pub fn skip(&self, chat: ChatId, seq: i64) {
-        self.enqueue(chat, seq, Vec::new(), None, None);
+        let message = ChatMessage {
+            chat,
+            seq,
+            to: Vec::new(),
+            frame: None,
+        };
+        self.bus.share(&message);
+        self.enqueue(message, None);
     }
 
-    fn enqueue(
-        &self,
-        chat: ChatId,
-        seq: i64,
-        to: Vec<UserId>,
-        frame: Option<Arc<str>>,
-        from: Option<SentFrom>,
-    ) {
+    /// Takes a message another node committed (and shared) into this node's order.
+    pub fn arrive(&self, message: ChatMessage) {
+        self.enqueue(message, None);
+    }
+
+    fn enqueue(&self, message: ChatMessage, from: Option<SentFrom>) {
+        let ChatMessage {
+            chat,
+            seq,
+            to,
+            frame,
+        } = message;
         let now = self.clock.now_ms();
         let pending = Pending {
             to,
@@ -158,7 +194,10 @@ impl Sequencer {
             }
             // A hole: wait for it, unless the oldest waiting message waited too long.
             match queue.pending.first_key_value() {
-                Some((&first, p)) if now - p.since > HOLD_MS => queue.next = first,
+                Some((&first, p)) if now - p.since > HOLD_MS => {
+                    self.given_up.fetch_add(1, Ordering::Relaxed);
+                    queue.next = first;
+                }
                 _ => break,
             }
         }
@@ -169,13 +208,24 @@ impl Sequencer {
             return;
         };
         for user in p.to {
-            match &p.from {
-                Some((sender, origin)) if *sender == user => {
-                    self.bus.publish_from(user, frame.clone(), origin)
-                }
-                _ => self.bus.publish(user, frame.clone()),
-            }
+            let origin = match &p.from {
+                Some((sender, origin)) if *sender == user => Some(origin),
+                _ => None,
+            };
+            self.bus.deliver(user, &frame, origin);
         }
+    }
+}
+
+/// Feeds the messages other nodes commit into this node's order stage, for as long
+/// as the bus hands them over.
+pub fn take_shared(bus: &dyn Bus, order: Arc<Sequencer>) {
+    if let Some(mut inbox) = bus.shared_with_us() {
+        tokio::spawn(async move {
+            while let Some(message) = inbox.recv().await {
+                order.arrive(message);
+            }
+        });
     }
 }
 
@@ -194,8 +244,16 @@ pub async fn flush_stale_holds(order: Arc<Sequencer>, mut stop: watch::Receiver<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bus::LocalBus;
+    use crate::bus::{frame_of_text, LocalBus, Subscription};
     use crate::clock::ManualClock;
+
+    fn text(s: &str) -> Shared {
+        frame_of_text(s, None)
+    }
+
+    async fn next(sub: &mut Subscription) -> String {
+        sub.rx.recv().await.unwrap().text.to_string()
+    }
 
     #[tokio::test]
     async fn holds_later_messages_until_earlier_ones_went() {
@@ -204,22 +262,18 @@ mod tests {
         let seq = Sequencer::new(bus.clone(), clock.clone());
         let (chat, user) = (ChatId::random(), UserId::random());
         let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
-        seq.publish(chat, 1, vec![user], "1".into(), None);
-        seq.publish(chat, 3, vec![user], "3".into(), None);
-        seq.publish(chat, 4, vec![user], "4".into(), None);
-        assert_eq!(&*sub.rx.recv().await.unwrap(), "1");
+        seq.publish(chat, 1, vec![user], text("1"), None);
+        seq.publish(chat, 3, vec![user], text("3"), None);
+        seq.publish(chat, 4, vec![user], text("4"), None);
+        assert_eq!(next(&mut sub).await, "1");
         assert!(sub.rx.try_recv().is_err(), "3 waits for 2");
-        seq.publish(chat, 2, vec![user], "2".into(), None);
+        seq.publish(chat, 2, vec![user], text("2"), None);
         for want in ["2", "3", "4"] {
-            assert_eq!(&*sub.rx.recv().await.unwrap(), want);
+            assert_eq!(next(&mut sub).await, want);
         }
         seq.skip(chat, 5);
-        seq.publish(chat, 6, vec![user], "6".into(), None);
-        assert_eq!(
-            &*sub.rx.recv().await.unwrap(),
-            "6",
-            "a skipped number does not block"
-        );
+        seq.publish(chat, 6, vec![user], text("6"), None);
+        assert_eq!(next(&mut sub).await, "6", "a skipped number does not block");
     }
 
     #[tokio::test]
@@ -229,14 +283,38 @@ mod tests {
         let seq = Sequencer::new(bus.clone(), clock.clone());
         let (chat, user) = (ChatId::random(), UserId::random());
         let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
-        seq.publish(chat, 1, vec![user], "1".into(), None);
-        seq.publish(chat, 3, vec![user], "3".into(), None);
+        seq.publish(chat, 1, vec![user], text("1"), None);
+        seq.publish(chat, 3, vec![user], text("3"), None);
         clock.advance(HOLD_MS + 1);
-        seq.publish(chat, 4, vec![user], "4".into(), None);
+        seq.publish(chat, 4, vec![user], text("4"), None);
         for want in ["1", "3", "4"] {
-            assert_eq!(&*sub.rx.recv().await.unwrap(), want);
+            assert_eq!(next(&mut sub).await, want);
         }
-        seq.publish(chat, 2, vec![user], "2".into(), None);
-        assert_eq!(&*sub.rx.recv().await.unwrap(), "2", "late, but delivered");
+        assert_eq!(seq.holes_given_up(), 1);
+        seq.publish(chat, 2, vec![user], text("2"), None);
+        assert_eq!(next(&mut sub).await, "2", "late, but delivered");
+    }
+
+    #[tokio::test]
+    async fn another_nodes_message_fills_the_hole_it_left() {
+        let bus = Arc::new(LocalBus::new());
+        let clock = Arc::new(ManualClock::new(0));
+        let seq = Sequencer::new(bus.clone(), clock.clone());
+        let (chat, user) = (ChatId::random(), UserId::random());
+        let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
+        seq.publish(chat, 1, vec![user], text("1"), None);
+        seq.publish(chat, 3, vec![user], text("3"), None);
+        assert_eq!(next(&mut sub).await, "1");
+        assert!(sub.rx.try_recv().is_err(), "3 waits for 2");
+        seq.arrive(ChatMessage {
+            chat,
+            seq: 2,
+            to: vec![user],
+            frame: Some(text("2")),
+        });
+        for want in ["2", "3"] {
+            assert_eq!(next(&mut sub).await, want);
+        }
+        assert_eq!(seq.holes_given_up(), 0);
     }
 }

@@ -39,18 +39,24 @@ pub struct Ctx {
     pub next_tag: AtomicU64,
 }
 
+/// A MessGo client's first frame when it has nothing to resume.
+const NOTHING_TO_RESUME: &str = r#"{"type":"resume","chats":{}}"#;
+
 impl Ctx {
     fn tag(&self) -> u64 {
         self.next_tag.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Opens a socket per login; `hello`, if any, is sent on each as soon as it opens.
+    /// A MessGo socket holds chats' messages back until the client's first frame says
+    /// where it stands, so without a `hello` it says "nothing to resume".
     async fn open_all(
         &self,
         logins: Vec<(Login, bool)>,
         what: &str,
         hello: Option<&str>,
     ) -> Result<Vec<Conn>, BenchError> {
+        let hello = hello.or((self.peer == Peer::Messgo).then_some(NOTHING_TO_RESUME));
         self.progress.set_length(logins.len() as u64);
         self.progress.set_position(0);
         self.progress.set_message(format!("opening {what} sockets"));

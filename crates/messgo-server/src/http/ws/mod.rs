@@ -11,13 +11,21 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use messgo_proto::{AskAssistant, ChatId, ClientFrame, MessageId, ServerEvent};
+use futures_util::future::BoxFuture;
+use messgo_proto::{
+    AskAssistant, ChatId, ClientFrame, Message as ChatMessage, MessageId, ServerEvent,
+};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
+
+mod write;
+
+use write::{event_message, send_event, write_page, write_waiting};
 
 use super::extract::Auth;
 use super::{ApiError, AppState};
 use crate::bus::{SocketId, Subscription};
+use crate::messages::feed::{Feed, Read};
 use crate::service::{AuthContext, Sent, ServiceError, ServiceResult, Services};
 
 /// Largest client frame besides an assistant question: room for the largest
@@ -77,7 +85,9 @@ const MAX_IN_FLIGHT: usize = 256;
 
 /// Forwards bus frames to the socket and answers client frames until either side ends.
 /// Sends are handled concurrently (each waits for its group commit), so one socket
-/// can keep many messages in flight; their acks come back as they commit.
+/// can keep many messages in flight; their acks come back as they commit. Each
+/// chat's messages go out in order and once ([`Feed`]); a chat that is behind is
+/// read from the database a page at a time, between the other work.
 pub async fn run<W, R>(
     mut sink: W,
     mut stream: R,
@@ -98,15 +108,27 @@ pub async fn run<W, R>(
         reply_tx,
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         asks: HashMap::new(),
+        feed: Feed::default(),
     };
+    let mut reading: Option<PageRead> = None;
     loop {
+        if reading.is_none() {
+            reading = socket.feed.next_read().map(|read| socket.read(read));
+        }
         tokio::select! {
-            // Bus frames first: replies never overtake events published before them.
+            // A page read first: its chat's live messages are dropped until it is
+            // written. Then bus frames: replies never overtake events published
+            // before them.
             biased;
+            (read, page) = next_page(&mut reading) => {
+                reading = None;
+                if write_page(&mut sink, &mut socket.feed, read, page).await.is_err() {
+                    return;
+                }
+            }
             frame = sub.rx.recv() => match frame {
-                Some(text) => {
-                    let first = Message::Text(text.as_ref().into());
-                    if write_waiting(&mut sink, first, &mut sub.rx, &mut replies).await.is_err() {
+                Some(frame) => {
+                    if write_waiting(&mut sink, Some(frame), &mut socket.feed, &mut sub.rx, &mut replies).await.is_err() {
                         return;
                     }
                 }
@@ -117,7 +139,8 @@ pub async fn run<W, R>(
                 }
             },
             Some(reply) = replies.recv() => {
-                if write_waiting(&mut sink, event_message(&reply), &mut sub.rx, &mut replies).await.is_err() {
+                if sink.feed(event_message(&reply)).await.is_err()
+                    || write_waiting(&mut sink, None, &mut socket.feed, &mut sub.rx, &mut replies).await.is_err() {
                     return;
                 }
             }
@@ -137,6 +160,20 @@ pub async fn run<W, R>(
     }
 }
 
+/// A page being read for a chat that is catching up: the read, and the page (`None`
+/// when the chat is not the user's) with whether it was full.
+type PageRead = BoxFuture<'static, (Read, ServiceResult<Option<(Vec<ChatMessage>, bool)>>)>;
+
+/// The page under way, or never if none is.
+async fn next_page(
+    reading: &mut Option<PageRead>,
+) -> (Read, ServiceResult<Option<(Vec<ChatMessage>, bool)>>) {
+    match reading {
+        Some(page) => page.await,
+        None => std::future::pending().await,
+    }
+}
+
 /// What one socket keeps while it lives, besides its feed and its sink.
 struct Socket {
     services: Arc<Services>,
@@ -148,15 +185,31 @@ struct Socket {
     /// Answers being streamed, by request id, so `ai.stop` can cancel them; aborting
     /// the task drops the upstream response, which closes that connection.
     asks: HashMap<String, AbortHandle>,
+    /// This socket's place in each chat.
+    feed: Feed,
 }
 
 impl Socket {
+    /// Starts reading a page for a chat that is behind.
+    fn read(&self, read: Read) -> PageRead {
+        let (services, who) = (self.services.clone(), self.who);
+        Box::pin(async move {
+            let page = services.messages.catch_up(who, read.chat, read.after).await;
+            (read, page)
+        })
+    }
+
     /// What to answer a client frame with at once (later answers go to `reply_tx`).
     /// The service calls are boxed: awaited inline, their state would be part of the
     /// socket loop's future, and so of every idle socket's memory.
     async fn answer(&mut self, text: &str) -> Vec<ServerEvent> {
         let (services, who) = (&self.services, self.who);
-        match parse_frame(text) {
+        let frame = parse_frame(text);
+        if !matches!(frame, Ok(ClientFrame::Resume { .. })) {
+            // Any first frame ends the holding back of chats' messages.
+            let _ = self.feed.client_frame(None);
+        }
+        match frame {
             Ok(ClientFrame::Ping) => vec![ServerEvent::Pong],
             Ok(ClientFrame::Send(m)) => match self.in_flight.clone().try_acquire_owned() {
                 Ok(permit) => {
@@ -186,12 +239,15 @@ impl Socket {
                 }
             }
             Ok(ClientFrame::Resume { chats }) => {
-                match Box::pin(services.messages.resume(who, chats)).await {
-                    Ok(messages) => messages
-                        .into_iter()
-                        .map(|message| ServerEvent::Message { message })
-                        .collect(),
-                    Err(e) => vec![error_event(e)],
+                let allowed = services.messages.may_resume(who, &chats);
+                let points = allowed.is_ok().then_some(&chats);
+                match (allowed, self.feed.client_frame(points)) {
+                    (Ok(()), Ok(())) => vec![],
+                    (Err(e), _) => vec![error_event(e)],
+                    (Ok(()), Err(_)) => vec![error_event(ServiceError::InvalidField {
+                        field: "chats",
+                        problem: "names more chats than one socket follows",
+                    })],
                 }
             }
             Err(_) => vec![ServerEvent::Error {
@@ -277,50 +333,6 @@ fn nack(chat_id: ChatId, id: MessageId, e: ApiError) -> ServerEvent {
         code: e.code.into(),
         message: e.message,
     }
-}
-
-fn event_message(event: &ServerEvent) -> Message {
-    Message::Text(
-        serde_json::to_string(event)
-            .expect("events serialize")
-            .into(),
-    )
-}
-
-async fn send_event<W: Sink<Message> + Unpin>(
-    sink: &mut W,
-    event: &ServerEvent,
-) -> Result<(), W::Error> {
-    sink.send(event_message(event)).await
-}
-
-/// Most frames written before one flush.
-const WRITE_BATCH: usize = 128;
-
-/// Writes `first` and whatever else is already waiting (bus frames before replies,
-/// the order the loop keeps) with a single flush: under load one write carries
-/// many frames instead of a system call each.
-async fn write_waiting<W: Sink<Message> + Unpin>(
-    sink: &mut W,
-    first: Message,
-    bus: &mut mpsc::Receiver<Arc<str>>,
-    replies: &mut mpsc::Receiver<Box<ServerEvent>>,
-) -> Result<(), W::Error> {
-    sink.feed(first).await?;
-    // Let the tasks already woken run first: a commit wakes this socket with its
-    // first frame while the ack and the other frames for it are still being queued.
-    // One turn later they all go out in the same write.
-    tokio::task::yield_now().await;
-    for _ in 0..WRITE_BATCH {
-        if let Ok(text) = bus.try_recv() {
-            sink.feed(Message::Text(text.as_ref().into())).await?;
-        } else if let Ok(reply) = replies.try_recv() {
-            sink.feed(event_message(&reply)).await?;
-        } else {
-            break;
-        }
-    }
-    sink.flush().await
 }
 
 #[cfg(test)]
