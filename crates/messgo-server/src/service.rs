@@ -74,18 +74,33 @@ pub(crate) fn rule(e: StoreError) -> ServiceError {
     }
 }
 
-/// Whether this node can serve: its database answers, and its events reach the
-/// other nodes (always true for a single node).
+/// Whether this node can serve: its database answers (and has room to write), and
+/// its events reach the other nodes (always true for a single node).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Readiness {
-    pub database: bool,
+    pub database: DatabaseState,
     pub bus: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseState {
+    Ok,
+    /// It answers reads, but the disk is full: every change answers `storage_full`.
+    Full,
+    Down,
 }
 
 impl Services {
     pub async fn readiness(&self) -> Readiness {
+        let database = if !self.db.ping().await {
+            DatabaseState::Down
+        } else if self.db.full() {
+            DatabaseState::Full
+        } else {
+            DatabaseState::Ok
+        };
         Readiness {
-            database: self.db.ping().await,
+            database,
             bus: *self.bus.connected().borrow(),
         }
     }

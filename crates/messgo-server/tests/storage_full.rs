@@ -79,6 +79,16 @@ async fn a_full_store_says_storage_full_and_recovers() {
         "with Retry-After: {err:?}"
     );
     let acked = b.messages(chat.id, None, None, 500).await.unwrap();
+    let ready = |srv: &TestServer| {
+        let url = srv.url("/api/ready");
+        async move {
+            let res = reqwest::get(url).await.unwrap();
+            (res.status(), res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, body) = ready(&srv).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["database"], "full", "readiness says why");
 
     // Over the socket, the same refusal is a nack with the same code.
     let mut socket = a.events().await.unwrap();
@@ -114,4 +124,5 @@ async fn a_full_store_says_storage_full_and_recovers() {
     keys.send_text(&a, chat.id, "after", 0)
         .await
         .expect("sends work again once there is room");
+    assert_eq!(ready(&srv).await.0, StatusCode::OK);
 }

@@ -62,7 +62,10 @@ impl Accounts {
         let mut candidate = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut candidate);
         let candidate = URL_SAFE_NO_PAD.encode(candidate);
-        let realm_id = db_run!(db, write, sql::realm_id(&candidate))?;
+        let realm_id = match db_run!(db, read, sql::stored_realm_id())? {
+            Some(id) => id,
+            None => db_run!(db, write, sql::realm_id(&candidate))?,
+        };
         let window = crate::clock::millis(config.login_limit_window);
         Ok(Accounts {
             login_by_username: RateLimiter::new(

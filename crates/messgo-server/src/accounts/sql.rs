@@ -83,6 +83,16 @@ const USER_SELECT: &str =
     created_at, connect_key, display_name, bio, avatar_updated_at";
 
 for_both_engines! {
+    /// The realm id, if one was stored (reading only: a server whose disk is full
+    /// still starts).
+    pub async fn stored_realm_id(c: &mut Conn) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM meta WHERE key = 'realm_id'")
+                .fetch_optional(&mut *c)
+                .await?;
+        Ok(row.map(|(v,)| v))
+    }
+
     pub async fn realm_id(c: &mut Conn, candidate: &str) -> StoreResult<String> {
         sqlx::query("INSERT INTO meta (key, value) VALUES ('realm_id', $1) ON CONFLICT DO NOTHING")
             .bind(candidate)

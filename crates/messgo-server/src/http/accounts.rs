@@ -15,7 +15,7 @@ use super::cookies::{clear_session_cookie, session_cookie};
 use super::extract::{ApiJson, Auth, ClientIp, UserAgent};
 use super::{ApiError, AppState};
 use crate::accounts::UserRecord;
-use crate::service::NewAccount;
+use crate::service::{DatabaseState, NewAccount};
 
 /// # `GET /api/health`
 pub async fn health() -> Json<HealthResponse> {
@@ -25,11 +25,17 @@ pub async fn health() -> Json<HealthResponse> {
 }
 
 /// # `GET /api/ready` — whether this node can serve: `200` when its database answers
-/// and (with several nodes) NATS is connected, else `503`, naming what is down.
+/// and has room to write, and (with several nodes) NATS is connected; else `503`,
+/// naming what is down (or `full`: the disk is; reads are served, changes refused).
 pub async fn ready(State(s): State<AppState>) -> Response {
     let r = s.services.readiness().await;
     let word = |ok: bool| if ok { "ok" } else { "down" };
-    let ready = r.database && r.bus;
+    let database = match r.database {
+        DatabaseState::Ok => "ok",
+        DatabaseState::Full => "full",
+        DatabaseState::Down => "down",
+    };
+    let ready = r.database == DatabaseState::Ok && r.bus;
     let status = if ready {
         StatusCode::OK
     } else {
@@ -37,7 +43,7 @@ pub async fn ready(State(s): State<AppState>) -> Response {
     };
     let body = serde_json::json!({
         "status": if ready { "ready" } else { "not_ready" },
-        "database": word(r.database),
+        "database": database,
         "bus": word(r.bus),
     });
     (status, Json(body)).into_response()

@@ -108,7 +108,11 @@ impl Sessions {
             return Err(ServiceError::Unauthenticated);
         }
         if now - session.last_seen_at > TOUCH_EVERY_MS {
-            db_run!(self.db, write, sql::touch_session(session.id, now))?;
+            match db_run!(self.db, write, sql::touch_session(session.id, now)) {
+                // Only a refresh: a full disk must not stop the session from reading.
+                Ok(()) | Err(StoreError::Full) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(AuthContext {
             user_id: session.user_id,

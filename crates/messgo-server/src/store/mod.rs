@@ -95,6 +95,7 @@ mod postgres;
 mod sqlite;
 pub mod writer;
 
+use sqlx::migrate::MigrateError;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -153,6 +154,26 @@ fn is_full(e: &sqlx::Error) -> bool {
 }
 
 impl StoreError {
+    /// Whether opening the database failed for want of space: full, or SQLite could
+    /// not grow its `-shm` file or write its files (which a full disk causes), also
+    /// while migrating.
+    pub fn is_full_at_open(&self) -> bool {
+        let e = match self {
+            StoreError::Full => return true,
+            StoreError::Database(e) | StoreError::Migrate(MigrateError::Execute(e)) => e,
+            StoreError::NotFound
+            | StoreError::Conflict(_)
+            | StoreError::Migrate(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Rejected(_)
+            | StoreError::NotCommitted
+            | StoreError::Closed => return false,
+        };
+        // SQLITE_IOERR_WRITE and SQLITE_IOERR_SHMSIZE.
+        is_full(e)
+            || matches!(e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("778" | "4874")))
+    }
+
     /// What each job of a write that failed as a whole hears: the same reason when
     /// it is one they can act on (storage full, shutting down), else NotCommitted.
     pub fn for_each_job(&self) -> StoreError {
@@ -224,6 +245,15 @@ impl Db {
                 Err(_) => false,
             },
             Db::Postgres(engine) => sqlx::query("SELECT 1").execute(&engine.pool).await.is_ok(),
+        }
+    }
+
+    /// Whether the store is out of room to write: SQLite opened read-only on a full
+    /// disk (see `sqlite.rs`), or its last write failed for want of space.
+    pub fn full(&self) -> bool {
+        match self {
+            Db::Sqlite(engine) => engine.full(),
+            Db::Postgres(_) => false,
         }
     }
 

@@ -2,11 +2,17 @@
 //! means on disk), `secure_delete=ON` and incremental auto-vacuum (deleted bytes are
 //! overwritten and can be given back), foreign keys on. Reads use a small pool; all
 //! writes go through the group-committing [`Writer`].
+//!
+//! A disk so full that the database cannot even be opened for writing (SQLite must
+//! create its `-shm` and `-wal` files, and replay a WAL left by a crash) does not
+//! stop the server: it opens the file read-only and serves what is stored, every
+//! write answers [`StoreError::Full`], and the next write after [`RETRY_WRITER`]
+//! tries to open the writer again, so sends resume once there is room.
 
-use std::path::Path;
-use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
@@ -21,10 +27,27 @@ use super::{StoreError, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// How often a store opened read-only (the disk was full) tries again to open for
+/// writing, when a write asks.
+pub const RETRY_WRITER: Duration = Duration::from_secs(5);
+
+/// A store opened for writing: its writer, the writer's task, and the readers.
+type Opened = StoreResult<(Writer, tokio::task::JoinHandle<()>, SqlitePool)>;
+
 pub struct SqliteStore {
-    pub(super) readers: SqlitePool,
+    path: PathBuf,
+    /// Swapped once, when a store opened read-only gets its writer: read-only
+    /// connections that found no `-shm` keep their WAL index in memory and would not
+    /// see a writer's commits.
+    readers: RwLock<SqlitePool>,
     writer: Mutex<Option<Writer>>,
     writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// When a read-only store last tried to open for writing (`None`: it has a writer
+    /// or never had one to try for).
+    read_only_since: Mutex<Option<Instant>>,
+    /// Whether the last write failed for want of space (a later one that commits
+    /// clears it).
+    full: AtomicBool,
 }
 
 impl SqliteStore {
@@ -32,11 +55,90 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
-        let options = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(path)
+        match Self::open_for_writing(path).await {
+            Ok((writer, task, readers)) => Ok(SqliteStore {
+                path: path.to_owned(),
+                readers: RwLock::new(readers),
+                writer: Mutex::new(Some(writer)),
+                writer_task: Mutex::new(Some(task)),
+                read_only_since: Mutex::new(None),
+                full: AtomicBool::new(false),
+            }),
+            Err(e) if e.is_full_at_open() && path.exists() => {
+                let readers = Self::open_read_only(path).await?;
+                tracing::error!(
+                    "the disk holding the database is full: serving read-only (history is \
+                     read, every change answers storage_full) until there is room; writing \
+                     resumes by itself"
+                );
+                Ok(SqliteStore {
+                    path: path.to_owned(),
+                    readers: RwLock::new(readers),
+                    writer: Mutex::new(None),
+                    writer_task: Mutex::new(None),
+                    read_only_since: Mutex::new(Some(Instant::now())),
+                    full: AtomicBool::new(true),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Readers for a disk too full to write. SQLite reads a WAL database read-only
+    /// only if it can create the `-shm` file, unless the file is opened as immutable,
+    /// which is exact when no WAL is left (a clean stop removes it).
+    async fn open_read_only(path: &Path) -> StoreResult<SqlitePool> {
+        let pool = |options: SqliteConnectOptions| {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+        };
+        let options = Self::options(path).read_only(true);
+        match pool(options.clone()).await.map_err(StoreError::from) {
+            Err(e) if e.is_full_at_open() && !has_wal(path) => {
+                Ok(pool(options.immutable(true)).await?)
+            }
+            opened => opened,
+        }
+    }
+
+    /// Whether the store is out of room: opened read-only, or its last write failed
+    /// for want of space. Reads are served; changes answer [`StoreError::Full`].
+    pub fn full(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
+    }
+
+    /// Notes whether a write found room.
+    fn noting_room<T>(&self, result: StoreResult<T>) -> StoreResult<T> {
+        match &result {
+            Ok(_) => self.full.store(false, Ordering::Relaxed),
+            Err(StoreError::Full) => self.full.store(true, Ordering::Relaxed),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn open_for_writing(path: &Path) -> Opened {
+        let options = Self::options(path)
             .create_if_missing(true)
             .auto_vacuum(SqliteAutoVacuum::Incremental)
-            .journal_mode(SqliteJournalMode::Wal)
+            .journal_mode(SqliteJournalMode::Wal);
+        let mut conn = options.clone().connect().await?;
+        // `run_direct`: `run`'s generic `Acquire` keeps a caller's future from being
+        // provably `Send`, and a write may reopen the store from any task.
+        MIGRATOR.run_direct(&mut conn).await?;
+        let (writer, task) = Writer::start(conn);
+        let readers = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok((writer, task, readers))
+    }
+
+    /// What every connection sets, for writing or reading only.
+    fn options(path: &Path) -> SqliteConnectOptions {
+        SqliteConnectOptions::new()
+            .filename(path)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .pragma("secure_delete", "ON")
@@ -60,41 +162,57 @@ impl SqliteStore {
             // keep them all prepared beside everything else.
             .statement_cache_capacity(256)
             .busy_timeout(Duration::from_secs(10))
-            .log_statements(tracing::log::LevelFilter::Trace);
-
-        let mut conn = options.connect().await?;
-        MIGRATOR.run(&mut conn).await?;
-        let (writer, task) = Writer::start(conn);
-        let readers = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
-        Ok(SqliteStore {
-            readers,
-            writer: Mutex::new(Some(writer)),
-            writer_task: Mutex::new(Some(task)),
-        })
+            .log_statements(tracing::log::LevelFilter::Trace)
     }
 
     pub(super) async fn writer(&self) -> StoreResult<Writer> {
-        self.writer.lock().await.clone().ok_or(StoreError::Closed)
+        if let Some(writer) = self.writer.lock().await.clone() {
+            return Ok(writer);
+        }
+        let mut since = self.read_only_since.lock().await;
+        match *since {
+            // Closed for good (shutting down), not for want of space.
+            None => Err(StoreError::Closed),
+            Some(tried) if tried.elapsed() < RETRY_WRITER => Err(StoreError::Full),
+            Some(_) => {
+                *since = Some(Instant::now());
+                let (writer, task, readers) = Self::open_for_writing(&self.path).await?;
+                let old =
+                    std::mem::replace(&mut *self.readers.write().expect("readers lock"), readers);
+                old.close().await;
+                *self.writer_task.lock().await = Some(task);
+                *self.writer.lock().await = Some(writer.clone());
+                *since = None;
+                tracing::info!("there is room on the disk again: writing resumes");
+                Ok(writer)
+            }
+        }
     }
 
     /// A pooled reader connection (reads never wait for the writer in WAL mode).
     pub async fn reader(&self) -> StoreResult<PoolConnection<Sqlite>> {
-        Ok(self.readers.acquire().await?)
+        let pool = self.readers.read().expect("readers lock").clone();
+        Ok(pool.acquire().await?)
     }
 
     /// Runs `job` inside the writer's next group-committed transaction and returns
     /// its result once that transaction is durable.
     pub async fn write<T: Send + 'static>(&self, job: impl WriteJob<T>) -> StoreResult<T> {
-        self.writer().await?.write(job).await
+        let result = match self.writer().await {
+            Ok(writer) => writer.write(job).await,
+            Err(e) => Err(e),
+        };
+        self.noting_room(result)
     }
 
     /// Like [`write`](Self::write), for a job that only appends messages and keeps
     /// whatever it caches up to date itself (see [`Writer::append`]).
     pub async fn append<T: Send + 'static>(&self, job: impl WriteJob<T>) -> StoreResult<T> {
-        self.writer().await?.append(job).await
+        let result = match self.writer().await {
+            Ok(writer) => writer.append(job).await,
+            Err(e) => Err(e),
+        };
+        self.noting_room(result)
     }
 
     /// The writer's generation counter (see [`Writer::generation`]).
@@ -105,7 +223,9 @@ impl SqliteStore {
     pub(super) async fn close(&self) {
         // Readers first, so the writer's final checkpoint finds nobody in the WAL;
         // then dropping the last Writer lets its task drain, checkpoint and close.
-        self.readers.close().await;
+        let readers = self.readers.read().expect("readers lock").clone();
+        readers.close().await;
+        self.read_only_since.lock().await.take();
         self.writer.lock().await.take();
         if let Some(task) = self.writer_task.lock().await.take() {
             if let Err(e) = task.await {
@@ -113,6 +233,13 @@ impl SqliteStore {
             }
         }
     }
+}
+
+/// Whether a WAL with content sits beside the database (left by a crash).
+fn has_wal(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0)
 }
 
 #[cfg(unix)]
@@ -134,13 +261,14 @@ mod tests {
     use sqlx::Connection;
 
     use super::*;
+    use std::str::FromStr;
 
     #[tokio::test]
     async fn settings_are_the_ones_the_promises_need() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("m.db")).await.unwrap();
         let get = |sql: &'static str| {
-            let pool = store.readers.clone();
+            let pool = store.readers.read().unwrap().clone();
             async move {
                 let (v,): (String,) = sqlx::query_as(&format!("SELECT CAST(({sql}) AS TEXT)"))
                     .fetch_one(&pool)
