@@ -168,8 +168,10 @@ async fn writers_on_both_nodes_are_delivered_in_order_at_once() {
         );
     }
     // Figures for the record (speed is measured in benchmarks, not asserted here).
-    eprintln!("delivery latency, writers on one node: {alone}");
-    eprintln!("delivery latency, writers on two nodes: {apart}");
+    eprintln!("delivery latency, both writers on one node: {}", alone.0);
+    let (beside, across) = (apart.0, apart.1.unwrap());
+    eprintln!("delivery latency, a writer on each node, to sockets on the writer's node: {beside}");
+    eprintln!("delivery latency, a writer on each node, to sockets on the other node: {across}");
     drop(one);
     drop(two);
     guard.drop_database().await;
@@ -177,8 +179,12 @@ async fn writers_on_both_nodes_are_delivered_in_order_at_once() {
 
 /// Ann writes through `nodes[0]` and Ben through `nodes[1]` at once, to the same
 /// chat; a socket of each of them on each node checks it gets every message in
-/// order. Returns the latency from send to arrival on the other writer's sockets.
-async fn exchange(nodes: [&TestServer; 2], people: [(&Identity, &Client); 2]) -> Latency {
+/// order. Returns the latency from send to arrival on the other writer's sockets,
+/// those on the node the message was written through and those on the other.
+async fn exchange(
+    nodes: [&TestServer; 2],
+    people: [(&Identity, &Client); 2],
+) -> (Latency, Option<Latency>) {
     let writers: Vec<Client> = people
         .iter()
         .zip(nodes)
@@ -202,7 +208,9 @@ async fn exchange(nodes: [&TestServer; 2], people: [(&Identity, &Client); 2]) ->
                 reconnects: 0,
                 seed: who as u64,
             };
-            tabs.push((who, tokio::spawn(tab.run(done.clone()))));
+            // Whether this tab is on the node the other person writes through.
+            let beside_writer = node.url == nodes[1 - who].url;
+            tabs.push((who, beside_writer, tokio::spawn(tab.run(done.clone()))));
         }
     }
     let sends = people
@@ -226,16 +234,24 @@ async fn exchange(nodes: [&TestServer; 2], people: [(&Identity, &Client); 2]) ->
     let sent = futures_util::future::join_all(sends).await;
     let last = sent.iter().map(|(_, l)| *l).max().unwrap();
     done_tx.send_replace(Some(ResumePoints::from([(chat.id, last)])));
-    let mut latencies = Vec::new();
-    for (who, tab) in tabs {
+    let (mut beside, mut across) = (Vec::new(), Vec::new());
+    for (who, beside_writer, tab) in tabs {
         let read = tab.await.unwrap();
         // Ben's tabs time Ann's messages, and Ann's Ben's.
         let (theirs, _) = &sent[1 - who];
+        let into = if beside_writer {
+            &mut beside
+        } else {
+            &mut across
+        };
         for (id, at) in theirs {
-            latencies.push(read.arrived[id].duration_since(*at));
+            into.push(read.arrived[id].duration_since(*at));
         }
     }
-    Latency::of(latencies)
+    (
+        Latency::of(beside),
+        (!across.is_empty()).then(|| Latency::of(across)),
+    )
 }
 
 struct Latency {
