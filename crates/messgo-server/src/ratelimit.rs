@@ -64,6 +64,19 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// Takes back one use of `key` counted by [`hit`](Self::hit) in the current
+    /// window: an attempt counted before its outcome was known, that turned out not
+    /// to count (a login that succeeded, a check that never ran).
+    pub fn refund(&self, key: &str) {
+        let now = self.clock.now_ms();
+        let mut windows = self.windows.lock().expect("rate limiter lock");
+        if let Some(entry) = windows.get_mut(key) {
+            if now - entry.0 < self.window_ms {
+                entry.1 = entry.1.saturating_sub(1);
+            }
+        }
+    }
+
     fn retry_after(&self, start: i64, now: i64) -> RetryAfter {
         let ms = (start + self.window_ms - now).max(1000);
         RetryAfter(((ms + 999) / 1000) as u64)
@@ -98,6 +111,18 @@ mod tests {
         clock.advance(45_000);
         assert!(rl.check("a").is_ok());
         assert!(rl.hit("a").is_ok());
+    }
+
+    #[test]
+    fn a_refund_gives_back_one_use_of_the_current_window() {
+        let clock = Arc::new(ManualClock::new(0));
+        let rl = RateLimiter::new(1, 60_000, clock.clone());
+        assert!(rl.hit("a").is_ok());
+        rl.refund("a");
+        assert!(rl.hit("a").is_ok(), "the refunded use is free again");
+        assert!(rl.hit("a").is_err());
+        rl.refund("nobody");
+        assert!(rl.check("nobody").is_ok());
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub enum ServiceError {
     NotFound,
     #[error("rate limited")]
     RateLimited(RetryAfter),
+    /// Too much of a costly kind of work is waiting (password hashing): refused at
+    /// once rather than queued without end.
+    #[error("busy")]
+    Busy(RetryAfter),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
     #[error("internal: {0}")]

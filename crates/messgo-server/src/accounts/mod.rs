@@ -153,28 +153,30 @@ impl Accounts {
         let Ok(username) = Username::parse(username) else {
             return Err(ServiceError::InvalidCredentials);
         };
-        self.login_by_ip
-            .check(ip)
-            .map_err(ServiceError::RateLimited)?;
-        self.login_by_username
-            .check(username.as_str())
-            .map_err(ServiceError::RateLimited)?;
-
+        // Counted before the work, so attempts fired at once cannot all slip under
+        // the limit; an attempt that succeeds, or never gets checked, is given back.
+        let attempt = Attempt::take(&[
+            (&self.login_by_ip, ip),
+            (&self.login_by_username, username.as_str()),
+        ])?;
         let user = match db_run!(self.db, read, sql::user_by_username(username.as_str())) {
             Ok(u) => Some(u),
             Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(attempt.give_back(e.into())),
         };
         let stored = user.as_ref().map(|u| u.auth_hash.clone());
-        if auth_key.len() == sizes::AUTH_KEY && self.hasher.verify(auth_key, stored).await? {
-            if let Some(user) = user {
-                return Ok(user);
+        let right = auth_key.len() == sizes::AUTH_KEY
+            && match self.hasher.verify(auth_key, stored).await {
+                Ok(right) => right,
+                Err(e) => return Err(attempt.give_back(e)),
+            };
+        match user {
+            Some(user) if right => {
+                attempt.give_back(());
+                Ok(user)
             }
+            Some(_) | None => Err(ServiceError::InvalidCredentials),
         }
-        // Counted after the fact; the limit refuses the next attempt.
-        let _ = self.login_by_ip.hit(ip);
-        let _ = self.login_by_username.hit(username.as_str());
-        Err(ServiceError::InvalidCredentials)
     }
 
     pub async fn me(&self, who: AuthContext) -> ServiceResult<Me> {
@@ -237,15 +239,16 @@ impl Accounts {
             Err(StoreError::NotFound) => return Err(ServiceError::Unauthenticated),
             Err(e) => return Err(e.into()),
         };
-        self.login_by_username
-            .check(&user.username)
-            .map_err(ServiceError::RateLimited)?;
-        if auth_key.len() == sizes::AUTH_KEY
-            && self.hasher.verify(auth_key, Some(user.auth_hash)).await?
-        {
+        let attempt = Attempt::take(&[(&self.login_by_username, &user.username)])?;
+        let right = auth_key.len() == sizes::AUTH_KEY
+            && match self.hasher.verify(auth_key, Some(user.auth_hash)).await {
+                Ok(right) => right,
+                Err(e) => return Err(attempt.give_back(e)),
+            };
+        if right {
+            attempt.give_back(());
             return Ok(());
         }
-        let _ = self.login_by_username.hit(&user.username);
         Err(ServiceError::InvalidCredentials)
     }
 }
@@ -308,4 +311,35 @@ fn check_ed25519(key: &[u8]) -> ServiceResult<()> {
     ed25519_dalek::VerifyingKey::from_bytes(&bytes)
         .map_err(|_| field("ed25519_public", "is not a valid Ed25519 public key"))?;
     Ok(())
+}
+
+/// A guess counted against each of its limits before it is checked. It stays counted
+/// (a wrong key) unless given back (a right one, or a check that could not run).
+struct Attempt<'a> {
+    counted: Vec<(&'a RateLimiter, &'a str)>,
+}
+
+impl<'a> Attempt<'a> {
+    /// Counts one guess against every limit, or none if one of them is used up.
+    fn take(limits: &[(&'a RateLimiter, &'a str)]) -> ServiceResult<Attempt<'a>> {
+        let mut attempt = Attempt {
+            counted: Vec::with_capacity(limits.len()),
+        };
+        for &(limit, key) in limits {
+            if let Err(after) = limit.hit(key) {
+                limit.refund(key);
+                return Err(attempt.give_back(ServiceError::RateLimited(after)));
+            }
+            attempt.counted.push((limit, key));
+        }
+        Ok(attempt)
+    }
+
+    /// Uncounts the guess and passes `outcome` through.
+    fn give_back<T>(self, outcome: T) -> T {
+        for (limit, key) in self.counted {
+            limit.refund(key);
+        }
+        outcome
+    }
 }

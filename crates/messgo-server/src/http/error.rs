@@ -140,6 +140,17 @@ impl From<ServiceError> for ApiError {
                     format!("Too many attempts. Try again in {}.", wait_words(after.0)),
                 )
             },
+            Busy(after) => ApiError {
+                retry_after: Some(after.0),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    format!(
+                        "The server is busy checking other sign-ins. Try again in {}.",
+                        wait_words(after.0)
+                    ),
+                )
+            },
             // Nothing was stored; the operator has to make room. Said plainly, and
             // logged, since only the operator can act on it.
             Store(StoreError::Full) => {
