@@ -280,6 +280,11 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
       case 'nack':
         sender.onNack(e);
         return;
+      case 'resume.behind':
+        // This socket started the chat later than the point asked for: the rest
+        // comes from the history.
+        if (state().chats.byId[e.chat_id]) fill(e.chat_id);
+        return;
       case 'epoch.opened':
         keyring.remember(e.chat_id, e.epoch, e.wrapped);
         return;

@@ -42,6 +42,12 @@ pub enum ServerEvent {
         code: String,
         message: String,
     },
+    /// A `resume` named a point of `chat_id` before where this socket already
+    /// started it (its messages of that chat began after `from`): the socket cannot
+    /// go back without sending out of order, so the client reads the messages after
+    /// its point up to `from` from the history.
+    #[serde(rename = "resume.behind")]
+    ResumeBehind { chat_id: ChatId, from: i64 },
     /// This socket's session was logged out or revoked; the socket closes next.
     #[serde(rename = "session.ended")]
     SessionEnded,

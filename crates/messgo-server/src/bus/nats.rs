@@ -176,6 +176,9 @@ fn from_another_node(msg: &async_nats::Message, me: &str, prefix: &str) -> Optio
     msg.subject.strip_prefix(prefix)?.parse().ok()
 }
 
+/// The longest member list a chat message may carry (100,000 ids and commas).
+const MAX_MEMBERS_TEXT: usize = 100_000 * 37;
+
 /// A chat message on the wire: `<chat> <seq> <member>,<member>…`, a newline, and the
 /// frame's text (nothing after the newline for a number with nothing to deliver).
 fn encode_message(m: &ChatMessage) -> Vec<u8> {
@@ -192,9 +195,14 @@ fn decode_message(payload: &[u8]) -> Option<ChatMessage> {
     let (head, body) = text.split_once('\n')?;
     let mut fields = head.split(' ');
     let chat = fields.next()?.parse().ok()?;
-    let seq = fields.next()?.parse().ok()?;
+    let seq: i64 = fields.next()?.parse().ok()?;
+    // Sequence numbers start at 1; anything else is not ours.
+    if seq < 1 {
+        return None;
+    }
     let to = match fields.next()? {
         "" => Vec::new(),
+        list if list.len() > MAX_MEMBERS_TEXT => return None,
         list => list
             .split(',')
             .map(str::parse)
@@ -286,5 +294,7 @@ mod tests {
         assert!(got.to.is_empty() && got.frame.is_none());
         assert!(decode_message(b"not a message").is_none());
         assert!(decode_message(b"x 1 \n{}").is_none());
+        assert!(decode_message(format!("{chat} 0 \n{{}}").as_bytes()).is_none());
+        assert!(decode_message(format!("{chat} -5 \n{{}}").as_bytes()).is_none());
     }
 }

@@ -25,24 +25,25 @@ pub async fn health() -> Json<HealthResponse> {
 }
 
 /// # `GET /api/ready` — whether this node can serve: `200` when its database answers
-/// and has room to write, and (with several nodes) NATS is connected; else `503`,
-/// naming what is down (or `full`: the disk is; reads are served, changes refused).
+/// and (with several nodes) NATS is connected, else `503`, naming what is down. A
+/// full disk is `200` with `"status":"degraded"` and `"database":"full"`: history is
+/// still served (taking the only node out of a proxy would take that too), but every
+/// change answers `storage_full`.
 pub async fn ready(State(s): State<AppState>) -> Response {
     let r = s.services.readiness().await;
     let word = |ok: bool| if ok { "ok" } else { "down" };
-    let database = match r.database {
-        DatabaseState::Ok => "ok",
-        DatabaseState::Full => "full",
-        DatabaseState::Down => "down",
+    let (database, up) = match r.database {
+        DatabaseState::Ok => ("ok", true),
+        DatabaseState::Full => ("full", true),
+        DatabaseState::Down => ("down", false),
     };
-    let ready = r.database == DatabaseState::Ok && r.bus;
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
+    let (status, word_for_status) = match (up && r.bus, r.database) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+        (true, DatabaseState::Full) => (StatusCode::OK, "degraded"),
+        (true, DatabaseState::Ok | DatabaseState::Down) => (StatusCode::OK, "ready"),
     };
     let body = serde_json::json!({
-        "status": if ready { "ready" } else { "not_ready" },
+        "status": word_for_status,
         "database": database,
         "bus": word(r.bus),
     });

@@ -23,22 +23,28 @@ use std::collections::{HashMap, VecDeque};
 
 use messgo_proto::{ChatId, Message, ResumePoints};
 
-use crate::bus::Step;
+use crate::bus::{Shared, Step};
 
 /// Most chats one socket keeps a place in; a resume that would go past it is
 /// refused. A user's own chats are far fewer; this bounds what resumes naming
 /// chats that do not exist can cost.
 pub const MAX_FEED_CHATS: usize = 10_000;
 
+/// Live messages of the chat being read kept while the read runs, at most: if they
+/// cover what was dropped after the read's snapshot, the chat goes live with them
+/// instead of reading again (in a busy chat, something always arrives mid-read).
+const OVERTAKEN_MAX: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
     /// Before the client's first frame: messages `first..=newest` were held back.
     Held { first: i64, newest: i64 },
-    /// Everything up to `last` went out; the next live message should be `last + 1`.
-    Live { last: i64 },
-    /// Reading from the database after `last` until it reaches `newest`, the newest
-    /// live message dropped meanwhile.
-    CatchingUp { last: i64, newest: i64 },
+    /// Everything after `from` up to `last` went out; the next live message should
+    /// be `last + 1`.
+    Live { from: i64, last: i64 },
+    /// Everything after `from` up to `last` went out; the database is read after
+    /// `last` until it reaches `newest`, the newest live message dropped meanwhile.
+    CatchingUp { from: i64, last: i64, newest: i64 },
 }
 
 /// What the socket should read next: a page of `chat` after `after`.
@@ -51,19 +57,31 @@ pub struct Read {
     newest: i64,
 }
 
+/// A resume that named a point before where this socket already started the chat:
+/// what it sent began after `from`, and it cannot go back without sending out of
+/// order. The client reads `(point, from]` from the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Behind {
+    pub chat: ChatId,
+    pub from: i64,
+}
+
 #[derive(Debug, Default)]
 pub struct Feed {
     started: bool,
     chats: HashMap<ChatId, Place>,
     /// Chats waiting for a read, in turn.
     behind: VecDeque<ChatId>,
-    reading: bool,
+    /// The read under way, and live messages of its chat that came after its snapshot.
+    reading: Option<Read>,
+    overtaken: Vec<Shared>,
 }
 
 impl Feed {
     /// Whether the socket passes this frame on; chat frames only in their place.
-    /// An ack always goes (it answers the client's own send), and moves the chat's
-    /// place like the message it stands for.
+    /// An ack always goes (it answers the client's own send, and may so come before
+    /// earlier messages of a chat that is catching up), and moves the chat's place
+    /// like the message it stands for.
     pub fn pass(&mut self, step: Option<Step>) -> bool {
         let Some(Step { chat, seq, ack }) = step else {
             return true;
@@ -72,7 +90,10 @@ impl Feed {
         let place = match self.chats.entry(chat) {
             Entry::Vacant(v) => {
                 v.insert(if started {
-                    Place::Live { last: seq }
+                    Place::Live {
+                        from: seq.saturating_sub(1),
+                        last: seq,
+                    }
                 } else {
                     Place::Held {
                         first: seq,
@@ -84,20 +105,27 @@ impl Feed {
             Entry::Occupied(o) => o.into_mut(),
         };
         match place {
-            Place::Live { last } if seq <= *last => ack,
-            Place::Live { last } if seq == *last + 1 => {
+            Place::Live { last, .. } if seq <= *last => ack,
+            Place::Live { last, .. } if seq == last.saturating_add(1) => {
                 *last = seq;
                 true
             }
-            Place::Live { last } => {
+            Place::Live { from, last } => {
                 *place = Place::CatchingUp {
+                    from: *from,
                     last: *last,
                     newest: seq,
                 };
                 self.behind.push_back(chat);
                 ack
             }
-            Place::Held { newest, .. } | Place::CatchingUp { newest, .. } => {
+            Place::Held { first, newest } => {
+                // Late messages (a hole given up on) may arrive below the first.
+                *first = (*first).min(seq);
+                *newest = (*newest).max(seq);
+                ack
+            }
+            Place::CatchingUp { newest, .. } => {
                 *newest = (*newest).max(seq);
                 ack
             }
@@ -106,7 +134,13 @@ impl Feed {
 
     /// The client's frame arrived; `points` if it is a resume. The first frame ends
     /// the holding back. Refuses (and changes nothing) past [`MAX_FEED_CHATS`].
-    pub fn client_frame(&mut self, points: Option<&ResumePoints>) -> Result<(), TooManyChats> {
+    /// Returns the chats whose point lies before where this socket already started
+    /// them.
+    pub fn client_frame(
+        &mut self,
+        points: Option<&ResumePoints>,
+    ) -> Result<Vec<Behind>, TooManyChats> {
+        let mut late = Vec::new();
         if let Some(points) = points {
             let new = points
                 .keys()
@@ -116,100 +150,155 @@ impl Feed {
                 return Err(TooManyChats);
             }
             for (&chat, &after) in points {
-                self.resume(chat, after);
+                if let Some(behind) = self.resume(chat, after) {
+                    late.push(behind);
+                }
             }
         }
         if !self.started {
             self.started = true;
             for (chat, place) in &mut self.chats {
                 if let Place::Held { first, newest } = *place {
+                    let from = first.saturating_sub(1);
                     *place = Place::CatchingUp {
-                        last: first - 1,
+                        from,
+                        last: from,
                         newest,
                     };
                     self.behind.push_back(*chat);
                 }
             }
         }
-        Ok(())
+        Ok(late)
     }
 
     /// The client has everything of `chat` up to `after`: what follows goes out, and
     /// nothing this socket already sent goes again.
-    fn resume(&mut self, chat: ChatId, after: i64) {
+    fn resume(&mut self, chat: ChatId, after: i64) -> Option<Behind> {
         match self.chats.entry(chat) {
             Entry::Vacant(v) => {
                 v.insert(Place::CatchingUp {
+                    from: after,
                     last: after,
                     newest: after,
                 });
                 self.behind.push_back(chat);
+                None
             }
             Entry::Occupied(mut o) => match o.get_mut() {
                 Place::Held { newest, .. } => {
                     let newest = *newest;
                     o.insert(Place::CatchingUp {
+                        from: after,
                         last: after,
                         newest,
                     });
                     self.behind.push_back(chat);
+                    None
                 }
-                Place::Live { last } | Place::CatchingUp { last, .. } => {
+                Place::Live { from, .. } | Place::CatchingUp { from, .. } if after < *from => {
+                    Some(Behind { chat, from: *from })
+                }
+                Place::Live { last, .. } | Place::CatchingUp { last, .. } => {
                     *last = (*last).max(after);
+                    None
                 }
             },
         }
     }
 
+    /// Keeps a live message [`pass`](Self::pass) dropped if it belongs to the chat
+    /// being read and came after the read's snapshot (up to [`OVERTAKEN_MAX`]).
+    pub fn overtaking(&mut self, frame: &Shared) {
+        let (Some(read), Some(step)) = (self.reading, frame.step) else {
+            return;
+        };
+        if step.chat == read.chat
+            && !step.ack
+            && step.seq > read.newest
+            && self.overtaken.len() < OVERTAKEN_MAX
+        {
+            self.overtaken.push(frame.clone());
+        }
+    }
+
     /// The next page to read, if a chat is behind and no read is under way.
     pub fn next_read(&mut self) -> Option<Read> {
-        if self.reading {
+        if self.reading.is_some() {
             return None;
         }
         while let Some(chat) = self.behind.pop_front() {
-            if let Some(&Place::CatchingUp { last, newest }) = self.chats.get(&chat) {
-                self.reading = true;
-                return Some(Read {
+            if let Some(&Place::CatchingUp { last, newest, .. }) = self.chats.get(&chat) {
+                let read = Read {
                     chat,
                     after: last,
                     newest,
-                });
+                };
+                self.reading = Some(read);
+                return Some(read);
             }
         }
         None
     }
 
     /// Takes a page read for `read` (`None`: the chat is not the user's, or no
-    /// longer) and returns what goes out, in order. `full` says the page was as long
-    /// as asked for, so more may follow.
-    pub fn page(&mut self, read: Read, page: Option<Vec<Message>>, full: bool) -> Vec<Message> {
-        self.reading = false;
+    /// longer) and returns what goes out, in order: the page's messages, then live
+    /// frames that overtook the read, if they close the gap. `full` says the page was
+    /// as long as asked for, so more may follow.
+    pub fn page(
+        &mut self,
+        read: Read,
+        page: Option<Vec<Message>>,
+        full: bool,
+    ) -> (Vec<Message>, Vec<Shared>) {
+        self.reading = None;
+        let mut overtaken = std::mem::take(&mut self.overtaken);
         let Some(page) = page else {
             self.chats.remove(&read.chat);
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
-        let Some(Place::CatchingUp { last, newest }) = self.chats.get_mut(&read.chat) else {
-            return Vec::new();
+        let Some(Place::CatchingUp { from, last, newest }) = self.chats.get_mut(&read.chat) else {
+            return (Vec::new(), Vec::new());
         };
         let out: Vec<Message> = page.into_iter().filter(|m| m.seq > *last).collect();
         if let Some(m) = out.last() {
             *last = m.seq;
         }
-        let (last, newest) = (*last, *newest);
+        let (from, mut last, newest) = (*from, *last, *newest);
+        let mut live = Vec::new();
+        if !full && newest > read.newest.max(last) {
+            // Dropped after the snapshot: the frames kept meanwhile may close the gap.
+            overtaken.sort_by_key(|f| f.step.map_or(0, |s| s.seq));
+            let mut next = last;
+            for frame in overtaken {
+                let seq = frame.step.map_or(0, |s| s.seq);
+                if seq == next.saturating_add(1) {
+                    next = seq;
+                    live.push(frame);
+                }
+            }
+            // What follows on without a hole goes out; a read covers the rest.
+            last = next;
+        }
         if full || newest > read.newest.max(last) {
             // More to read, or something was dropped after this read's snapshot.
             self.behind.push_back(read.chat);
+            if let Some(Place::CatchingUp { last: l, .. }) = self.chats.get_mut(&read.chat) {
+                *l = last;
+            }
         } else {
-            // Everything dropped was committed before the read began; what it did
-            // not return has expired or gone with its chat.
+            // Everything dropped was committed before the read began (what it did
+            // not return has expired or gone with its chat), or overtook it and goes
+            // now.
             self.chats.insert(
                 read.chat,
                 Place::Live {
+                    from,
                     last: last.max(newest),
                 },
             );
         }
-        out
+        (out, live)
     }
 }
 

@@ -5,6 +5,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::*;
+use crate::bus::frame_of_text;
 
 fn step(chat: ChatId, seq: i64) -> Option<Step> {
     Some(Step {
@@ -43,7 +44,10 @@ fn read_page(feed: &mut Feed, read: Read, committed: i64, limit: i64) -> Vec<i64
         .map(|s| message(read.chat, s))
         .collect();
     let full = page.len() == usize::try_from(limit).unwrap();
-    seqs(&feed.page(read, Some(page), full))
+    let (page, overtaken) = feed.page(read, Some(page), full);
+    let mut out = seqs(&page);
+    out.extend(overtaken.iter().map(|f| f.step.unwrap().seq));
+    out
 }
 
 #[test]
@@ -139,7 +143,7 @@ fn messages_that_expired_meanwhile_do_not_stall_a_chat() {
     assert!(!feed.pass(step(chat, 3)));
     let read = feed.next_read().unwrap();
     // 2 and 3 were committed before the read but are gone by the time it runs.
-    assert!(feed.page(read, Some(Vec::new()), false).is_empty());
+    assert!(feed.page(read, Some(Vec::new()), false).0.is_empty());
     assert!(feed.pass(step(chat, 4)), "live from 4");
 }
 
@@ -150,13 +154,69 @@ fn a_chat_the_user_is_not_in_is_forgotten() {
     feed.client_frame(Some(&ResumePoints::from([(chat, 0)])))
         .unwrap();
     let read = feed.next_read().unwrap();
-    assert!(feed.page(read, None, false).is_empty());
+    assert!(feed.page(read, None, false).0.is_empty());
     assert!(feed.chats.is_empty());
     let too_many: ResumePoints = (0..=MAX_FEED_CHATS)
         .map(|_| (ChatId::random(), 0))
         .collect();
     assert_eq!(feed.client_frame(Some(&too_many)), Err(TooManyChats));
     assert!(feed.chats.is_empty(), "a refused resume changes nothing");
+}
+
+#[test]
+fn a_later_resume_cannot_reach_back_before_where_the_socket_started() {
+    let mut feed = Feed::default();
+    let chat = ChatId::random();
+    feed.client_frame(None).unwrap();
+    assert!(feed.pass(step(chat, 104)), "first seen live at 104");
+    let late = feed
+        .client_frame(Some(&ResumePoints::from([(chat, 100)])))
+        .unwrap();
+    assert_eq!(late, vec![Behind { chat, from: 103 }], "said, not lost");
+    assert_eq!(feed.next_read(), None, "and nothing is sent out of order");
+    let fine = feed
+        .client_frame(Some(&ResumePoints::from([(chat, 110)])))
+        .unwrap();
+    assert!(fine.is_empty());
+    assert!(
+        !feed.pass(step(chat, 105)),
+        "the client had up to 110 already"
+    );
+    assert!(feed.pass(step(chat, 111)));
+}
+
+#[test]
+fn a_late_message_held_back_before_the_first_frame_is_not_skipped() {
+    let mut feed = Feed::default();
+    let chat = ChatId::random();
+    assert!(!feed.pass(step(chat, 11)));
+    assert!(
+        !feed.pass(step(chat, 10)),
+        "a hole given up on arrives late"
+    );
+    feed.client_frame(None).unwrap();
+    let read = feed.next_read().unwrap();
+    assert_eq!(read_page(&mut feed, read, 11, 100), vec![10, 11]);
+}
+
+#[test]
+fn live_messages_that_overtake_a_read_close_its_gap_instead_of_another_read() {
+    let mut feed = Feed::default();
+    let chat = ChatId::random();
+    feed.client_frame(Some(&ResumePoints::from([(chat, 0)])))
+        .unwrap();
+    let read = feed.next_read().unwrap();
+    // While the page (1..=5) is read, 6 and 7 arrive live.
+    for seq in [6, 7] {
+        assert!(!feed.pass(step(chat, seq)));
+        feed.overtaking(&frame_of_text("", step(chat, seq)));
+    }
+    assert_eq!(
+        read_page(&mut feed, read, 5, 100),
+        vec![1, 2, 3, 4, 5, 6, 7]
+    );
+    assert_eq!(feed.next_read(), None, "no second read");
+    assert!(feed.pass(step(chat, 8)), "live");
 }
 
 /// One client's socket in the simulation: what it was sent per chat.
@@ -167,6 +227,8 @@ struct Socket {
     /// A read under way, and the commits its snapshot saw.
     reading: Option<(Read, i64)>,
     spoke: bool,
+    /// The lowest message of each chat the socket was handed before the client spoke.
+    held: BTreeMap<ChatId, i64>,
     got: BTreeMap<ChatId, Vec<i64>>,
     /// Where each chat was resumed from (the client had everything up to it).
     from: BTreeMap<ChatId, i64>,
@@ -179,6 +241,7 @@ impl Socket {
             wire: Vec::new(),
             reading: None,
             spoke: false,
+            held: BTreeMap::new(),
             got: BTreeMap::new(),
             from: points,
         }
@@ -259,11 +322,15 @@ fn any_interleaving_delivers_each_chat_in_order_once_and_completely() {
         for s in done.iter().chain(&sockets) {
             for (chat, got) in &s.got {
                 let first = s.from.get(chat).map_or(got[0], |f| f + 1);
+                if let (None, Some(&held)) = (s.from.get(chat), s.held.get(chat)) {
+                    assert!(got[0] <= held, "seed {seed}: nothing held back is skipped");
+                }
                 let want: Vec<i64> = (first..first + i64::try_from(got.len()).unwrap()).collect();
                 assert_eq!(got, &want, "seed {seed}: contiguous, in order, once");
             }
         }
         for s in &sockets {
+            assert_eq!(s.got.len(), chats.len(), "seed {seed}: every chat arrives");
             for (chat, got) in &s.got {
                 assert_eq!(got.last(), Some(&committed[chat]), "seed {seed}: complete");
             }
@@ -285,6 +352,25 @@ fn step_socket(s: &mut Socket, rng: &mut StdRng, committed: &BTreeMap<ChatId, i6
             s.reading = Some((read, committed[&read.chat]));
         }
     }
+    if lossy && rng.gen_bool(0.02) {
+        // A resume mid-stream from what the client has (a page loaded over REST):
+        // never before where this socket started, so never "behind".
+        let points: ResumePoints = s
+            .from
+            .iter()
+            .map(|(c, f)| {
+                (
+                    *c,
+                    s.got
+                        .get(c)
+                        .and_then(|g| g.last())
+                        .map_or(*f, |l| *l.max(f)),
+                )
+            })
+            .collect();
+        assert!(s.feed.client_frame(Some(&points)).unwrap().is_empty());
+        return;
+    }
     match rng.gen_range(0..4) {
         0 if s.reading.is_some() => {
             let (read, snapshot) = s.reading.take().unwrap();
@@ -298,8 +384,14 @@ fn step_socket(s: &mut Socket, rng: &mut StdRng, committed: &BTreeMap<ChatId, i6
             if lossy && rng.gen_bool(0.02) {
                 return;
             }
+            if !s.spoke {
+                let held = s.held.entry(chat).or_insert(seq);
+                *held = (*held).min(seq);
+            }
             if s.feed.pass(step(chat, seq)) {
                 s.take(chat, vec![seq]);
+            } else {
+                s.feed.overtaking(&frame_of_text("", step(chat, seq)));
             }
         }
         _ => {}

@@ -155,8 +155,7 @@ fn is_full(e: &sqlx::Error) -> bool {
 
 impl StoreError {
     /// Whether opening the database failed for want of space: full, or SQLite could
-    /// not grow its `-shm` file or write its files (which a full disk causes), also
-    /// while migrating.
+    /// not grow its `-shm` file (which a full disk causes), also while migrating.
     pub fn is_full_at_open(&self) -> bool {
         let e = match self {
             StoreError::Full => return true,
@@ -169,9 +168,9 @@ impl StoreError {
             | StoreError::NotCommitted
             | StoreError::Closed => return false,
         };
-        // SQLITE_IOERR_WRITE and SQLITE_IOERR_SHMSIZE.
-        is_full(e)
-            || matches!(e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("778" | "4874")))
+        // SQLITE_IOERR_SHMSIZE: the `-shm` file could not grow (a full disk); other
+        // I/O errors may be a failing disk, which read-only would hide.
+        is_full(e) || matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("4874"))
     }
 
     /// What each job of a write that failed as a whole hears: the same reason when

@@ -170,13 +170,21 @@ impl SqliteStore {
             return Ok(writer);
         }
         let mut since = self.read_only_since.lock().await;
+        // Another write may have reopened it while this one waited for the lock.
+        if let Some(writer) = self.writer.lock().await.clone() {
+            return Ok(writer);
+        }
         match *since {
             // Closed for good (shutting down), not for want of space.
             None => Err(StoreError::Closed),
             Some(tried) if tried.elapsed() < RETRY_WRITER => Err(StoreError::Full),
             Some(_) => {
                 *since = Some(Instant::now());
-                let (writer, task, readers) = Self::open_for_writing(&self.path).await?;
+                let (writer, task, readers) = match Self::open_for_writing(&self.path).await {
+                    Ok(opened) => opened,
+                    Err(e) if e.is_full_at_open() => return Err(StoreError::Full),
+                    Err(e) => return Err(e),
+                };
                 let old =
                     std::mem::replace(&mut *self.readers.write().expect("readers lock"), readers);
                 old.close().await;
@@ -223,9 +231,11 @@ impl SqliteStore {
     pub(super) async fn close(&self) {
         // Readers first, so the writer's final checkpoint finds nobody in the WAL;
         // then dropping the last Writer lets its task drain, checkpoint and close.
+        // The read-only mark first: a reopen under way finishes before the readers
+        // it installs are closed.
+        self.read_only_since.lock().await.take();
         let readers = self.readers.read().expect("readers lock").clone();
         readers.close().await;
-        self.read_only_since.lock().await.take();
         self.writer.lock().await.take();
         if let Some(task) = self.writer_task.lock().await.take() {
             if let Err(e) = task.await {

@@ -239,12 +239,20 @@ impl Socket {
                 }
             }
             Ok(ClientFrame::Resume { chats }) => {
-                let allowed = services.messages.may_resume(who, &chats);
-                let points = allowed.is_ok().then_some(&chats);
-                match (allowed, self.feed.client_frame(points)) {
-                    (Ok(()), Ok(())) => vec![],
-                    (Err(e), _) => vec![error_event(e)],
-                    (Ok(()), Err(_)) => vec![error_event(ServiceError::InvalidField {
+                if let Err(e) = services.messages.may_resume(who, &chats) {
+                    // Refused (too many, too often): the chats stay as they were, held
+                    // back if this is the first frame, for a resume that may pass.
+                    return vec![error_event(e)];
+                }
+                match self.feed.client_frame(Some(&chats)) {
+                    Ok(behind) => behind
+                        .into_iter()
+                        .map(|b| ServerEvent::ResumeBehind {
+                            chat_id: b.chat,
+                            from: b.from,
+                        })
+                        .collect(),
+                    Err(_) => vec![error_event(ServiceError::InvalidField {
                         field: "chats",
                         problem: "names more chats than one socket follows",
                     })],

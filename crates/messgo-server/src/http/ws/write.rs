@@ -31,9 +31,15 @@ pub(super) async fn write_page<W: Sink<Message> + Unpin>(
         return Err(());
     };
     let (page, full) = page.map_or((None, false), |(p, full)| (Some(p), full));
-    for message in feed.page(read, page, full) {
+    let (messages, overtaken) = feed.page(read, page, full);
+    for message in messages {
         let frame = event_message(&ServerEvent::Message { message });
         sink.feed(frame).await.map_err(|_| ())?;
+    }
+    // Live frames that overtook the read come after the page's messages.
+    for frame in overtaken {
+        let text = Message::Text(frame.text.as_ref().into());
+        sink.feed(text).await.map_err(|_| ())?;
     }
     sink.flush().await.map_err(|_| ())
 }
@@ -69,6 +75,8 @@ pub(super) async fn write_waiting<W: Sink<Message> + Unpin>(
     if let Some(frame) = first {
         if feed.pass(frame.step) {
             sink.feed(Message::Text(frame.text.as_ref().into())).await?;
+        } else {
+            feed.overtaking(&frame);
         }
     }
     // Let the tasks already woken run first: a commit wakes this socket with its
@@ -79,6 +87,8 @@ pub(super) async fn write_waiting<W: Sink<Message> + Unpin>(
         if let Ok(frame) = bus.try_recv() {
             if feed.pass(frame.step) {
                 sink.feed(Message::Text(frame.text.as_ref().into())).await?;
+            } else {
+                feed.overtaking(&frame);
             }
         } else if let Ok(reply) = replies.try_recv() {
             sink.feed(event_message(&reply)).await?;

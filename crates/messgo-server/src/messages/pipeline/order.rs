@@ -115,7 +115,7 @@ impl Sequencer {
                 }
                 let p = queue.pending.remove(&first).expect("present");
                 self.send(p);
-                queue.next = first + 1;
+                queue.next = first.saturating_add(1);
             }
         }
         // Idle chats are forgotten; they are re-read when they speak again.
@@ -189,7 +189,7 @@ impl Sequencer {
         loop {
             if let Some(p) = queue.pending.remove(&queue.next) {
                 self.send(p);
-                queue.next += 1;
+                queue.next = queue.next.saturating_add(1);
                 continue;
             }
             // A hole: wait for it, unless the oldest waiting message waited too long.
