@@ -130,6 +130,11 @@ pub struct Config {
         value_parser = duration(Duration::from_millis(100)))]
     pub sweep_interval: Duration,
 
+    /// While the disk is full, how long after a failed try a write tries again to open the database for writing
+    #[arg(long, value_name = "DURATION", default_value = "5s",
+        value_parser = duration(Duration::ZERO))]
+    pub full_disk_retry: Duration,
+
     /// Largest encrypted attachment in bytes (1 KiB to 256 MiB)
     #[arg(long, value_name = "BYTES", default_value = "10485760",
         value_parser = between::<usize>(1024, 256 << 20))]

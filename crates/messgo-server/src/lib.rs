@@ -62,6 +62,9 @@ impl Server {
         let db = store::Db::open(config.database.as_deref(), &config.data_dir)
             .await
             .with_context(|| format!("could not open the database ({})", database_name(&config)))?;
+        if let store::Db::Sqlite(engine) = &db {
+            engine.set_retry_writer(config.full_disk_retry);
+        }
         let bus: Arc<dyn bus::Bus> = match &config.bus {
             Some(url) => Arc::new(bus::NatsBus::connect(url).await.with_context(|| {
                 format!("could not connect to the bus (NATS at {})", redact_url(url))

@@ -29,21 +29,23 @@ fn nats_url() -> String {
     std::env::var("MESSGO_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
 }
 
+/// Two nodes on a fresh PostgreSQL database, sharing the machine's NATS.
+async fn two_nodes() -> (TestServer, TestServer, common::PgGuard) {
+    let (db, guard) = fresh_postgres().await;
+    let node = |db: String| {
+        TestServer::start_with(move |c| {
+            c.database = Some(db);
+            c.bus = Some(nats_url());
+        })
+    };
+    let one = node(db.clone()).await;
+    let two = node(db).await;
+    (one, two, guard)
+}
+
 #[tokio::test]
 async fn two_nodes_share_one_conversation() {
-    let (db, guard) = fresh_postgres().await;
-    let (db2, bus) = (db.clone(), nats_url());
-    let bus2 = bus.clone();
-    let one = TestServer::start_with(|c| {
-        c.database = Some(db);
-        c.bus = Some(bus);
-    })
-    .await;
-    let two = TestServer::start_with(|c| {
-        c.database = Some(db2);
-        c.bus = Some(bus2);
-    })
-    .await;
+    let (one, two, guard) = two_nodes().await;
 
     // Ann lives on node one, Ben on node two.
     let (ann_id, ann) = register_identity(&one, &username("ann")).await;
@@ -140,19 +142,7 @@ const PER_WRITER: usize = 150;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writers_on_both_nodes_are_delivered_in_order_at_once() {
-    let (db, guard) = fresh_postgres().await;
-    let (db2, bus) = (db.clone(), nats_url());
-    let bus2 = bus.clone();
-    let one = TestServer::start_with(|c| {
-        c.database = Some(db);
-        c.bus = Some(bus);
-    })
-    .await;
-    let two = TestServer::start_with(|c| {
-        c.database = Some(db2);
-        c.bus = Some(bus2);
-    })
-    .await;
+    let (one, two, guard) = two_nodes().await;
     let (ann_id, ann) = register_identity(&one, &username("ann")).await;
     let (ben_id, ben) = register_identity(&one, &username("ben")).await;
     connect(&ann, &ben).await;

@@ -99,6 +99,7 @@ fn defaults_are_declared_once_and_hold() {
     assert_eq!(c.messages_per_minute, 600);
     assert_eq!(c.retention, MAX_RETENTION);
     assert_eq!(c.sweep_interval, Duration::from_secs(60));
+    assert_eq!(c.full_disk_retry, Duration::from_secs(5));
     assert_eq!(c.ai_system_prompt, None);
     assert_eq!(c.ai_timeout, Duration::from_secs(120));
     assert_eq!((c.ai_requests_per_hour, c.ai_context_bytes), (60, 8 << 20));
@@ -107,7 +108,7 @@ fn defaults_are_declared_once_and_hold() {
 #[test]
 fn every_setting_is_named_by_one_rule() {
     let all = settings();
-    assert_eq!(all.len(), 26);
+    assert_eq!(all.len(), 27);
     for s in &all {
         assert_eq!(s.flag, format!("--{}", s.key.replace('_', "-")));
         assert_eq!(s.env, format!("MESSGO_{}", s.key.to_uppercase()));

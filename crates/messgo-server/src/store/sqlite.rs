@@ -6,8 +6,9 @@
 //! A disk so full that the database cannot even be opened for writing (SQLite must
 //! create its `-shm` and `-wal` files, and replay a WAL left by a crash) does not
 //! stop the server: it opens the file read-only and serves what is stored, every
-//! write answers [`StoreError::Full`], and the next write after [`RETRY_WRITER`]
-//! tries to open the writer again, so sends resume once there is room.
+//! write answers [`StoreError::Full`], and the next write a while after the last try
+//! (`--full-disk-retry`, 5 s by default) tries to open the writer again, so sends
+//! resume once there is room.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,8 +29,8 @@ use super::{StoreError, StoreResult};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// How often a store opened read-only (the disk was full) tries again to open for
-/// writing, when a write asks.
-pub const RETRY_WRITER: Duration = Duration::from_secs(5);
+/// writing, when a write asks, unless set otherwise.
+const RETRY_WRITER: Duration = Duration::from_secs(5);
 
 /// A store opened for writing: its writer, the writer's task, and the readers.
 type Opened = StoreResult<(Writer, tokio::task::JoinHandle<()>, SqlitePool)>;
@@ -48,6 +49,8 @@ pub struct SqliteStore {
     /// Whether the last write failed for want of space (a later one that commits
     /// clears it).
     full: AtomicBool,
+    /// How long after a failed try to open for writing a write may try again.
+    retry_writer: std::sync::Mutex<Duration>,
 }
 
 impl SqliteStore {
@@ -63,6 +66,7 @@ impl SqliteStore {
                 writer_task: Mutex::new(Some(task)),
                 read_only_since: Mutex::new(None),
                 full: AtomicBool::new(false),
+                retry_writer: std::sync::Mutex::new(RETRY_WRITER),
             }),
             Err(e) if e.is_full_at_open() && path.exists() => {
                 let readers = Self::open_read_only(path).await?;
@@ -78,6 +82,7 @@ impl SqliteStore {
                     writer_task: Mutex::new(None),
                     read_only_since: Mutex::new(Some(Instant::now())),
                     full: AtomicBool::new(true),
+                    retry_writer: std::sync::Mutex::new(RETRY_WRITER),
                 })
             }
             Err(e) => Err(e),
@@ -100,6 +105,15 @@ impl SqliteStore {
             }
             opened => opened,
         }
+    }
+
+    /// Sets how long after a failed try to open for writing a write may try again.
+    pub fn set_retry_writer(&self, every: Duration) {
+        *self.retry_writer.lock().expect("retry lock") = every;
+    }
+
+    fn retry_writer(&self) -> Duration {
+        *self.retry_writer.lock().expect("retry lock")
     }
 
     /// Whether the store is out of room: opened read-only, or its last write failed
@@ -177,7 +191,7 @@ impl SqliteStore {
         match *since {
             // Closed for good (shutting down), not for want of space.
             None => Err(StoreError::Closed),
-            Some(tried) if tried.elapsed() < RETRY_WRITER => Err(StoreError::Full),
+            Some(tried) if tried.elapsed() < self.retry_writer() => Err(StoreError::Full),
             Some(_) => {
                 *since = Some(Instant::now());
                 let (writer, task, readers) = match Self::open_for_writing(&self.path).await {

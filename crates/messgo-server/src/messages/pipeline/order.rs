@@ -255,13 +255,19 @@ mod tests {
         sub.rx.recv().await.unwrap().text.to_string()
     }
 
-    #[tokio::test]
-    async fn holds_later_messages_until_earlier_ones_went() {
+    /// A sequencer on a local bus with its clock, one chat, and one member's socket.
+    fn one_chat() -> (Sequencer, Arc<ManualClock>, ChatId, UserId, Subscription) {
         let bus = Arc::new(LocalBus::new());
         let clock = Arc::new(ManualClock::new(0));
         let seq = Sequencer::new(bus.clone(), clock.clone());
-        let (chat, user) = (ChatId::random(), UserId::random());
-        let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
+        let user = UserId::random();
+        let sub = bus.subscribe(user, messgo_proto::SessionId::random());
+        (seq, clock, ChatId::random(), user, sub)
+    }
+
+    #[tokio::test]
+    async fn holds_later_messages_until_earlier_ones_went() {
+        let (seq, _clock, chat, user, mut sub) = one_chat();
         seq.publish(chat, 1, vec![user], text("1"), None);
         seq.publish(chat, 3, vec![user], text("3"), None);
         seq.publish(chat, 4, vec![user], text("4"), None);
@@ -278,11 +284,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hole_that_never_fills_is_given_up_on() {
-        let bus = Arc::new(LocalBus::new());
-        let clock = Arc::new(ManualClock::new(0));
-        let seq = Sequencer::new(bus.clone(), clock.clone());
-        let (chat, user) = (ChatId::random(), UserId::random());
-        let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
+        let (seq, clock, chat, user, mut sub) = one_chat();
         seq.publish(chat, 1, vec![user], text("1"), None);
         seq.publish(chat, 3, vec![user], text("3"), None);
         clock.advance(HOLD_MS + 1);
@@ -297,11 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn another_nodes_message_fills_the_hole_it_left() {
-        let bus = Arc::new(LocalBus::new());
-        let clock = Arc::new(ManualClock::new(0));
-        let seq = Sequencer::new(bus.clone(), clock.clone());
-        let (chat, user) = (ChatId::random(), UserId::random());
-        let mut sub = bus.subscribe(user, messgo_proto::SessionId::random());
+        let (seq, _clock, chat, user, mut sub) = one_chat();
         seq.publish(chat, 1, vec![user], text("1"), None);
         seq.publish(chat, 3, vec![user], text("3"), None);
         assert_eq!(next(&mut sub).await, "1");
