@@ -87,6 +87,14 @@ impl Client {
         &self.base
     }
 
+    /// The `Cookie` header this client sends, for callers that speak HTTP themselves
+    /// (tests of how the server treats a client that stalls).
+    pub fn cookie_header(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&self.base).ok()?;
+        Some(self.jar.cookies(&url)?.to_str().ok()?.to_owned())
+    }
+
     pub async fn config(&self) -> Result<ConfigResponse> {
         self.get("/api/config").await
     }

@@ -101,9 +101,12 @@ fn append_batch(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let store = rt.block_on(async {
         Db::Sqlite(Arc::new(
-            SqliteStore::open(&dir.path().join("bench.db"))
-                .await
-                .unwrap(),
+            SqliteStore::open(
+                &dir.path().join("bench.db"),
+                messgo_server::store::Schema::Main,
+            )
+            .await
+            .unwrap(),
         ))
     });
     let chats: Vec<(ChatId, UserId)> = rt.block_on(async {
@@ -187,7 +190,7 @@ fn fan_out(c: &mut Criterion) {
                     bus.publish(*u, frame.clone());
                 }
                 for s in &mut subs {
-                    s.rx.try_recv().unwrap();
+                    s.try_recv().unwrap();
                 }
             })
         });

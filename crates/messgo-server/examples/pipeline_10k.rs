@@ -159,7 +159,7 @@ async fn run(n: u64) {
 
     // One socket of the receiver, so every send is serialized and delivered.
     let mut socket = s.bus.subscribe(bob.user_id, SessionId::random());
-    while socket.rx.try_recv().is_ok() {}
+    while socket.try_recv().is_some() {}
 
     let payload = |len: usize, byte: u8| Bytes(vec![byte; len]);
     let (mut acked, mut frames, mut frame_bytes) = (0u64, 0u64, 0u64);
@@ -189,7 +189,7 @@ async fn run(n: u64) {
         }
         last_seq = Some(sent.ack.seq);
         acked += 1;
-        while let Ok(frame) = socket.rx.try_recv() {
+        while let Some(frame) = socket.try_recv() {
             if frames == 0 {
                 // The frames are the messages, not errors or other events.
                 match serde_json::from_str::<ServerEvent>(&frame.text).expect("a server event") {

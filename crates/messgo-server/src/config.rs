@@ -140,6 +140,23 @@ pub struct Config {
         value_parser = between::<usize>(1024, 256 << 20))]
     pub max_blob_bytes: usize,
 
+    /// Bytes of attachments one account may have stored at once, until they expire
+    #[arg(long, value_name = "BYTES", default_value = "1073741824", value_parser = at_least(1024_u64))]
+    pub upload_quota_bytes: u64,
+
+    /// Attachments an account may upload per hour
+    #[arg(long, value_name = "N", default_value = "200", value_parser = at_least(1_u32))]
+    pub uploads_per_hour: u32,
+
+    /// Uploads one account may have under way at once
+    #[arg(long, value_name = "N", default_value = "4", value_parser = at_least(1_usize))]
+    pub uploads_at_once: usize,
+
+    /// How long a connection may stall: a request body that sends nothing, or an answer or socket the client does not read, for this long is cut off
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+        value_parser = duration(Duration::from_millis(100)))]
+    pub stall_timeout: Duration,
+
     // The assistant's model: ai_url, ai_model and ai_key, set together or not at all.
     #[command(flatten)]
     pub ai: Option<AiConfig>,

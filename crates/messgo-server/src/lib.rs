@@ -24,7 +24,6 @@ pub mod sessions;
 pub mod sweeper;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -93,7 +92,7 @@ impl Server {
                 behind_tls_proxy: self.config.behind_tls_proxy,
                 trust_forwarded_for: self.config.trust_forwarded_for,
                 max_body_bytes: self.config.max_body_bytes,
-                max_blob_bytes: self.config.max_blob_bytes,
+                stall_timeout: self.config.stall_timeout,
                 ai_context_bytes: self.config.ai_context_bytes,
             },
         };
@@ -107,7 +106,8 @@ impl Server {
             self.services.pipeline.order.clone(),
             stop_rx,
         ));
-        let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = http::router(state).into_make_service_with_connect_info::<http::listener::Peer>();
+        let listener = http::listener::StallingListener::new(listener, self.config.stall_timeout);
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
@@ -115,6 +115,9 @@ impl Server {
         let _ = sweeper.await;
         let _ = flusher.await;
         self.services.db.close().await;
+        if let store::Db::Sqlite(_) = &self.services.chunks.store {
+            self.services.chunks.store.close().await;
+        }
         tracing::info!("stopped; the database is closed");
         Ok(served?)
     }

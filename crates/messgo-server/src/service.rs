@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 pub use crate::accounts::{me_of, new_connect_key, Accounts, AuthHasher, NewAccount};
 pub use crate::assistant::Assistant;
-pub use crate::blobs::Blobs;
+pub use crate::blobs::{Blobs, Chunks};
 pub use crate::chats::Chats;
 pub use crate::connections::{Connections, REQUEST_TTL_MS};
+use crate::erasure::Erasure;
 pub use crate::messages::{message_of, Messages, Pipeline, Sent, MAX_RETENTION_MS, PAGE_MAX};
 pub use crate::profile::Profiles;
 pub use crate::sessions::{AuthContext, NewSession, Sessions};
@@ -54,6 +55,9 @@ pub enum ServiceError {
     /// once rather than queued without end.
     #[error("busy")]
     Busy(RetryAfter),
+    /// A limit the operator sets was reached; the answer names it and its value.
+    #[error("over a limit: {0:?}")]
+    OverLimit(Limit),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
     #[error("internal: {0}")]
@@ -61,6 +65,21 @@ pub enum ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The limits an answer names, with the value the operator set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Largest attachment, in bytes.
+    AttachmentSize(u64),
+    /// Bytes of attachments one account may have stored at once.
+    Quota(u64),
+    /// Uploads one account may have under way at once.
+    UploadsAtOnce(usize),
+    /// Sockets one account may have open at once.
+    SocketsPerAccount(usize),
+    /// Sockets one address may have open at once.
+    SocketsPerAddress(usize),
+}
 
 /// A store answer in a rule's terms: missing is NotFound (whether it does not exist
 /// or is not the caller's to see), and a refused change keeps its reason.
@@ -98,7 +117,7 @@ impl Services {
     pub async fn readiness(&self) -> Readiness {
         let database = if !self.db.ping().await {
             DatabaseState::Down
-        } else if self.db.full() {
+        } else if self.db.full() || self.chunks.store.full() {
             DatabaseState::Full
         } else {
             DatabaseState::Ok
@@ -124,6 +143,9 @@ pub struct Services {
     pub assistant: Assistant,
     pub bus: Arc<dyn Bus>,
     pub db: Db,
+    /// The attachments' store (on SQLite a file of its own).
+    pub chunks: Chunks,
+    pub erasure: Erasure,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -134,9 +156,28 @@ impl Services {
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> ServiceResult<Self> {
+        let store = Db::open_blobs(&db).await?;
+        if let Db::Sqlite(engine) = &store {
+            engine.set_retry_writer(config.full_disk_retry);
+        }
+        let chunks = Chunks::new(db.clone(), store, clock.clone());
+        let erasure = Erasure::new(db.clone(), chunks.clone());
         let sessions = Sessions::new(db.clone(), bus.clone(), clock.clone(), config);
-        let accounts = Accounts::new(db.clone(), bus.clone(), clock.clone(), config).await?;
-        let connections = Connections::new(db.clone(), bus.clone(), clock.clone(), config);
+        let accounts = Accounts::new(
+            db.clone(),
+            bus.clone(),
+            clock.clone(),
+            config,
+            erasure.clone(),
+        )
+        .await?;
+        let connections = Connections::new(
+            db.clone(),
+            bus.clone(),
+            clock.clone(),
+            config,
+            erasure.clone(),
+        );
         let profile = Profiles::new(db.clone(), bus.clone(), clock.clone());
         let retention_ms = crate::clock::millis(config.retention);
         let pipeline = Arc::new(Pipeline::start(
@@ -146,9 +187,22 @@ impl Services {
             config.messages_per_minute,
             retention_ms,
         ));
-        let chats = Chats::new(db.clone(), bus.clone(), clock.clone(), pipeline.clone());
-        let messages = Messages::new(db.clone(), bus.clone(), clock.clone());
-        let blobs = Blobs::new(db.clone(), clock.clone(), retention_ms);
+        let chats = Chats::new(
+            db.clone(),
+            bus.clone(),
+            clock.clone(),
+            pipeline.clone(),
+            erasure.clone(),
+        );
+        let messages = Messages::new(db.clone(), bus.clone(), clock.clone(), erasure.clone());
+        let blobs = Blobs::new(db.clone(), chunks.clone(), clock.clone(), config);
+        let moved = blobs.adopt_inline().await?;
+        if moved > 0 {
+            tracing::info!(
+                count = moved,
+                "attachments moved into the attachments' store"
+            );
+        }
         let assistant = Assistant::new(db.clone(), clock.clone(), config);
         Ok(Services {
             accounts,
@@ -162,6 +216,8 @@ impl Services {
             assistant,
             bus,
             db,
+            chunks,
+            erasure,
             clock,
         })
     }

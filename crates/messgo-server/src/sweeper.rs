@@ -57,6 +57,8 @@ async fn sweep_expired(services: &Services) -> bool {
             services.chats.sweep().await,
         ),
         ("connection requests", services.connections.sweep().await),
+        // After the sweeps above: the attachments they deleted left their ids.
+        ("attachments' chunks", services.chunks.collect().await),
         ("idle sessions", services.sessions.sweep_idle().await),
     ];
     let mut deleted = false;
@@ -77,7 +79,7 @@ async fn sweep_expired(services: &Services) -> bool {
 }
 
 async fn compact(services: &Services) {
-    if let Err(e) = services.db.compact().await {
+    if let Err(e) = services.erasure.compact().await {
         tracing::warn!(error = %e, "compacting the database failed");
     }
 }

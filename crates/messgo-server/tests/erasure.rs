@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use common::{connect, file_contains, test_config, username, TestServer, PASSWORD};
 use messgo_client::{Client, Keyring};
-use messgo_proto::{ChatId, ChatKind, MessageId};
+use messgo_proto::{BlobId, ChatId, ChatKind, MessageId};
 use messgo_server::ManualClock;
 
 const START: i64 = 1_700_000_000_000;
@@ -65,9 +65,11 @@ fn attachment_bytes() -> Vec<u8> {
 }
 
 /// Sends three messages and one carrying an attachment into `chat`; returns what of
-/// them may be found on disk (ciphertexts, nonces, the attachment's first bytes) and
-/// the id of the message with the attachment.
+/// them may be found on disk (ciphertexts, nonces, the attachment's first bytes, its
+/// at-rest key in the main file and its first sealed bytes in the attachments' file)
+/// and the id of the message with the attachment.
 async fn say_things(
+    srv: &TestServer,
     keys: &mut Keyring<'_>,
     client: &Client,
     chat: ChatId,
@@ -102,14 +104,56 @@ async fn say_things(
         .collect();
     assert_eq!(traces.len(), 8, "four messages' ciphertexts and nonces");
     traces.push(bytes[..64].to_vec());
+    traces.extend(stored_blob(srv, blob.id).await);
     (traces, m.id)
 }
 
-/// The database file, its WAL and its shared-memory index.
+/// The attachment's at-rest key (main file) and its first sealed chunk's first bytes
+/// (attachments' file), as stored: what erasure must remove besides the messages.
+async fn stored_blob(srv: &TestServer, id: BlobId) -> [Vec<u8>; 2] {
+    async fn one(path: &std::path::Path, sql: &str, id: BlobId) -> Vec<u8> {
+        let url = format!("sqlite://{}?mode=ro", path.display());
+        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap();
+        let (bytes,): (Vec<u8>,) = sqlx::query_as(sql)
+            .bind(id.0)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        // Closed before the deleting path runs: an open reader would hold the WAL.
+        sqlx::Connection::close(c).await.unwrap();
+        bytes
+    }
+    let key = one(
+        &srv.db_path(),
+        "SELECT store_key FROM blobs WHERE id = $1",
+        id,
+    )
+    .await;
+    let chunk = one(
+        &blobs_file(srv),
+        "SELECT data FROM blob_chunks WHERE blob_id = $1 AND idx = 0",
+        id,
+    )
+    .await;
+    assert_eq!(key.len(), 32, "an at-rest key");
+    [key, chunk[..64].to_vec()]
+}
+
+fn blobs_file(srv: &TestServer) -> std::path::PathBuf {
+    srv.dir.path().join("messgo-blobs.db")
+}
+
+/// The database files (main and attachments'), their WALs and shared-memory indexes.
 fn store_files(srv: &TestServer) -> Vec<std::path::PathBuf> {
-    ["", "-wal", "-shm"]
+    [srv.db_path(), blobs_file(srv)]
         .iter()
-        .map(|s| std::path::PathBuf::from(format!("{}{s}", srv.db_path().display())))
+        .flat_map(|db| {
+            ["", "-wal", "-shm"]
+                .iter()
+                .map(move |s| std::path::PathBuf::from(format!("{}{s}", db.display())))
+        })
         .collect()
 }
 
@@ -153,11 +197,21 @@ async fn erases_at_once(path: Path) {
                 .id
         }
     };
-    let (mut traces, with_attachment) = say_things(&mut keys, &a, chat).await;
+    let (mut traces, with_attachment) = say_things(&srv, &mut keys, &a, chat).await;
     assert!(
         !found(&srv, &traces).is_empty(),
         "the scan sees the traces before ({path:?})"
     );
+    for (what, t) in ["at-rest key", "sealed chunk"]
+        .iter()
+        .zip(&traces[traces.len() - 2..])
+    {
+        let seen = store_files(&srv).iter().any(|f| file_contains(f, t));
+        assert!(
+            seen,
+            "the scan sees the attachment's {what} before ({path:?})"
+        );
+    }
 
     match path {
         Path::Expiry => {
@@ -173,11 +227,9 @@ async fn erases_at_once(path: Path) {
                 .into_iter()
                 .find(|m| m.id == with_attachment)
                 .unwrap();
-            traces = vec![
-                m.ciphertext.unwrap().0,
-                m.nonce.unwrap().0,
-                traces.pop().unwrap(),
-            ];
+            let blob = traces.split_off(traces.len() - 3);
+            traces = vec![m.ciphertext.unwrap().0, m.nonce.unwrap().0];
+            traces.extend(blob);
             a.delete_message(chat, with_attachment).await.unwrap();
         }
         Path::ContactRemoved => a.remove_contact(b_id).await.unwrap(),

@@ -45,9 +45,12 @@ struct Engine {
 impl Engine {
     async fn sqlite() -> Engine {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("messgo.db"))
-            .await
-            .unwrap();
+        let store = SqliteStore::open(
+            &dir.path().join("messgo.db"),
+            messgo_server::store::Schema::Main,
+        )
+        .await
+        .unwrap();
         Engine {
             db: Db::Sqlite(Arc::new(store)),
             pg_db: None,

@@ -21,7 +21,7 @@ pub use sql::{Credentials, UserRecord};
 use crate::bus::{Bus, Ending};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::erasure::erase;
+use crate::erasure::Erasure;
 use crate::ratelimit::RateLimiter;
 use crate::service::{ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
@@ -50,6 +50,7 @@ pub struct Accounts {
     login_by_username: RateLimiter,
     login_by_ip: RateLimiter,
     register_by_ip: RateLimiter,
+    erasure: Erasure,
 }
 
 impl Accounts {
@@ -58,6 +59,7 @@ impl Accounts {
         bus: Arc<dyn Bus>,
         clock: Arc<dyn Clock>,
         config: &Config,
+        erasure: Erasure,
     ) -> ServiceResult<Self> {
         let mut candidate = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut candidate);
@@ -78,6 +80,7 @@ impl Accounts {
             hasher: AuthHasher::new().await?,
             default_kdf: KdfParams::pbkdf2(config.kdf_iterations),
             realm_id,
+            erasure,
             db,
             bus,
             clock,
@@ -228,7 +231,7 @@ impl Accounts {
         self.bus.end_sessions(who.user_id, Ending::All);
         // "Removed" means gone from the file and the WAL too, now rather than at a
         // later sweep. The account is gone either way; a failure here only delays that.
-        erase(&self.db, "a deleted account").await;
+        self.erasure.erase("a deleted account").await;
         Ok(())
     }
 

@@ -1,61 +1,252 @@
 //! Encrypted attachments: the server stores bytes it cannot read, for members only.
+//!
+//! A blob's row (chat, uploader, size, expiry, at-rest key) lives in the main
+//! database with everything else; its bytes are sealed 64 KiB chunks in the
+//! attachments' own store (`chunks_sql.rs`, `seal.rs`), written as they arrive and
+//! read one at a time as the answer is sent, so neither an upload nor a download
+//! holds a whole file in memory. Every deleted row leaves its id in a graveyard
+//! (a trigger, so no deleting path has to know), and [`Chunks::collect`] deletes
+//! those blobs' chunks.
 
+pub mod chunks_sql;
+pub mod seal;
 pub mod sql;
+mod upload;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use messgo_proto::{BlobId, BlobUploaded, ChatId};
+use messgo_proto::{BlobId, ChatId, UserId};
 
+use crate::chats::sql as chat_sql;
 use crate::clock::Clock;
-use crate::service::{rule, ServiceResult};
+use crate::config::Config;
+use crate::ratelimit::RateLimiter;
+use crate::service::{rule, Limit, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
 use crate::store::Db;
+use seal::StoreKey;
+pub use upload::Upload;
 
 /// An upload no message has taken is deleted after this long.
 const UNCLAIMED_BLOB_MS: i64 = 3_600_000;
+/// An upload must finish within this long of its start; an unfinished one older
+/// than [`UNFINISHED_KEPT_MS`] is deleted (its upload cannot still be going on).
+pub const UPLOAD_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+const UNFINISHED_KEPT_MS: i64 = 3_600_000;
+/// Blobs whose chunks are deleted per round of [`Chunks::collect`].
+const COLLECT_BATCH: i64 = 256;
+
+/// What an operator limits about uploads.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    pub max_bytes: u64,
+    pub quota_bytes: u64,
+    pub at_once: usize,
+}
+
+/// Uploads under way per account: how many, and how many bytes each may still take.
+type UnderWay = Arc<Mutex<HashMap<UserId, Vec<(BlobId, u64)>>>>;
 
 pub struct Blobs {
     db: Db,
+    chunks: Chunks,
     clock: Arc<dyn Clock>,
     retention_ms: i64,
+    limits: UploadLimits,
+    per_hour: RateLimiter,
+    under_way: UnderWay,
 }
 
 impl Blobs {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, retention_ms: i64) -> Self {
+    pub fn new(db: Db, chunks: Chunks, clock: Arc<dyn Clock>, config: &Config) -> Self {
         Blobs {
             db,
+            chunks,
+            per_hour: RateLimiter::new(config.uploads_per_hour, 3_600_000, clock.clone()),
             clock,
-            retention_ms,
+            retention_ms: crate::clock::millis(config.retention),
+            limits: UploadLimits {
+                max_bytes: u64::try_from(config.max_blob_bytes).unwrap_or(u64::MAX),
+                quota_bytes: config.upload_quota_bytes,
+                at_once: config.uploads_at_once,
+            },
+            under_way: UnderWay::default(),
         }
     }
 
-    /// Stores an encrypted upload for a chat you are in. It lives an hour unless a
-    /// message takes it.
-    pub async fn upload_blob(
+    pub fn limits(&self) -> UploadLimits {
+        self.limits
+    }
+
+    /// Starts an upload of `declared` bytes (if the client said) into a chat you are
+    /// in, before a byte of it is read: refused if you are not a member, have
+    /// [`UploadLimits::at_once`] uploads under way, have uploaded too much this hour,
+    /// or it would take you past your quota. It lives an hour unless a message takes
+    /// it.
+    pub async fn start_upload(
         &self,
         who: AuthContext,
         chat: ChatId,
-        data: Vec<u8>,
-    ) -> ServiceResult<BlobUploaded> {
-        let now = self.clock.now_ms();
-        let expires_at = now + UNCLAIMED_BLOB_MS.min(self.retention_ms);
+        declared: Option<u64>,
+    ) -> ServiceResult<Upload> {
+        let user = who.user_id;
         let id = BlobId::random();
-        let size = data.len() as i64;
-        db_run!(
-            self.db,
-            write,
-            sql::insert_blob(id, chat, who.user_id, &data, now, expires_at)
-        )
-        .map_err(rule)?;
-        Ok(BlobUploaded {
+        let slot = upload::Slot::take(&self.under_way, user, id, self.limits.at_once)?;
+        db_run!(self.db, read, chat_sql::chat_for(user, chat)).map_err(rule)?;
+        self.per_hour
+            .hit(&user.to_string())
+            .map_err(ServiceError::RateLimited)?;
+        let now = self.clock.now_ms();
+        let stored = db_run!(self.db, read, sql::stored_by(user, now)).map_err(rule)?;
+        let stored = u64::try_from(stored).unwrap_or(0) + slot.others_may_take();
+        let room = self.limits.quota_bytes.saturating_sub(stored);
+        if declared.is_some_and(|n| n > room) || room == 0 {
+            return Err(ServiceError::OverLimit(Limit::Quota(
+                self.limits.quota_bytes,
+            )));
+        }
+        slot.may_take(room.min(declared.unwrap_or(self.limits.max_bytes)));
+        Ok(Upload::new(upload::Target {
             id,
-            size,
-            expires_at,
+            chat,
+            user,
+            room,
+            limits: self.limits,
+            db: self.db.clone(),
+            chunks: self.chunks.clone(),
+            now,
+            expires_at: now + UNCLAIMED_BLOB_MS.min(self.retention_ms),
+            _slot: slot,
+        }))
+    }
+
+    /// A blob you may read, to be sent a chunk at a time.
+    pub async fn open(&self, who: AuthContext, id: BlobId) -> ServiceResult<BlobReader> {
+        let now = self.clock.now_ms();
+        let row = db_run!(self.db, read, sql::blob_for(who.user_id, id, now)).map_err(rule)?;
+        let key = row
+            .store_key
+            .as_deref()
+            .and_then(StoreKey::from_stored)
+            .ok_or(ServiceError::NotFound)?;
+        Ok(BlobReader {
+            id,
+            key,
+            size: u64::try_from(row.size).unwrap_or(0),
+            store: self.chunks.store.clone(),
         })
     }
 
-    pub async fn download_blob(&self, who: AuthContext, id: BlobId) -> ServiceResult<Vec<u8>> {
-        let now = self.clock.now_ms();
-        db_run!(self.db, read, sql::blob_for(who.user_id, id, now)).map_err(rule)
+    /// Moves blobs stored whole in the main database (before chunks) into chunks,
+    /// one at a time; run once at start.
+    pub async fn adopt_inline(&self) -> ServiceResult<u64> {
+        let mut moved = 0;
+        while let Some((id, data)) = db_run!(self.db, read, sql::inline_blob()).map_err(rule)? {
+            let key = StoreKey::random();
+            let now = self.clock.now_ms();
+            self.chunks.put(id, &key, now, &data).await?;
+            db_run!(self.db, write, sql::moved_to_chunks(id, key.0.to_vec())).map_err(rule)?;
+            db_run!(self.chunks.store, write, chunks_sql::complete_blob(id)).map_err(rule)?;
+            moved += 1;
+        }
+        Ok(moved)
+    }
+}
+
+/// A blob being read: its size, and its chunks one at a time.
+pub struct BlobReader {
+    id: BlobId,
+    key: StoreKey,
+    size: u64,
+    store: Db,
+}
+
+impl BlobReader {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn chunks(&self) -> u32 {
+        seal::chunks(self.size)
+    }
+
+    /// Chunk `idx`, opened. NotFound if the blob was deleted meanwhile.
+    pub async fn chunk(&self, idx: u32) -> ServiceResult<Vec<u8>> {
+        let sealed = db_run!(self.store, read, chunks_sql::chunk(self.id, idx)).map_err(rule)?;
+        self.key
+            .open(self.id, idx, &sealed)
+            .ok_or_else(|| ServiceError::Internal(format!("chunk {idx} of a blob does not open")))
+    }
+}
+
+/// The attachments' store, and what deletes chunks nobody can read any more.
+#[derive(Clone)]
+pub struct Chunks {
+    db: Db,
+    pub store: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl Chunks {
+    pub fn new(db: Db, store: Db, clock: Arc<dyn Clock>) -> Self {
+        Chunks { db, store, clock }
+    }
+
+    /// Stores a whole blob's bytes as sealed chunks (a started blob's are replaced).
+    async fn put(&self, id: BlobId, key: &StoreKey, now: i64, data: &[u8]) -> ServiceResult<()> {
+        db_run!(self.store, write, chunks_sql::start_blob(id, now)).map_err(rule)?;
+        let sealed: Vec<Vec<u8>> = (0u32..)
+            .zip(data.chunks(seal::CHUNK))
+            .map(|(idx, part)| key.seal(id, idx, part))
+            .collect();
+        db_run!(self.store, write, chunks_sql::put_chunks(id, 0, sealed)).map_err(rule)
+    }
+
+    /// Deletes the chunks of deleted blobs, and of uploads that never finished;
+    /// how many blobs' chunks went.
+    pub async fn collect(&self) -> ServiceResult<u64> {
+        let mut deleted = 0;
+        loop {
+            let graves = db_run!(self.db, read, sql::graves(COLLECT_BATCH)).map_err(rule)?;
+            let full = i64::try_from(graves.len()).unwrap_or(i64::MAX) >= COLLECT_BATCH;
+            if graves.is_empty() {
+                break;
+            }
+            let ids = graves.clone();
+            deleted += db_run!(self.store, write, chunks_sql::delete_blobs(ids)).map_err(rule)?;
+            db_run!(self.db, write, sql::forget_graves(graves)).map_err(rule)?;
+            if !full {
+                break;
+            }
+        }
+        let before = self.clock.now_ms() - UNFINISHED_KEPT_MS;
+        let stale = db_run!(
+            self.store,
+            read,
+            chunks_sql::unfinished_before(before, COLLECT_BATCH)
+        )
+        .map_err(rule)?;
+        let mut gone = Vec::new();
+        for id in stale {
+            // Its row exists: the upload finished but was not marked (a crash between).
+            if db_run!(self.db, read, sql::blob_exists(id)).map_err(rule)? {
+                db_run!(self.store, write, chunks_sql::complete_blob(id)).map_err(rule)?;
+            } else {
+                gone.push(id);
+            }
+        }
+        if !gone.is_empty() {
+            deleted += db_run!(self.store, write, chunks_sql::delete_blobs(gone)).map_err(rule)?;
+        }
+        Ok(deleted)
+    }
+
+    /// Makes deleted chunks physically go, when they have a file of their own.
+    pub async fn compact(&self) -> crate::store::StoreResult<()> {
+        match (&self.store, &self.db) {
+            (Db::Sqlite(store), Db::Sqlite(db)) if Arc::ptr_eq(store, db) => Ok(()),
+            (store, _) => store.compact().await,
+        }
     }
 }

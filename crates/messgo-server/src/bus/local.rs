@@ -5,9 +5,37 @@ use std::sync::{Arc, Mutex};
 use messgo_proto::{ServerEvent, SessionId, UserId};
 use tokio::sync::mpsc;
 
-use super::{frame, Bus, Ending, Origin, Shared, SocketId, Subscription, SOCKET_QUEUE};
+use super::{frame, Bus, Ending, Origin, Queue, Shared, SocketId, Subscription, SOCKET_QUEUE};
 
-type Senders = HashMap<UserId, Vec<(u64, SessionId, mpsc::Sender<Shared>)>>;
+/// One socket as the bus holds it.
+struct Socket {
+    id: u64,
+    session: SessionId,
+    tx: mpsc::Sender<Shared>,
+    queue: Arc<Queue>,
+}
+
+impl Socket {
+    /// Queues `frame`; false if the socket is gone or too far behind (by frames or
+    /// by bytes), and should be let go.
+    fn offer(&self, frame: Shared) -> bool {
+        if !self.queue.room_for(&frame) {
+            tracing::debug!(subscription = self.id, "slow socket dropped");
+            return false;
+        }
+        match self.tx.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(frame)) => {
+                self.queue.taken(&frame);
+                tracing::debug!(subscription = self.id, "slow socket dropped");
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+type Senders = HashMap<UserId, Vec<Socket>>;
 
 #[derive(Default)]
 pub struct LocalBus {
@@ -55,14 +83,7 @@ impl Bus for LocalBus {
         };
         // A full queue means the socket is not keeping up: drop it (it will
         // reconnect and resync) rather than block everyone else or skip silently.
-        list.retain(|(id, _, tx)| match tx.try_send(frame_for(*id)) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::debug!(subscription = id, "slow socket dropped");
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        });
+        list.retain(|socket| socket.offer(frame_for(socket.id)));
         if list.is_empty() {
             senders.remove(&to);
         }
@@ -71,15 +92,22 @@ impl Bus for LocalBus {
     fn subscribe(&self, user: UserId, session: SessionId) -> Subscription {
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let queue = Arc::new(Queue::default());
         self.senders
             .lock()
             .expect("bus lock")
             .entry(user)
             .or_default()
-            .push((id, session, tx));
+            .push(Socket {
+                id,
+                session,
+                tx,
+                queue: queue.clone(),
+            });
         Subscription {
             id: SocketId(id),
             rx,
+            queue,
             _guard: Box::new(Unsubscribe {
                 senders: self.senders.clone(),
                 user,
@@ -91,10 +119,12 @@ impl Bus for LocalBus {
     fn end_sessions(&self, user: UserId, ending: Ending) {
         let mut senders = self.senders.lock().expect("bus lock");
         if let Some(list) = senders.get_mut(&user) {
-            list.retain(|(_, session, tx)| {
-                if ending.covers(*session) {
-                    // Best effort: a full queue is cut off all the same.
-                    let _ = tx.try_send(frame(&ServerEvent::SessionEnded));
+            list.retain(|socket| {
+                if ending.covers(socket.session) {
+                    socket.queue.ended.store(true, Ordering::Relaxed);
+                    // Best effort: a full queue is cut off all the same, and the
+                    // socket's close says why.
+                    socket.offer(frame(&ServerEvent::SessionEnded));
                     return false;
                 }
                 true
@@ -116,7 +146,7 @@ impl Drop for Unsubscribe {
     fn drop(&mut self) {
         let mut senders = self.senders.lock().expect("bus lock");
         if let Some(list) = senders.get_mut(&self.user) {
-            list.retain(|(id, _, _)| *id != self.id);
+            list.retain(|socket| socket.id != self.id);
             if list.is_empty() {
                 senders.remove(&self.user);
             }
@@ -136,7 +166,7 @@ mod tests {
     }
 
     async fn next(sub: &mut Subscription) -> String {
-        sub.rx.recv().await.unwrap().text.to_string()
+        sub.recv().await.unwrap().text.to_string()
     }
 
     #[tokio::test]
@@ -149,7 +179,7 @@ mod tests {
         bus.publish(u, text("x"));
         assert_eq!(next(&mut a).await, "x");
         assert_eq!(next(&mut b).await, "x");
-        assert!(other.rx.try_recv().is_err());
+        assert!(other.try_recv().is_none());
         drop(a);
         assert_eq!(bus.subscribers(u), 1);
     }
@@ -184,7 +214,7 @@ mod tests {
         let mut b = bus.subscribe(u, stays);
         bus.end_sessions(u, Ending::Only(gone));
         assert!(next(&mut a).await.contains("session.ended"));
-        assert!(a.rx.recv().await.is_none(), "then the feed ends");
+        assert!(a.recv().await.is_none(), "then the feed ends");
         bus.publish(u, text("x"));
         assert_eq!(next(&mut b).await, "x");
     }
@@ -199,12 +229,50 @@ mod tests {
         }
         assert_eq!(bus.subscribers(u), 0, "dropped once its queue overflowed");
         let mut got = 0;
-        while slow.rx.recv().await.is_some() {
+        while slow.recv().await.is_some() {
             got += 1;
         }
         assert_eq!(
             got, SOCKET_QUEUE,
             "what was queued still arrives, then the feed ends"
         );
+        assert!(!slow.ended(), "too slow, not ended");
+    }
+
+    #[tokio::test]
+    async fn a_socket_is_bounded_by_bytes_too() {
+        let bus = LocalBus::new();
+        let u = UserId::random();
+        let mut slow = bus.subscribe(u, SessionId::random());
+        let big = "x".repeat(100 * 1024);
+        let fit = super::super::SOCKET_BYTES / big.len();
+        for _ in 0..fit {
+            bus.publish(u, text(&big));
+        }
+        assert_eq!(bus.subscribers(u), 1, "{fit} frames of 100 KiB fit");
+        bus.publish(u, text(&big));
+        assert_eq!(bus.subscribers(u), 0, "one more is past the bound");
+        let mut got = 0;
+        while slow.recv().await.is_some() {
+            got += 1;
+        }
+        assert_eq!(got, fit);
+        assert_eq!(
+            slow.queue.bytes.load(Ordering::Relaxed),
+            0,
+            "all counted out"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_feed_ended_with_its_session_says_so() {
+        let bus = LocalBus::new();
+        let u = UserId::random();
+        let s = SessionId::random();
+        let mut sub = bus.subscribe(u, s);
+        bus.end_sessions(u, Ending::All);
+        assert!(next(&mut sub).await.contains("session.ended"));
+        assert!(sub.recv().await.is_none());
+        assert!(sub.ended());
     }
 }

@@ -19,12 +19,17 @@ use std::sync::Arc;
 pub use local::LocalBus;
 use messgo_proto::{ChatId, ServerEvent, SessionId, UserId};
 pub use nats::NatsBus;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::{mpsc, watch};
 
 /// Frames queued per socket before it counts as too slow and is cut off.
 /// Tokio's channel allocates its slots in blocks as they fill, so an idle socket
 /// pays nothing for the depth; a busy one rides out bursts of a large group.
 pub const SOCKET_QUEUE: usize = 1024;
+/// Bytes of frames queued per socket before it counts as too slow and is cut off,
+/// whatever their number: a socket that stops reading holds at most this much (its
+/// frames are shared with the other sockets they go to, but kept alive by its queue).
+pub const SOCKET_BYTES: usize = 1 << 20;
 
 pub trait Bus: Send + Sync + 'static {
     /// Delivers `frame` to every subscription of `to` on every node, never waiting on
@@ -85,13 +90,61 @@ pub struct Origin {
     pub frame: Shared,
 }
 
-/// One socket's feed. When the bus drops a subscriber for being too slow, `recv`
-/// returns `None` after the frames already queued, and the socket should close so
-/// the client resyncs.
+/// One socket's feed. When the bus drops a subscriber for being too slow, or its
+/// session ends, `recv` returns `None` after the frames already queued, and the
+/// socket should close: [`ended`](Self::ended) says which, so the client knows
+/// whether to reconnect and resync or to sign in again.
 pub struct Subscription {
     pub id: SocketId,
-    pub rx: mpsc::Receiver<Shared>,
+    pub(crate) rx: mpsc::Receiver<Shared>,
+    pub(crate) queue: Arc<Queue>,
     pub(crate) _guard: Box<dyn Send + Sync>,
+}
+
+impl Subscription {
+    pub async fn recv(&mut self) -> Option<Shared> {
+        let frame = self.rx.recv().await?;
+        self.queue.taken(&frame);
+        Some(frame)
+    }
+
+    pub fn try_recv(&mut self) -> Option<Shared> {
+        let frame = self.rx.try_recv().ok()?;
+        self.queue.taken(&frame);
+        Some(frame)
+    }
+
+    /// Whether the feed was ended because its session ended.
+    pub fn ended(&self) -> bool {
+        self.queue.ended.load(Ordering::Relaxed)
+    }
+}
+
+/// What a socket's queue holds, shared by the bus (which adds) and the socket
+/// (which takes).
+#[derive(Debug, Default)]
+pub struct Queue {
+    pub(crate) bytes: AtomicUsize,
+    /// Set before the bus lets go of a socket whose session ended.
+    pub(crate) ended: AtomicBool,
+}
+
+impl Queue {
+    /// Counts `frame` in, unless it would take the queue past [`SOCKET_BYTES`].
+    pub(crate) fn room_for(&self, frame: &Frame) -> bool {
+        let len = frame.text.len();
+        let before = self.bytes.fetch_add(len, Ordering::Relaxed);
+        if before.saturating_add(len) > SOCKET_BYTES {
+            self.bytes.fetch_sub(len, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Counts `frame` out again (taken by the socket, or never queued).
+    pub(crate) fn taken(&self, frame: &Frame) {
+        self.bytes.fetch_sub(frame.text.len(), Ordering::Relaxed);
+    }
 }
 
 /// An event as the text every socket it goes to is sent, and, for a chat's message

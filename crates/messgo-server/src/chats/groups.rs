@@ -6,7 +6,6 @@ use messgo_proto::{Chat, ChatId, Sealed, ServerEvent, UserId};
 
 use super::{sql, Chats};
 use crate::bus::notify;
-use crate::erasure::erase;
 use crate::messages::check_sealed;
 use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
@@ -71,7 +70,7 @@ impl Chats {
         match system {
             Some(system) => self.announce(chat, Some(system)).await?,
             // The last member left: the group, its messages and attachments went.
-            None => erase(&self.db, "an emptied group").await,
+            None => self.erasure.erase("an emptied group").await,
         }
         notify(
             &*self.bus,

@@ -19,6 +19,7 @@ pub use sql::{ChatRow, MemberRow};
 
 use crate::bus::{notify, step_frame, Bus, Step};
 use crate::clock::Clock;
+use crate::erasure::Erasure;
 use crate::messages::{message_of, MessageRow, Pipeline};
 use crate::ratelimit::RateLimiter;
 use crate::service::{rule, ServiceResult};
@@ -32,6 +33,7 @@ pub struct Chats {
     typing_limit: RateLimiter,
     /// System messages take their place in the chat's order like any message.
     pipeline: Arc<Pipeline>,
+    erasure: Erasure,
 }
 
 pub(crate) fn chat_of(row: ChatRow, members: Vec<MemberRow>) -> ServiceResult<Chat> {
@@ -91,8 +93,15 @@ fn role(role: &str) -> Result<Role, StoreError> {
 }
 
 impl Chats {
-    pub fn new(db: Db, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>, pipeline: Arc<Pipeline>) -> Self {
+    pub fn new(
+        db: Db,
+        bus: Arc<dyn Bus>,
+        clock: Arc<dyn Clock>,
+        pipeline: Arc<Pipeline>,
+        erasure: Erasure,
+    ) -> Self {
         Chats {
+            erasure,
             typing_limit: RateLimiter::new(30, 60_000, clock.clone()),
             db,
             bus,

@@ -5,7 +5,6 @@ use messgo_proto::{BlockedUser, Contact, ServerEvent, UserId};
 use super::contacts_sql;
 use super::{contact_of, Connections};
 use crate::bus::notify;
-use crate::erasure::erase;
 use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
 use crate::store::Db;
@@ -44,7 +43,7 @@ impl Connections {
         self.severed(who.user_id, other);
         // Their direct chat went with the connection: its messages and attachments
         // leave the files now.
-        erase(&self.db, "a removed contact's chat").await;
+        self.erasure.erase("a removed contact's chat").await;
         Ok(())
     }
 
@@ -53,7 +52,7 @@ impl Connections {
         let done =
             db_run!(self.db, write, contacts_sql::block(who.user_id, other, now)).map_err(rule)?;
         if let Some(chat) = done.removed_chat {
-            erase(&self.db, "a blocked contact's chat").await;
+            self.erasure.erase("a blocked contact's chat").await;
             let chat_id = messgo_proto::ChatId(chat);
             notify(
                 &*self.bus,

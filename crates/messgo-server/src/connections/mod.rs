@@ -18,6 +18,7 @@ use crate::accounts::sql as accounts_sql;
 use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::erasure::Erasure;
 use crate::service::{ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
 use crate::store::Db;
@@ -34,6 +35,7 @@ pub struct Connections {
     clock: Arc<dyn Clock>,
     limit_per_hour: u32,
     ttl_ms: i64,
+    erasure: Erasure,
 }
 
 pub(crate) fn contact_of(r: ContactRow) -> Contact {
@@ -51,8 +53,15 @@ pub(crate) fn contact_of(r: ContactRow) -> Contact {
 }
 
 impl Connections {
-    pub fn new(db: Db, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>, config: &Config) -> Self {
+    pub fn new(
+        db: Db,
+        bus: Arc<dyn Bus>,
+        clock: Arc<dyn Clock>,
+        config: &Config,
+        erasure: Erasure,
+    ) -> Self {
         Connections {
+            erasure,
             db,
             bus,
             clock,

@@ -2,18 +2,23 @@
 //! ciphertext it cannot read; the keys travel inside the messages.
 
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, Router};
 use axum::Json;
-use futures_util::StreamExt;
+use futures_util::{stream, StreamExt};
 use messgo_proto::{BlobId, ChatId};
 use serde::Deserialize;
+use std::time::Duration;
+use tokio::time::Instant;
 
 use super::extract::Auth;
 use super::{ApiError, AppState};
+use crate::blobs::UPLOAD_LIFETIME;
+use crate::service::{Limit, ServiceError};
 
 #[derive(Deserialize)]
 pub struct UploadQuery {
@@ -22,8 +27,11 @@ pub struct UploadQuery {
 
 /// # `POST /api/blobs?chat_id=…` — upload ciphertext (application/octet-stream).
 ///
-/// The body is read chunk by chunk and refused as soon as it passes the limit, so
-/// an oversized upload costs no more than the limit in memory.
+/// Everything that can refuse the upload (membership, uploads under way, the hourly
+/// limit, the quota, a declared length over the limit) is checked before a byte of
+/// the body is read. The body is then sealed and stored a few chunks at a time as
+/// it arrives (`blobs/upload.rs`); a body that sends nothing for the stall timeout,
+/// or takes longer than `UPLOAD_LIFETIME` in all, is cut off and nothing is kept.
 pub async fn upload(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -42,59 +50,75 @@ pub async fn upload(
             "Upload encrypted bytes as application/octet-stream.",
         ));
     }
-    let limit = s.web.max_blob_bytes;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "An attachment may be at most {} (after encryption).",
-                human_size(limit)
-            ),
-        )
-    };
-    if req
+    let limits = s.services.blobs.limits();
+    let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .is_some_and(|n| n > limit)
-    {
-        return Err(too_large());
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_bytes) {
+        return Err(ServiceError::OverLimit(Limit::AttachmentSize(limits.max_bytes)).into());
     }
-    let mut data = Vec::new();
-    let mut stream = req.into_body().into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "The upload broke off.",
-            )
-        })?;
-        if data.len() + chunk.len() > limit {
-            return Err(too_large());
+    let mut upload = s.services.blobs.start_upload(who, chat, declared).await?;
+    let mut body = req.into_body().into_data_stream();
+    let deadline = Instant::now() + UPLOAD_LIFETIME;
+    loop {
+        let stall = (Instant::now() + s.web.stall_timeout).min(deadline);
+        match tokio::time::timeout_at(stall, body.next()).await {
+            Err(_) => return Err(stalled(s.web.stall_timeout)),
+            Ok(None) => break,
+            Ok(Some(Err(_))) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "The upload broke off.",
+                ))
+            }
+            Ok(Some(Ok(bytes))) => upload.push(&bytes).await?,
         }
-        data.extend_from_slice(&chunk);
     }
-    if data.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_field",
-            "The upload is empty.",
-        ));
-    }
-    let uploaded = s.services.blobs.upload_blob(who, chat, data).await?;
+    let uploaded = upload.finish().await?;
     Ok((StatusCode::CREATED, Json(uploaded)).into_response())
 }
 
+fn stalled(after: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "upload_stalled",
+        format!(
+            "The upload stopped arriving (nothing for {} s, or over {} minutes in all); nothing was kept. Please try again.",
+            after.as_secs().max(1),
+            UPLOAD_LIFETIME.as_secs() / 60
+        ),
+    )
+}
+
 /// # `GET /api/blobs/{id}` — the ciphertext, for members who may see its message.
+///
+/// Sent a chunk at a time, each read when the connection has taken the one before;
+/// a client that stops reading is cut off after the stall timeout (`listener.rs`).
 pub async fn download(
     State(s): State<AppState>,
     Auth(who): Auth,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: BlobId = raw.parse().map_err(|_| ApiError::not_found())?;
-    let data = s.services.blobs.download_blob(who, id).await?;
+    let reader = s.services.blobs.open(who, id).await?;
+    let size = reader.size();
+    let chunks = stream::unfold((reader, 0u32), |(reader, idx)| async move {
+        if idx >= reader.chunks() {
+            return None;
+        }
+        match reader.chunk(idx).await {
+            Ok(bytes) => Some((Ok(Bytes::from(bytes)), (reader, idx + 1))),
+            // Deleted meanwhile, or unreadable: the answer breaks off, so the client
+            // sees a failed download rather than a short file.
+            Err(e) => {
+                tracing::debug!(error = %e, "a download broke off");
+                let cut = std::io::Error::other("the attachment could not be read");
+                Some((Err(cut), (reader, u32::MAX)))
+            }
+        }
+    });
     Ok((
         [
             (
@@ -106,20 +130,11 @@ pub async fn download(
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_static("attachment"),
             ),
+            (header::CONTENT_LENGTH, HeaderValue::from(size)),
         ],
-        Body::from(data),
+        Body::from_stream(chunks),
     )
         .into_response())
-}
-
-fn human_size(bytes: usize) -> String {
-    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
-        format!("{} MiB", bytes / (1024 * 1024))
-    } else if bytes >= 1024 {
-        format!("{} KiB", bytes / 1024)
-    } else {
-        format!("{bytes} bytes")
-    }
 }
 
 /// Encrypted attachments.

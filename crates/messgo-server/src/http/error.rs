@@ -7,7 +7,7 @@ use axum::Json;
 use messgo_proto::ErrorBody;
 
 use crate::refusal::Refusal;
-use crate::service::ServiceError;
+use crate::service::{Limit, ServiceError};
 use crate::store::StoreError;
 
 /// When a client may try again after `storage_full`: room is made by an operator
@@ -151,6 +151,7 @@ impl From<ServiceError> for ApiError {
                     ),
                 )
             },
+            OverLimit(limit) => limit_error(limit),
             // Nothing was stored; the operator has to make room. Said plainly, and
             // logged, since only the operator can act on it.
             Store(StoreError::Full) => {
@@ -179,6 +180,57 @@ impl From<JsonRejection> for ApiError {
             }
             _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", json_problem(&r)),
         }
+    }
+}
+
+/// Each operator limit's status, code and words, naming the value.
+fn limit_error(limit: Limit) -> ApiError {
+    let busy = |code, message: String| ApiError {
+        retry_after: Some(LIMIT_RETRY_SECS),
+        ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+    };
+    match limit {
+        Limit::AttachmentSize(max) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("An attachment may be at most {} (after encryption).", human_size(max)),
+        ),
+        Limit::Quota(quota) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "quota_exceeded",
+            format!(
+                "Your attachments may take at most {} on the server at once; older ones make room as they expire.",
+                human_size(quota)
+            ),
+        ),
+        Limit::UploadsAtOnce(n) => busy(
+            "too_many_uploads",
+            format!("At most {n} uploads may be under way at once; wait for one to finish."),
+        ),
+        Limit::SocketsPerAccount(n) => busy(
+            "too_many_sockets",
+            format!("At most {n} connections per account may be open at once; close a tab or device."),
+        ),
+        Limit::SocketsPerAddress(n) => busy(
+            "too_many_sockets",
+            format!("At most {n} connections from one address may be open at once."),
+        ),
+    }
+}
+
+/// When a client may try again after a limit on things under way at once.
+const LIMIT_RETRY_SECS: u64 = 5;
+
+/// "10 MiB", "64 KiB", "1 GiB", "100 bytes".
+pub fn human_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b >= KIB * KIB * KIB && b % (KIB * KIB * KIB) == 0 => {
+            format!("{} GiB", b / (KIB * KIB * KIB))
+        }
+        b if b >= KIB * KIB && b % (KIB * KIB) == 0 => format!("{} MiB", b / (KIB * KIB)),
+        b if b >= KIB => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
     }
 }
 

@@ -1,7 +1,6 @@
 //! Request extractors: JSON with our error mapping, the signed-in user, the client IP.
 
-use std::net::SocketAddr;
-
+use super::listener::Peer;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -70,8 +69,8 @@ impl FromRequestParts<AppState> for ClientIp {
         }
         let peer = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .get::<ConnectInfo<Peer>>()
+            .map(|c| c.0 .0.ip().to_string())
             .unwrap_or_else(|| "unknown".to_owned());
         Ok(ClientIp(peer))
     }

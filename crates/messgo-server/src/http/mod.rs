@@ -10,6 +10,7 @@ mod cookies;
 mod error;
 mod extract;
 mod guard;
+pub mod listener;
 mod sessions;
 mod ws;
 
@@ -30,8 +31,9 @@ pub struct WebSettings {
     pub behind_tls_proxy: bool,
     pub trust_forwarded_for: bool,
     pub max_body_bytes: usize,
-    pub max_blob_bytes: usize,
     pub ai_context_bytes: usize,
+    /// How long a request body or a client's reading may stall before it is cut off.
+    pub stall_timeout: std::time::Duration,
 }
 
 #[derive(Clone)]

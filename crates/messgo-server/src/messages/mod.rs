@@ -19,7 +19,7 @@ pub use sql::{MessageRow, Page};
 use crate::bus::{notify, Bus};
 use crate::chats::sql as chat_sql;
 use crate::clock::Clock;
-use crate::erasure::erase;
+use crate::erasure::Erasure;
 use crate::ratelimit::RateLimiter;
 use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
@@ -38,11 +38,13 @@ pub struct Messages {
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     resume_limit: RateLimiter,
+    erasure: Erasure,
 }
 
 impl Messages {
-    pub fn new(db: Db, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(db: Db, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>, erasure: Erasure) -> Self {
         Messages {
+            erasure,
             resume_limit: RateLimiter::new(60, 60_000, clock.clone()),
             db,
             bus,
@@ -127,7 +129,7 @@ impl Messages {
             &ServerEvent::MessageDeleted { chat_id: chat, seq },
         );
         // "Deleted" means gone from the file and the WAL too, not just unlisted.
-        erase(&self.db, "a message deleted for everyone").await;
+        self.erasure.erase("a message deleted for everyone").await;
         Ok(())
     }
 }

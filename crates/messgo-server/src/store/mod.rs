@@ -100,7 +100,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{Schema, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -218,12 +218,25 @@ impl Db {
             Some(url) => {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url);
                 Ok(Db::Sqlite(Arc::new(
-                    SqliteStore::open(Path::new(path)).await?,
+                    SqliteStore::open(Path::new(path), Schema::Main).await?,
                 )))
             }
             None => Ok(Db::Sqlite(Arc::new(
-                SqliteStore::open(&data_dir.join("messgo.db")).await?,
+                SqliteStore::open(&data_dir.join("messgo.db"), Schema::Main).await?,
             ))),
+        }
+    }
+
+    /// Opens where attachments' chunks are kept, beside `main`: on SQLite a file of
+    /// their own with its own writer (`messgo.db` → `messgo-blobs.db`), so storing or
+    /// erasing a large file never waits on the messages' writer; on PostgreSQL the
+    /// same database.
+    pub async fn open_blobs(main: &Db) -> StoreResult<Db> {
+        match main {
+            Db::Sqlite(engine) => Ok(Db::Sqlite(Arc::new(
+                SqliteStore::open(&blobs_path(engine.path()), Schema::Blobs).await?,
+            ))),
+            Db::Postgres(_) => Ok(main.clone()),
         }
     }
 
@@ -263,6 +276,17 @@ impl Db {
             Db::Postgres(engine) => engine.pool.close().await,
         }
     }
+}
+
+/// The attachments' file beside a SQLite database: its name with `-blobs` before the
+/// extension (`messgo.db` → `messgo-blobs.db`, `chat` → `chat-blobs`).
+pub fn blobs_path(main: &Path) -> std::path::PathBuf {
+    let stem = main.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match main.extension() {
+        Some(ext) => format!("{stem}-blobs.{}", ext.to_string_lossy()),
+        None => format!("{stem}-blobs"),
+    };
+    main.with_file_name(name)
 }
 
 /// Maps a unique-constraint violation to `Conflict`, naming the column it concerns.

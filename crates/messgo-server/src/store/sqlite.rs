@@ -26,7 +26,29 @@ use tokio::sync::Mutex;
 use super::writer::{WriteJob, Writer};
 use super::{StoreError, StoreResult};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+use sqlx::migrate::Migrator;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The attachments' own file (see `Db::open_blobs`).
+static BLOBS_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite-blobs");
+
+/// Which schema a SQLite file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Everything but attachments' bytes.
+    Main,
+    /// Attachments' encrypted chunks.
+    Blobs,
+}
+
+impl Schema {
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Schema::Main => &MIGRATOR,
+            Schema::Blobs => &BLOBS_MIGRATOR,
+        }
+    }
+}
 
 /// How often a store opened read-only (the disk was full) tries again to open for
 /// writing, when a write asks, unless set otherwise.
@@ -37,6 +59,7 @@ type Opened = StoreResult<(Writer, tokio::task::JoinHandle<()>, SqlitePool)>;
 
 pub struct SqliteStore {
     path: PathBuf,
+    schema: Schema,
     /// Swapped once, when a store opened read-only gets its writer: read-only
     /// connections that found no `-shm` keep their WAL index in memory and would not
     /// see a writer's commits.
@@ -54,13 +77,14 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    pub async fn open(path: &Path) -> StoreResult<Self> {
+    pub async fn open(path: &Path, schema: Schema) -> StoreResult<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
-        match Self::open_for_writing(path).await {
+        match Self::open_for_writing(path, schema).await {
             Ok((writer, task, readers)) => Ok(SqliteStore {
                 path: path.to_owned(),
+                schema,
                 readers: RwLock::new(readers),
                 writer: Mutex::new(Some(writer)),
                 writer_task: Mutex::new(Some(task)),
@@ -77,6 +101,7 @@ impl SqliteStore {
                 );
                 Ok(SqliteStore {
                     path: path.to_owned(),
+                    schema,
                     readers: RwLock::new(readers),
                     writer: Mutex::new(None),
                     writer_task: Mutex::new(None),
@@ -107,6 +132,11 @@ impl SqliteStore {
         }
     }
 
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Sets how long after a failed try to open for writing a write may try again.
     pub fn set_retry_writer(&self, every: Duration) {
         *self.retry_writer.lock().expect("retry lock") = every;
@@ -132,7 +162,7 @@ impl SqliteStore {
         result
     }
 
-    async fn open_for_writing(path: &Path) -> Opened {
+    async fn open_for_writing(path: &Path, schema: Schema) -> Opened {
         let options = Self::options(path)
             .create_if_missing(true)
             .auto_vacuum(SqliteAutoVacuum::Incremental)
@@ -140,7 +170,7 @@ impl SqliteStore {
         let mut conn = options.clone().connect().await?;
         // `run_direct`: `run`'s generic `Acquire` keeps a caller's future from being
         // provably `Send`, and a write may reopen the store from any task.
-        MIGRATOR.run_direct(&mut conn).await?;
+        schema.migrator().run_direct(&mut conn).await?;
         let (writer, task) = Writer::start(conn);
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
@@ -194,11 +224,12 @@ impl SqliteStore {
             Some(tried) if tried.elapsed() < self.retry_writer() => Err(StoreError::Full),
             Some(_) => {
                 *since = Some(Instant::now());
-                let (writer, task, readers) = match Self::open_for_writing(&self.path).await {
-                    Ok(opened) => opened,
-                    Err(e) if e.is_full_at_open() => return Err(StoreError::Full),
-                    Err(e) => return Err(e),
-                };
+                let (writer, task, readers) =
+                    match Self::open_for_writing(&self.path, self.schema).await {
+                        Ok(opened) => opened,
+                        Err(e) if e.is_full_at_open() => return Err(StoreError::Full),
+                        Err(e) => return Err(e),
+                    };
                 let old =
                     std::mem::replace(&mut *self.readers.write().expect("readers lock"), readers);
                 old.close().await;
@@ -290,7 +321,9 @@ mod tests {
     #[tokio::test]
     async fn settings_are_the_ones_the_promises_need() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("m.db")).await.unwrap();
+        let store = SqliteStore::open(&dir.path().join("m.db"), Schema::Main)
+            .await
+            .unwrap();
         let get = |sql: &'static str| {
             let pool = store.readers.read().unwrap().clone();
             async move {
@@ -332,7 +365,11 @@ mod tests {
     async fn a_message_without_its_chat_fails_at_commit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");
-        SqliteStore::open(&path).await.unwrap().close().await;
+        SqliteStore::open(&path, Schema::Main)
+            .await
+            .unwrap()
+            .close()
+            .await;
         let mut conn = SqliteConnectOptions::new()
             .filename(&path)
             .foreign_keys(true)
@@ -381,7 +418,11 @@ mod tests {
     async fn a_database_from_a_newer_version_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");
-        SqliteStore::open(&path).await.unwrap().close().await;
+        SqliteStore::open(&path, Schema::Main)
+            .await
+            .unwrap()
+            .close()
+            .await;
         let mut conn = SqliteConnectOptions::new()
             .filename(&path)
             .connect()
@@ -395,7 +436,7 @@ mod tests {
         .await
         .unwrap();
         conn.close().await.unwrap();
-        match SqliteStore::open(&path).await {
+        match SqliteStore::open(&path, Schema::Main).await {
             Err(StoreError::Migrate(sqlx::migrate::MigrateError::VersionMissing(9999))) => {}
             Err(other) => panic!("unexpected error: {other}"),
             Ok(_) => panic!("a newer database must not be opened by an older binary"),

@@ -35,6 +35,9 @@ const MAX_CLIENT_FRAME: usize = 96 * 1024;
 const READ_BUFFER: usize = 2 * 1024;
 /// "Try again later": the client fell behind and should reconnect and resync.
 const CLOSE_TOO_SLOW: u16 = 1013;
+/// The socket's session ended (signed out, revoked, idle, password changed, account
+/// deleted): reconnecting will not help; sign in again.
+const CLOSE_SESSION_ENDED: u16 = 4001;
 
 /// # `GET /api/ws` — real-time events for the signed-in user.
 pub async fn upgrade(
@@ -126,21 +129,25 @@ pub async fn run<W, R>(
                     return;
                 }
             }
-            frame = sub.rx.recv() => match frame {
+            frame = sub.recv() => match frame {
                 Some(frame) => {
-                    if write_waiting(&mut sink, Some(frame), &mut socket.feed, &mut sub.rx, &mut replies).await.is_err() {
+                    if write_waiting(&mut sink, Some(frame), &mut socket.feed, &mut sub, &mut replies).await.is_err() {
                         return;
                     }
                 }
                 None => {
-                    let close = CloseFrame { code: CLOSE_TOO_SLOW, reason: "too slow; reconnect and resync".into() };
+                    let close = if sub.ended() {
+                        CloseFrame { code: CLOSE_SESSION_ENDED, reason: "session ended; sign in again".into() }
+                    } else {
+                        CloseFrame { code: CLOSE_TOO_SLOW, reason: "too slow; reconnect and resync".into() }
+                    };
                     let _ = sink.send(Message::Close(Some(close))).await;
                     return;
                 }
             },
             Some(reply) = replies.recv() => {
                 if sink.feed(event_message(&reply)).await.is_err()
-                    || write_waiting(&mut sink, None, &mut socket.feed, &mut sub.rx, &mut replies).await.is_err() {
+                    || write_waiting(&mut sink, None, &mut socket.feed, &mut sub, &mut replies).await.is_err() {
                     return;
                 }
             }

@@ -7,7 +7,7 @@ use futures_util::{Sink, SinkExt};
 use messgo_proto::{Message as ChatMessage, ServerEvent};
 use tokio::sync::mpsc;
 
-use crate::bus::Shared;
+use crate::bus::{Shared, Subscription};
 use crate::messages::feed::{Feed, Read};
 use crate::service::ServiceResult;
 
@@ -69,7 +69,7 @@ pub(super) async fn write_waiting<W: Sink<Message> + Unpin>(
     sink: &mut W,
     first: Option<Shared>,
     feed: &mut Feed,
-    bus: &mut mpsc::Receiver<Shared>,
+    bus: &mut Subscription,
     replies: &mut mpsc::Receiver<Box<ServerEvent>>,
 ) -> Result<(), W::Error> {
     if let Some(frame) = first {
@@ -84,7 +84,7 @@ pub(super) async fn write_waiting<W: Sink<Message> + Unpin>(
     // One turn later they all go out in the same write.
     tokio::task::yield_now().await;
     for _ in 0..WRITE_BATCH {
-        if let Ok(frame) = bus.try_recv() {
+        if let Some(frame) = bus.try_recv() {
             if feed.pass(frame.step) {
                 sink.feed(Message::Text(frame.text.as_ref().into())).await?;
             } else {
