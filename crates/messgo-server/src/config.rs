@@ -21,7 +21,9 @@ mod tests;
 mod values;
 
 pub use layers::{readme_table, settings, ConfigLayer, Setting};
-use values::{at_least, between, boolean, duration, http_url, model_name, nats_url, retention};
+use values::{
+    at_least, between, boolean, duration, http_url, model_name, nats_url, public_url, retention,
+};
 
 /// The promise: nothing about a conversation stays longer than 72 hours.
 pub const MAX_RETENTION: Duration = Duration::from_secs(72 * 3600);
@@ -66,6 +68,10 @@ pub struct Config {
     #[arg(long, value_name = "URL", value_parser = nats_url)]
     #[debug("{:?}", bus.as_deref().map(redact_url))]
     pub bus: Option<String>,
+
+    /// The address people reach MessGo at, e.g. https://chat.example.org: only requests naming its host or a loopback name are served; unset: any host (with a warning when listening beyond loopback)
+    #[arg(long, value_name = "URL", value_parser = public_url)]
+    pub public_url: Option<String>,
 
     /// Log filter, e.g. info, debug, messgo_server=debug
     #[arg(long, value_name = "FILTER", default_value = "info")]
@@ -151,6 +157,14 @@ pub struct Config {
     /// Uploads one account may have under way at once
     #[arg(long, value_name = "N", default_value = "4", value_parser = at_least(1_usize))]
     pub uploads_at_once: usize,
+
+    /// Sockets one account may have open at once on a node
+    #[arg(long, value_name = "N", default_value = "32", value_parser = at_least(1_usize))]
+    pub sockets_per_account: usize,
+
+    /// Sockets one client address may have open at once on a node
+    #[arg(long, value_name = "N", default_value = "256", value_parser = at_least(1_usize))]
+    pub sockets_per_address: usize,
 
     /// How long a connection may stall: a request body that sends nothing, or an answer or socket the client does not read, for this long is cut off
     #[arg(long, value_name = "DURATION", default_value = "30s",

@@ -64,6 +64,14 @@ impl Server {
         if let store::Db::Sqlite(engine) = &db {
             engine.set_retry_writer(config.full_disk_retry);
         }
+        if config.public_url.is_none() && !config.bind.ip().is_loopback() {
+            tracing::warn!(
+                bind = %config.bind,
+                "listening beyond loopback without --public-url (MESSGO_PUBLIC_URL): requests \
+                 naming any host are served; set it to the address people use, so that pages \
+                 on other names cannot reach this server"
+            );
+        }
         let bus: Arc<dyn bus::Bus> = match &config.bus {
             Some(url) => Arc::new(bus::NatsBus::connect(url).await.with_context(|| {
                 format!("could not connect to the bus (NATS at {})", redact_url(url))
@@ -94,7 +102,12 @@ impl Server {
                 max_body_bytes: self.config.max_body_bytes,
                 stall_timeout: self.config.stall_timeout,
                 ai_context_bytes: self.config.ai_context_bytes,
+                public_host: self.config.public_url.as_deref().map(http::host_of_url),
             },
+            sockets: http::SocketLimits::new(
+                self.config.sockets_per_account,
+                self.config.sockets_per_address,
+            ),
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         let sweeper = tokio::spawn(sweeper::run(

@@ -144,8 +144,28 @@ async fn stalled_uploads_are_cut_off_and_leave_nothing_behind() {
         tcp.write_all(&vec![1u8; 600 * 1024]).await.unwrap();
         stalled.push(tcp);
     }
-    // Both are under way until they stall: a third is refused meanwhile (unless
-    // both were cut off already, which the answers below would show).
+    // Both are under way (each has stored its first chunks) until they stall: a
+    // third is refused meanwhile (unless both were cut off already, which the
+    // answers below would show).
+    let blobs = srv.dir.path().join("messgo-blobs.db");
+    let count = |sql: &'static str| {
+        let url = format!("sqlite://{}?mode=ro", blobs.display());
+        async move {
+            let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&mut c).await.unwrap();
+            n
+        }
+    };
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while count("SELECT COUNT(*) FROM blob_heads").await < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the two uploads never started storing"
+        );
+        tokio::task::yield_now().await;
+    }
     let third = a.upload_blob(chat.id, vec![2; 1000]).await;
     for tcp in &mut stalled {
         let got = answer(tcp).await;
@@ -163,21 +183,9 @@ async fn stalled_uploads_are_cut_off_and_leave_nothing_behind() {
     }
     // Their places are free again, and the chunks they stored are deleted.
     let kept = a.upload_blob(chat.id, vec![3; 200_000]).await.unwrap();
-    let blobs = srv.dir.path().join("messgo-blobs.db");
-    let chunks_left = || async {
-        let url = format!("sqlite://{}?mode=ro", blobs.display());
-        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-            .await
-            .unwrap();
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM blob_chunks")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-        n
-    };
     let deadline = tokio::time::Instant::now() + PATIENCE;
     // 200,000 bytes are 4 chunks of 64 KiB: the kept upload's, nothing else.
-    while chunks_left().await != 4 {
+    while count("SELECT COUNT(*) FROM blob_chunks").await != 4 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "stalled uploads' chunks were not deleted"

@@ -87,6 +87,20 @@ pub(super) fn http_url(s: &str) -> Result<String, String> {
     }
 }
 
+/// The server's public address: an http(s) URL of a host (and port), nothing more.
+pub(super) fn public_url(s: &str) -> Result<String, String> {
+    let url = http_url(s)
+        .map_err(|_| "must be an http(s) URL such as https://chat.example.org".to_owned())?;
+    let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@']) {
+        return Err(
+            "must be a scheme and a host (and port) only, such as https://chat.example.org"
+                .to_owned(),
+        );
+    }
+    Ok(url)
+}
+
 pub(super) fn model_name(s: &str) -> Result<String, String> {
     if s.is_empty() {
         Err("must name the model when ai_url is set".to_owned())

@@ -108,3 +108,71 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     let (_, body) = fresh.into_parts();
     Response::from_parts(parts, Body::new(body))
 }
+
+/// Serves only requests that name MessGo's public host (`--public-url`) or a
+/// loopback name in `Host`, when a public URL is set: a page on another name that
+/// resolves to this server (DNS rebinding) cannot reach it. `421 wrong_host`
+/// otherwise.
+pub async fn host(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(public) = &state.web.public_host {
+        let named = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(host_name);
+        let loopback = |name: &str| {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        };
+        let served = named.is_some_and(|name| name.eq_ignore_ascii_case(public) || loopback(name));
+        if !served {
+            return ApiError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "wrong_host",
+                format!("This server answers as {public}."),
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The host name of a `Host` header or an authority, without its port.
+fn host_name(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        // [v6]:port
+        return authority
+            .split_once(']')
+            .map_or(authority, |(v6, _)| &authority[..=v6.len()]);
+    }
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(name, _)| name)
+}
+
+/// The host name of an http(s) URL (as `--public-url` is validated).
+pub fn host_of_url(url: &str) -> String {
+    let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
+    host_name(authority.trim_end_matches('/')).to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::*;
+
+    #[test]
+    fn host_names_lose_their_ports() {
+        assert_eq!(host_name("chat.example.org:8443"), "chat.example.org");
+        assert_eq!(host_name("chat.example.org"), "chat.example.org");
+        assert_eq!(host_name("[::1]:8080"), "[::1]");
+        assert_eq!(host_name("127.0.0.1:80"), "127.0.0.1");
+        assert_eq!(
+            host_of_url("https://Chat.Example.org:8443"),
+            "chat.example.org"
+        );
+    }
+}

@@ -14,6 +14,9 @@ pub mod listener;
 mod sessions;
 mod ws;
 
+pub use guard::host_of_url;
+pub use ws::SocketLimits;
+
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -26,7 +29,7 @@ pub use error::ApiError;
 use crate::service::Services;
 
 /// What the HTTP layer needs to know of the configuration.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WebSettings {
     pub behind_tls_proxy: bool,
     pub trust_forwarded_for: bool,
@@ -34,12 +37,17 @@ pub struct WebSettings {
     pub ai_context_bytes: usize,
     /// How long a request body or a client's reading may stall before it is cut off.
     pub stall_timeout: std::time::Duration,
+    /// The one host name requests may name besides loopback (`--public-url`'s); any
+    /// if unset.
+    pub public_host: Option<String>,
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub services: Arc<Services>,
     pub web: WebSettings,
+    /// Open sockets per account and per address.
+    pub sockets: SocketLimits,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -59,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(guard::json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::csrf))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::host))
         // Method and path only: no query strings, headers or bodies reach the log.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())

@@ -18,11 +18,14 @@ use messgo_proto::{
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 
+mod limits;
 mod write;
+
+pub use limits::SocketLimits;
 
 use write::{event_message, send_event, write_page, write_waiting};
 
-use super::extract::Auth;
+use super::extract::{Auth, ClientIp};
 use super::{ApiError, AppState};
 use crate::bus::{SocketId, Subscription};
 use crate::messages::feed::{Feed, Read};
@@ -43,6 +46,7 @@ const CLOSE_SESSION_ENDED: u16 = 4001;
 pub async fn upgrade(
     State(s): State<AppState>,
     Auth(who): Auth,
+    ClientIp(address): ClientIp,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
@@ -66,6 +70,7 @@ pub async fn upgrade(
             ));
         }
     }
+    let places = s.sockets.take(who.user_id.to_string(), address)?;
     let sub = s.services.bus.subscribe(who.user_id, who.session_id);
     let services = s.services.clone();
     Ok(ws
@@ -77,6 +82,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket: WebSocket| async move {
             let (sink, stream) = socket.split();
             run(sink, stream, sub, services, who).await;
+            drop(places);
         }))
 }
 
