@@ -181,6 +181,20 @@ for_both_engines! {
         .bind(id.0)
         .execute(&mut *c)
         .await?;
+        // A group always keeps an admin, as when its last admin leaves: where they were
+        // the only one, the longest-standing other member takes over.
+        sqlx::query(
+            "UPDATE chat_members SET role = 'admin' \
+             WHERE chat_id IN (SELECT m.chat_id FROM chat_members m JOIN chats ch ON ch.id = m.chat_id \
+                               WHERE m.user_id = $1 AND ch.kind = 'group') \
+             AND user_id = (SELECT o.user_id FROM chat_members o WHERE o.chat_id = chat_members.chat_id \
+                            AND o.user_id <> $1 ORDER BY o.joined_at, o.user_id LIMIT 1) \
+             AND NOT EXISTS (SELECT 1 FROM chat_members a WHERE a.chat_id = chat_members.chat_id \
+                             AND a.role = 'admin' AND a.user_id <> $1)",
+        )
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
         // Direct chats have no owner to outlive: they go with either member's account.
         sqlx::query(
             "DELETE FROM chats WHERE kind = 'direct' AND id IN (SELECT chat_id FROM chat_members WHERE user_id = $1)",
