@@ -104,6 +104,39 @@ for_both_engines! {
         Ok(v)
     }
 
+    /// A value kept in `meta`, if there is one.
+    pub async fn meta_value(c: &mut Conn, key: &str) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *c)
+            .await?;
+        Ok(row.map(|(v,)| v))
+    }
+
+    /// Keeps `candidate` under `key` unless a value is there already; returns the one kept.
+    pub async fn keep_meta_value(c: &mut Conn, key: &str, candidate: &str) -> StoreResult<String> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(key)
+            .bind(candidate)
+            .execute(&mut *c)
+            .await?;
+        let (v,): (String,) = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_one(&mut *c)
+            .await?;
+        Ok(v)
+    }
+
+    /// How many accounts have each set of KDF parameters.
+    pub async fn kdf_counts(c: &mut Conn) -> StoreResult<Vec<(KdfParams, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT kdf, COUNT(*) FROM users GROUP BY kdf")
+            .fetch_all(&mut *c)
+            .await?;
+        rows.iter()
+            .map(|(kdf, n)| Ok((parse_kdf(kdf)?, u64::try_from(*n).unwrap_or(0))))
+            .collect()
+    }
+
     pub async fn create_user(c: &mut Conn, u: &UserRecord) -> StoreResult<()> {
         sqlx::query(&format!(
             "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
