@@ -101,8 +101,11 @@ export function createSender({ store, keyring, sendFrame, say }) {
       const epoch = chat.epoch + 1;
       const { keys, key } = await keyring.create(chat, epoch);
       // The name (and picture) is re-sealed under every new epoch: members added since
-      // can read only keys from their joining on.
-      const name = opts.name ?? (chat.kind === 'group' ? entry(chatId)?.name : null);
+      // can read only keys from their joining on. Only admins may: the server cannot
+      // tell a faithful re-seal from a new name, so it refuses a member's meta.
+      const myId = store.getState().me?.user_id;
+      const admin = chat.members.some((m) => m.user_id === myId && m.role === 'admin');
+      const name = !admin ? null : opts.name ?? (chat.kind === 'group' ? entry(chatId)?.name : null);
       const picture = opts.name ? null : entry(chatId)?.picture ?? null;
       const plain = name ? encodeName(name, picture) : null;
       const meta = plain?.ok

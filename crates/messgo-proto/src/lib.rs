@@ -13,6 +13,7 @@ mod connections;
 mod error;
 mod events;
 mod ids;
+mod text;
 mod username;
 
 pub use account::*;
@@ -24,6 +25,7 @@ pub use connections::*;
 pub use error::{ErrorBody, ErrorDetail};
 pub use events::{ClientFrame, ServerEvent};
 pub use ids::{BlobId, ChatId, MessageId, RequestId, SessionId, UserId};
+pub use text::{is_invisible_format, is_shown_char};
 pub use username::{Username, UsernameError};
 
 /// Header that every state-changing request must carry (CSRF defence: a cross-site

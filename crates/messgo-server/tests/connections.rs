@@ -561,3 +561,52 @@ async fn avatars_and_bios_are_for_contacts_only() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn names_and_bios_refuse_invisible_formatting() {
+    let srv = TestServer::start().await;
+    let (_, a, _) = user(&srv, "bidi").await;
+    // U+202E makes "Ann" + "nimda" read as "Annadmin"; the others hide or reorder.
+    let sneaky = [
+        "Ann\u{202E}nimda",
+        "Ad\u{200B}a",
+        "\u{2066}Ada\u{2069}",
+        "Ada\u{FEFF}x",
+        "A\u{200F}da",
+    ];
+    for text in sneaky {
+        let e = a.set_profile(Some(text), None).await.unwrap_err();
+        assert!(
+            is_api_error(&e, StatusCode::BAD_REQUEST, "invalid_field"),
+            "{text:?}: {e}"
+        );
+        let messgo_client::ClientError::Api { message, .. } = &e else {
+            panic!()
+        };
+        assert!(
+            message.contains("display_name") && message.contains("invisible"),
+            "{message}"
+        );
+        let e = a
+            .set_profile(None, Some(&format!("bio {text}")))
+            .await
+            .unwrap_err();
+        assert!(
+            is_api_error(&e, StatusCode::BAD_REQUEST, "invalid_field"),
+            "{text:?}: {e}"
+        );
+    }
+    let me = a.me().await.unwrap();
+    assert_eq!(
+        (me.display_name, me.bio),
+        (None, None),
+        "nothing was stored"
+    );
+
+    // Joiners in emoji and scripts, and a bio's line breaks, are text like any other.
+    let saved = a
+        .set_profile(Some("Ada 👩\u{200D}💻"), Some("line one\nline two"))
+        .await
+        .unwrap();
+    assert_eq!(saved.display_name.as_deref(), Some("Ada 👩\u{200D}💻"));
+}

@@ -326,8 +326,9 @@ async fn idle_sessions_are_swept(s: &Db) {
         db_run!(s, write, accounts::create_user(&a0))
     }
     .unwrap();
+    let idle = session(u.id, 5, 100);
     {
-        let a0 = (session(u.id, 5, 100)).to_owned();
+        let a0 = (idle).to_owned();
         db_run!(s, write, sessions::create_session(&a0))
     }
     .unwrap();
@@ -339,8 +340,19 @@ async fn idle_sessions_are_swept(s: &Db) {
     .unwrap();
     assert_eq!(
         db_run!(s, write, sessions::delete_sessions_idle_since(200)).unwrap(),
-        1
+        vec![(u.id, idle.id)],
+        "says which, so their sockets end"
     );
+    // A socket's use refreshes a live session, never one already idle.
+    assert!(
+        !db_run!(s, write, sessions::touch_live_session(idle.id, 600, 200)).unwrap(),
+        "gone"
+    );
+    assert!(
+        !db_run!(s, write, sessions::touch_live_session(fresh.id, 1_000, 501)).unwrap(),
+        "idle since before 501"
+    );
+    assert!(db_run!(s, write, sessions::touch_live_session(fresh.id, 1_000, 500)).unwrap());
     let left: Vec<_> = db_run!(s, read, sessions::sessions_of(u.id))
         .unwrap()
         .into_iter()

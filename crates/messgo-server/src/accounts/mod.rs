@@ -12,6 +12,7 @@ use messgo_proto::{
 };
 use rand::RngCore;
 
+mod decoy;
 mod hasher;
 pub mod sql;
 
@@ -47,6 +48,7 @@ pub struct Accounts {
     hasher: AuthHasher,
     realm_id: String,
     default_kdf: KdfParams,
+    decoys: Arc<decoy::Decoys>,
     login_by_username: RateLimiter,
     login_by_ip: RateLimiter,
     register_by_ip: RateLimiter,
@@ -79,6 +81,12 @@ impl Accounts {
             register_by_ip: RateLimiter::new(config.register_limit_per_ip, HOUR_MS, clock.clone()),
             hasher: AuthHasher::new().await?,
             default_kdf: KdfParams::pbkdf2(config.kdf_iterations),
+            decoys: decoy::Decoys::load(
+                db.clone(),
+                clock.clone(),
+                KdfParams::pbkdf2(config.kdf_iterations),
+            )
+            .await?,
             realm_id,
             erasure,
             db,
@@ -95,13 +103,15 @@ impl Accounts {
         }
     }
 
-    /// The account's KDF parameters, or the defaults for an unknown username: the
-    /// same lookup runs either way, so neither the answer nor its timing differs.
+    /// The account's KDF parameters, or for an unknown username a decoy that looks
+    /// like some account's (`decoy.rs`). The same lookup and the same decoy draw run
+    /// either way, so neither the answer nor its timing tells them apart.
     pub async fn prelogin(&self, username: &str) -> ServiceResult<PreloginResponse> {
         let username = Username::parse(username)?;
+        let decoy = self.decoys.kdf_for(&username);
         let kdf = match db_run!(self.db, read, sql::user_by_username(username.as_str())) {
             Ok(user) => user.kdf,
-            Err(StoreError::NotFound) => self.default_kdf,
+            Err(StoreError::NotFound) => decoy,
             Err(e) => return Err(e.into()),
         };
         Ok(PreloginResponse { kdf })

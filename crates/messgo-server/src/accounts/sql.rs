@@ -104,6 +104,39 @@ for_both_engines! {
         Ok(v)
     }
 
+    /// A value kept in `meta`, if there is one.
+    pub async fn meta_value(c: &mut Conn, key: &str) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *c)
+            .await?;
+        Ok(row.map(|(v,)| v))
+    }
+
+    /// Keeps `candidate` under `key` unless a value is there already; returns the one kept.
+    pub async fn keep_meta_value(c: &mut Conn, key: &str, candidate: &str) -> StoreResult<String> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(key)
+            .bind(candidate)
+            .execute(&mut *c)
+            .await?;
+        let (v,): (String,) = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_one(&mut *c)
+            .await?;
+        Ok(v)
+    }
+
+    /// How many accounts have each set of KDF parameters.
+    pub async fn kdf_counts(c: &mut Conn) -> StoreResult<Vec<(KdfParams, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT kdf, COUNT(*) FROM users GROUP BY kdf")
+            .fetch_all(&mut *c)
+            .await?;
+        rows.iter()
+            .map(|(kdf, n)| Ok((parse_kdf(kdf)?, u64::try_from(*n).unwrap_or(0))))
+            .collect()
+    }
+
     pub async fn create_user(c: &mut Conn, u: &UserRecord) -> StoreResult<()> {
         sqlx::query(&format!(
             "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -177,6 +210,20 @@ for_both_engines! {
         sqlx::query(
             "DELETE FROM chats WHERE kind = 'group' AND id IN (SELECT chat_id FROM chat_members WHERE user_id = $1) \
              AND (SELECT COUNT(*) FROM chat_members m WHERE m.chat_id = chats.id) = 1",
+        )
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+        // A group always keeps an admin, as when its last admin leaves: where they were
+        // the only one, the longest-standing other member takes over.
+        sqlx::query(
+            "UPDATE chat_members SET role = 'admin' \
+             WHERE chat_id IN (SELECT m.chat_id FROM chat_members m JOIN chats ch ON ch.id = m.chat_id \
+                               WHERE m.user_id = $1 AND ch.kind = 'group') \
+             AND user_id = (SELECT o.user_id FROM chat_members o WHERE o.chat_id = chat_members.chat_id \
+                            AND o.user_id <> $1 ORDER BY o.joined_at, o.user_id LIMIT 1) \
+             AND NOT EXISTS (SELECT 1 FROM chat_members a WHERE a.chat_id = chat_members.chat_id \
+                             AND a.role = 'admin' AND a.user_id <> $1)",
         )
         .bind(id.0)
         .execute(&mut *c)

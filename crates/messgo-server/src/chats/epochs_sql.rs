@@ -27,6 +27,13 @@ for_both_engines! {
         if i64::from(epoch) != current.epoch + 1 {
             return Err(rejected(Refusal::EpochConflict));
         }
+        // A group's sealed name and picture are its admins' to change, as with
+        // `set_meta`. A member's client re-sealing them for the new epoch may be faithful,
+        // but the server cannot see that, so only admins' epochs carry a meta.
+        if meta.is_some() && current.kind == "group"
+            && chat_sql::role_of(&mut *c, chat, by).await?.as_deref() != Some("admin") {
+            return Err(rejected(Refusal::NotAdmin));
+        }
         let mut members = chat_sql::member_ids(&mut *c, chat).await?;
         let mut covered: Vec<UserId> = keys.iter().map(|(u, _)| *u).collect();
         members.sort();

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use messgo_proto::{Profile, ServerEvent, UserId, AVATAR_MAX_BYTES, BIO_MAX, DISPLAY_NAME_MAX};
+use messgo_proto::{
+    is_shown_char, Profile, ServerEvent, UserId, AVATAR_MAX_BYTES, BIO_MAX, DISPLAY_NAME_MAX,
+};
 
 pub mod sql;
 
@@ -32,19 +34,19 @@ impl Profiles {
         let clean = |v: Option<String>| v.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         let (name, bio) = (clean(profile.display_name), clean(profile.bio));
         if let Some(n) = &name {
-            if n.chars().count() > DISPLAY_NAME_MAX || n.chars().any(char::is_control) {
-                return Err(ServiceError::InvalidField {
-                    field: "display_name",
-                    problem: "must be at most 64 characters, without control characters",
-                });
+            if n.chars().count() > DISPLAY_NAME_MAX {
+                return Err(invalid("display_name", "must be at most 64 characters"));
+            }
+            if !n.chars().all(|c| is_shown_char(c, &[])) {
+                return Err(invalid("display_name", INVISIBLE));
             }
         }
         if let Some(b) = &bio {
-            if b.chars().count() > BIO_MAX || b.chars().any(|c| c.is_control() && c != '\n') {
-                return Err(ServiceError::InvalidField {
-                    field: "bio",
-                    problem: "must be at most 160 characters",
-                });
+            if b.chars().count() > BIO_MAX {
+                return Err(invalid("bio", "must be at most 160 characters"));
+            }
+            if !b.chars().all(|c| is_shown_char(c, &['\n'])) {
+                return Err(invalid("bio", INVISIBLE));
             }
         }
         {
@@ -118,6 +120,15 @@ impl Profiles {
         }
         Ok(())
     }
+}
+
+/// Why text with a control or invisible format character is refused: such characters
+/// can make a name read as someone else's (U+202E reverses what follows it).
+const INVISIBLE: &str = "must not contain control characters or invisible formatting characters \
+     (such as right-to-left overrides or zero-width spaces)";
+
+fn invalid(field: &'static str, problem: &'static str) -> ServiceError {
+    ServiceError::InvalidField { field, problem }
 }
 
 /// Recognises the image formats avatars may have, by their first bytes.

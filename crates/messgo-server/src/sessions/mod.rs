@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use futures_util::future::BoxFuture;
 use messgo_proto::{SessionId, SessionInfo, UserId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -105,6 +106,9 @@ impl Sessions {
                 Ok(()) | Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }
+            // Its open sockets end with it, as with any other way a session ends.
+            self.bus
+                .end_sessions(session.user_id, Ending::Only(session.id));
             return Err(ServiceError::Unauthenticated);
         }
         if now - session.last_seen_at > TOUCH_EVERY_MS {
@@ -146,13 +150,43 @@ impl Sessions {
         }
     }
 
+    /// Ends the sessions idle for longer than the limit, and their open sockets.
     pub async fn sweep_idle(&self) -> ServiceResult<u64> {
         let before = self.clock.now_ms() - self.idle_ms;
-        Ok(db_run!(
-            self.db,
-            write,
-            sql::delete_sessions_idle_since(before)
-        )?)
+        let ended = db_run!(self.db, write, sql::delete_sessions_idle_since(before))?;
+        for &(user, session) in &ended {
+            self.bus.end_sessions(user, Ending::Only(session));
+        }
+        Ok(ended.len() as u64)
+    }
+
+    /// A frame arrived on one of the session's sockets: the session is in use, as a
+    /// request would show. `touched` is the socket's own record of when it last said
+    /// so (0 at its opening, whose request already did), so a busy socket writes at
+    /// most once per [`TOUCH_EVERY_MS`]. Returns the write to wait for when one is due.
+    /// A session that has gone, or went idle before this frame, ends the socket.
+    pub fn in_use(&self, who: AuthContext, touched: &mut i64) -> Option<BoxFuture<'static, ()>> {
+        let now = self.clock.now_ms();
+        if *touched == 0 {
+            *touched = now;
+        }
+        if now - *touched <= TOUCH_EVERY_MS {
+            return None;
+        }
+        *touched = now;
+        let (db, bus, idle_since) = (self.db.clone(), self.bus.clone(), now - self.idle_ms);
+        Some(Box::pin(async move {
+            match db_run!(
+                db,
+                write,
+                sql::touch_live_session(who.session_id, now, idle_since)
+            ) {
+                Ok(true) => {}
+                Ok(false) => bus.end_sessions(who.user_id, Ending::Only(who.session_id)),
+                // Only a refresh: a full disk, or a failed write, leaves the session as it was.
+                Err(e) => tracing::debug!(error = %e, "marking a session in use failed"),
+            }
+        }))
     }
 }
 

@@ -94,8 +94,25 @@ for_both_engines! {
         Ok(())
     }
 
-    pub async fn delete_sessions_idle_since(c: &mut Conn, before: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1").bind(before).execute(&mut *c).await?;
-        Ok(done.rows_affected())
+    /// Marks a session in use, unless it is gone or has already been idle since
+    /// `idle_since` (an idle session ends; it does not come back). Says whether it did.
+    pub async fn touch_live_session(c: &mut Conn, id: SessionId, now: i64, idle_since: i64) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at >= $3")
+            .bind(now)
+            .bind(id.0)
+            .bind(idle_since)
+            .execute(&mut *c)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Deletes the sessions unused since `before`; returns which, so their sockets end.
+    pub async fn delete_sessions_idle_since(c: &mut Conn, before: i64) -> StoreResult<Vec<(UserId, SessionId)>> {
+        let rows: Vec<(uuid::Uuid, uuid::Uuid)> =
+            sqlx::query_as("DELETE FROM sessions WHERE last_seen_at < $1 RETURNING user_id, id")
+                .bind(before)
+                .fetch_all(&mut *c)
+                .await?;
+        Ok(rows.into_iter().map(|(user, id)| (UserId(user), SessionId(id))).collect())
     }
 }

@@ -118,6 +118,7 @@ pub async fn run<W, R>(
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         asks: HashMap::new(),
         feed: Feed::default(),
+        touched: 0,
     };
     let mut reading: Option<PageRead> = None;
     loop {
@@ -200,6 +201,8 @@ struct Socket {
     asks: HashMap<String, AbortHandle>,
     /// This socket's place in each chat.
     feed: Feed,
+    /// When this socket last marked its session in use (`Sessions::in_use`).
+    touched: i64,
 }
 
 impl Socket {
@@ -217,6 +220,10 @@ impl Socket {
     /// socket loop's future, and so of every idle socket's memory.
     async fn answer(&mut self, text: &str) -> Vec<ServerEvent> {
         let (services, who) = (&self.services, self.who);
+        // A socket the client uses keeps its session alive, as requests do.
+        if let Some(touch) = services.sessions.in_use(who, &mut self.touched) {
+            touch.await;
+        }
         let frame = parse_frame(text);
         if !matches!(frame, Ok(ClientFrame::Resume { .. })) {
             // Any first frame ends the holding back of chats' messages.
