@@ -88,7 +88,7 @@ const chats = createChats({
   onSessionEnded,
 });
 // The assistant hears the same socket: its answers stream in as frames.
-const assistant = createAssistant({ store, sendFrame: (frame) => people.sendFrame(frame), chats });
+const assistant = createAssistant({ store, chats });
 const people = createPeople({
   store,
   onSessionEnded,

@@ -1,8 +1,8 @@
 // @ts-check
 // The assistant's actions (docs/protocol.md, "The assistant"). A question is stored in
 // the assistant chat first, encrypted like any message; then the recent turns of that
-// chat, decrypted here, go to the server with `ai.ask`, and the answer streams back as
-// `ai.delta` frames. The finished (or stopped) answer is stored encrypted as well, so
+// chat, decrypted here, go to the server in `POST /api/assistant/ask`, and the answer
+// streams back in its response as `ai.delta` events. The finished (or stopped) answer is stored encrypted as well, so
 // the chat is the only record, and the server keeps nothing. What goes to the model is
 // plaintext by necessity: the view says so above the conversation.
 
@@ -20,7 +20,7 @@ import { say } from '../core/outcome.js';
 /** @typedef {import('./state.js').ContextTurn} ContextTurn */
 /** @typedef {import('../core/outcome.js').Outcome} Outcome */
 
-// Images go to the model as data URLs inside the one frame, the newest first, up to a
+// Images go to the model as data URLs inside the one request, the newest first, up to a
 // budget well under the server's default context limit (8 MiB of JSON, which base64
 // fills by a third more than the bytes).
 const IMAGE_BUDGET_BYTES = 4 * 1024 * 1024;
@@ -39,9 +39,9 @@ const dataUrl = (blob) => new Promise((resolve, reject) => {
 });
 
 /**
- * @param {{store: Store, sendFrame: (frame: object) => boolean, chats: ChatActions}} p
+ * @param {{store: Store, chats: ChatActions}} p
  */
-export function createAssistant({ store, sendFrame, chats }) {
+export function createAssistant({ store, chats }) {
   const dispatch = store.dispatch;
   const state = () => store.getState();
   const turn = () => state().assistant.turn;
@@ -52,6 +52,8 @@ export function createAssistant({ store, sendFrame, chats }) {
 
   let running = false;
   let ensureAttempts = 0;
+  /** The answer being streamed: aborting it stops the answer. @type {AbortController | null} */
+  let answering = null;
   /** @type {(() => void) | null} */
   let unsubscribe = null;
 
@@ -184,8 +186,61 @@ export function createAssistant({ store, sendFrame, chats }) {
   /** Sends the question (again, under a new request id after a failure). @param {string} requestId @param {ContextTurn[]} context */
   function askNow(requestId, context) {
     patch(requestId, { phase: 'answering', context, answer: '', error: null, retry: null, stopped: false });
-    if (!sendFrame({ type: 'ai.ask', request_id: requestId, messages: context })) {
-      patch(requestId, { phase: 'failed', error: 'Cannot reach the server. Check your connection and try again.', retry: 'ask' });
+    answering?.abort();
+    const controller = new AbortController();
+    answering = controller;
+    streamAnswer(requestId, context, controller.signal).catch((err) => {
+      if (controller.signal.aborted) return;
+      const t = turn();
+      if (t?.requestId === requestId && t.phase === 'answering') {
+        patch(requestId, { phase: 'failed', error: say(err), retry: 'ask' });
+      }
+    });
+  }
+
+  /** Reads the answer's events as they come. @param {string} requestId @param {ContextTurn[]} context @param {AbortSignal} signal */
+  async function streamAnswer(requestId, context, signal) {
+    const body = await api.askAssistant({ request_id: requestId, messages: context }, signal);
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (line) onAnswerEvent(JSON.parse(line));
+      }
+    }
+    const t = turn();
+    if (t?.requestId === requestId && t.phase === 'answering') {
+      patch(requestId, { phase: 'failed', error: 'The connection dropped before the answer was finished.', retry: 'ask' });
+    }
+  }
+
+  /** One event of an answer: a piece of it, its end, or why it failed. @param {any} e */
+  function onAnswerEvent(e) {
+    if (!running) return;
+    /** @type {unknown} */
+    const requestId = e?.request_id;
+    if (typeof requestId !== 'string') return;
+    const t = turn();
+    switch (e.type) {
+      case 'ai.delta':
+        if (typeof e.text === 'string') dispatch({ type: 'assistant_delta', requestId, text: e.text });
+        return;
+      case 'ai.done':
+        if (t?.requestId === requestId) finish(false);
+        return;
+      case 'ai.error':
+        if (t?.requestId === requestId && t.phase === 'answering') {
+          const message = typeof e.message === 'string' && e.message ? e.message : 'The assistant could not answer.';
+          patch(t.requestId, { phase: 'failed', error: message, retry: 'ask' });
+        }
+        return;
+      default:
     }
   }
 
@@ -263,43 +318,21 @@ export function createAssistant({ store, sendFrame, chats }) {
 
     stop() {
       running = false;
+      answering?.abort();
+      answering = null;
       unsubscribe?.();
       unsubscribe = null;
     },
 
-    /** Every (re)connect: an answer that was streaming over the old socket will not finish. */
+    /** Every (re)connect: the assistant's details may have failed to load before. */
     onOpen() {
       if (!running) return;
       if (state().assistant.infoError) loadInfo();
-      const t = turn();
-      if (t?.phase === 'answering') {
-        patch(t.requestId, { phase: 'failed', error: 'The connection dropped before the answer was finished.', retry: 'ask' });
-      }
     },
 
-    /** @param {ServerEvent} event */
+    /** Answers no longer come over the socket; an event of one that does is read the same way. @param {ServerEvent} event */
     onEvent(event) {
-      if (!running) return;
-      const e = /** @type {any} */ (event);
-      /** @type {unknown} */
-      const requestId = e.request_id;
-      if (typeof requestId !== 'string') return;
-      const t = turn();
-      switch (e.type) {
-        case 'ai.delta':
-          if (typeof e.text === 'string') dispatch({ type: 'assistant_delta', requestId, text: e.text });
-          return;
-        case 'ai.done':
-          if (t?.requestId === requestId) finish(false);
-          return;
-        case 'ai.error':
-          if (t?.requestId === requestId && t.phase === 'answering') {
-            const message = typeof e.message === 'string' && e.message ? e.message : 'The assistant could not answer.';
-            patch(t.requestId, { phase: 'failed', error: message, retry: 'ask' });
-          }
-          return;
-        default:
-      }
+      onAnswerEvent(event);
     },
 
     /** @param {string} text @param {unknown[]} [images] uploaded already (images/attach.js) @returns {Outcome} */
@@ -325,7 +358,8 @@ export function createAssistant({ store, sendFrame, chats }) {
     stopAnswer() {
       const t = turn();
       if (t?.phase !== 'answering') return;
-      sendFrame({ type: 'ai.stop', request_id: t.requestId });
+      answering?.abort();
+      answering = null;
       finish(true);
     },
 

@@ -73,6 +73,40 @@ export async function request(method, path, body) {
   throw new ApiError(res.status, code, message, Number.isFinite(retry) ? retry : null);
 }
 
+/**
+ * Asks the assistant (POST /api/assistant/ask): the answer streams back in the
+ * response, one event per line. Over HTTP, not the socket: a question with images is
+ * far larger than a socket frame may be.
+ * @param {{request_id: string, messages: unknown[]}} question
+ * @param {AbortSignal} signal aborting it stops the answer (the server closes the model's connection)
+ * @returns {Promise<ReadableStream<Uint8Array>>} the answer's lines
+ */
+export async function askAssistant(question, signal) {
+  let res;
+  try {
+    res = await fetch('/api/assistant/ask', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'X-MessGo': '1', 'Content-Type': 'application/json', Accept: 'application/x-ndjson' },
+      body: JSON.stringify(question),
+      signal,
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Can\'t reach the server. Check your connection and try again.');
+  }
+  if (res.ok && res.body) return res.body;
+  let code = 'http_' + res.status;
+  let message = res.statusText || 'The server answered with an error.';
+  try {
+    const err = (await res.json())?.error;
+    if (typeof err?.code === 'string') code = err.code;
+    if (typeof err?.message === 'string') message = err.message;
+  } catch {
+    // Not our JSON: keep the status line.
+  }
+  throw new ApiError(res.status, code, message);
+}
+
 /** @returns {Promise<Config>} */
 export const getConfig = () => request('GET', '/api/config');
 

@@ -117,7 +117,7 @@ impl Services {
     pub async fn readiness(&self) -> Readiness {
         let database = if !self.db.ping().await {
             DatabaseState::Down
-        } else if self.db.full() || self.chunks.store.full() {
+        } else if self.db.full() {
             DatabaseState::Full
         } else {
             DatabaseState::Ok

@@ -368,3 +368,97 @@ async fn questions_are_limited_per_account_and_in_size() {
     assert_eq!(code, "rate_limited", "the oversized question counted");
     drop(p);
 }
+
+/// A server with the fake provider as its model.
+async fn with_model(p: &Provider) -> TestServer {
+    let url = p.url.clone();
+    TestServer::start_with(|c| {
+        c.ai = Some(messgo_server::config::AiConfig {
+            url,
+            model: "m".into(),
+            key: None,
+        });
+    })
+    .await
+}
+
+fn question(id: &str, messages: Vec<Turn>) -> Value {
+    serde_json::to_value(AskAssistant {
+        request_id: id.into(),
+        messages,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_question_with_large_images_goes_over_http_and_its_answer_streams_back() {
+    let mut p = provider().await;
+    let srv = with_model(&p).await;
+    let (_, c) = register_identity(&srv, &username("httpask")).await;
+    // Far more than a socket frame may carry (96 KiB).
+    let picture = format!("data:image/jpeg;base64,{}", "A".repeat(400 * 1024));
+    let image = json!([{"type": "text", "text": "what is this"}, {"type": "image_url", "image_url": {"url": picture}}]);
+    for _ in 0..8 {
+        p.release.send(()).unwrap();
+    }
+    let res = c
+        .raw_post(
+            "/api/assistant/ask",
+            &question("h1", vec![turn("user", image.clone())]),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/x-ndjson");
+    let (_, body) = p.seen.recv().await.unwrap();
+    assert_eq!(
+        body["messages"][0]["content"], image,
+        "the image reached the model whole"
+    );
+    let events: Vec<ServerEvent> = res
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        matches!(&events[0], ServerEvent::AiDelta { request_id, .. } if request_id == "h1"),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.last(),
+        Some(&ServerEvent::AiDone {
+            request_id: "h1".into()
+        })
+    );
+
+    // The same question over the socket is refused by the frame cap: the socket ends.
+    let mut events = c.events().await.unwrap();
+    let _ = events.send_raw(&ask("h2", vec![turn("user", image)])).await;
+    let after = events.next_within(std::time::Duration::from_secs(10)).await;
+    assert!(
+        matches!(after, Ok(None) | Err(_)),
+        "a frame over 96 KiB closes the socket: {after:?}"
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_answer_cancels_the_upstream_request() {
+    let mut p = provider().await;
+    *p.mode.lock().unwrap() = Mode::Hang;
+    let srv = with_model(&p).await;
+    let (_, c) = register_identity(&srv, &username("httpstop")).await;
+    let res = c
+        .raw_post(
+            "/api/assistant/ask",
+            &question("long", vec![turn("user", json!("a novel"))]),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    p.seen.recv().await.unwrap();
+    drop(res);
+    p.hung_up
+        .recv()
+        .await
+        .expect("the provider saw the request cancelled");
+}

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod assets;
+mod assistant;
 mod blobs;
 mod chats;
 mod connections;
@@ -58,6 +59,11 @@ pub fn router(state: AppState) -> Router {
         .merge(chats::routes())
         .merge(blobs::routes())
         .route("/ws", get(ws::upgrade))
+        // The question's own limit (`--ai-context-bytes`), read by the handler.
+        .route(
+            "/assistant/ask",
+            axum::routing::post(assistant::ask).layer(DefaultBodyLimit::disable()),
+        )
         .fallback(|| async { ApiError::not_found() });
 
     Router::new()

@@ -31,8 +31,8 @@ use crate::bus::{SocketId, Subscription};
 use crate::messages::feed::{Feed, Read};
 use crate::service::{AuthContext, Sent, ServiceError, ServiceResult, Services};
 
-/// Largest client frame besides an assistant question: room for the largest
-/// ciphertext (`MAX_CIPHERTEXT`, 64 KiB) in base64 with its fields.
+/// Largest client frame: room for the largest ciphertext (`MAX_CIPHERTEXT`, 64 KiB)
+/// in base64 with its fields.
 const MAX_CLIENT_FRAME: usize = 96 * 1024;
 /// Bytes read from the socket at a time.
 const READ_BUFFER: usize = 2 * 1024;
@@ -77,8 +77,10 @@ pub async fn upgrade(
         // An idle socket should cost little: tungstenite's default read buffer is
         // 128 KiB per socket. Larger frames still arrive; the buffer grows for them.
         .read_buffer_size(READ_BUFFER)
-        // A question to the assistant may carry images as data URLs.
-        .max_message_size(MAX_CLIENT_FRAME.max(s.web.ai_context_bytes * 4 / 3 + 64 * 1024))
+        // Every frame is capped before its type is known; a question to the
+        // assistant with images goes over HTTP (`POST /api/assistant/ask`).
+        .max_message_size(MAX_CLIENT_FRAME)
+        .max_frame_size(MAX_CLIENT_FRAME)
         .on_upgrade(move |socket: WebSocket| async move {
             let (sink, stream) = socket.split();
             run(sink, stream, sub, services, who).await;
