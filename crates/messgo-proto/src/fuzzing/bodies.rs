@@ -3,10 +3,10 @@
 //! client through the answers. The order is the corpus's: the first byte of each
 //! `fuzz/corpus/json_bodies` file indexes this list, so add new types at the end.
 
-use super::round_trip;
+use super::{round_trip, Check};
 use crate::*;
 
-pub(super) const ALL: [fn(&[u8]); 41] = [
+pub(super) const ALL: [Check; 41] = [
     // Requests: accounts and sessions.
     round_trip::<PreloginRequest>,
     round_trip::<RegisterRequest>,

@@ -17,9 +17,12 @@ mod keys;
 
 pub use keys::{connect_key, username};
 
+/// One target's check: the raw input in, a panic out when an invariant breaks.
+pub type Check = fn(&[u8]);
+
 /// Every target by name: `fuzz/fuzz_targets/<name>.rs` runs it, and
 /// `fuzz/corpus/<name>/` holds its seeds.
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub const TARGETS: [(&str, Check); 6] = [
     ("client_frame", client_frame),
     ("json_bodies", json_bodies),
     ("base64url", base64url),
