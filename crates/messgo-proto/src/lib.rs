@@ -12,6 +12,9 @@ mod connect_key;
 mod connections;
 mod error;
 mod events;
+// The checks the fuzz targets and their corpus replay share; not API.
+#[doc(hidden)]
+pub mod fuzzing;
 mod ids;
 mod text;
 mod username;

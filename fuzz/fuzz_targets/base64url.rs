@@ -1,0 +1,4 @@
+//! The check is messgo_proto::fuzzing::base64url, shared with the corpus replay test.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| messgo_proto::fuzzing::base64url(data));
