@@ -69,7 +69,7 @@ pub struct Config {
     #[debug("{:?}", bus.as_deref().map(redact_url))]
     pub bus: Option<String>,
 
-    /// The address people reach MessGo at, e.g. https://chat.example.org: only requests naming its host or a loopback name are served; unset: any host (with a warning when listening beyond loopback)
+    /// The address people reach MessGo at, e.g. https://chat.example.org: only requests naming its host or a loopback name are served (else 421 wrong_host); unset: any host (with a warning when listening beyond loopback)
     #[arg(long, value_name = "URL", value_parser = public_url)]
     pub public_url: Option<String>,
 
@@ -87,7 +87,7 @@ pub struct Config {
         num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub trust_forwarded_for: bool,
 
-    /// Largest JSON request body in bytes (1 KiB to 64 MiB)
+    /// Largest JSON request body in bytes (1 KiB to 64 MiB); beyond: 413 payload_too_large
     #[arg(long, value_name = "BYTES", default_value = "65536",
         value_parser = between::<usize>(1024, 64 << 20))]
     pub max_body_bytes: usize,
@@ -102,11 +102,11 @@ pub struct Config {
         value_parser = duration(Duration::from_secs(60)))]
     pub session_idle: Duration,
 
-    /// Failed logins allowed per username per window
+    /// Failed logins allowed per username per window; beyond: 429 rate_limited
     #[arg(long, value_name = "N", default_value = "10", value_parser = at_least(1_u32))]
     pub login_limit_per_username: u32,
 
-    /// Failed logins allowed per client address per window
+    /// Failed logins allowed per client address per window; beyond: 429 rate_limited
     #[arg(long, value_name = "N", default_value = "50", value_parser = at_least(1_u32))]
     pub login_limit_per_ip: u32,
 
@@ -115,15 +115,15 @@ pub struct Config {
         value_parser = duration(Duration::from_secs(1)))]
     pub login_limit_window: Duration,
 
-    /// Registrations allowed per client address per hour
+    /// Registrations allowed per client address per hour; beyond: 429 rate_limited
     #[arg(long, value_name = "N", default_value = "20", value_parser = at_least(1_u32))]
     pub register_limit_per_ip: u32,
 
-    /// Connection requests an account may send per hour
+    /// Connection requests an account may send per hour; beyond: 429 rate_limited
     #[arg(long, value_name = "N", default_value = "30", value_parser = at_least(1_u32))]
     pub request_limit_per_hour: u32,
 
-    /// Messages an account may send per minute
+    /// Messages an account may send per minute; beyond: nack rate_limited
     #[arg(long, value_name = "N", default_value = "600", value_parser = at_least(1_u32))]
     pub messages_per_minute: u32,
 
@@ -141,32 +141,32 @@ pub struct Config {
         value_parser = duration(Duration::ZERO))]
     pub full_disk_retry: Duration,
 
-    /// Largest encrypted attachment in bytes (1 KiB to 256 MiB)
+    /// Largest encrypted attachment in bytes (1 KiB to 256 MiB); beyond: 413 payload_too_large
     #[arg(long, value_name = "BYTES", default_value = "10485760",
         value_parser = between::<usize>(1024, 256 << 20))]
     pub max_blob_bytes: usize,
 
-    /// Bytes of attachments one account may have stored at once, until they expire
+    /// Bytes of attachments one account may have stored at once, until they expire; beyond: 413 quota_exceeded
     #[arg(long, value_name = "BYTES", default_value = "1073741824", value_parser = at_least(1024_u64))]
     pub upload_quota_bytes: u64,
 
-    /// Attachments an account may upload per hour
+    /// Attachments an account may upload per hour; beyond: 429 rate_limited
     #[arg(long, value_name = "N", default_value = "200", value_parser = at_least(1_u32))]
     pub uploads_per_hour: u32,
 
-    /// Uploads one account may have under way at once
+    /// Uploads one account may have under way at once; beyond: 429 too_many_uploads
     #[arg(long, value_name = "N", default_value = "4", value_parser = at_least(1_usize))]
     pub uploads_at_once: usize,
 
-    /// Sockets one account may have open at once on a node
+    /// Sockets one account may have open at once on a node; beyond: 429 too_many_sockets
     #[arg(long, value_name = "N", default_value = "32", value_parser = at_least(1_usize))]
     pub sockets_per_account: usize,
 
-    /// Sockets one client address may have open at once on a node
+    /// Sockets one client address may have open at once on a node; beyond: 429 too_many_sockets
     #[arg(long, value_name = "N", default_value = "256", value_parser = at_least(1_usize))]
     pub sockets_per_address: usize,
 
-    /// How long a connection may stall: a request body that sends nothing, or an answer or socket the client does not read, for this long is cut off
+    /// How long a connection may stall: a request body that sends nothing (408 upload_stalled for uploads), or an answer or socket the client does not read, for this long is cut off
     #[arg(long, value_name = "DURATION", default_value = "30s",
         value_parser = duration(Duration::from_millis(100)))]
     pub stall_timeout: Duration,
@@ -183,11 +183,11 @@ pub struct Config {
     #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = duration(Duration::ZERO))]
     pub ai_timeout: Duration,
 
-    /// Questions an account may ask the assistant per hour
+    /// Questions an account may ask the assistant per hour; beyond: ai.error rate_limited
     #[arg(long, value_name = "N", default_value = "60", value_parser = at_least(1_u32))]
     pub ai_requests_per_hour: u32,
 
-    /// Largest context one question may carry, images included, in bytes
+    /// Largest context one question may carry, images included, in bytes; beyond: ai.error context_too_large
     #[arg(long, value_name = "BYTES", default_value = "8388608", value_parser = at_least(1024_usize))]
     pub ai_context_bytes: usize,
 }
