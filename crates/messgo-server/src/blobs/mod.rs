@@ -143,10 +143,14 @@ impl Blobs {
     pub async fn adopt_inline(&self) -> ServiceResult<u64> {
         let mut moved = 0;
         while let Some((id, data)) = db_run!(self.db, read, sql::inline_blob()).map_err(rule)? {
-            let key = StoreKey::random();
+            let mine = StoreKey::random().0.to_vec();
+            let key = db_run!(self.db, write, sql::key_for_inline(id, mine)).map_err(rule)?;
+            let key = StoreKey::from_stored(&key).ok_or_else(|| {
+                ServiceError::Internal("a stored at-rest key is not 32 bytes".into())
+            })?;
             let now = self.clock.now_ms();
             self.chunks.put(id, &key, now, &data).await?;
-            db_run!(self.db, write, sql::moved_to_chunks(id, key.0.to_vec())).map_err(rule)?;
+            db_run!(self.db, write, sql::moved_to_chunks(id)).map_err(rule)?;
             db_run!(self.chunks.store, write, chunks_sql::complete_blob(id)).map_err(rule)?;
             moved += 1;
         }

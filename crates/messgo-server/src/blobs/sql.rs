@@ -118,11 +118,24 @@ for_both_engines! {
         Ok(row.map(|(id, data)| (BlobId(id), data)))
     }
 
-    /// Marks an inline blob moved into chunks under `key`, emptying its `data`.
-    pub async fn moved_to_chunks(c: &mut Conn, id: BlobId, key: Vec<u8>) -> StoreResult<()> {
-        sqlx::query("UPDATE blobs SET data = $1, store_key = $2 WHERE id = $3")
+    /// The at-rest key an inline blob's chunks are sealed under: the one already
+    /// chosen for it (by another node moving it at the same time, or a run that
+    /// stopped half way), else `key`, which is then its key.
+    pub async fn key_for_inline(c: &mut Conn, id: BlobId, key: Vec<u8>) -> StoreResult<Vec<u8>> {
+        let (key,): (Vec<u8>,) = sqlx::query_as(
+            "UPDATE blobs SET store_key = COALESCE(store_key, $1) WHERE id = $2 RETURNING store_key",
+        )
+        .bind(&key)
+        .bind(id.0)
+        .fetch_one(&mut *c)
+        .await?;
+        Ok(key)
+    }
+
+    /// Marks an inline blob moved into chunks, emptying its `data`.
+    pub async fn moved_to_chunks(c: &mut Conn, id: BlobId) -> StoreResult<()> {
+        sqlx::query("UPDATE blobs SET data = $1 WHERE id = $2")
             .bind(&[][..] as &[u8])
-            .bind(&key)
             .bind(id.0)
             .execute(&mut *c)
             .await?;
