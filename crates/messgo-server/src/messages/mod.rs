@@ -29,9 +29,28 @@ use crate::store::{Db, StoreError};
 pub const MAX_RETENTION_MS: i64 = 72 * 3_600_000;
 /// Most chats one resume frame may name.
 const MAX_RESUME_CHATS: usize = 1_000;
-/// Messages a socket reads at a time while a chat catches up (`feed.rs`).
-const CATCH_UP_PAGE: i64 = 200;
+/// Messages a socket reads at a time while a chat catches up (`feed.rs`)...
+const CATCH_UP_PAGE: i64 = 64;
+/// ...and how many bytes of ciphertext of them it keeps to write: a page is held
+/// until the socket has written it, so a socket that resumes a chat of large
+/// messages and then reads nothing holds this much, not 64 messages of 64 KiB.
+const CATCH_UP_BYTES: usize = 256 * 1024;
 pub const PAGE_MAX: i64 = 200;
+
+/// How many of `rows`, from the first, fit in `budget` bytes of ciphertext (the
+/// first always does, so a page always moves on).
+fn fits(rows: &[MessageRow], budget: usize) -> usize {
+    let mut total = 0usize;
+    let mut n = 0;
+    for row in rows {
+        total = total.saturating_add(row.ciphertext.as_ref().map_or(0, Vec::len));
+        if n > 0 && total > budget {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
 
 pub struct Messages {
     db: Db,
@@ -105,8 +124,11 @@ impl Messages {
             read,
             sql::messages(chat, who.user_id, page, CATCH_UP_PAGE, now)
         ) {
-            Ok(rows) => {
-                let full = i64::try_from(rows.len()) == Ok(CATCH_UP_PAGE);
+            Ok(mut rows) => {
+                let read = rows.len();
+                rows.truncate(fits(&rows, CATCH_UP_BYTES));
+                // Cut short by bytes or by count: more may follow.
+                let full = rows.len() < read || i64::try_from(read) == Ok(CATCH_UP_PAGE);
                 Ok(Some((rows.into_iter().map(message_of).collect(), full)))
             }
             Err(StoreError::NotFound) => Ok(None),
@@ -184,4 +206,49 @@ pub(crate) fn check_sealed(nonce: &[u8], signature: &[u8], ciphertext: &[u8]) ->
         return Err(ServiceError::TooLarge("ciphertext"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(bytes: usize) -> MessageRow {
+        MessageRow {
+            chat_id: uuid::Uuid::nil(),
+            seq: 1,
+            id: uuid::Uuid::nil(),
+            sender: None,
+            epoch: 1,
+            kind: "message".into(),
+            nonce: None,
+            ciphertext: Some(vec![0; bytes]),
+            signature: None,
+            system: None,
+            created_at: 0,
+            expires_at: 0,
+            deleted: 0,
+        }
+    }
+
+    #[test]
+    fn a_catch_up_page_keeps_what_fits_in_its_bytes_and_always_one() {
+        let large: Vec<MessageRow> = (0..64).map(|_| row(60 * 1024)).collect();
+        assert_eq!(
+            fits(&large, CATCH_UP_BYTES),
+            4,
+            "4 × 60 KiB fit in 256 KiB, 5 do not"
+        );
+        let small: Vec<MessageRow> = (0..64).map(|_| row(300)).collect();
+        assert_eq!(
+            fits(&small, CATCH_UP_BYTES),
+            64,
+            "a page of small ones is whole"
+        );
+        assert_eq!(
+            fits(&[row(1 << 20)], CATCH_UP_BYTES),
+            1,
+            "one over the budget still moves on"
+        );
+        assert_eq!(fits(&[], CATCH_UP_BYTES), 0);
+    }
 }
