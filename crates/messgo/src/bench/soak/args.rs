@@ -56,7 +56,8 @@ pub struct SoakArgs {
     /// Messages per second sent into the busy group the silent sockets resume.
     #[arg(long, default_value_t = 20.0)]
     pub busy_rate: f64,
-    /// Extra flags for the server (after the soak's own; later flags win).
+    /// Extra flags for the server, space-separated (not those the soak sets itself:
+    /// its own go in through MESSGO_* variables, which flags override).
     #[arg(long, allow_hyphen_values = true, value_delimiter = ' ')]
     pub server_args: Vec<String>,
     /// Write the results as JSON here.

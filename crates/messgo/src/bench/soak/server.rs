@@ -26,23 +26,26 @@ impl Drop for Server {
 
 impl Server {
     /// Starts this very binary as `serve` on a free loopback port with a fresh data
-    /// directory, the given extra flags after the soak's own, and waits for the line
+    /// directory, the given extra flags, and waits for the line
     /// that names its address.
     pub fn start(stall_timeout_secs: u64, extra: &[String]) -> anyhow::Result<Server> {
         let data = tempfile::tempdir()?;
         let exe = std::env::current_exe()?;
         let stall = format!("{stall_timeout_secs}s");
+        // The soak's settings go in as MESSGO_* variables so that any flag in
+        // `extra` overrides them (flags are the top layer).
         let mut child = Command::new(exe)
             .arg("serve")
-            .args(["--bind", "127.0.0.1:0", "--log", "warn", "--data-dir"])
-            .arg(data.path())
+            .env("MESSGO_BIND", "127.0.0.1:0")
+            .env("MESSGO_LOG", "warn")
+            .env("MESSGO_DATA_DIR", data.path())
             // Limits meant for people, raised so the setup (hundreds of accounts made
             // from one address) and the honest senders are not what gets refused.
-            .args(["--register-limit-per-ip", "1000000000"])
-            .args(["--request-limit-per-hour", "1000000000"])
-            .args(["--messages-per-minute", "1000000000"])
-            .args(["--uploads-per-hour", "1000000000"])
-            .args(["--stall-timeout", &stall])
+            .env("MESSGO_REGISTER_LIMIT_PER_IP", "1000000000")
+            .env("MESSGO_REQUEST_LIMIT_PER_HOUR", "1000000000")
+            .env("MESSGO_MESSAGES_PER_MINUTE", "1000000000")
+            .env("MESSGO_UPLOADS_PER_HOUR", "1000000000")
+            .env("MESSGO_STALL_TIMEOUT", &stall)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
