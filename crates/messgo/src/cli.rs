@@ -32,6 +32,9 @@ pub enum Command {
     Chat(crate::chat::ChatArgs),
     /// Load-test a running server (or the Socket.IO peer) and print the results.
     Bench(Box<crate::bench::BenchArgs>),
+    /// Start a server, attack it with hostile clients beside honest traffic, and
+    /// report its peak memory and the honest p99, quiet and under attack.
+    Soak(Box<crate::bench::SoakArgs>),
 }
 
 #[derive(Args, Clone, Default)]

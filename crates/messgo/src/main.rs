@@ -40,6 +40,14 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        // The soak makes its own runtimes: one thread for honest clients, one for
+        // the attackers, and the server a process of its own.
+        Some(Command::Soak(args)) => {
+            if !bench::soak::run(&args)? && args.require_targets {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
         None => multi_thread()?.block_on(serve(cli.serve)),
     }
 }

@@ -12,6 +12,7 @@ mod report;
 mod saturating;
 mod scenarios;
 mod setup;
+pub mod soak;
 mod wire;
 
 use std::path::Path;
@@ -23,6 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub use args::{BenchArgs, Scenario};
 use population::Population;
 pub use report::Report;
+pub use soak::SoakArgs;
 pub use wire::Peer;
 
 #[derive(Debug, thiserror::Error)]

@@ -121,7 +121,7 @@ pub async fn users(
         .await
 }
 
-fn client(u: &User) -> &Client {
+pub fn client(u: &User) -> &Client {
     match &u.login {
         Login::Messgo(c) => c,
         Login::Socketio { .. } => unreachable!("only MessGo users have clients"),
