@@ -166,6 +166,10 @@ pub struct Config {
     #[arg(long, value_name = "N", default_value = "256", value_parser = at_least(1_usize))]
     pub sockets_per_address: usize,
 
+    /// Downloads of attachments one client address may have under way at once on a node; beyond: 429 too_many_downloads
+    #[arg(long, value_name = "N", default_value = "64", value_parser = at_least(1_usize))]
+    pub downloads_per_address: usize,
+
     /// How long a connection may stall: a request body that sends nothing (408 upload_stalled for uploads), or an answer or socket the client does not read, for this long is cut off
     #[arg(long, value_name = "DURATION", default_value = "30s",
         value_parser = duration(Duration::from_millis(100)))]

@@ -108,6 +108,7 @@ impl Server {
                 self.config.sockets_per_account,
                 self.config.sockets_per_address,
             ),
+            downloads: http::DownloadCounts::new(self.config.downloads_per_address),
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         let sweeper = tokio::spawn(sweeper::run(

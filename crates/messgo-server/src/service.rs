@@ -79,6 +79,8 @@ pub enum Limit {
     SocketsPerAccount(usize),
     /// Sockets one address may have open at once.
     SocketsPerAddress(usize),
+    /// Downloads one address may have under way at once.
+    DownloadsPerAddress(usize),
 }
 
 /// A store answer in a rule's terms: missing is NotFound (whether it does not exist

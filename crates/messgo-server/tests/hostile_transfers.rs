@@ -283,3 +283,39 @@ async fn a_socket_whose_session_ends_is_told_to_sign_in_again() {
         "session ended, not 'too slow': {frame:?}"
     );
 }
+
+#[tokio::test]
+async fn downloads_under_way_are_limited_per_address() {
+    let srv = TestServer::start_with(|c| c.downloads_per_address = 1).await;
+    let (a, _, chat) = pair(&srv).await;
+    let up = a.upload_blob(chat.id, vec![5; 4 << 20]).await.unwrap();
+    let head = format!("GET /api/blobs/{} HTTP/1.1\r\n", up.id);
+    let mut slow = send_head(&srv, &a, &head).await;
+    // Its answer has begun (the place is taken); the client reads no further.
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&got).contains("\r\n\r\n") {
+        let n = tokio::time::timeout(PATIENCE, slow.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "the answer began");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 200"));
+    let e = a.download_blob(up.id).await.unwrap_err();
+    assert!(
+        is_api_error(&e, StatusCode::TOO_MANY_REQUESTS, "too_many_downloads"),
+        "{e:?}"
+    );
+    // The place comes back when that download ends.
+    drop(slow);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while a.download_blob(up.id).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the place never came back"
+        );
+        tokio::task::yield_now().await;
+    }
+}

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use std::time::Duration;
 use tokio::time::Instant;
 
-use super::extract::Auth;
+use super::extract::{Auth, ClientIp};
 use super::{ApiError, AppState};
 use crate::blobs::UPLOAD_LIFETIME;
 use crate::service::{Limit, ServiceError};
@@ -99,23 +99,31 @@ fn stalled(after: Duration) -> ApiError {
 pub async fn download(
     State(s): State<AppState>,
     Auth(who): Auth,
+    ClientIp(address): ClientIp,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: BlobId = raw.parse().map_err(|_| ApiError::not_found())?;
     let reader = s.services.blobs.open(who, id).await?;
+    let place =
+        s.downloads
+            .take(address)
+            .ok_or(ServiceError::OverLimit(Limit::DownloadsPerAddress(
+                s.downloads.limit(),
+            )))?;
     let size = reader.size();
-    let chunks = stream::unfold((reader, 0u32), |(reader, idx)| async move {
+    // The place goes with the stream: given back when the answer is sent or dropped.
+    let chunks = stream::unfold((reader, 0u32, place), |(reader, idx, place)| async move {
         if idx >= reader.chunks() {
             return None;
         }
         match reader.chunk(idx).await {
-            Ok(bytes) => Some((Ok(Bytes::from(bytes)), (reader, idx + 1))),
+            Ok(bytes) => Some((Ok(Bytes::from(bytes)), (reader, idx + 1, place))),
             // Deleted meanwhile, or unreadable: the answer breaks off, so the client
             // sees a failed download rather than a short file.
             Err(e) => {
                 tracing::debug!(error = %e, "a download broke off");
                 let cut = std::io::Error::other("the attachment could not be read");
-                Some((Err(cut), (reader, u32::MAX)))
+                Some((Err(cut), (reader, u32::MAX, place)))
             }
         }
     });

@@ -211,6 +211,10 @@ fn limit_error(limit: Limit) -> ApiError {
             "too_many_sockets",
             format!("At most {n} connections per account may be open at once; close a tab or device."),
         ),
+        Limit::DownloadsPerAddress(n) => busy(
+            "too_many_downloads",
+            format!("At most {n} downloads from one address may be under way at once; wait for one to finish."),
+        ),
         Limit::SocketsPerAddress(n) => busy(
             "too_many_sockets",
             format!("At most {n} connections from one address may be open at once."),

@@ -16,7 +16,7 @@ mod sessions;
 mod ws;
 
 pub use guard::host_of_url;
-pub use ws::SocketLimits;
+pub use ws::{SocketCounts as DownloadCounts, SocketLimits};
 
 use std::sync::Arc;
 
@@ -49,6 +49,9 @@ pub struct AppState {
     pub web: WebSettings,
     /// Open sockets per account and per address.
     pub sockets: SocketLimits,
+    /// Downloads under way per address: each holds the server's write buffers (a
+    /// few hundred KiB) while its client reads.
+    pub downloads: Arc<ws::SocketCounts>,
 }
 
 pub fn router(state: AppState) -> Router {

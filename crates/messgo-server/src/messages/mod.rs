@@ -33,8 +33,8 @@ const MAX_RESUME_CHATS: usize = 1_000;
 const CATCH_UP_PAGE: i64 = 64;
 /// ...and how many bytes of ciphertext of them it keeps to write: a page is held
 /// until the socket has written it, so a socket that resumes a chat of large
-/// messages and then reads nothing holds this much, not 64 messages of 64 KiB.
-const CATCH_UP_BYTES: usize = 256 * 1024;
+/// messages and then reads nothing holds about this much, not 64 messages of 64 KiB.
+const CATCH_UP_BYTES: usize = 128 * 1024;
 pub const PAGE_MAX: i64 = 200;
 
 /// How many of `rows`, from the first, fit in `budget` bytes of ciphertext (the
@@ -235,8 +235,8 @@ mod tests {
         let large: Vec<MessageRow> = (0..64).map(|_| row(60 * 1024)).collect();
         assert_eq!(
             fits(&large, CATCH_UP_BYTES),
-            4,
-            "4 × 60 KiB fit in 256 KiB, 5 do not"
+            2,
+            "2 × 60 KiB fit in 128 KiB, 3 do not"
         );
         let small: Vec<MessageRow> = (0..64).map(|_| row(300)).collect();
         assert_eq!(

@@ -42,6 +42,18 @@ pub enum Schema {
 }
 
 impl Schema {
+    /// Each reader's page cache (the writer keeps 32 MiB, below). Readers read history
+    /// pages and attachments' chunks once each, so a large cache per reader mostly
+    /// holds what will not be read again, and four of them add up: 8 MiB for the
+    /// main file, 1 MiB for the attachments' (a 10 MiB download would otherwise
+    /// fill a reader's cache with chunks already sent).
+    fn reader_cache(self) -> &'static str {
+        match self {
+            Schema::Main => "-8192",
+            Schema::Blobs => "-1024",
+        }
+    }
+
     fn migrator(self) -> &'static Migrator {
         match self {
             Schema::Main => &MIGRATOR,
@@ -167,14 +179,19 @@ impl SqliteStore {
             .create_if_missing(true)
             .auto_vacuum(SqliteAutoVacuum::Incremental)
             .journal_mode(SqliteJournalMode::Wal);
-        let mut conn = options.clone().connect().await?;
+        // The attachments' writer appends chunks it will not touch again.
+        let writer_options = match schema {
+            Schema::Main => options.clone(),
+            Schema::Blobs => options.clone().pragma("cache_size", "-2048"),
+        };
+        let mut conn = writer_options.connect().await?;
         // `run_direct`: `run`'s generic `Acquire` keeps a caller's future from being
         // provably `Send`, and a write may reopen the store from any task.
         schema.migrator().run_direct(&mut conn).await?;
         let (writer, task) = Writer::start(conn);
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.pragma("cache_size", schema.reader_cache()))
             .await?;
         Ok((writer, task, readers))
     }

@@ -27,6 +27,11 @@ impl SocketCounts {
         })
     }
 
+    /// The limit per key.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// A place for one more socket of `key`, if it has fewer than the limit open.
     pub fn take(self: &Arc<Self>, key: String) -> Option<Place> {
         let mut open = self.open.lock().expect("socket counts lock");
