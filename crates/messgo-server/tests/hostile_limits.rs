@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use common::{connect, register_fast, register_identity, username, TestServer};
 use messgo_client::{Client, Keyring};
-use messgo_proto::{BlobId, ChatKind};
+use messgo_proto::BlobId;
 use messgo_server::erasure::ERASE_GAP;
 use messgo_server::SystemClock;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -111,13 +111,7 @@ async fn a_burst_of_deletions_is_erased_in_few_compactions() {
     let (a_identity, a) = register_identity(&srv, &username("del_a")).await;
     let (_, b) = register_identity(&srv, &username("del_b")).await;
     connect(&a, &b).await;
-    let chat = a
-        .chats()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.kind == ChatKind::Direct)
-        .unwrap();
+    let chat = common::direct_chat(&a).await;
     let mut keys = Keyring::new(&a_identity);
     let mut ids = Vec::new();
     for i in 0..24 {
@@ -169,13 +163,7 @@ async fn attachments_stored_whole_by_an_older_server_are_moved_into_chunks() {
     let (a_id, a) = register_fast(&srv, &username("old_a")).await;
     let (_, b) = register_fast(&srv, &username("old_b")).await;
     connect(&a, &b).await;
-    let chat = a
-        .chats()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.kind == ChatKind::Direct)
-        .unwrap();
+    let chat = common::direct_chat(&a).await;
     let (config, dir) = srv.stop().await;
     // What an older server stored: the bytes in the row, no at-rest key.
     let id = BlobId::random();

@@ -19,7 +19,7 @@ use std::time::Duration;
 use common::{connect, register_fast, username, TestServer};
 use futures_util::{SinkExt, StreamExt};
 use messgo_client::{is_api_error, Client};
-use messgo_proto::{Chat, ChatKind};
+use messgo_proto::Chat;
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -33,13 +33,7 @@ async fn pair(srv: &TestServer) -> (Client, Client, Chat) {
     let (_, a) = register_fast(srv, &username("up_a")).await;
     let (_, b) = register_fast(srv, &username("up_b")).await;
     connect(&a, &b).await;
-    let chat = a
-        .chats()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.kind == ChatKind::Direct)
-        .unwrap();
+    let chat = common::direct_chat(&a).await;
     (a, b, chat)
 }
 
@@ -234,9 +228,24 @@ async fn a_download_nobody_reads_is_cut_off() {
     let up = a.upload_blob(chat.id, vec![9; size - 1]).await.unwrap();
     let head = format!("GET /api/blobs/{} HTTP/1.1\r\n", up.id);
     let mut tcp = send_head(&srv, &a, &head).await;
-    // The client stalls: longer than the stall timeout, reading nothing. (A wait for
-    // a time to pass is the scenario here, not a wait for readiness.)
-    tokio::time::sleep(STALL * 4).await;
+    // The client reads nothing; the server's write stalls and it gives up, which
+    // ends the download on its side.
+    let blobs = &srv.services.blobs;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while blobs.downloads_under_way() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the download never started"
+        );
+        tokio::task::yield_now().await;
+    }
+    while blobs.downloads_under_way() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stalled download was never cut off"
+        );
+        tokio::task::yield_now().await;
+    }
     let mut got = 0usize;
     let mut buf = vec![0u8; 64 * 1024];
     let read = async {

@@ -14,6 +14,7 @@ pub mod sql;
 mod upload;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use messgo_proto::{BlobId, ChatId, UserId};
@@ -56,6 +57,8 @@ pub struct Blobs {
     limits: UploadLimits,
     per_hour: RateLimiter,
     under_way: UnderWay,
+    /// Downloads being sent now (a reader lives as long as its answer).
+    reading: Arc<AtomicUsize>,
 }
 
 impl Blobs {
@@ -72,7 +75,13 @@ impl Blobs {
                 at_once: config.uploads_at_once,
             },
             under_way: UnderWay::default(),
+            reading: Arc::default(),
         }
+    }
+
+    /// How many downloads are being sent now.
+    pub fn downloads_under_way(&self) -> usize {
+        self.reading.load(Ordering::Relaxed)
     }
 
     pub fn limits(&self) -> UploadLimits {
@@ -130,11 +139,13 @@ impl Blobs {
             .as_deref()
             .and_then(StoreKey::from_stored)
             .ok_or(ServiceError::NotFound)?;
+        self.reading.fetch_add(1, Ordering::Relaxed);
         Ok(BlobReader {
             id,
             key,
             size: u64::try_from(row.size).unwrap_or(0),
             store: self.chunks.store.clone(),
+            reading: self.reading.clone(),
         })
     }
 
@@ -164,6 +175,13 @@ pub struct BlobReader {
     key: StoreKey,
     size: u64,
     store: Db,
+    reading: Arc<AtomicUsize>,
+}
+
+impl Drop for BlobReader {
+    fn drop(&mut self) {
+        self.reading.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl BlobReader {
