@@ -108,7 +108,8 @@ impl Server {
                 self.config.sockets_per_account,
                 self.config.sockets_per_address,
             ),
-            downloads: http::DownloadCounts::new(self.config.downloads_per_address),
+            downloads: http::Places::new(self.config.downloads_per_address),
+            asking: http::Places::new(http::QUESTIONS_AT_ONCE),
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         let sweeper = tokio::spawn(sweeper::run(

@@ -81,6 +81,8 @@ pub enum Limit {
     SocketsPerAddress(usize),
     /// Downloads one address may have under way at once.
     DownloadsPerAddress(usize),
+    /// Questions to the assistant one account may have under way at once.
+    QuestionsAtOnce(usize),
 }
 
 /// A store answer in a rule's terms: missing is NotFound (whether it does not exist

@@ -462,3 +462,38 @@ async fn dropping_the_answer_cancels_the_upstream_request() {
         .await
         .expect("the provider saw the request cancelled");
 }
+
+#[tokio::test]
+async fn questions_under_way_at_once_are_limited_per_account() {
+    let mut p = provider().await;
+    *p.mode.lock().unwrap() = Mode::Hang;
+    let srv = with_model(&p).await;
+    let (_, c) = register_identity(&srv, &username("manyq")).await;
+    let ask_one = |id: &str| {
+        let body = question(id, vec![turn("user", json!("hi"))]);
+        let c = &c;
+        async move { c.raw_post("/api/assistant/ask", &body).await }
+    };
+    let first = ask_one("a").await;
+    let second = ask_one("b").await;
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = ask_one("c").await;
+    assert_eq!(third.status(), 429);
+    let body: Value = third.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_questions");
+    // Stopping one (dropping its answer) gives its place back.
+    p.seen.recv().await.unwrap();
+    drop(first);
+    p.hung_up.recv().await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while ask_one("d").await.status() != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the place never came back"
+        );
+        tokio::task::yield_now().await;
+    }
+}

@@ -328,3 +328,19 @@ async fn downloads_under_way_are_limited_per_address() {
         tokio::task::yield_now().await;
     }
 }
+
+#[tokio::test]
+async fn a_question_to_the_assistant_that_stalls_is_cut_off() {
+    let srv = TestServer::start_with(|c| c.stall_timeout = STALL).await;
+    let (_, a) = register_fast(&srv, &username("ask_x")).await;
+    let head = "POST /api/assistant/ask HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n";
+    let mut tcp = send_head(&srv, &a, head).await;
+    tcp.write_all(br#"{"request_id":"q","messages":[{"role":"user","content":""#)
+        .await
+        .unwrap();
+    let got = answer(&mut tcp).await;
+    assert!(
+        got.starts_with("HTTP/1.1 408") && got.contains("request_stalled"),
+        "{got}"
+    );
+}

@@ -16,7 +16,8 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::extract::Auth;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, WebSettings};
+use crate::service::{Limit, ServiceError};
 
 /// Events waiting to be written per answer (each a few words of it).
 const ANSWER_QUEUE: usize = 64;
@@ -27,11 +28,15 @@ pub async fn ask(
     Auth(who): Auth,
     req: Request,
 ) -> Result<Response, ApiError> {
-    // Room for the context in base64 data URLs with its JSON around it.
-    let limit = s.web.ai_context_bytes * 4 / 3 + 64 * 1024;
-    let body = axum::body::to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|_| ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE))?;
+    // Held until the answer ends, so a client cannot have many large questions
+    // read into memory (or answers streaming) at once.
+    let place = s
+        .asking
+        .take(who.user_id.to_string())
+        .ok_or(ServiceError::OverLimit(Limit::QuestionsAtOnce(
+            s.asking.limit(),
+        )))?;
+    let body = read_question(req, &s.web).await?;
     let question: AskAssistant = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -45,7 +50,7 @@ pub async fn ask(
     let task = tokio::spawn(async move { services.assistant.ask(who.user_id, question, tx).await });
     let stop = Stop(task.abort_handle());
     let lines = tokio_stream_of(rx).map(move |event| {
-        let _keep = &stop;
+        let _keep = (&stop, &place);
         let mut line = serde_json::to_vec(&event).expect("events serialize");
         line.push(b'\n');
         Ok::<_, std::convert::Infallible>(Bytes::from(line))
@@ -58,6 +63,43 @@ pub async fn ask(
         Body::from_stream(lines),
     )
         .into_response())
+}
+
+/// The question's body: at most `--ai-context-bytes` of context (in base64 data
+/// URLs, with its JSON around it), each piece arriving within the stall timeout.
+async fn read_question(req: Request, web: &WebSettings) -> Result<Vec<u8>, ApiError> {
+    let limit = web.ai_context_bytes * 4 / 3 + 64 * 1024;
+    let too_large = || ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut stream = req.into_body().into_data_stream();
+    let mut body = Vec::new();
+    loop {
+        match tokio::time::timeout(web.stall_timeout, stream.next()).await {
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_stalled",
+                    "The question stopped arriving. Please try again.",
+                ))
+            }
+            Ok(None) => return Ok(body),
+            Ok(Some(Err(_))) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "The question broke off.",
+                ))
+            }
+            Ok(Some(Ok(piece))) if body.len() + piece.len() > limit => return Err(too_large()),
+            Ok(Some(Ok(piece))) => body.extend_from_slice(&piece),
+        }
+    }
 }
 
 /// Aborts the answer's task when the response is dropped (the client went away or

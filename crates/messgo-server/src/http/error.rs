@@ -215,6 +215,10 @@ fn limit_error(limit: Limit) -> ApiError {
             "too_many_downloads",
             format!("At most {n} downloads from one address may be under way at once; wait for one to finish."),
         ),
+        Limit::QuestionsAtOnce(n) => busy(
+            "too_many_questions",
+            format!("At most {n} questions to the assistant may be under way at once; wait for an answer or stop one."),
+        ),
         Limit::SocketsPerAddress(n) => busy(
             "too_many_sockets",
             format!("At most {n} connections from one address may be open at once."),

@@ -16,7 +16,10 @@ mod sessions;
 mod ws;
 
 pub use guard::host_of_url;
-pub use ws::{SocketCounts as DownloadCounts, SocketLimits};
+
+/// Questions to the assistant one account may have under way at once over HTTP.
+pub const QUESTIONS_AT_ONCE: usize = 2;
+pub use ws::{SocketCounts as Places, SocketLimits};
 
 use std::sync::Arc;
 
@@ -52,6 +55,8 @@ pub struct AppState {
     /// Downloads under way per address: each holds the server's write buffers (a
     /// few hundred KiB) while its client reads.
     pub downloads: Arc<ws::SocketCounts>,
+    /// Questions to the assistant under way per account ([`QUESTIONS_AT_ONCE`]).
+    pub asking: Arc<ws::SocketCounts>,
 }
 
 pub fn router(state: AppState) -> Router {
