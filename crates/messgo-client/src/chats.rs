@@ -132,21 +132,19 @@ impl Client {
         bytes: Vec<u8>,
     ) -> Result<messgo_proto::BlobUploaded> {
         let res = self
-            .http
-            .post(format!("{}/api/blobs?chat_id={chat}", self.base))
-            .header(messgo_proto::CSRF_HEADER, "1")
-            .header("content-type", "application/octet-stream")
-            .body(bytes)
-            .send()
+            .go(self
+                .http
+                .post(format!("{}/api/blobs?chat_id={chat}", self.base))
+                .header(messgo_proto::CSRF_HEADER, "1")
+                .header("content-type", "application/octet-stream")
+                .body(bytes))
             .await?;
         crate::decode(res).await
     }
 
     pub async fn download_blob(&self, id: messgo_proto::BlobId) -> Result<Vec<u8>> {
         let res = self
-            .http
-            .get(format!("{}/api/blobs/{id}", self.base))
-            .send()
+            .go(self.http.get(format!("{}/api/blobs/{id}", self.base)))
             .await?;
         if !res.status().is_success() {
             return Err(crate::api_error(res).await);

@@ -111,11 +111,11 @@ impl Client {
 
     pub async fn set_avatar(&self, image: Vec<u8>) -> Result<()> {
         let res = self
-            .http
-            .put(format!("{}/api/profile/avatar", self.base))
-            .header(messgo_proto::CSRF_HEADER, "1")
-            .body(image)
-            .send()
+            .go(self
+                .http
+                .put(format!("{}/api/profile/avatar", self.base))
+                .header(messgo_proto::CSRF_HEADER, "1")
+                .body(image))
             .await?;
         if res.status().is_success() {
             return Ok(());
@@ -125,9 +125,9 @@ impl Client {
 
     pub async fn avatar(&self, user: UserId) -> Result<Vec<u8>> {
         let res = self
-            .http
-            .get(format!("{}/api/users/{user}/avatar", self.base))
-            .send()
+            .go(self
+                .http
+                .get(format!("{}/api/users/{user}/avatar", self.base)))
             .await?;
         if !res.status().is_success() {
             return Err(crate::api_error(res).await);

@@ -100,7 +100,9 @@ impl Client {
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let res = self.http.get(format!("{}{path}", self.base)).send().await?;
+        let res = self
+            .go(self.http.get(format!("{}{path}", self.base)))
+            .await?;
         decode(res).await
     }
 
@@ -112,11 +114,11 @@ impl Client {
         body: &B,
     ) -> Result<T> {
         let res = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header(CSRF_HEADER, "1")
-            .json(body)
-            .send()
+            .go(self
+                .http
+                .request(method, format!("{}{path}", self.base))
+                .header(CSRF_HEADER, "1")
+                .json(body))
             .await?;
         decode(res).await
     }
@@ -162,10 +164,10 @@ impl Client {
     /// DELETE with the CSRF header and no body.
     pub(crate) async fn delete(&self, path: &str) -> Result<()> {
         let res = self
-            .http
-            .delete(format!("{}{path}", self.base))
-            .header(CSRF_HEADER, "1")
-            .send()
+            .go(self
+                .http
+                .delete(format!("{}{path}", self.base))
+                .header(CSRF_HEADER, "1"))
             .await?;
         if res.status().is_success() {
             return Ok(());
@@ -181,17 +183,65 @@ impl Client {
         body: &B,
     ) -> Result<()> {
         let res = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header(CSRF_HEADER, "1")
-            .json(body)
-            .send()
+            .go(self
+                .http
+                .request(method, format!("{}{path}", self.base))
+                .header(CSRF_HEADER, "1")
+                .json(body))
             .await?;
         if res.status().is_success() {
             return Ok(());
         }
         Err(api_error(res).await)
     }
+}
+
+/// How often a request the server's flood brake held back is tried again.
+const BRAKE_RETRIES: u32 = 5;
+
+impl Client {
+    /// Sends `req`. An answer of `429 too_many_requests` (the server's per-address
+    /// brake, which names a wait of a second or so) is tried again after that wait, a
+    /// few times: the brake is meant to slow a busy client, not to fail it. Other
+    /// refusals come back as they are.
+    pub(crate) async fn go(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> reqwest::Result<reqwest::Response> {
+        for _ in 0..BRAKE_RETRIES {
+            let Some(again) = req.try_clone() else { break };
+            let res = again.send().await?;
+            if res.status() != StatusCode::TOO_MANY_REQUESTS {
+                return Ok(res);
+            }
+            // Which limit it was is in the body: read it, and hand on any other 429
+            // as it came.
+            let (status, headers) = (res.status(), res.headers().clone());
+            let body = res.bytes().await?;
+            let code = serde_json::from_slice::<ErrorBody>(&body)
+                .ok()
+                .map(|b| b.error.code);
+            if code.as_deref() != Some("too_many_requests") {
+                let mut back = http::Response::new(body);
+                *back.status_mut() = status;
+                *back.headers_mut() = headers;
+                return Ok(reqwest::Response::from(back));
+            }
+            tokio::time::sleep(brake_wait(&headers)).await;
+        }
+        req.send().await
+    }
+}
+
+/// The wait a `429 too_many_requests` names (a second, unless it says otherwise;
+/// never more than a few).
+fn brake_wait(headers: &reqwest::header::HeaderMap) -> std::time::Duration {
+    let secs = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(1);
+    std::time::Duration::from_secs(secs.clamp(1, 5))
 }
 
 async fn decode<T: DeserializeOwned>(res: reqwest::Response) -> Result<T> {

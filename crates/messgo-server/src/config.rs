@@ -170,6 +170,14 @@ pub struct Config {
     #[arg(long, value_name = "N", default_value = "64", value_parser = at_least(1_usize))]
     pub downloads_per_address: usize,
 
+    /// Requests one client address may make per second on average, in bursts of ten seconds' worth; beyond: 429 too_many_requests, answered after a 1 s hold
+    #[arg(long, value_name = "N", default_value = "100", value_parser = at_least(1_u32))]
+    pub requests_per_address: u32,
+
+    /// Connections one client address may hold open at once (not counted behind a proxy, with --trust-forwarded-for); beyond: the new connection is closed unanswered
+    #[arg(long, value_name = "N", default_value = "512", value_parser = at_least(1_usize))]
+    pub connections_per_address: usize,
+
     /// How long a connection may stall: a request body that sends nothing (408 upload_stalled for uploads), or an answer or socket the client does not read, for this long is cut off
     #[arg(long, value_name = "DURATION", default_value = "30s",
         value_parser = duration(Duration::from_millis(100)))]

@@ -110,6 +110,7 @@ impl Server {
             ),
             downloads: http::Places::new(self.config.downloads_per_address),
             asking: http::Places::new(http::QUESTIONS_AT_ONCE),
+            brake: Arc::new(http::Brake::new(self.config.requests_per_address)),
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         let sweeper = tokio::spawn(sweeper::run(
@@ -122,7 +123,11 @@ impl Server {
             stop_rx,
         ));
         let app = http::router(state).into_make_service_with_connect_info::<http::listener::Peer>();
-        let listener = http::listener::StallingListener::new(listener, self.config.stall_timeout);
+        // Behind a proxy every connection is the proxy's: it counts them, not us.
+        let per_address =
+            (!self.config.trust_forwarded_for).then_some(self.config.connections_per_address);
+        let listener =
+            http::listener::StallingListener::new(listener, self.config.stall_timeout, per_address);
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

@@ -106,7 +106,8 @@ fn the_bench_measures_messgo_and_loses_nothing() {
             "--register-limit-per-ip",
             "1000000",
         ])
-        .args(["--request-limit-per-hour", "1000000"]);
+        .args(["--request-limit-per-hour", "1000000"])
+        .args(["--requests-per-address", "1000000"]);
     let report = bench(cmd, "messgo");
     assert_eq!(report["target"], "MessGo");
     check_common(&report);

@@ -5,6 +5,7 @@ mod accounts;
 mod assets;
 mod assistant;
 mod blobs;
+mod brake;
 mod chats;
 mod connections;
 mod cookies;
@@ -28,6 +29,7 @@ use axum::routing::get;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
+pub use brake::Brake;
 pub use error::ApiError;
 
 use crate::service::Services;
@@ -57,6 +59,8 @@ pub struct AppState {
     pub downloads: Arc<ws::SocketCounts>,
     /// Questions to the assistant under way per account ([`QUESTIONS_AT_ONCE`]).
     pub asking: Arc<ws::SocketCounts>,
+    /// Requests per second per address, counted before anything else.
+    pub brake: Arc<Brake>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -82,6 +86,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::csrf))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::host))
+        // Outermost but for the trace: a flood is refused before any other work.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), brake::brake))
         // Method and path only: no query strings, headers or bodies reach the log.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())

@@ -34,6 +34,7 @@ pub fn test_config(dir: &tempfile::TempDir) -> Config {
         data_dir: dir.path().to_path_buf(),
         register_limit_per_ip: 10_000,
         login_limit_per_ip: 10_000,
+        requests_per_address: 1_000_000,
         ..Config::default()
     }
 }

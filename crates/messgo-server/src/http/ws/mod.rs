@@ -21,7 +21,7 @@ use tokio::task::AbortHandle;
 mod limits;
 mod write;
 
-pub use limits::{SocketCounts, SocketLimits};
+pub use limits::{Place, SocketCounts, SocketLimits};
 
 use write::{event_message, send_event, write_page, write_waiting};
 
