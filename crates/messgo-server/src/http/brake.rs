@@ -30,8 +30,10 @@ use super::{ApiError, AppState};
 /// How long an answer over the rate is held before it is given.
 pub const HOLD: Duration = Duration::from_secs(1);
 
-/// Answers held at once per address; beyond, they are given at once.
-pub const HOLDS_PER_ADDRESS: usize = 64;
+/// Answers held at once per address; beyond, they are given at once. HTTP/1.1 holds
+/// one request per connection, so without a proxy `--connections-per-address` bounds
+/// this first; behind one, this does.
+pub const HOLDS_PER_ADDRESS: usize = 1024;
 
 /// Seconds of the average rate a burst may use up.
 const BURST_SECS: u32 = 10;

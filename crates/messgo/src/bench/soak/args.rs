@@ -60,6 +60,10 @@ pub struct SoakArgs {
     /// its own go in through MESSGO_* variables, which flags override).
     #[arg(long, allow_hyphen_values = true, value_delimiter = ' ')]
     pub server_args: Vec<String>,
+    /// Pin the server to this CPU (with `taskset`), as `scripts/soak` does with the
+    /// generator on another, so the two do not compete for one core.
+    #[arg(long, value_name = "CPU")]
+    pub server_cpu: Option<usize>,
     /// Write the results as JSON here.
     #[arg(long, value_name = "PATH")]
     pub json: Option<std::path::PathBuf>,

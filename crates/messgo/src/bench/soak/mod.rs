@@ -37,7 +37,7 @@ use super::BenchError;
 
 /// Runs the soak and prints (and writes) the report; returns whether both targets hold.
 pub fn run(args: &SoakArgs) -> anyhow::Result<bool> {
-    let server = Server::start(args.stall_timeout, &args.server_args)?;
+    let server = Server::start(args.stall_timeout, &args.server_args, args.server_cpu)?;
     let stop = Arc::new(AtomicBool::new(false));
     let rss = RssLog::sample(server.pid, Duration::from_millis(250), stop.clone());
     let rt = current_thread()?;

@@ -28,13 +28,26 @@ impl Server {
     /// Starts this very binary as `serve` on a free loopback port with a fresh data
     /// directory, the given extra flags, and waits for the line
     /// that names its address.
-    pub fn start(stall_timeout_secs: u64, extra: &[String]) -> anyhow::Result<Server> {
+    pub fn start(
+        stall_timeout_secs: u64,
+        extra: &[String],
+        cpu: Option<usize>,
+    ) -> anyhow::Result<Server> {
         let data = tempfile::tempdir()?;
         let exe = std::env::current_exe()?;
         let stall = format!("{stall_timeout_secs}s");
+        // `taskset` execs the server, so the child's pid is the server's.
+        let mut command = match cpu {
+            Some(cpu) => {
+                let mut c = Command::new("taskset");
+                c.arg("-c").arg(cpu.to_string()).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
         // The soak's settings go in as MESSGO_* variables so that any flag in
         // `extra` overrides them (flags are the top layer).
-        let mut child = Command::new(exe)
+        let mut child = command
             .arg("serve")
             .env("MESSGO_BIND", "127.0.0.1:0")
             .env("MESSGO_LOG", "warn")
