@@ -187,8 +187,8 @@ mod tests {
     fn memory_stays_bounded_under_a_spray_of_addresses() {
         let brake = Brake::new(1);
         let t0 = Instant::now();
-        for i in 0..(MAX_ADDRESSES as u32 + 10) {
-            brake.admit(IpAddr::V4(i.into()), t0);
+        for i in 0..(MAX_ADDRESSES + 10) {
+            brake.admit(IpAddr::V4(u32::try_from(i).unwrap().into()), t0);
         }
         assert!(brake.tracked() <= MAX_ADDRESSES);
     }
