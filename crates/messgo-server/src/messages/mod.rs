@@ -3,6 +3,7 @@
 //! reconnect or a gap), and deleting one's own. The server stores and relays ciphertext it cannot read.
 
 pub mod feed;
+pub mod log;
 pub mod pipeline;
 pub mod sql;
 
