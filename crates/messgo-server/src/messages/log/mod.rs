@@ -5,9 +5,11 @@
 //! segment (`segment.rs`). Not yet the server's store: docs/storage.md says what
 //! comes next.
 
+pub mod index;
 pub mod keys;
 pub mod record;
 pub mod segment;
+pub mod store;
 
 /// The width of an expiry bucket: content is unreadable at most this long after it
 /// expires.
