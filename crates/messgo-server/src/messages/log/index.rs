@@ -10,15 +10,19 @@ use uuid::Uuid;
 use super::record::LogRow;
 use super::segment::Loc;
 
+/// foldhash, not SipHash: a quarter of a commit's time was hashing ids. It is
+/// seeded per process, so ids chosen by clients cannot be aimed at one bucket.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 pub struct Index {
-    chats: HashMap<Uuid, BTreeMap<i64, Loc>>,
-    ids: HashMap<Uuid, (Uuid, i64)>,
+    chats: Map<Uuid, BTreeMap<i64, Loc>>,
+    ids: Map<Uuid, (Uuid, i64)>,
     /// What each bucket holds, to forget it when the bucket goes.
-    buckets: HashMap<u64, Vec<(Uuid, i64, Uuid)>>,
+    buckets: Map<u64, Vec<(Uuid, i64, Uuid)>>,
     /// Each chat's highest sequence number ever indexed (kept when its messages go,
     /// so numbers are never given twice).
-    last: HashMap<Uuid, i64>,
+    last: Map<Uuid, i64>,
 }
 
 impl Index {
@@ -62,7 +66,7 @@ impl Index {
     }
 
     /// Every chat's highest number.
-    pub fn last_seqs(&self) -> &HashMap<Uuid, i64> {
+    pub fn last_seqs(&self) -> &Map<Uuid, i64> {
         &self.last
     }
 

@@ -28,6 +28,14 @@ const SLOT: u64 = SLOT_LEN as u64;
 #[derive(Clone)]
 pub struct BucketKey(pub [u8; 32]);
 
+impl BucketKey {
+    /// The cipher records of this bucket are sealed with (its key schedule made once).
+    pub fn cipher(&self) -> aes_gcm::Aes256Gcm {
+        use aes_gcm::KeyInit;
+        aes_gcm::Aes256Gcm::new(&self.0.into())
+    }
+}
+
 impl Drop for BucketKey {
     fn drop(&mut self) {
         self.0 = [0; 32];

@@ -7,13 +7,11 @@
 //! bucket, is refused. The row is encoded with postcard; a tombstone is padded with
 //! zeros to the length of the record it replaces (postcard reads past them).
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, AeadInPlace, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-use super::keys::BucketKey;
 
 /// Bytes before the sealed row: its length and nonce.
 pub const HEADER: usize = 4 + NONCE;
@@ -34,8 +32,11 @@ pub struct LogRow {
     /// What a system message says (who did what, never content); `None` for a chat
     /// message.
     pub system: Option<String>,
+    #[serde(with = "serde_bytes")]
     pub nonce: Option<Vec<u8>>,
+    #[serde(with = "serde_bytes")]
     pub ciphertext: Option<Vec<u8>>,
+    #[serde(with = "serde_bytes")]
     pub signature: Option<Vec<u8>>,
     pub created_at: i64,
     pub expires_at: i64,
@@ -66,46 +67,59 @@ fn aad(bucket: u64, offset: u64) -> [u8; 24] {
     aad
 }
 
-fn cipher(key: &BucketKey) -> Aes256Gcm {
-    Aes256Gcm::new(&key.0.into())
-}
-
 /// `row` sealed as the record at `offset` of `bucket`, padded to `len` bytes if given
 /// (a tombstone in its record's place). `None` if it does not fit in `len`, or is
 /// longer than [`MAX_RECORD`].
 pub fn seal(
-    key: &BucketKey,
+    cipher: &Aes256Gcm,
     bucket: u64,
     offset: u64,
     row: &LogRow,
     len: Option<u32>,
 ) -> Option<Vec<u8>> {
-    let mut plain = postcard::to_allocvec(row).ok()?;
-    let natural = u32::try_from(HEADER + plain.len() + TAG).ok()?;
-    let len = len.unwrap_or(natural);
-    if natural > len || len > MAX_RECORD {
-        return None;
-    }
-    plain.resize(usize::try_from(len).ok()? - HEADER - TAG, 0);
-    let mut nonce = [0u8; NONCE];
-    rand::thread_rng().fill_bytes(&mut nonce);
-    let aad = aad(bucket, offset);
-    let sealed = cipher(key)
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: &plain,
-                aad: &aad,
-            },
-        )
-        .ok()?;
-    plain.fill(0);
-    std::hint::black_box(&plain);
-    let mut out = Vec::with_capacity(HEADER + sealed.len());
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&sealed);
+    let mut out = Vec::new();
+    seal_into(cipher, bucket, offset, row, len, &mut out)?;
     Some(out)
+}
+
+/// Like [`seal`], appending the record to `out` (sealed in place there: a commit's
+/// records go into one buffer with no copy each); returns its length. On `None`,
+/// `out` is as it was.
+pub fn seal_into(
+    cipher: &Aes256Gcm,
+    bucket: u64,
+    offset: u64,
+    row: &LogRow,
+    len: Option<u32>,
+    out: &mut Vec<u8>,
+) -> Option<u32> {
+    let start = out.len();
+    let sealed = (|| {
+        let mut nonce = [0u8; NONCE];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&nonce);
+        let body = out.len();
+        let plain = postcard::to_allocvec(row).ok()?;
+        out.extend_from_slice(&plain);
+        let natural = u32::try_from(HEADER + plain.len() + TAG).ok()?;
+        let len = len.unwrap_or(natural);
+        if natural > len || len > MAX_RECORD {
+            return None;
+        }
+        out.resize(start + usize::try_from(len).ok()? - TAG, 0);
+        let aad = aad(bucket, offset);
+        let tag = cipher
+            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, &mut out[body..])
+            .ok()?;
+        out.extend_from_slice(&tag);
+        out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+        Some(len)
+    })();
+    if sealed.is_none() {
+        out.truncate(start);
+    }
+    sealed
 }
 
 /// The length a record says it has, if it is one a reader accepts.
@@ -116,14 +130,14 @@ pub fn length(header: &[u8]) -> Option<u32> {
 
 /// The row of the whole `record` at `offset` of `bucket`; `None` if it was not sealed
 /// there with this key (torn, moved, or its key destroyed).
-pub fn open(key: &BucketKey, bucket: u64, offset: u64, record: &[u8]) -> Option<LogRow> {
+pub fn open(cipher: &Aes256Gcm, bucket: u64, offset: u64, record: &[u8]) -> Option<LogRow> {
     let len = length(record)?;
     if record.len() != len as usize {
         return None;
     }
     let nonce = &record[4..HEADER];
     let aad = aad(bucket, offset);
-    let plain = cipher(key)
+    let plain = cipher
         .decrypt(
             Nonce::from_slice(nonce),
             Payload {
@@ -140,6 +154,7 @@ pub fn open(key: &BucketKey, bucket: u64, offset: u64, record: &[u8]) -> Option<
 #[cfg(test)]
 #[allow(clippy::cast_possible_truncation)]
 pub(super) mod tests {
+    use super::super::keys::BucketKey;
     use super::*;
 
     pub fn row(seq: i64) -> LogRow {
@@ -162,7 +177,7 @@ pub(super) mod tests {
 
     #[test]
     fn a_record_opens_only_where_it_was_sealed() {
-        let key = BucketKey([7; 32]);
+        let key = BucketKey([7; 32]).cipher();
         let r = row(5);
         let sealed = seal(&key, 10, 4096, &r, None).unwrap();
         assert_eq!(length(&sealed), Some(sealed.len() as u32));
@@ -174,7 +189,7 @@ pub(super) mod tests {
             "moved to another bucket"
         );
         assert_eq!(
-            open(&BucketKey([8; 32]), 10, 4096, &sealed),
+            open(&BucketKey([8; 32]).cipher(), 10, 4096, &sealed),
             None,
             "another key"
         );
@@ -189,7 +204,7 @@ pub(super) mod tests {
 
     #[test]
     fn a_tombstone_takes_its_record_s_length_and_keeps_only_its_place() {
-        let key = BucketKey([7; 32]);
+        let key = BucketKey([7; 32]).cipher();
         let r = row(9);
         let sealed = seal(&key, 1, 0, &r, None).unwrap();
         let len = sealed.len() as u32;

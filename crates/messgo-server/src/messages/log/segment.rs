@@ -16,6 +16,8 @@ use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use aes_gcm::Aes256Gcm;
+
 use super::keys::BucketKey;
 use super::record::{self, LogRow, HEADER};
 
@@ -29,7 +31,7 @@ pub struct Loc {
 
 pub struct Segment {
     bucket: u64,
-    key: BucketKey,
+    cipher: Aes256Gcm,
     file: File,
     /// Where the next commit goes: the end of the last complete one.
     end: u64,
@@ -55,6 +57,8 @@ impl Segment {
             .truncate(false)
             .open(path(dir, bucket))?;
         let size = file.metadata()?.len();
+        let cipher = key.cipher();
+        drop(key);
         let mut rows = Vec::new();
         let mut reader = BufReader::with_capacity(1 << 20, &file);
         let mut end = 0u64;
@@ -74,7 +78,7 @@ impl Segment {
             if reader.read_exact(&mut whole[HEADER..]).is_err() {
                 break;
             }
-            if let Some(row) = record::open(&key, bucket, end, &whole) {
+            if let Some(row) = record::open(&cipher, bucket, end, &whole) {
                 rows.push((
                     Loc {
                         bucket,
@@ -94,7 +98,7 @@ impl Segment {
         Ok((
             Segment {
                 bucket,
-                key,
+                cipher,
                 file,
                 end,
             },
@@ -117,25 +121,30 @@ impl Segment {
 
     /// Appends `rows` as one commit: when this returns, they are on the disk. On an
     /// error nothing of them counts (the file is cut back to where it was).
-    pub fn append(&mut self, rows: &[LogRow]) -> io::Result<Vec<Loc>> {
-        let mut buf = Vec::new();
+    pub fn append<R: std::borrow::Borrow<LogRow>>(&mut self, rows: &[R]) -> io::Result<Vec<Loc>> {
+        let mut buf = Vec::with_capacity(rows.len() * 640);
         let mut locs = Vec::with_capacity(rows.len());
         for row in rows {
             let offset = self.end + buf.len() as u64;
-            let sealed =
-                record::seal(&self.key, self.bucket, offset, row, None).ok_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        "a message too large for the log",
-                    )
-                })?;
-            let len = u32::try_from(sealed.len()).map_err(io::Error::other)?;
+            let len = record::seal_into(
+                &self.cipher,
+                self.bucket,
+                offset,
+                row.borrow(),
+                None,
+                &mut buf,
+            )
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a message too large for the log",
+                )
+            })?;
             locs.push(Loc {
                 bucket: self.bucket,
                 offset,
                 len,
             });
-            buf.extend_from_slice(&sealed);
         }
         let written = self
             .file
@@ -154,14 +163,14 @@ impl Segment {
     pub fn read(&self, loc: Loc) -> io::Result<Option<LogRow>> {
         let mut whole = vec![0u8; loc.len as usize];
         self.file.read_exact_at(&mut whole, loc.offset)?;
-        Ok(record::open(&self.key, self.bucket, loc.offset, &whole))
+        Ok(record::open(&self.cipher, self.bucket, loc.offset, &whole))
     }
 
     /// Overwrites the record at `loc` (whose row is `row`) with its tombstone, in
     /// place and synced: the message's sealed bytes are gone from the file.
     pub fn erase(&mut self, loc: Loc, row: &LogRow) -> io::Result<()> {
         let stone = record::seal(
-            &self.key,
+            &self.cipher,
             self.bucket,
             loc.offset,
             &row.tombstone(),
