@@ -35,6 +35,9 @@ pub enum Command {
     /// Start a server, attack it with hostile clients beside honest traffic, and
     /// report its peak memory and the honest p99, quiet and under attack.
     Soak(Box<crate::bench::SoakArgs>),
+    /// Kill the server (kill -9) under load many times over, and cut its newest
+    /// file short after a kill: report acknowledged, lost and duplicated messages.
+    CrashSoak(Box<crate::bench::CrashArgs>),
 }
 
 #[derive(Args, Clone, Default)]

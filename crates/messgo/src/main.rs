@@ -48,6 +48,13 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        // Its own runtime for the clients; the server is a child process it kills.
+        Some(Command::CrashSoak(args)) => {
+            if !bench::crash::run(&args)? {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
         None => multi_thread()?.block_on(serve(cli.serve)),
     }
 }

@@ -6,6 +6,7 @@
 //! scheduled time, so a stalled server shows as latency instead of hiding it.
 
 mod args;
+pub mod crash;
 mod fleet;
 mod population;
 mod report;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub use args::{BenchArgs, Scenario};
+pub use crash::CrashArgs;
 use population::Population;
 pub use report::Report;
 pub use soak::SoakArgs;

@@ -27,7 +27,8 @@ pub use args::SoakArgs;
 use cast::Cast;
 use hostile::{Arsenal, Tally};
 use report::{Phase, SoakReport};
-use server::{Host, RssLog, Server};
+pub(crate) use server::{cpu_ticks, Host};
+use server::{RssLog, Server};
 
 use super::saturating::f64_to_usize;
 use super::scenarios::{self, Ctx};
@@ -54,7 +55,7 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<bool> {
         args.pairs,
         &ctx.progress,
     ))?;
-    let (before, q0) = (server::cpu_ticks(), Instant::now());
+    let (before, q0) = (cpu_ticks(), Instant::now());
     let quiet = rt.block_on(honest(&ctx, &cast, args))?;
     let quiet = Phase::new(quiet, rss.peak_since(q0), Host::since(before));
     let stall = Duration::from_secs(args.stall_timeout);
@@ -66,7 +67,7 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<bool> {
     // Attempts under way at the deadline run on for up to three stall timeouts.
     let busy_for = attack_for + 3 * stall;
     let feed = cast_feed(&cast, f64_to_usize(args.busy_rate * busy_for.as_secs_f64()));
-    let before = server::cpu_ticks();
+    let before = cpu_ticks();
     let a0 = Instant::now();
     let (attacked, tally) = std::thread::scope(|s| {
         let hostile = s.spawn(|| -> anyhow::Result<Tally> {

@@ -1,0 +1,128 @@
+//! The torn write: after a kill, the most recently written file of the data
+//! directory is cut short at a random offset, as if its last writes had never
+//! reached the disk.
+//!
+//! Which file: the newest by modification time, whatever the engine. SQLite's
+//! `*-shm` is left out: it is an index of the WAL in shared memory, rebuilt from the
+//! WAL when the first connection opens after a crash, not data.
+//!
+//! Where the cut may fall: anywhere in the file, except where a torn write cannot
+//! reach. For SQLite's WAL that is the frames a checkpoint has already copied
+//! (or begun to copy) into the database file: SQLite syncs the WAL before it
+//! copies, so those frames were on the disk before the database's pages changed,
+//! and cutting them would leave the database newer than the WAL that describes it,
+//! a state no crash produces. Their count is in the `-shm` file the killed server
+//! left. Any other file may be cut anywhere.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use rand::Rng;
+use serde::Serialize;
+
+/// SQLite's WAL header, before the first frame.
+const WAL_HEADER: u64 = 32;
+/// A WAL frame's header, before its page.
+const FRAME_HEADER: u64 = 24;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Cut {
+    /// The file's name within the data directory.
+    pub file: String,
+    /// Its length before the cut.
+    pub len: u64,
+    /// The lowest offset a torn write can reach (see the module's comment).
+    pub floor: u64,
+    /// The new length.
+    pub at: u64,
+}
+
+impl Cut {
+    /// The cut removed nothing.
+    pub fn is_noop(&self) -> bool {
+        self.at >= self.len
+    }
+}
+
+/// Cuts the newest file under `dir` at a random offset in `[floor, len]`.
+pub fn cut_newest(dir: &Path, rng: &mut impl Rng) -> std::io::Result<Cut> {
+    let (path, len) =
+        newest(dir)?.ok_or_else(|| std::io::Error::other("the data directory holds no file"))?;
+    let floor = floor(&path, len).min(len);
+    let at = rng.gen_range(floor..=len);
+    OpenOptions::new().write(true).open(&path)?.set_len(at)?;
+    let file = path
+        .strip_prefix(dir)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    Ok(Cut {
+        file,
+        len,
+        floor,
+        at,
+    })
+}
+
+/// The most recently modified regular file under `dir` (SQLite's `-shm` aside),
+/// with its length. Among equal times, the longer file: the log being appended to.
+fn newest(dir: &Path) -> std::io::Result<Option<(PathBuf, u64)>> {
+    let mut best: Option<(SystemTime, u64, PathBuf)> = None;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            let path = entry.path();
+            if meta.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.to_string_lossy().ends_with("-shm") {
+                continue;
+            }
+            let key = (meta.modified()?, meta.len());
+            if best.as_ref().is_none_or(|b| key > (b.0, b.1)) {
+                best = Some((key.0, key.1, path));
+            }
+        }
+    }
+    Ok(best.map(|(_, len, path)| (path, len)))
+}
+
+/// Where a torn write could start in `path`: past the WAL frames SQLite has copied
+/// into the database (all of the file when that cannot be read); 0 for other files.
+fn floor(path: &Path, len: u64) -> u64 {
+    let name = path.to_string_lossy();
+    let Some(base) = name.strip_suffix("-wal") else {
+        return 0;
+    };
+    backfilled(path, &format!("{base}-shm")).unwrap_or(len)
+}
+
+/// The end of the backfilled frames, from the WAL's page size (header bytes 8..12,
+/// big-endian) and the `-shm` file's checkpoint record: `nBackfill` at byte 96 and
+/// `nBackfillAttempted` at byte 128, native byte order (sqlite3 `wal.c`). `None`
+/// when either file cannot be read as such.
+fn backfilled(wal: &Path, shm: &str) -> Option<u64> {
+    let header = read_prefix(wal, 32)?;
+    let page = u64::from(u32::from_be_bytes(header[8..12].try_into().ok()?));
+    let index = read_prefix(Path::new(shm), 136)?;
+    let word = |at: usize| index[at..at + 4].try_into().ok().map(u32::from_ne_bytes);
+    let frames = u64::from(word(96)?.max(word(128)?));
+    if frames == 0 {
+        return Some(0);
+    }
+    Some(WAL_HEADER + frames * (FRAME_HEADER + page))
+}
+
+fn read_prefix(path: &Path, n: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = vec![0; n];
+    std::fs::File::open(path)
+        .ok()?
+        .read_exact(&mut bytes)
+        .ok()?;
+    Some(bytes)
+}
