@@ -126,3 +126,56 @@ fn read_prefix(path: &Path, n: usize) -> Option<Vec<u8>> {
         .ok()?;
     Some(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A WAL header with 4 KiB pages and a `-shm` whose checkpoint record says
+    /// `backfilled` frames (the layout checked against sqlite3 3.40: after a
+    /// PASSIVE checkpoint of 151 frames, bytes 96..100 of the `-shm` read 151).
+    fn files(dir: &Path, backfilled: u32, len: u64) -> PathBuf {
+        let wal = dir.join("x.db-wal");
+        let mut header = vec![0u8; 32];
+        header[8..12].copy_from_slice(&4096u32.to_be_bytes());
+        header.resize(usize::try_from(len).unwrap(), 7);
+        std::fs::write(&wal, header).unwrap();
+        let mut shm = vec![0u8; 32768];
+        shm[96..100].copy_from_slice(&backfilled.to_ne_bytes());
+        std::fs::write(dir.join("x.db-shm"), shm).unwrap();
+        wal
+    }
+
+    #[test]
+    fn a_wal_is_cut_only_past_its_backfilled_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        let len = 32 + 10 * 4120;
+        let wal = files(dir.path(), 3, len);
+        assert_eq!(floor(&wal, len), 32 + 3 * 4120);
+        let wal = files(dir.path(), 0, len);
+        assert_eq!(
+            floor(&wal, len),
+            0,
+            "nothing backfilled: the header too may go"
+        );
+        std::fs::remove_file(dir.path().join("x.db-shm")).unwrap();
+        assert_eq!(
+            floor(&wal, len),
+            len,
+            "unknown backfill: nothing may be cut"
+        );
+        assert_eq!(floor(&dir.path().join("segment.log"), len), 0);
+    }
+
+    #[test]
+    fn the_newest_file_is_cut_within_its_bounds_and_shm_is_never_chosen() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old"), vec![1u8; 100]).unwrap();
+        let wal = files(dir.path(), 0, 32 + 2 * 4120);
+        // The -shm was written last, yet the WAL is what gets cut.
+        let cut = cut_newest(dir.path(), &mut rand::thread_rng()).unwrap();
+        assert_eq!(cut.file, "x.db-wal");
+        assert!(cut.at <= cut.len);
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), cut.at);
+    }
+}
