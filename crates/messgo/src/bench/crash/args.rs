@@ -12,6 +12,10 @@ pub struct CrashArgs {
     /// truncate the newest file at a random offset, restart, read everything back).
     #[arg(long, default_value_t = 20)]
     pub torn_trials: usize,
+    /// Cut the newest file whose path in the data directory contains this (e.g.
+    /// `.seg`), instead of the newest file of all.
+    #[arg(long, value_name = "TEXT")]
+    pub cut_file: Option<String>,
     /// Direct (1:1) chats, both members sending.
     #[arg(long, default_value_t = 4)]
     pub direct: usize,

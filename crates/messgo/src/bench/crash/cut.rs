@@ -65,9 +65,10 @@ pub fn cut_newest(dir: &Path, rng: &mut impl Rng) -> std::io::Result<Cut> {
     })
 }
 
-/// The most recently modified regular file under `dir` (SQLite's `-shm` aside),
+/// The most recently modified regular file under `dir` whose path contains `only`
+/// (SQLite's `-shm` aside),
 /// with its length. Among equal times, the longer file: the log being appended to.
-fn newest(dir: &Path) -> std::io::Result<Option<(PathBuf, u64)>> {
+fn newest(dir: &Path, only: &str) -> std::io::Result<Option<(PathBuf, u64)>> {
     let mut best: Option<(SystemTime, u64, PathBuf)> = None;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -79,7 +80,8 @@ fn newest(dir: &Path) -> std::io::Result<Option<(PathBuf, u64)>> {
                 stack.push(path);
                 continue;
             }
-            if path.to_string_lossy().ends_with("-shm") {
+            let name = path.to_string_lossy();
+            if name.ends_with("-shm") || !name.contains(only) {
                 continue;
             }
             let key = (meta.modified()?, meta.len());
@@ -173,7 +175,7 @@ mod tests {
         std::fs::write(dir.path().join("old"), vec![1u8; 100]).unwrap();
         let wal = files(dir.path(), 0, 32 + 2 * 4120);
         // The -shm was written last, yet the WAL is what gets cut.
-        let cut = cut_newest(dir.path(), &mut rand::thread_rng()).unwrap();
+        let cut = cut_newest(dir.path(), None, &mut rand::thread_rng()).unwrap();
         assert_eq!(cut.file, "x.db-wal");
         assert!(cut.at <= cut.len);
         assert_eq!(std::fs::metadata(&wal).unwrap().len(), cut.at);

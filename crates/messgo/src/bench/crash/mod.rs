@@ -188,7 +188,7 @@ fn torn_trial(
         after,
         || node.kill9(),
     ))?;
-    let cut = cut::cut_newest(dir, &mut rand::thread_rng())?;
+    let cut = cut::cut_newest(dir, args.cut_file.as_deref(), &mut rand::thread_rng())?;
     let mut trial = TornTrial {
         cut,
         kill_after_secs: after.as_secs_f64(),
