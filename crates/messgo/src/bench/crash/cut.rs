@@ -45,10 +45,11 @@ impl Cut {
     }
 }
 
-/// Cuts the newest file under `dir` at a random offset in `[floor, len]`.
-pub fn cut_newest(dir: &Path, rng: &mut impl Rng) -> std::io::Result<Cut> {
-    let (path, len) =
-        newest(dir)?.ok_or_else(|| std::io::Error::other("the data directory holds no file"))?;
+/// Cuts the newest file under `dir` (of those whose path contains `only`, if
+/// given) at a random offset in `[floor, len]`.
+pub fn cut_newest(dir: &Path, only: Option<&str>, rng: &mut impl Rng) -> std::io::Result<Cut> {
+    let (path, len) = newest(dir, only.unwrap_or(""))?
+        .ok_or_else(|| std::io::Error::other("no file in the data directory to cut"))?;
     let floor = floor(&path, len).min(len);
     let at = rng.gen_range(floor..=len);
     OpenOptions::new().write(true).open(&path)?.set_len(at)?;
