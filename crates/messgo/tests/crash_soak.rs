@@ -6,13 +6,13 @@ use std::process::Command;
 
 use serde_json::Value;
 
-mod common;
+const BIN: &str = env!("CARGO_BIN_EXE_messgo");
 
 #[test]
 fn kill_and_torn_write_trials_lose_and_duplicate_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("crash.json");
-    let out = Command::new(common::BIN)
+    let out = Command::new(BIN)
         .args(["crash-soak", "--trials", "4", "--torn-trials", "3"])
         .args(["--direct", "2", "--groups", "2", "--group-size", "3"])
         .args(["--rate", "200", "--min-secs", "0.2", "--max-secs", "1.2"])
