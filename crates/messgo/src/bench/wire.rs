@@ -1,6 +1,7 @@
-//! The protocols the generator speaks: MessGo's `/api/ws` frames and Socket.IO 4
-//! (Engine.IO v4 over WebSocket), and Synapse's sends (see `synapse`), reduced to what the scenarios need: send a sealed
-//! message with an acknowledgement, and recognise acks and deliveries by message id.
+//! The protocols the generator speaks: MessGo's `/api/ws` frames, Socket.IO 4
+//! (Engine.IO v4 over WebSocket) and Synapse's HTTP sends (see `synapse`), reduced
+//! to what the scenarios need: send a sealed message with an acknowledgement, and
+//! recognise acks and deliveries by message id.
 //!
 //! Incoming frames are classified by prefix and the id is sliced out of the text
 //! rather than deserialized: the generator shares one core with hundreds of

@@ -88,40 +88,45 @@ pub fn svg(runs: &[&Report]) -> String {
         limit - 4.0
     );
     for (i, (name, pts)) in curves.iter().enumerate() {
-        let c = COLOURS[i % COLOURS.len()];
-        let line = |pick: fn(&(f64, f64, f64)) -> f64| -> String {
-            pts.iter()
-                .map(|p| format!("{:.1},{:.1}", x.px(p.0), y.px(pick(p))))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let _ = write!(
-            s,
-            r##"<polyline fill="none" stroke="{c}" stroke-width="2" points="{}"/><polyline fill="none" stroke="{c}" stroke-width="1" stroke-dasharray="4 3" points="{}"/>"##,
-            line(|p| p.2),
-            line(|p| p.1)
-        );
-        for p in pts {
-            let _ = write!(
-                s,
-                r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{c}"/>"##,
-                x.px(p.0),
-                y.px(p.2)
-            );
-        }
-        let ly = AREA.1 + 16.0 + 20.0 * i as f64;
-        let _ = write!(
-            s,
-            r##"<rect x="{}" y="{:.1}" width="14" height="4" fill="{c}"/><text x="{}" y="{:.1}">{}</text>"##,
-            AREA.2 + 12.0,
-            ly - 6.0,
-            AREA.2 + 30.0,
-            ly,
-            escape(name)
-        );
+        curve(&mut s, &x, &y, i, name, pts);
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// One system's p99 and p50 lines, its points and its legend entry.
+fn curve(s: &mut String, x: &Axis, y: &Axis, i: usize, name: &str, pts: &[(f64, f64, f64)]) {
+    let c = COLOURS[i % COLOURS.len()];
+    let line = |pick: fn(&(f64, f64, f64)) -> f64| -> String {
+        pts.iter()
+            .map(|p| format!("{:.1},{:.1}", x.px(p.0), y.px(pick(p))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let _ = write!(
+        s,
+        r##"<polyline fill="none" stroke="{c}" stroke-width="2" points="{}"/><polyline fill="none" stroke="{c}" stroke-width="1" stroke-dasharray="4 3" points="{}"/>"##,
+        line(|p| p.2),
+        line(|p| p.1)
+    );
+    for p in pts {
+        let _ = write!(
+            s,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{c}"/>"##,
+            x.px(p.0),
+            y.px(p.2)
+        );
+    }
+    let ly = AREA.1 + 16.0 + 20.0 * i as f64;
+    let _ = write!(
+        s,
+        r##"<rect x="{}" y="{:.1}" width="14" height="4" fill="{c}"/><text x="{}" y="{:.1}">{}</text>"##,
+        AREA.2 + 12.0,
+        ly - 6.0,
+        AREA.2 + 30.0,
+        ly,
+        escape(name)
+    );
 }
 
 /// Decade grid lines and labels on both axes.

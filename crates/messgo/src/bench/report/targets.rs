@@ -54,6 +54,22 @@ impl Report {
     /// This run's headline against a peer's, both by the same rule, in one run.
     fn headline_ratio(&self, p: &Report, at_least: f64, what: &'static str, out: &mut Vec<Check>) {
         let best = |r: &Report| r.latency.as_ref().and_then(|l| l.best_rate_within_p99);
+        let sustained = |r: &Report| r.latency.as_ref().and_then(|l| l.sustained_rate);
+        if let (Some(ours), None, Some(theirs)) = (best(self), best(p), sustained(p)) {
+            // The peer passes the p99 limit at no rate: ours at the limit against
+            // what it sustains at any latency (generous to the peer).
+            let ratio = f64::from(ours) / f64::from(theirs.max(1));
+            out.push(Check {
+                what,
+                measured: format!(
+                    "{ratio:.0}× ({} vs {} at any latency: no rate of the peer's has p99 ≤ 50 ms)",
+                    num(f64::from(ours)),
+                    num(f64::from(theirs))
+                ),
+                met: ratio >= at_least,
+            });
+            return;
+        }
         let (Some(ours), Some(theirs)) = (best(self), best(p)) else {
             if self.latency.is_some() && p.latency.is_some() {
                 out.push(Check {
