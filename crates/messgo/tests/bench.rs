@@ -123,7 +123,9 @@ fn the_bench_measures_messgo_and_loses_nothing() {
             "1000000",
         ])
         .args(["--request-limit-per-hour", "1000000"])
-        .args(["--requests-per-address", "1000000"]);
+        .args(["--requests-per-address", "1000000"])
+        // The idle scenario's 60 sockets belong to one account.
+        .args(["--sockets-per-account", "1000000"]);
     let report = bench(cmd, "messgo");
     assert_eq!(report["target"], "MessGo");
     check_common(&report);

@@ -40,13 +40,16 @@ impl Search {
         if self.tries_left == 0 {
             return None;
         }
+        let rate = self.next.round().max(1.0);
         match (self.lo, self.hi) {
             (Some(lo), Some(hi)) if hi / lo <= self.precision => None,
+            // Rates are whole messages a second: a bracket of adjacent rates is done.
+            (Some(lo), Some(hi)) if rate <= lo || rate >= hi => None,
             // Passed at the ceiling: nothing above it is offered.
             (Some(lo), None) if lo >= self.max => None,
             // Failed at the floor: nothing below it is tried.
             (None, Some(hi)) if hi <= self.min => None,
-            _ => Some(self.next.round().max(1.0)),
+            _ => Some(rate),
         }
     }
 
@@ -110,6 +113,16 @@ mod tests {
         let (best, tried) = against(0.5, 8.0);
         assert_eq!(best, None);
         assert_eq!(tried, [8.0, 4.0, 2.0, 1.0]);
+    }
+
+    #[test]
+    fn adjacent_whole_rates_end_the_search_without_repeating_one() {
+        let (best, tried) = against(15.0, 20.0);
+        assert_eq!(best, Some(15.0));
+        let mut sorted = tried.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted.dedup();
+        assert_eq!(sorted.len(), tried.len(), "no rate twice: {tried:?}");
     }
 
     #[test]
