@@ -13,6 +13,9 @@ const HEIGHT: f64 = 420.0;
 const AREA: (f64, f64, f64, f64) = (70.0, 40.0, 600.0, 360.0);
 const COLOURS: [&str; 4] = ["#1b7837", "#2166ac", "#b2182b", "#7b3294"];
 
+/// One step on the chart: offered rate, p50 and p99 in milliseconds.
+type Point = (f64, f64, f64);
+
 /// Log-scale axis from 10^lo to 10^hi onto pixels `a..b`.
 struct Axis {
     lo: f64,
@@ -43,7 +46,7 @@ fn decades(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// The chart of `runs` (each system's report) as an SVG document.
 pub fn svg(runs: &[&Report]) -> String {
-    let curves: Vec<(&str, Vec<(f64, f64, f64)>)> = runs
+    let curves: Vec<(&str, Vec<Point>)> = runs
         .iter()
         .filter_map(|r| {
             let l = r.latency.as_ref()?;
@@ -95,9 +98,9 @@ pub fn svg(runs: &[&Report]) -> String {
 }
 
 /// One system's p99 and p50 lines, its points and its legend entry.
-fn curve(s: &mut String, x: &Axis, y: &Axis, i: usize, name: &str, pts: &[(f64, f64, f64)]) {
+fn curve(s: &mut String, x: &Axis, y: &Axis, i: usize, name: &str, pts: &[Point]) {
     let c = COLOURS[i % COLOURS.len()];
-    let line = |pick: fn(&(f64, f64, f64)) -> f64| -> String {
+    let line = |pick: fn(&Point) -> f64| -> String {
         pts.iter()
             .map(|p| format!("{:.1},{:.1}", x.px(p.0), y.px(pick(p))))
             .collect::<Vec<_>>()
