@@ -10,7 +10,7 @@ use super::wire::Peer;
 pub enum Scenario {
     /// Ramp to --idle sockets and read the server's memory per connection.
     Idle,
-    /// 1:1 send → deliver latency over the --rates ladder.
+    /// 1:1 send → deliver latency: the highest clean rate by bisection, then fixed rates.
     Latency,
     /// One sender to groups of each --groups size.
     Fanout,
@@ -40,14 +40,27 @@ pub struct BenchArgs {
     /// Idle sockets to hold open at once.
     #[arg(long, default_value_t = 19_000)]
     pub idle: usize,
-    /// 1:1 offered rates (messages/s), tried in order until the server saturates
-    /// (acks fall 10% behind the offered rate, or a message is lost).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "5000,10000,20000,25000,30000,35000,40000,50000,60000,80000,100000"
-    )]
-    pub rates: Vec<u32>,
+    /// The 1:1 search's first offered rate (messages/s). It doubles while steps
+    /// pass and halves while they fail, then bisects.
+    #[arg(long, default_value_t = 5_000)]
+    pub start_rate: u32,
+    /// The lowest 1:1 rate the search tries.
+    #[arg(long, default_value_t = 1)]
+    pub min_rate: u32,
+    /// The highest 1:1 rate the search tries.
+    #[arg(long, default_value_t = 200_000)]
+    pub max_rate: u32,
+    /// Both searches stop when the failing rate is within this factor of the
+    /// passing one.
+    #[arg(long, default_value_t = 1.03, value_parser = at_least_one)]
+    pub precision: f64,
+    /// Most steps each search runs.
+    #[arg(long, default_value_t = 12)]
+    pub max_steps: usize,
+    /// 1:1 rates measured after the search, each reported with p50/p99/p99.9 (half
+    /// the headline is always added).
+    #[arg(long, value_delimiter = ',', default_value = "1000")]
+    pub at_rates: Vec<u32>,
     /// Seconds each rate is held.
     #[arg(long, default_value_t = 5.0)]
     pub step_secs: f64,
@@ -57,15 +70,12 @@ pub struct BenchArgs {
     /// Group sizes for the fan-out scenario (members, the sender included).
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
     pub groups: Vec<usize>,
-    /// Deliveries per second offered to each group, one step after another until a
-    /// step loses anything or falls behind.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_parser = at_least_one,
-        default_value = "100000,200000,300000,400000,500000,600000,800000,1000000,1250000,1500000,2000000"
-    )]
-    pub fanout_rates: Vec<f64>,
+    /// Deliveries per second each group's search offers first.
+    #[arg(long, default_value_t = 200_000.0, value_parser = at_least_one)]
+    pub fanout_start: f64,
+    /// Most deliveries per second any group's search offers.
+    #[arg(long, default_value_t = 4_000_000.0, value_parser = at_least_one)]
+    pub fanout_max: f64,
     /// Most messages per second offered to a group: a small group at the full
     /// delivery rate would measure the durable write path instead of fan-out.
     #[arg(long, default_value_t = 5_000.0, value_parser = at_least_one)]
@@ -82,9 +92,12 @@ pub struct BenchArgs {
     /// Write the results as JSON here.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
-    /// A previous run's JSON (the peer's) to compare with, side by side.
+    /// Previous runs' JSON (the peers') to compare with, side by side; repeatable.
     #[arg(long, value_name = "PATH")]
-    pub compare: Option<PathBuf>,
+    pub compare: Vec<PathBuf>,
+    /// Draw every system's p99 against the offered 1:1 rate as an SVG here.
+    #[arg(long, value_name = "PATH")]
+    pub chart: Option<PathBuf>,
     /// Print the tables of a saved run (its JSON) instead of running.
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,

@@ -100,7 +100,7 @@ impl Tracker {
         }
     }
 
-    fn record(&self, event: &Incoming, counts_deliveries: bool, now: Instant) {
+    pub(crate) fn record(&self, event: &Incoming, counts_deliveries: bool, now: Instant) {
         let (id, kind) = match event {
             Incoming::Ack(id) => (id, Counted::Ack),
             Incoming::Refused(id) => (id, Counted::Refused),
@@ -141,6 +141,8 @@ pub struct Conn {
     pub out: mpsc::UnboundedSender<Message>,
     reader: tokio::task::JoinHandle<()>,
     writer: tokio::task::JoinHandle<()>,
+    /// The reader never ends on its own (a Synapse sync loop): closing aborts it.
+    abort_reader: bool,
 }
 
 impl Conn {
@@ -153,6 +155,15 @@ impl Conn {
         counts_deliveries: bool,
         frames_seen: Arc<std::sync::atomic::AtomicU64>,
     ) -> Result<Conn, BenchError> {
+        if let Login::Synapse(account) = login {
+            return crate::bench::synapse::conn::open(
+                account,
+                tracker,
+                counts_deliveries,
+                frames_seen,
+            )
+            .await;
+        }
         let ws = wire::open(login).await?;
         let (mut sink, mut stream) = ws.split();
         let (out, mut queue) = mpsc::unbounded_channel::<Message>();
@@ -200,11 +211,22 @@ impl Conn {
                 tracker.record(&event, counts_deliveries, Instant::now());
             }
         });
-        Ok(Conn {
+        Ok(Conn::from_tasks(out, reader, writer, false))
+    }
+
+    /// A connection made of a queue, its writer and a reader task.
+    pub fn from_tasks(
+        out: mpsc::UnboundedSender<Message>,
+        reader: tokio::task::JoinHandle<()>,
+        writer: tokio::task::JoinHandle<()>,
+        abort_reader: bool,
+    ) -> Conn {
+        Conn {
             out,
             reader,
             writer,
-        })
+            abort_reader,
+        }
     }
 
     /// Closes the socket from this side and waits until both halves have ended.
@@ -213,9 +235,13 @@ impl Conn {
             out,
             reader,
             writer,
+            abort_reader,
         } = self;
         drop(out);
         let _ = writer.await;
+        if abort_reader {
+            reader.abort();
+        }
         // The server answers our close; the reader then sees the end of the stream.
         let _ = reader.await;
     }

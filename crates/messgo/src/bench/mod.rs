@@ -12,8 +12,10 @@ mod population;
 mod report;
 mod saturating;
 mod scenarios;
+mod search;
 mod setup;
 pub mod soak;
+mod synapse;
 mod wire;
 
 use std::path::Path;
@@ -65,13 +67,22 @@ fn progress_bar() -> ProgressBar {
 /// Runs the chosen scenarios and prints (and writes) the report. Returns whether
 /// every measured target holds.
 pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
-    let peer_report = args.compare.as_deref().map(read_report).transpose()?;
+    let peers = args
+        .compare
+        .iter()
+        .map(|p| read_report(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(path) = &args.report {
         let saved = read_report(path)?;
-        println!("{}", saved.table(peer_report.as_ref()));
-        return Ok(saved.all_met(peer_report.as_ref()));
+        finish(&saved, &peers, &args)?;
+        return Ok(saved.all_met(&peers));
     }
+    let ticks = soak::cpu_ticks();
     let base = args.url.trim_end_matches('/').to_owned();
+    if args.peer == Peer::Synapse && (args.wants(Scenario::Idle) || args.wants(Scenario::Reconnect))
+    {
+        anyhow::bail!("against Synapse only the latency and fanout scenarios run (it has no sockets to hold idle, and a sync loop resumes from its own token)");
+    }
     let ctx = scenarios::Ctx {
         peer: args.peer,
         tracker: Arc::default(),
@@ -88,11 +99,22 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     report.finished_at_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    println!("{}", report.table(peer_report.as_ref()));
+    report.host = Some(report::Host::since(ticks));
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
     }
-    Ok(report.all_met(peer_report.as_ref()))
+    finish(&report, &peers, &args)?;
+    Ok(report.all_met(&peers))
+}
+
+/// Prints the tables and draws the chart, if asked for.
+fn finish(report: &Report, peers: &[Report], args: &BenchArgs) -> anyhow::Result<()> {
+    println!("{}", report.table(peers));
+    if let Some(path) = &args.chart {
+        let all: Vec<&Report> = std::iter::once(report).chain(peers).collect();
+        std::fs::write(path, report::chart::svg(&all))?;
+    }
+    Ok(())
 }
 
 /// A saved run: the JSON `--json` wrote.
@@ -106,10 +128,12 @@ fn empty_report(peer: Peer, url: String) -> Report {
         target: match peer {
             Peer::Messgo => "MessGo".into(),
             Peer::Socketio => "Socket.IO 4 peer".into(),
+            Peer::Synapse => "Matrix Synapse".into(),
         },
         url,
         machine: report::Machine::here(),
         finished_at_unix: 0,
+        host: None,
         idle: None,
         latency: None,
         fanout: Vec::new(),
@@ -132,8 +156,16 @@ async fn run_scenario(
         }
         Scenario::Latency => {
             let direct = &population.direct;
-            let l =
-                scenarios::latency::run(ctx, users, direct, &args.rates, args.step_secs).await?;
+            let plan = scenarios::latency::Plan {
+                start: args.start_rate,
+                min: args.min_rate,
+                max: args.max_rate,
+                precision: args.precision,
+                max_steps: args.max_steps,
+                at_rates: &args.at_rates,
+                step_secs: args.step_secs,
+            };
+            let l = scenarios::latency::run(ctx, users, direct, &plan).await?;
             if args.peer == Peer::Messgo {
                 if let Some(plan) = direct.first() {
                     setup::verify_one(users, plan, scenarios::TEXT).await?;
@@ -143,8 +175,11 @@ async fn run_scenario(
         }
         Scenario::Fanout => {
             let ladder = scenarios::fanout::Ladder {
-                deliveries_per_sec: &args.fanout_rates,
+                start: args.fanout_start,
+                max: args.fanout_max,
                 max_messages_per_sec: args.fanout_message_cap,
+                precision: args.precision,
+                max_steps: args.max_steps,
                 secs: args.fanout_secs,
             };
             for &size in &args.groups {

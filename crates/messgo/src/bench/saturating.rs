@@ -19,6 +19,12 @@ pub fn f64_to_usize(v: f64) -> usize {
     v as usize
 }
 
+/// `v` toward zero as a `u32`, saturating (negatives and NaN give 0).
+#[allow(clippy::cast_possible_truncation, reason = "saturating is intended")]
+pub fn f64_to_u32(v: f64) -> u32 {
+    v as u32
+}
+
 /// `v` toward zero as an `i64`, saturating (NaN gives 0).
 #[allow(clippy::cast_possible_truncation, reason = "saturating is intended")]
 pub fn f64_to_i64(v: f64) -> i64 {
@@ -38,6 +44,7 @@ mod tests {
         assert_eq!(f64_to_usize(7.5), 7);
         assert_eq!(f64_to_usize(-0.5), 0);
         assert_eq!(f64_to_i64(-2.5), -2);
+        assert_eq!(f64_to_u32(5e9), u32::MAX);
         assert_eq!(f64_to_i64(-1e30), i64::MIN);
     }
 }

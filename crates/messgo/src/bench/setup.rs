@@ -1,7 +1,8 @@
 //! The population a run needs: users, 1:1 pairs and groups, made the way users make
 //! them. Against MessGo that is the real API (register, request, accept, create the
 //! group, open an epoch with HPKE-wrapped keys); the Socket.IO peer has no accounts,
-//! so there a user is a name and a chat is a room.
+//! so there a user is a name and a chat is a room; Synapse's users register and
+//! make and join rooms through its client-server API.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use messgo_proto::{Bytes, ChatId, ChatKind, UserId};
 use rand::RngCore;
 use uuid::Uuid;
 
+use super::synapse;
 use super::wire::{Login, Peer};
 use super::BenchError;
 
@@ -30,6 +32,8 @@ pub struct User {
 /// epoch key. The first member is the sender.
 pub struct ChatPlan {
     pub id: Uuid,
+    /// Where sends go: the chat id itself, or Synapse's room id.
+    pub room: String,
     pub members: Vec<usize>,
     pub epoch: u32,
     pub key: [u8; 32],
@@ -71,7 +75,9 @@ impl ChatPlan {
                 b64(&s.ciphertext),
                 b64(&s.signature)
             ),
-            Peer::Socketio => b64(&[&s.nonce[..], &s.ciphertext, &s.signature].concat()),
+            Peer::Socketio | Peer::Synapse => {
+                b64(&[&s.nonce[..], &s.ciphertext, &s.signature].concat())
+            }
         }
     }
 }
@@ -100,18 +106,18 @@ pub async fn users(
                         id: me.user_id.0,
                     }
                 }
-                Peer::Socketio => User {
-                    name: name.clone(),
-                    login: Login::Socketio {
+                Peer::Socketio => keyed(
+                    name.clone(),
+                    Login::Socketio {
                         base: base.to_owned(),
                         user: name,
                         rooms: Vec::new(),
                     },
-                    identity: Arc::new(messgo_crypto::bundle::IdentitySecrets::generate(
-                        &mut rand::rngs::OsRng,
-                    )),
-                    id: Uuid::new_v4(),
-                },
+                ),
+                Peer::Synapse => keyed(
+                    name.clone(),
+                    Login::Synapse(synapse::register(base, &name).await?),
+                ),
             };
             progress.inc(1);
             Ok::<_, BenchError>(user)
@@ -121,11 +127,55 @@ pub async fn users(
         .await
 }
 
+/// A user of a peer: fresh keys, so its messages carry the same sealed bytes.
+fn keyed(name: String, login: Login) -> User {
+    User {
+        name,
+        login,
+        identity: Arc::new(messgo_crypto::bundle::IdentitySecrets::generate(
+            &mut rand::rngs::OsRng,
+        )),
+        id: Uuid::new_v4(),
+    }
+}
+
 pub fn client(u: &User) -> &Client {
     match &u.login {
         Login::Messgo(c) => c,
-        Login::Socketio { .. } => unreachable!("only MessGo users have clients"),
+        Login::Socketio { .. } | Login::Synapse(_) => {
+            unreachable!("only MessGo users have clients")
+        }
     }
+}
+
+fn account(u: &User) -> &synapse::Account {
+    match &u.login {
+        Login::Synapse(a) => a,
+        Login::Messgo(_) | Login::Socketio { .. } => unreachable!("a Synapse user"),
+    }
+}
+
+/// A plan for a chat of a peer, which keeps no keys: a fresh epoch key of its own.
+fn peer_plan(room: Option<String>, members: Vec<usize>) -> ChatPlan {
+    let id = Uuid::new_v4();
+    ChatPlan {
+        id,
+        room: room.unwrap_or_else(|| id.to_string()),
+        members,
+        epoch: 1,
+        key: random(),
+    }
+}
+
+/// A Synapse room made by `members[0]` and joined by the rest, a few at a time.
+async fn synapse_room(users: &[User], members: Vec<usize>) -> Result<ChatPlan, BenchError> {
+    let room = account(&users[members[0]]).create_room().await?;
+    stream::iter(&members[1..])
+        .map(|&m| account(&users[m]).join(&room))
+        .buffer_unordered(SETUP_CONCURRENCY)
+        .try_collect::<()>()
+        .await?;
+    Ok(peer_plan(Some(room), members))
 }
 
 /// Connects `a` with each of `others` (a asks by username, the other accepts).
@@ -167,12 +217,8 @@ pub async fn direct_chats(
     stream::iter(pairs)
         .map(|&(a, b)| async move {
             match peer {
-                Peer::Socketio => Ok(ChatPlan {
-                    id: Uuid::new_v4(),
-                    members: vec![a, b],
-                    epoch: 1,
-                    key: random(),
-                }),
+                Peer::Socketio => Ok(peer_plan(None, vec![a, b])),
+                Peer::Synapse => synapse_room(users, vec![a, b]).await,
                 Peer::Messgo => {
                     let owner = client(&users[a]);
                     let other = UserId(users[b].id);
@@ -190,6 +236,7 @@ pub async fn direct_chats(
                     let (epoch, key) = owner.open_next_epoch(&chat).await?;
                     Ok(ChatPlan {
                         id: chat.id.0,
+                        room: chat.id.0.to_string(),
                         members: vec![a, b],
                         epoch,
                         key,
@@ -209,12 +256,8 @@ pub async fn group(
     members: Vec<usize>,
 ) -> Result<ChatPlan, BenchError> {
     match peer {
-        Peer::Socketio => Ok(ChatPlan {
-            id: Uuid::new_v4(),
-            members,
-            epoch: 1,
-            key: random(),
-        }),
+        Peer::Socketio => Ok(peer_plan(None, members)),
+        Peer::Synapse => synapse_room(users, members).await,
         Peer::Messgo => {
             let owner = client(&users[members[0]]);
             let ids: Vec<UserId> = members[1..].iter().map(|&m| UserId(users[m].id)).collect();
@@ -222,6 +265,7 @@ pub async fn group(
             let (epoch, key) = owner.open_next_epoch(&chat).await?;
             Ok(ChatPlan {
                 id: chat.id.0,
+                room: chat.id.0.to_string(),
                 members,
                 epoch,
                 key,
@@ -234,6 +278,7 @@ pub async fn group(
 pub fn login_for(user: &User, rooms: &[Uuid]) -> Login {
     match &user.login {
         Login::Messgo(c) => Login::Messgo(c.clone()),
+        Login::Synapse(a) => Login::Synapse(a.clone()),
         Login::Socketio { base, user, .. } => Login::Socketio {
             base: base.clone(),
             user: user.clone(),

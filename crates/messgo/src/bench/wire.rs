@@ -1,6 +1,7 @@
-//! The two protocols the generator speaks: MessGo's `/api/ws` frames and Socket.IO 4
-//! (Engine.IO v4 over WebSocket), reduced to what the scenarios need: send a sealed
-//! message with an acknowledgement, and recognise acks and deliveries by message id.
+//! The protocols the generator speaks: MessGo's `/api/ws` frames, Socket.IO 4
+//! (Engine.IO v4 over WebSocket) and Synapse's HTTP sends (see `synapse`), reduced
+//! to what the scenarios need: send a sealed message with an acknowledgement, and
+//! recognise acks and deliveries by message id.
 //!
 //! Incoming frames are classified by prefix and the id is sliced out of the text
 //! rather than deserialized: the generator shares one core with hundreds of
@@ -22,6 +23,8 @@ pub enum Peer {
     Messgo,
     /// The Socket.IO 4 relay in `peers/socketio`.
     Socketio,
+    /// Matrix Synapse's client-server API (HTTP sends, `/sync` long-polls).
+    Synapse,
 }
 
 /// What an incoming frame means to the generator.
@@ -94,6 +97,8 @@ impl Peer {
                     Incoming::Other
                 }
             }
+            // Its sender and sync loop report what they see themselves.
+            Peer::Synapse => Incoming::Other,
         }
     }
 
@@ -108,6 +113,11 @@ impl Peer {
             Peer::Socketio => {
                 format!(r#"421["send",{{"room":"{chat}","id":"{id}","payload":"{payload}"}}]"#)
             }
+            Peer::Synapse => crate::bench::synapse::conn::frame(
+                chat,
+                id,
+                &crate::bench::synapse::content(id, payload),
+            ),
         }
     }
 }
@@ -122,6 +132,8 @@ pub enum Login {
         user: String,
         rooms: Vec<String>,
     },
+    /// A Synapse account (its sync loop sees every room it joined).
+    Synapse(crate::bench::synapse::Account),
 }
 
 /// Longest a socket may take to open: a server out of file descriptors stops
@@ -154,6 +166,9 @@ async fn open_now(login: &Login) -> Result<Socket, BenchError> {
             expect_prefix(&mut ws, "40").await?;
             Ok(ws)
         }
+        Login::Synapse(_) => Err(BenchError::Protocol(
+            "Synapse is spoken over HTTP, not a WebSocket".into(),
+        )),
     }
 }
 

@@ -12,22 +12,24 @@ pub(super) fn write_latency(s: &mut String, r: &Report) {
     };
     let _ = writeln!(
         s,
-        "\n{} 1:1 ladder ({} pairs, {} s per step):\n",
+        "\n{} 1:1 steps ({} pairs, {} s per step; the bisection in the order it ran, then the fixed rates):\n",
         r.target, l.pairs, l.step_secs
     );
-    let _ = writeln!(s, "| offered/s | acked/s | delivered/s | p50 | p99 | p99.9 | max | lost |\n|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for st in &l.steps {
+    let _ = writeln!(s, "| step | offered/s | acked/s | delivered/s | p50 | p99 | p99.9 | max | lost | passed |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
+    let search = l.steps.iter().map(|st| ("search", st));
+    for (kind, st) in search.chain(l.fixed.iter().map(|st| ("fixed", st))) {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {} |",
-            num(st.offered_per_sec as f64),
+            "| {kind} | {} | {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} |",
+            num(f64::from(st.offered_per_sec)),
             num(st.acked_per_sec),
             num(st.delivered_per_sec),
             st.p50_ms,
             st.p99_ms,
             st.p999_ms,
             st.max_ms,
-            lost(st.lost, st.refused, st.cut_off)
+            lost(st.lost, st.refused, st.cut_off),
+            if st.passed() { "yes" } else { "no" }
         );
     }
 }
@@ -39,23 +41,25 @@ pub(super) fn write_fanout(s: &mut String, r: &Report) {
     }
     let _ = writeln!(
         s,
-        "\n{} fan-out ladder (each group on the same sockets, step by step until one loses or falls behind):\n",
+        "\n{} fan-out steps (each group's bisection on the same sockets, in the order it ran):\n",
         r.target
     );
     let _ = writeln!(
         s,
-        "| members | offered deliveries/s | delivered/s | p50 | p99 | lost |\n|---:|---:|---:|---:|---:|---:|"
+        "| members | offered deliveries/s | delivered/s | p50 | p99 | p99.9 | lost | passed |\n|---:|---:|---:|---:|---:|---:|---:|:---:|"
     );
     for f in &r.fanout {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.1} ms | {:.1} ms | {} |",
+            "| {} | {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} |",
             f.members,
             num(f.offered_deliveries_per_sec),
             num(f.deliveries_per_sec),
             f.p50_ms,
             f.p99_ms,
-            lost(f.lost, f.refused, f.cut_off)
+            f.p999_ms,
+            lost(f.lost, f.refused, f.cut_off),
+            if f.passed() { "yes" } else { "no" }
         );
     }
 }

@@ -6,6 +6,7 @@
 //! in order: the summary beside the peer's ([`comparison`]), each ladder step by step
 //! ([`ladders`]) and the targets ([`targets`]); [`format`] writes the numbers.
 
+pub mod chart;
 mod comparison;
 mod fanout;
 mod format;
@@ -20,6 +21,9 @@ pub struct Report {
     pub url: String,
     pub machine: Machine,
     pub finished_at_unix: u64,
+    /// The machine while the run ran (absent in runs saved before it was recorded).
+    #[serde(default)]
+    pub host: Option<Host>,
     pub idle: Option<Idle>,
     pub latency: Option<Latency>,
     pub fanout: Vec<Fanout>,
@@ -66,6 +70,11 @@ impl Machine {
     }
 }
 
+/// The machine over a whole run: the load average at its end and the share of CPU
+/// time the hypervisor stole during it. This host is shared and noisy, so every
+/// figure is read next to these (and ratios only within one run).
+pub use crate::bench::soak::Host;
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Idle {
     pub connections: usize,
@@ -95,43 +104,81 @@ pub struct Step {
     pub ack_p99_ms: f64,
 }
 
+impl Step {
+    /// The honest rule: the acked rate within 2% of the offer, nothing lost or
+    /// refused, and p99 within the limit. Past that a user would call it overload.
+    pub fn passed(&self) -> bool {
+        self.kept_up() && self.p99_ms <= super::scenarios::P99_LIMIT_MS
+    }
+
+    /// The rule without its latency limit: what a server sustains at any latency.
+    pub fn kept_up(&self) -> bool {
+        self.lost == 0
+            && self.refused == 0
+            && self.acked_per_sec >= 0.98 * f64::from(self.offered_per_sec)
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Latency {
     pub pairs: usize,
     pub step_secs: f64,
+    /// The bisection's steps, in the order they ran.
     pub steps: Vec<Step>,
-    /// The highest offered rate whose p99 stayed within the limit with nothing lost.
+    /// The fixed rates measured after the search (1,000/s, half the headline).
+    #[serde(default)]
+    pub fixed: Vec<Step>,
+    /// The headline: the highest offered rate that passed [`Step::passed`].
     pub best_rate_within_p99: Option<u32>,
-    /// The most acknowledged (committed) messages per second of any lossless step.
+    /// Half the headline (or, with none, of the sustained rate), measured on its own.
+    #[serde(default)]
+    pub half_rate: Option<u32>,
+    /// The highest rate kept up with at any latency ([`Step::kept_up`]): found by a
+    /// second bisection when no rate passed the p99 limit (Synapse's case).
+    #[serde(default)]
+    pub sustained_rate: Option<u32>,
+    /// The most acknowledged (committed) messages per second of any lossless step,
+    /// whatever its latency (the old headline, kept for comparison).
     pub max_acked_per_sec: f64,
 }
 
 impl Latency {
-    pub fn from_steps(pairs: usize, step_secs: f64, steps: Vec<Step>) -> Latency {
-        let clean = |s: &&Step| s.lost == 0 && s.refused == 0;
+    pub fn from_steps(
+        pairs: usize,
+        step_secs: f64,
+        steps: Vec<Step>,
+        fixed: Vec<Step>,
+        best: Option<u32>,
+        sustained_rate: Option<u32>,
+        half_rate: Option<u32>,
+    ) -> Latency {
         Latency {
             pairs,
             step_secs,
-            best_rate_within_p99: steps
-                .iter()
-                .filter(clean)
-                .filter(|s| s.p99_ms <= super::scenarios::P99_LIMIT_MS)
-                .map(|s| s.offered_per_sec)
-                .max(),
+            best_rate_within_p99: best,
+            sustained_rate,
+            half_rate,
             max_acked_per_sec: steps
                 .iter()
-                .filter(clean)
+                .chain(&fixed)
+                .filter(|s| s.lost == 0 && s.refused == 0)
                 .map(|s| s.acked_per_sec)
                 .fold(0.0, f64::max),
             steps,
+            fixed,
         }
     }
 
-    fn p99_at(&self, rate: u32) -> Option<f64> {
-        self.steps
-            .iter()
-            .find(|s| s.offered_per_sec == rate)
-            .map(|s| s.p99_ms)
+    /// The fixed-rate step at `rate`, if one ran.
+    pub fn at(&self, rate: u32) -> Option<&Step> {
+        self.fixed.iter().rev().find(|s| s.offered_per_sec == rate)
+    }
+
+    /// Every step (search and fixed), by offered rate: the latency curve.
+    pub fn curve(&self) -> Vec<&Step> {
+        let mut all: Vec<&Step> = self.steps.iter().chain(&self.fixed).collect();
+        all.sort_by_key(|s| s.offered_per_sec);
+        all
     }
 }
 
@@ -149,6 +196,22 @@ pub struct Fanout {
     pub deliveries_per_sec: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    #[serde(default)]
+    pub p999_ms: f64,
+}
+
+impl Fanout {
+    /// The same rule as 1:1 ([`Step::passed`]), on deliveries.
+    pub fn passed(&self) -> bool {
+        self.kept_up() && self.p99_ms <= super::scenarios::P99_LIMIT_MS
+    }
+
+    /// The rule without its latency limit.
+    pub fn kept_up(&self) -> bool {
+        self.lost == 0
+            && self.refused == 0
+            && self.deliveries_per_sec >= 0.98 * self.offered_deliveries_per_sec
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -165,13 +228,25 @@ pub struct Reconnect {
 
 impl Report {
     /// The whole result as Markdown tables.
-    pub fn table(&self, peer: Option<&Report>) -> String {
+    pub fn table(&self, peers: &[Report]) -> String {
         let mut s = String::new();
-        comparison::write(&mut s, self, peer);
+        comparison::write(&mut s, self, peers);
         ladders::write_latency(&mut s, self);
         ladders::write_fanout(&mut s, self);
-        targets::write_table(&mut s, &self.checks(peer));
+        targets::write_table(&mut s, &self.checks(peers));
         s
+    }
+
+    /// Which system the run measured, from its target's name.
+    pub fn system(&self) -> crate::bench::Peer {
+        use crate::bench::Peer;
+        if self.target.starts_with("Socket.IO") {
+            Peer::Socketio
+        } else if self.target.contains("Synapse") {
+            Peer::Synapse
+        } else {
+            Peer::Messgo
+        }
     }
 }
 
@@ -199,19 +274,32 @@ mod tests {
     }
 
     #[test]
-    fn the_ladder_summary_ignores_lossy_and_slow_steps() {
+    fn a_step_passes_only_on_time_complete_and_keeping_up() {
+        assert!(step(10_000, 9_900.0, 49.0, 0).passed());
+        assert!(!step(10_000, 9_700.0, 3.0, 0).passed(), "acked 3% behind");
+        assert!(!step(10_000, 10_000.0, 51.0, 0).passed(), "p99 over 50 ms");
+        assert!(!step(10_000, 10_000.0, 3.0, 1).passed(), "one lost");
+    }
+
+    #[test]
+    fn the_curve_holds_search_and_fixed_steps_by_rate() {
         let l = Latency::from_steps(
             10,
             1.0,
             vec![
-                step(10_000, 10_000.0, 3.0, 0),
-                step(20_000, 19_000.0, 40.0, 0),
                 step(40_000, 30_000.0, 900.0, 0),
+                step(20_000, 19_900.0, 40.0, 0),
                 step(80_000, 35_000.0, 2000.0, 5),
             ],
+            vec![step(1_000, 1_000.0, 2.0, 0), step(10_000, 10_000.0, 3.0, 0)],
+            Some(20_000),
+            Some(20_000),
+            Some(10_000),
         );
-        assert_eq!(l.best_rate_within_p99, Some(20_000));
-        assert_eq!(l.max_acked_per_sec, 30_000.0);
+        let rates: Vec<u32> = l.curve().iter().map(|s| s.offered_per_sec).collect();
+        assert_eq!(rates, [1_000, 10_000, 20_000, 40_000, 80_000]);
+        assert_eq!(l.at(1_000).unwrap().p99_ms, 2.0);
+        assert_eq!(l.max_acked_per_sec, 30_000.0, "lossy steps do not count");
     }
 
     #[test]

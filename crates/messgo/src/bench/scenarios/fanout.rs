@@ -1,35 +1,40 @@
-//! Fan-out: one sender to a group, a ladder of delivery rates on the same sockets.
+//! Fan-out: one sender to a group, a bisection over delivery rates on the same sockets.
 
 use std::time::{Duration, Instant};
 
-use super::{close_all, drive, ms, per_sec, seal_all, settle, Ctx, GRACE};
+use super::{close_all, drive, ms, per_sec, quiesce, seal_all, settle, Ctx, GRACE};
 use crate::bench::fleet::Conn;
 use crate::bench::report::Fanout;
 use crate::bench::saturating;
+use crate::bench::search::Search;
 use crate::bench::setup::{self, ChatPlan, User};
 use crate::bench::BenchError;
 
-/// The fan-out ladder each group climbs.
-pub struct Ladder<'a> {
-    /// Deliveries per second offered, one step after another.
-    pub deliveries_per_sec: &'a [f64],
+/// How each group's search runs, in deliveries per second.
+pub struct Ladder {
+    /// The first offer tried.
+    pub start: f64,
+    /// The highest offer tried.
+    pub max: f64,
     /// Caps the messages (a small group at a high delivery rate would measure the
     /// durable write path instead).
     pub max_messages_per_sec: f64,
+    pub precision: f64,
+    pub max_steps: usize,
     /// How long each step runs.
     pub secs: f64,
 }
 
-/// One sender and `members - 1` receivers, offered each step of the ladder in turn,
-/// on the same sockets, until a step loses anything or falls behind its offer: the
-/// last clean step is what the server can fan out.
+/// One sender and `members - 1` receivers, on the same sockets throughout: a
+/// bisection for the most deliveries per second that pass the 1:1 rule (nothing
+/// lost, within 2% of the offer, p99 ≤ 50 ms; see [`Fanout::passed`]).
 pub async fn run(
     ctx: &Ctx,
     users: &[User],
     plan: &ChatPlan,
-    ladder: &Ladder<'_>,
+    ladder: &Ladder,
 ) -> Result<Vec<Fanout>, BenchError> {
-    let receivers = plan.members.len() - 1;
+    let receivers = (plan.members.len() - 1) as f64;
     let logins = plan
         .members
         .iter()
@@ -43,20 +48,18 @@ pub async fn run(
             None,
         )
         .await?;
-    let mut rates: Vec<f64> = ladder
-        .deliveries_per_sec
-        .iter()
-        .map(|d| (d / receivers as f64).clamp(1.0, ladder.max_messages_per_sec))
-        .collect();
-    rates.dedup();
+    // In messages a second: at least one, at most the cap.
+    let max = (ladder.max / receivers).clamp(1.0, ladder.max_messages_per_sec);
+    let start = (ladder.start / receivers).clamp(1.0, max);
+    let mut search = Search::new(start, 1.0, max, ladder.precision, ladder.max_steps);
     let mut steps = Vec::new();
-    for rate in rates {
+    while let Some(rate) = search.next() {
         let step = step(ctx, users, plan, &conns, rate, ladder.secs).await;
-        let behind = step.deliveries_per_sec < 0.9 * step.offered_deliveries_per_sec;
-        let stop = step.lost > 0 || step.refused > 0 || behind;
+        let passed = step.passed();
+        search.record(rate, passed);
         steps.push(step);
-        if stop {
-            break;
+        if !passed {
+            quiesce(ctx).await;
         }
     }
     close_all(conns).await;
@@ -99,5 +102,6 @@ async fn step(
         deliveries_per_sec: per_sec(run.delivered, run.start, run.last_delivery),
         p50_ms: ms(run.deliver.value_at_quantile(0.50)),
         p99_ms: ms(run.deliver.value_at_quantile(0.99)),
+        p999_ms: ms(run.deliver.value_at_quantile(0.999)),
     }
 }

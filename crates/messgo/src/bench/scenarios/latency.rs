@@ -1,22 +1,35 @@
-//! 1:1 latency: a ladder of offered rates over many pairs at once.
+//! 1:1 latency: the highest offered rate the server carries cleanly, found by
+//! bisection over many pairs at once, then the latency at fixed rates.
 
 use std::time::{Duration, Instant};
 
-use super::{close_all, drive, ms, per_sec, seal_all, settle, Ctx, GRACE, WARMUP_SECS};
+use super::{close_all, drive, ms, per_sec, quiesce, seal_all, settle, Ctx, GRACE, WARMUP_SECS};
 use crate::bench::fleet::Conn;
 use crate::bench::report::{Latency, Step};
 use crate::bench::saturating;
+use crate::bench::search::Search;
 use crate::bench::setup::{self, ChatPlan, User};
 use crate::bench::BenchError;
 
-/// 1:1 send → deliver at each rate of the ladder, until p99 passes the limit or
-/// a message is lost.
+/// How the search for the headline runs.
+pub struct Plan<'a> {
+    pub start: u32,
+    pub min: u32,
+    pub max: u32,
+    pub precision: f64,
+    pub max_steps: usize,
+    /// Rates always measured after the search (the headline's half is added).
+    pub at_rates: &'a [u32],
+    pub step_secs: f64,
+}
+
+/// Bisects for the highest clean rate (see [`Step::passed`]), then measures each of
+/// `plan.at_rates` and half the headline, all on the same sockets.
 pub async fn run(
     ctx: &Ctx,
     users: &[User],
     plans: &[ChatPlan],
-    rates: &[u32],
-    step_secs: f64,
+    plan: &Plan<'_>,
 ) -> Result<Latency, BenchError> {
     let mut logins = Vec::new();
     for p in plans {
@@ -24,26 +37,72 @@ pub async fn run(
         logins.push((setup::login_for(&users[p.members[1]], &[p.id]), true));
     }
     let all = ctx.open_all(logins, "1:1", None).await?;
+    // A short unrecorded warm-up at the lowest fixed rate: caches, JITs and
+    // allocators settle before anything is measured.
+    let warmup = plan.at_rates.iter().copied().min().unwrap_or(plan.start);
+    let _ = step(ctx, users, plans, &all, warmup, WARMUP_SECS).await;
+    quiesce(ctx).await;
     let mut steps = Vec::new();
-    // A short unrecorded warm-up at the first rate: caches, JITs and allocators
-    // settle before anything is measured.
-    let warmup = rates.first().copied();
-    for (i, &rate) in warmup.iter().chain(rates).enumerate() {
-        let recorded = i > 0 || warmup.is_none();
-        let secs = if recorded { step_secs } else { WARMUP_SECS };
-        let step = step(ctx, users, plans, &all, rate, secs).await;
-        if !recorded {
-            continue;
+    let best = search(ctx, users, plans, &all, plan, Step::passed, &mut steps).await;
+    let sustained = match best {
+        // Every step was bracketed by the stricter rule: the fastest that kept up.
+        Some(_) => steps
+            .iter()
+            .filter(|s| s.kept_up())
+            .map(|s| s.offered_per_sec)
+            .max(),
+        // No rate passed the p99 limit: bisect again for what it sustains at all.
+        None => search(ctx, users, plans, &all, plan, Step::kept_up, &mut steps).await,
+    };
+    let mut fixed = Vec::new();
+    let half = best.or(sustained).map(|b| (b / 2).max(1));
+    for rate in plan.at_rates.iter().copied().chain(half) {
+        let st = step(ctx, users, plans, &all, rate, plan.step_secs).await;
+        if !st.passed() {
+            quiesce(ctx).await;
         }
-        // Past saturation every further step only queues more: stop there.
-        let saturated = step.lost > 0 || step.refused > 0 || step.acked_per_sec < 0.9 * rate as f64;
-        steps.push(step);
-        if saturated {
-            break;
-        }
+        fixed.push(st);
     }
     close_all(all).await;
-    Ok(Latency::from_steps(plans.len(), step_secs, steps))
+    Ok(Latency::from_steps(
+        plans.len(),
+        plan.step_secs,
+        steps,
+        fixed,
+        best,
+        sustained,
+        half,
+    ))
+}
+
+/// Bisects for the highest rate whose step satisfies `rule`, appending each step.
+async fn search(
+    ctx: &Ctx,
+    users: &[User],
+    plans: &[ChatPlan],
+    all: &[Conn],
+    plan: &Plan<'_>,
+    rule: fn(&Step) -> bool,
+    steps: &mut Vec<Step>,
+) -> Option<u32> {
+    let mut search = Search::new(
+        f64::from(plan.start),
+        f64::from(plan.min),
+        f64::from(plan.max),
+        plan.precision,
+        plan.max_steps,
+    );
+    while let Some(rate) = search.next() {
+        let rate = saturating::f64_to_u32(rate);
+        let st = step(ctx, users, plans, all, rate, plan.step_secs).await;
+        search.record(f64::from(rate), rule(&st));
+        if !st.passed() {
+            // What is still queued would count against the next step.
+            quiesce(ctx).await;
+        }
+        steps.push(st);
+    }
+    search.best().map(saturating::f64_to_u32)
 }
 
 /// Offers `rate` messages a second over all pairs for `secs` on the sockets `all`
@@ -56,7 +115,7 @@ async fn step(
     rate: u32,
     secs: f64,
 ) -> Step {
-    let n = saturating::f64_to_usize(rate as f64 * secs).max(1);
+    let n = saturating::f64_to_usize(f64::from(rate) * secs).max(1);
     let tag = ctx.tag();
     // Lane i sends on the socket of pair i's first member.
     let frames: Vec<(usize, String)> = seal_all(ctx, users, plans, tag, n)
@@ -65,8 +124,8 @@ async fn step(
         .collect();
     ctx.progress.set_message(format!("1:1 at {rate}/s"));
     let start = Instant::now() + Duration::from_millis(20);
-    ctx.tracker.begin(tag, start, 1e9 / rate as f64);
-    drive(ctx, all, frames, start, rate as f64).await;
+    ctx.tracker.begin(tag, start, 1e9 / f64::from(rate));
+    drive(ctx, all, frames, start, f64::from(rate)).await;
     let want = n as u64;
     settle(ctx, Instant::now() + GRACE, |r| {
         r.acked + r.refused >= want && r.delivered >= want

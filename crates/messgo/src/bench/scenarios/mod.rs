@@ -110,6 +110,23 @@ async fn drive(ctx: &Ctx, conns: &[Conn], frames: Vec<(usize, String)>, start: I
     }
 }
 
+/// Waits until frames stop arriving (none for half a second, at most a minute):
+/// after an overloaded step the server is still working off its queue, and that
+/// work would count against the next step.
+async fn quiesce(ctx: &Ctx) {
+    ctx.progress.set_message("waiting for the server to drain");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = ctx.frames.load(Ordering::Relaxed);
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = ctx.frames.load(Ordering::Relaxed);
+        if now == seen {
+            return;
+        }
+        seen = now;
+    }
+}
+
 /// Waits until `done` holds for the current run, or `deadline` passes.
 async fn settle(ctx: &Ctx, deadline: Instant, done: impl Fn(&Run) -> bool) {
     let mut tick = tokio::time::interval(Duration::from_millis(5));
@@ -151,10 +168,7 @@ fn seal_all(
             if i % 4096 == 0 {
                 ctx.progress.set_position(i as u64);
             }
-            (
-                lane,
-                ctx.peer.send_frame(&plan.id.to_string(), id, &payload),
-            )
+            (lane, ctx.peer.send_frame(&plan.room, id, &payload))
         })
         .collect()
 }

@@ -32,7 +32,7 @@ pub async fn run(
     let away = ctx.open_all(logins(false), "reconnecting", None).await?;
     let resume_from = match ctx.peer {
         Peer::Messgo => setup::chat_seq(users, plan).await?,
-        Peer::Socketio => 0,
+        Peer::Socketio | Peer::Synapse => 0,
     };
     ctx.progress.set_message("dropping every client");
     close_all(away).await;

@@ -27,7 +27,7 @@ pub use args::SoakArgs;
 use cast::Cast;
 use hostile::{Arsenal, Tally};
 use report::{Phase, SoakReport};
-pub(crate) use server::{cpu_ticks, Host};
+pub use server::{cpu_ticks, Host};
 use server::{RssLog, Server};
 
 use super::saturating::f64_to_usize;
@@ -113,10 +113,19 @@ async fn honest(
     cast: &Cast,
     args: &SoakArgs,
 ) -> Result<crate::bench::report::Step, BenchError> {
-    let latency =
-        scenarios::latency::run(ctx, &cast.users, &cast.honest, &[args.rate], args.secs).await?;
+    // No search: only the steady rate, measured once after the warm-up.
+    let plan = scenarios::latency::Plan {
+        start: args.rate,
+        min: args.rate,
+        max: args.rate,
+        precision: 2.0,
+        max_steps: 0,
+        at_rates: &[args.rate],
+        step_secs: args.secs,
+    };
+    let latency = scenarios::latency::run(ctx, &cast.users, &cast.honest, &plan).await?;
     latency
-        .steps
+        .fixed
         .into_iter()
         .next()
         .ok_or_else(|| BenchError::Protocol("the honest run measured nothing".into()))

@@ -149,7 +149,7 @@ impl RssLog {
 
 /// The machine over one run: load average at its end and the share of CPU time
 /// stolen by the hypervisor during it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Host {
     pub load_1m: f64,
     pub load_5m: f64,
