@@ -31,9 +31,14 @@ pub async fn run(
     for (i, &rate) in warmup.iter().chain(rates).enumerate() {
         let recorded = i > 0 || warmup.is_none();
         let secs = if recorded { step_secs } else { WARMUP_SECS };
+        let before = crate::bench::nodes::read(&ctx.spread).await;
         let step = step(ctx, users, plans, &all, rate, secs).await;
         if !recorded {
             continue;
+        }
+        if !ctx.spread.is_empty() {
+            let after = crate::bench::nodes::read(&ctx.spread).await;
+            crate::bench::nodes::print(rate, step.delivered, &before, &after);
         }
         // Past saturation every further step only queues more: stop there.
         let saturated = step.lost > 0 || step.refused > 0 || step.acked_per_sec < 0.9 * rate as f64;
