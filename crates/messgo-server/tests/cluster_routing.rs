@@ -208,3 +208,35 @@ async fn a_socket_opening_while_messages_commit_misses_none() {
     drop(nodes);
     guard.drop_database().await;
 }
+
+#[tokio::test]
+async fn a_node_tells_its_counters_only_when_asked_to() {
+    let off = TestServer::start().await;
+    let status = off
+        .http()
+        .get(off.url("/api/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 404, "off unless --metrics");
+    let on = TestServer::start_with(|c| c.metrics = true).await;
+    let text = on
+        .http()
+        .get(on.url("/api/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "bus_received 0",
+        "bus_sent 0",
+        "socket_frames 0",
+        "users_present 0",
+        "holes_given_up 0",
+    ] {
+        assert!(text.lines().any(|l| l == name), "{name} in {text}");
+    }
+}

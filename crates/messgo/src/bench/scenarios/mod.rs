@@ -69,7 +69,7 @@ impl Ctx {
                     Login::Messgo(c) if !spread.is_empty() => {
                         Login::Messgo(c.with_base(&spread[i % spread.len()]))
                     }
-                    other => other,
+                    other @ (Login::Messgo(_) | Login::Socketio { .. }) => other,
                 };
                 let conn = Conn::open(
                     self.peer,
