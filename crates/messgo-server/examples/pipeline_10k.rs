@@ -158,7 +158,10 @@ async fn run(n: u64) {
     let (alice, bob, chat) = pair(&s).await;
 
     // One socket of the receiver, so every send is serialized and delivered.
-    let mut socket = s.bus.subscribe(bob.user_id, SessionId::random());
+    let mut socket = s
+        .bus
+        .open(bob.user_id, SessionId::random(), Box::pin(async {}))
+        .await;
     while socket.try_recv().is_some() {}
 
     let payload = |len: usize, byte: u8| Bytes(vec![byte; len]);

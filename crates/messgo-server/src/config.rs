@@ -77,6 +77,11 @@ pub struct Config {
     #[arg(long, value_name = "FILTER", default_value = "info")]
     pub log: String,
 
+    /// Answer GET /api/metrics (loopback callers only) with this node's totals: bus events in and out, frames queued on sockets, holes given up, CPU seconds, memory; nothing about whom. Off: 404
+    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = boolean,
+        num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub metrics: bool,
+
     /// Clients reach MessGo over HTTPS through a proxy: Secure cookies, HSTS, https origin check
     #[arg(long, value_name = "BOOL", default_value = "false", value_parser = boolean,
         num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]

@@ -103,6 +103,7 @@ impl Server {
                 stall_timeout: self.config.stall_timeout,
                 ai_context_bytes: self.config.ai_context_bytes,
                 public_host: self.config.public_url.as_deref().map(http::host_of_url),
+                metrics: self.config.metrics,
             },
             sockets: http::SocketLimits::new(
                 self.config.sockets_per_account,

@@ -5,7 +5,11 @@ use std::sync::{Arc, Mutex};
 use messgo_proto::{ServerEvent, SessionId, UserId};
 use tokio::sync::mpsc;
 
-use super::{frame, Bus, Ending, Origin, Queue, Shared, SocketId, Subscription, SOCKET_QUEUE};
+use futures_util::future::BoxFuture;
+
+use super::{
+    frame, Bus, Counts, Ending, Origin, Queue, Shared, SocketId, Subscription, SOCKET_QUEUE,
+};
 
 /// One socket as the bus holds it.
 struct Socket {
@@ -41,6 +45,8 @@ type Senders = HashMap<UserId, Vec<Socket>>;
 pub struct LocalBus {
     senders: Arc<Mutex<Senders>>,
     next_id: AtomicU64,
+    /// Frames queued on sockets so far.
+    queued: AtomicU64,
 }
 
 impl LocalBus {
@@ -53,6 +59,39 @@ impl LocalBus {
     /// database.
     pub fn cut_off_all(&self) {
         self.senders.lock().expect("bus lock").clear();
+    }
+
+    /// A feed for one socket of `session` on this node.
+    pub fn subscribe(&self, user: UserId, session: SessionId) -> Subscription {
+        let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let queue = Arc::new(Queue::default());
+        self.senders
+            .lock()
+            .expect("bus lock")
+            .entry(user)
+            .or_default()
+            .push(Socket {
+                id,
+                session,
+                tx,
+                queue: queue.clone(),
+            });
+        Subscription {
+            id: SocketId(id),
+            rx,
+            queue,
+            _guard: Box::new(Unsubscribe {
+                senders: self.senders.clone(),
+                user,
+                id,
+            }),
+        }
+    }
+
+    /// Frames queued on this node's sockets so far.
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
     }
 
     /// Open subscriptions of `user` (for tests and metrics).
@@ -84,35 +123,26 @@ impl Bus for LocalBus {
         // A full queue means the socket is not keeping up: drop it (it will
         // reconnect and resync) rather than block everyone else or skip silently.
         list.retain(|socket| socket.offer(frame_for(socket.id)));
+        self.queued.fetch_add(list.len() as u64, Ordering::Relaxed);
         if list.is_empty() {
             senders.remove(&to);
         }
     }
 
-    fn subscribe(&self, user: UserId, session: SessionId) -> Subscription {
-        let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let queue = Arc::new(Queue::default());
-        self.senders
-            .lock()
-            .expect("bus lock")
-            .entry(user)
-            .or_default()
-            .push(Socket {
-                id,
-                session,
-                tx,
-                queue: queue.clone(),
-            });
-        Subscription {
-            id: SocketId(id),
-            rx,
-            queue,
-            _guard: Box::new(Unsubscribe {
-                senders: self.senders.clone(),
-                user,
-                id,
-            }),
+    fn open(
+        &self,
+        user: UserId,
+        session: SessionId,
+        _first: BoxFuture<'static, ()>,
+    ) -> BoxFuture<'_, Subscription> {
+        // One node's order stage sees every message: nothing to learn first.
+        Box::pin(std::future::ready(self.subscribe(user, session)))
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            queued: self.queued(),
+            ..Counts::default()
         }
     }
 

@@ -10,12 +10,17 @@
 //! among the chat's messages before [`deliver`](Bus::deliver)ing it to its own
 //! sockets. Ordering comes from the committed sequence number, not from what one
 //! node happened to see first.
+//!
+//! Across nodes, events are routed by interest: a node hears a user's events only
+//! while that user has a socket on it ([`open`](Bus::open) registers the interest
+//! before the socket's feed opens), so adding nodes adds capacity.
 
 mod local;
 mod nats;
 
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 pub use local::LocalBus;
 use messgo_proto::{ChatId, ServerEvent, SessionId, UserId};
 pub use nats::NatsBus;
@@ -49,8 +54,18 @@ pub trait Bus: Send + Sync + 'static {
     fn shared_with_us(&self) -> Option<mpsc::Receiver<ChatMessage>> {
         None
     }
-    /// A feed for one socket of `session`.
-    fn subscribe(&self, user: UserId, session: SessionId) -> Subscription;
+    /// A feed for one socket of `session`, opened once `user`'s events reach this
+    /// node: whatever is committed after it returns reaches the feed. When they did
+    /// not reach it before (the user's first socket here, across nodes), `first` runs
+    /// before the feed opens: the order stage reads where the user's chats stand, as
+    /// what was committed before is this node's to learn from the database, not the
+    /// bus. A single node hears everything anyway and never runs it.
+    fn open(
+        &self,
+        user: UserId,
+        session: SessionId,
+        first: BoxFuture<'static, ()>,
+    ) -> BoxFuture<'_, Subscription>;
     /// Tells the sockets of the sessions of `user` that `ending` picks that their
     /// session is over, then cuts them off (logout, revocation, password change).
     fn end_sessions(&self, user: UserId, ending: Ending);
@@ -59,6 +74,22 @@ pub trait Bus: Send + Sync + 'static {
     fn connected(&self) -> watch::Receiver<bool> {
         watch::channel(true).1
     }
+    /// What this node's bus has done so far, as plain counts (nothing about whom).
+    fn counts(&self) -> Counts;
+}
+
+/// A node's bus traffic since it started: totals only, for `/api/metrics` and the
+/// cluster bench (bus events received per node, work per delivered message).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Events this node took in from other nodes (NATS messages received).
+    pub received: u64,
+    /// Events this node sent to other nodes (NATS messages published).
+    pub sent: u64,
+    /// Frames queued on this node's sockets.
+    pub queued: u64,
+    /// Users with a socket on this node (whose events it hears).
+    pub interests: u64,
 }
 
 /// Which of a user's sessions end. Plain data, so it can cross to other nodes.

@@ -3,30 +3,32 @@
 //! which hand it to theirs. So this node's sockets, and the acks of what they send,
 //! never wait on NATS, nor stop when it is down.
 //!
-//! Subjects: `messgo.m` carries a chat's committed messages, once each whoever the
-//! members are (each node's order stage puts them in sequence with its own);
-//! `messgo.u.<user>` carries other frames for a user, `messgo.end.<user>` the
-//! sessions to end. Every node listens to all three; a node without sockets of
-//! that user simply drops the frame, and a node drops what it published itself (the
-//! `Messgo-Node` header names the sender).
+//! Events are routed by interest (subjects in `wire.rs`): a node subscribes to a
+//! user's events while that user has a socket on it (`interest.rs`), so a node hears
+//! only what its own sockets need, and adding nodes adds capacity. Large chats'
+//! messages still go to every node once. NATS is asked not to echo a node's own
+//! events back to it.
 //!
 //! The socket a message came from is always on the node that publishes it, so the
 //! ack that socket gets in the message's place never crosses NATS.
 
+mod intake;
+mod interest;
+mod wire;
+
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_nats::HeaderMap;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use messgo_proto::{SessionId, UserId};
 use tokio::sync::{mpsc, watch};
 
-use super::{Bus, ChatMessage, Ending, LocalBus, Origin, Shared, Step, Subscription};
-
-const MESSAGES: &str = "messgo.m";
-const USER_PREFIX: &str = "messgo.u.";
-const END_PREFIX: &str = "messgo.end.";
-/// The node that published an event, so it can skip its own echo.
-const NODE: &str = "Messgo-Node";
+use super::{Bus, ChatMessage, Counts, Ending, LocalBus, Origin, Shared, Subscription};
+use intake::{Intake, NODE};
+use interest::Interests;
 
 /// Publishes waiting to go out; past this, NATS is not keeping up and frames are
 /// dropped (clients resync on their next reconnect or gap).
@@ -35,7 +37,7 @@ const OUTBOX: usize = 65_536;
 /// they are dropped, and the sockets that miss one fill the gap from the database.
 const INBOX: usize = 65_536;
 
-type Outgoing = (String, Vec<u8>);
+type Outgoing = (String, Bytes);
 
 pub struct NatsBus {
     outbox: mpsc::Sender<Outgoing>,
@@ -44,6 +46,10 @@ pub struct NatsBus {
     connected: watch::Receiver<bool>,
     /// Other nodes' chat messages, until the order stage takes them.
     inbox: std::sync::Mutex<Option<mpsc::Receiver<ChatMessage>>>,
+    intake: Arc<Intake>,
+    interests: Arc<Interests>,
+    /// NATS messages published so far.
+    sent: AtomicU64,
 }
 
 /// While NATS was down, events from other nodes did not reach this node's sockets.
@@ -84,54 +90,27 @@ impl NatsBus {
         let (up, connected) = watch::channel(true);
         let client = async_nats::ConnectOptions::new()
             .event_callback(catch_up_after_outage(local.clone(), up))
+            .no_echo()
             .connect(url)
             .await?;
         let node = rand::random::<u64>().to_string();
-        let mut frames = client.subscribe(format!("{USER_PREFIX}*")).await?;
-        let mut endings = client.subscribe(format!("{END_PREFIX}*")).await?;
-        let mut messages = client.subscribe(MESSAGES).await?;
+        let (inbox_tx, inbox) = mpsc::channel(INBOX);
+        let intake = Arc::new(Intake {
+            local: local.clone(),
+            inbox: inbox_tx,
+            me: node.clone(),
+            received: AtomicU64::new(0),
+        });
+        let mut everyone = client.subscribe(wire::MESSAGES).await?;
         // Subscriptions are live once the server has seen them: flush before serving.
         client.flush().await?;
-        let (inbox_tx, inbox) = mpsc::channel(INBOX);
-        let me = node.clone();
+        let take = intake.clone();
         tokio::spawn(async move {
-            while let Some(msg) = messages.next().await {
-                if sent_by(&msg, &me) {
-                    continue;
-                }
-                let Some(message) = decode_message(&msg.payload) else {
-                    tracing::warn!("a malformed chat message arrived over NATS; dropped");
-                    continue;
-                };
-                if inbox_tx.try_send(message).is_err() {
-                    tracing::warn!("this node's order stage is behind; a message from another node was dropped");
-                }
+            while let Some(msg) = everyone.next().await {
+                take.take(&msg);
             }
         });
-        let (sink, me) = (local.clone(), node.clone());
-        tokio::spawn(async move {
-            while let Some(msg) = frames.next().await {
-                let Some(user) = from_another_node(&msg, &me, USER_PREFIX) else {
-                    continue;
-                };
-                let Ok(text) = std::str::from_utf8(&msg.payload) else {
-                    tracing::warn!("a non-UTF-8 frame arrived over NATS; dropped");
-                    continue;
-                };
-                sink.publish(user, super::frame_of_text(text, None));
-            }
-        });
-        let (sink, me) = (local.clone(), node.clone());
-        tokio::spawn(async move {
-            while let Some(msg) = endings.next().await {
-                let Some(user) = from_another_node(&msg, &me, END_PREFIX) else {
-                    continue;
-                };
-                if let Ok(ending) = serde_json::from_slice::<Ending>(&msg.payload) {
-                    sink.end_sessions(user, ending);
-                }
-            }
-        });
+        let interests = Interests::new(client.clone(), intake.clone());
         // One publisher task, so events leave in the order they were published.
         let (outbox, mut pending) = mpsc::channel::<Outgoing>(OUTBOX);
         tokio::spawn(async move {
@@ -139,7 +118,7 @@ impl NatsBus {
             headers.insert(NODE, node.as_str());
             while let Some((subject, payload)) = pending.recv().await {
                 let sent = client
-                    .publish_with_headers(subject, headers.clone(), payload.into())
+                    .publish_with_headers(subject, headers.clone(), payload)
                     .await;
                 if let Err(e) = sent {
                     tracing::warn!(error = %e, "publishing to NATS failed");
@@ -151,82 +130,26 @@ impl NatsBus {
             local,
             connected,
             inbox: std::sync::Mutex::new(Some(inbox)),
+            intake,
+            interests,
+            sent: AtomicU64::new(0),
         })
     }
 
     /// Queues an event for the other nodes; this node has already delivered it.
-    fn send(&self, subject: String, payload: Vec<u8>) {
+    fn send(&self, subject: String, payload: Bytes) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
         if self.outbox.try_send((subject, payload)).is_err() {
             tracing::warn!("the NATS outbox is full; an event for other nodes was dropped");
         }
     }
 }
 
-/// Whether this node published `msg` itself (and so has handled it already).
-fn sent_by(msg: &async_nats::Message, me: &str) -> bool {
-    let sender = msg.headers.as_ref().and_then(|h| h.get(NODE));
-    sender.is_some_and(|n| n.as_str() == me)
-}
-
-/// The user an event is for, unless this node published it (it delivered it then).
-fn from_another_node(msg: &async_nats::Message, me: &str, prefix: &str) -> Option<UserId> {
-    if sent_by(msg, me) {
-        return None;
-    }
-    msg.subject.strip_prefix(prefix)?.parse().ok()
-}
-
-/// The longest member list a chat message may carry (100,000 ids and commas).
-const MAX_MEMBERS_TEXT: usize = 100_000 * 37;
-
-/// A chat message on the wire: `<chat> <seq> <member>,<member>…`, a newline, and the
-/// frame's text (nothing after the newline for a number with nothing to deliver).
-fn encode_message(m: &ChatMessage) -> Vec<u8> {
-    let members: Vec<String> = m.to.iter().map(ToString::to_string).collect();
-    let mut out = format!("{} {} {}\n", m.chat, m.seq, members.join(",")).into_bytes();
-    if let Some(frame) = &m.frame {
-        out.extend_from_slice(frame.text.as_bytes());
-    }
-    out
-}
-
-fn decode_message(payload: &[u8]) -> Option<ChatMessage> {
-    let text = std::str::from_utf8(payload).ok()?;
-    let (head, body) = text.split_once('\n')?;
-    let mut fields = head.split(' ');
-    let chat = fields.next()?.parse().ok()?;
-    let seq: i64 = fields.next()?.parse().ok()?;
-    // Sequence numbers start at 1; anything else is not ours.
-    if seq < 1 {
-        return None;
-    }
-    let to = match fields.next()? {
-        "" => Vec::new(),
-        list if list.len() > MAX_MEMBERS_TEXT => return None,
-        list => list
-            .split(',')
-            .map(str::parse)
-            .collect::<Result<Vec<UserId>, _>>()
-            .ok()?,
-    };
-    let step = Step {
-        chat,
-        seq,
-        ack: false,
-    };
-    let frame = (!body.is_empty()).then(|| super::frame_of_text(body, Some(step)));
-    Some(ChatMessage {
-        chat,
-        seq,
-        to,
-        frame,
-    })
-}
-
 impl Bus for NatsBus {
     fn publish(&self, to: UserId, frame: Shared) {
         self.local.publish(to, frame.clone());
-        self.send(format!("{USER_PREFIX}{to}"), frame.text.as_bytes().to_vec());
+        let payload = Bytes::copy_from_slice(frame.text.as_bytes());
+        self.send(wire::frame_subject(to), payload);
     }
 
     fn deliver(&self, to: UserId, frame: &Shared, origin: Option<&Origin>) {
@@ -234,15 +157,38 @@ impl Bus for NatsBus {
     }
 
     fn share(&self, message: &ChatMessage) {
-        self.send(MESSAGES.to_owned(), encode_message(message));
+        let payload = Bytes::from(wire::encode_message(message));
+        for subject in wire::message_subjects(message) {
+            self.send(subject, payload.clone());
+        }
     }
 
     fn shared_with_us(&self) -> Option<mpsc::Receiver<ChatMessage>> {
         self.inbox.lock().ok()?.take()
     }
 
-    fn subscribe(&self, user: UserId, session: SessionId) -> Subscription {
-        self.local.subscribe(user, session)
+    fn open(
+        &self,
+        user: UserId,
+        session: SessionId,
+        first: BoxFuture<'static, ()>,
+    ) -> BoxFuture<'_, Subscription> {
+        Box::pin(async move {
+            let hold = self.interests.hold(user, first).await;
+            let Subscription {
+                id,
+                rx,
+                queue,
+                _guard,
+            } = self.local.subscribe(user, session);
+            Subscription {
+                id,
+                rx,
+                queue,
+                // Dropped after the local feed's guard: the interest outlives it.
+                _guard: Box::new((_guard, hold)),
+            }
+        })
     }
 
     fn connected(&self) -> watch::Receiver<bool> {
@@ -252,49 +198,15 @@ impl Bus for NatsBus {
     fn end_sessions(&self, user: UserId, ending: Ending) {
         self.local.end_sessions(user, ending);
         let payload = serde_json::to_vec(&ending).expect("Ending serializes");
-        self.send(format!("{END_PREFIX}{user}"), payload);
+        self.send(wire::end_subject(user), payload.into());
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use messgo_proto::ChatId;
-
-    #[test]
-    fn a_chat_message_crosses_the_wire_unchanged() {
-        let (chat, to) = (ChatId::random(), vec![UserId::random(), UserId::random()]);
-        let step = Step {
-            chat,
-            seq: 42,
-            ack: false,
-        };
-        let sent = ChatMessage {
-            chat,
-            seq: 42,
-            to: to.clone(),
-            frame: Some(super::super::frame_of_text(
-                "{\"a\":\"b\\nc\"}\n",
-                Some(step),
-            )),
-        };
-        let got = decode_message(&encode_message(&sent)).unwrap();
-        assert_eq!((got.chat, got.seq, &got.to), (chat, 42, &to));
-        let frame = got.frame.unwrap();
-        assert_eq!(&*frame.text, "{\"a\":\"b\\nc\"}\n");
-        assert_eq!(frame.step, Some(step));
-
-        let skip = ChatMessage {
-            chat,
-            seq: 43,
-            to: Vec::new(),
-            frame: None,
-        };
-        let got = decode_message(&encode_message(&skip)).unwrap();
-        assert!(got.to.is_empty() && got.frame.is_none());
-        assert!(decode_message(b"not a message").is_none());
-        assert!(decode_message(b"x 1 \n{}").is_none());
-        assert!(decode_message(format!("{chat} 0 \n{{}}").as_bytes()).is_none());
-        assert!(decode_message(format!("{chat} -5 \n{{}}").as_bytes()).is_none());
+    fn counts(&self) -> Counts {
+        Counts {
+            received: self.intake.received.load(Ordering::Relaxed),
+            sent: self.sent.load(Ordering::Relaxed),
+            queued: self.local.queued(),
+            interests: self.interests.present() as u64,
+        }
     }
 }

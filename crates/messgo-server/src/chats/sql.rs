@@ -62,6 +62,18 @@ for_both_engines! {
     }
 
 
+    /// The last sequence number of each of `user`'s chats: where a node that starts
+    /// hearing the user's messages picks their order up.
+    pub async fn chat_seqs_of(c: &mut Conn, user: UserId) -> StoreResult<Vec<(Uuid, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT ch.id, ch.seq FROM chats ch JOIN chat_members m ON m.chat_id = ch.id \
+             WHERE m.user_id = $1",
+        )
+        .bind(user.0)
+        .fetch_all(&mut *c)
+        .await?)
+    }
+
     /// The chat, if `user` is a member; NotFound otherwise, exactly as for no chat.
     pub async fn chat_for(c: &mut Conn, user: UserId, chat: ChatId) -> StoreResult<ChatRow> {
         sqlx::query_as(&format!(

@@ -13,6 +13,7 @@ mod error;
 mod extract;
 mod guard;
 pub mod listener;
+mod metrics;
 mod sessions;
 mod ws;
 
@@ -46,6 +47,8 @@ pub struct WebSettings {
     /// The one host name requests may name besides loopback (`--public-url`'s); any
     /// if unset.
     pub public_host: Option<String>,
+    /// Whether `GET /api/metrics` answers (`--metrics`).
+    pub metrics: bool,
 }
 
 #[derive(Clone)]
@@ -66,6 +69,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(accounts::routes())
+        .merge(metrics::routes())
         .merge(sessions::routes())
         .merge(connections::routes())
         .merge(chats::routes())

@@ -89,6 +89,10 @@ pub struct BenchArgs {
     /// Messages each returning client missed.
     #[arg(long, default_value_t = 10)]
     pub missed: usize,
+    /// Node origins to open the sockets on, in turn (a cluster); setup still goes
+    /// through --url. Unset: every socket on --url.
+    #[arg(long, value_delimiter = ',')]
+    pub spread: Vec<String>,
     /// Write the results as JSON here.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,

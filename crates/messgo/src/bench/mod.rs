@@ -8,6 +8,7 @@
 mod args;
 pub mod crash;
 mod fleet;
+mod nodes;
 mod population;
 mod report;
 mod saturating;
@@ -89,6 +90,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         frames: Arc::new(AtomicU64::new(0)),
         progress: progress_bar(),
         next_tag: AtomicU64::new(u64::from(rand::random::<u32>()) * 1_000),
+        spread: args.spread.clone(),
     };
     let population = Population::set_up(&args, &base, &ctx.progress).await?;
     let mut report = empty_report(args.peer, base);

@@ -71,7 +71,20 @@ pub async fn upgrade(
         }
     }
     let places = s.sockets.take(who.user_id.to_string(), address)?;
-    let sub = s.services.bus.subscribe(who.user_id, who.session_id);
+    // Across nodes, the user's events start reaching this node before the socket's
+    // feed opens; if they were not reaching it, the order stage first reads where the
+    // user's chats stand.
+    let (order, db, user) = (
+        s.services.pipeline.order.clone(),
+        s.services.db.clone(),
+        who.user_id,
+    );
+    let first = Box::pin(async move { order.rebase_for(&db, user).await });
+    let sub = s
+        .services
+        .bus
+        .open(who.user_id, who.session_id, first)
+        .await;
     let services = s.services.clone();
     Ok(ws
         // An idle socket should cost little: tungstenite's default read buffer is

@@ -12,12 +12,21 @@
 //! only for a message already on its way. One that does not come (a publisher that
 //! failed between commit and fan-out, a bus outage) is given up on after a short
 //! while; each socket then fills the gap from the database (`messages/feed.rs`).
+//!
+//! Across nodes, a node hears a chat's messages only while one of their recipients
+//! has a socket on it, and a small chat's message once for each such recipient
+//! (`bus/nats/wire.rs`): the first copy goes out to all of them, the others are
+//! dropped. When a node starts hearing a user, it reads where the user's chats stand
+//! ([`Sequencer::rebase_for`]) before the user's socket opens, so the numbers it did
+//! not hear before are not taken for holes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use messgo_proto::{ChatId, UserId};
+use std::collections::btree_map::Entry as Waiting;
+use std::collections::hash_map::Entry;
 
 use tokio::sync::watch;
 
@@ -28,6 +37,9 @@ use crate::store::Db;
 
 /// How long a later message waits for an earlier one before going out anyway.
 const HOLD_MS: i64 = 2_000;
+/// Chats known past which idle ones are forgotten (re-read when they speak again):
+/// a node knows each chat of each user with a socket on it, about 100 bytes each.
+const FORGET_PAST: usize = 250_000;
 
 /// The sender and the socket a message came from, which gets its ack in the
 /// message's place.
@@ -42,7 +54,21 @@ struct Pending {
 
 struct Queue {
     next: i64,
+    /// Numbers from `base` up to `next` went out from here, so another copy of one
+    /// is a duplicate. Below `base` a number may never have come (it was before this
+    /// node heard the chat, or its hole was given up on): it goes out late.
+    base: i64,
     pending: BTreeMap<i64, Pending>,
+}
+
+impl Queue {
+    fn at(next: i64) -> Queue {
+        Queue {
+            next,
+            base: next,
+            pending: BTreeMap::new(),
+        }
+    }
 }
 
 pub struct Sequencer {
@@ -95,10 +121,45 @@ impl Sequencer {
             .lock()
             .expect("sequencer lock")
             .entry(chat)
-            .or_insert(Queue {
-                next,
-                pending: BTreeMap::new(),
-            });
+            .or_insert(Queue::at(next));
+    }
+
+    /// Before a socket of `user` opens on a node that was not hearing the user's
+    /// messages: where each of the user's chats stands, so the numbers this node did
+    /// not hear are not taken for holes, and everything after it is in order (it is
+    /// committed after this read, so published after the node started hearing it).
+    pub async fn rebase_for(&self, db: &Db, user: UserId) {
+        match db_run!(db, read, chat_sql::chat_seqs_of(user)) {
+            Ok(chats) => {
+                for (chat, seq) in chats {
+                    self.rebase(ChatId(chat), seq.saturating_add(1));
+                }
+            }
+            // The feed's gap detection still fills what this costs: a hole waits
+            // out its hold, then the sockets read it.
+            Err(e) => tracing::warn!(error = %e, "could not read where a user's chats stand"),
+        }
+    }
+
+    /// Every message of `chat` before `next` is committed: those waiting go out now,
+    /// the others, should they still come, late. Never moves a chat back.
+    pub fn rebase(&self, chat: ChatId, next: i64) {
+        let mut chats = self.chats.lock().expect("sequencer lock");
+        let queue = match chats.entry(chat) {
+            Entry::Vacant(v) => {
+                v.insert(Queue::at(next));
+                return;
+            }
+            Entry::Occupied(o) if o.get().next < next => o.into_mut(),
+            Entry::Occupied(_) => return,
+        };
+        let later = queue.pending.split_off(&next);
+        for (_, p) in std::mem::replace(&mut queue.pending, later) {
+            self.send(p);
+        }
+        queue.next = next;
+        queue.base = next;
+        self.release(queue, self.clock.now_ms());
     }
 
     /// Sends whatever waited too long for a hole to fill.
@@ -112,6 +173,7 @@ impl Sequencer {
                 }
                 if first != queue.next {
                     self.given_up.fetch_add(1, Ordering::Relaxed);
+                    queue.base = first;
                 }
                 let p = queue.pending.remove(&first).expect("present");
                 self.send(p);
@@ -119,7 +181,7 @@ impl Sequencer {
             }
         }
         // Idle chats are forgotten; they are re-read when they speak again.
-        if chats.len() > 10_000 {
+        if chats.len() > FORGET_PAST {
             chats.retain(|_, q| !q.pending.is_empty());
         }
     }
@@ -176,16 +238,28 @@ impl Sequencer {
             since: now,
         };
         let mut chats = self.chats.lock().expect("sequencer lock");
-        let queue = chats.entry(chat).or_insert(Queue {
-            next: seq,
-            pending: BTreeMap::new(),
-        });
+        let queue = chats.entry(chat).or_insert(Queue::at(seq));
         if seq < queue.next {
-            // Late (its hole was given up on): better out of order than never.
-            self.send(pending);
+            if seq < queue.base {
+                // Late (its hole was given up on): better out of order than never.
+                self.send(pending);
+            }
+            // Otherwise another copy of one that went out.
             return;
         }
-        queue.pending.insert(seq, pending);
+        match queue.pending.entry(seq) {
+            Waiting::Vacant(v) => {
+                v.insert(pending);
+            }
+            // Another copy of one waiting.
+            Waiting::Occupied(_) => return,
+        }
+        self.release(queue, now);
+    }
+
+    /// Sends what waited for the messages before it, and gives up on a hole whose
+    /// next message waited too long.
+    fn release(&self, queue: &mut Queue, now: i64) {
         loop {
             if let Some(p) = queue.pending.remove(&queue.next) {
                 self.send(p);
@@ -197,6 +271,7 @@ impl Sequencer {
                 Some((&first, p)) if now - p.since > HOLD_MS => {
                     self.given_up.fetch_add(1, Ordering::Relaxed);
                     queue.next = first;
+                    queue.base = first;
                 }
                 _ => break,
             }
@@ -242,77 +317,5 @@ pub async fn flush_stale_holds(order: Arc<Sequencer>, mut stop: watch::Receiver<
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::bus::{frame_of_text, LocalBus, Subscription};
-    use crate::clock::ManualClock;
-
-    fn text(s: &str) -> Shared {
-        frame_of_text(s, None)
-    }
-
-    async fn next(sub: &mut Subscription) -> String {
-        sub.recv().await.unwrap().text.to_string()
-    }
-
-    /// A sequencer on a local bus with its clock, one chat, and one member's socket.
-    fn one_chat() -> (Sequencer, Arc<ManualClock>, ChatId, UserId, Subscription) {
-        let bus = Arc::new(LocalBus::new());
-        let clock = Arc::new(ManualClock::new(0));
-        let seq = Sequencer::new(bus.clone(), clock.clone());
-        let user = UserId::random();
-        let sub = bus.subscribe(user, messgo_proto::SessionId::random());
-        (seq, clock, ChatId::random(), user, sub)
-    }
-
-    #[tokio::test]
-    async fn holds_later_messages_until_earlier_ones_went() {
-        let (seq, _clock, chat, user, mut sub) = one_chat();
-        seq.publish(chat, 1, vec![user], text("1"), None);
-        seq.publish(chat, 3, vec![user], text("3"), None);
-        seq.publish(chat, 4, vec![user], text("4"), None);
-        assert_eq!(next(&mut sub).await, "1");
-        assert!(sub.try_recv().is_none(), "3 waits for 2");
-        seq.publish(chat, 2, vec![user], text("2"), None);
-        for want in ["2", "3", "4"] {
-            assert_eq!(next(&mut sub).await, want);
-        }
-        seq.skip(chat, 5);
-        seq.publish(chat, 6, vec![user], text("6"), None);
-        assert_eq!(next(&mut sub).await, "6", "a skipped number does not block");
-    }
-
-    #[tokio::test]
-    async fn a_hole_that_never_fills_is_given_up_on() {
-        let (seq, clock, chat, user, mut sub) = one_chat();
-        seq.publish(chat, 1, vec![user], text("1"), None);
-        seq.publish(chat, 3, vec![user], text("3"), None);
-        clock.advance(HOLD_MS + 1);
-        seq.publish(chat, 4, vec![user], text("4"), None);
-        for want in ["1", "3", "4"] {
-            assert_eq!(next(&mut sub).await, want);
-        }
-        assert_eq!(seq.holes_given_up(), 1);
-        seq.publish(chat, 2, vec![user], text("2"), None);
-        assert_eq!(next(&mut sub).await, "2", "late, but delivered");
-    }
-
-    #[tokio::test]
-    async fn another_nodes_message_fills_the_hole_it_left() {
-        let (seq, _clock, chat, user, mut sub) = one_chat();
-        seq.publish(chat, 1, vec![user], text("1"), None);
-        seq.publish(chat, 3, vec![user], text("3"), None);
-        assert_eq!(next(&mut sub).await, "1");
-        assert!(sub.try_recv().is_none(), "3 waits for 2");
-        seq.arrive(ChatMessage {
-            chat,
-            seq: 2,
-            to: vec![user],
-            frame: Some(text("2")),
-        });
-        for want in ["2", "3"] {
-            assert_eq!(next(&mut sub).await, want);
-        }
-        assert_eq!(seq.holes_given_up(), 0);
-    }
-}
+#[path = "order_tests.rs"]
+mod tests;

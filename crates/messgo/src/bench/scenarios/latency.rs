@@ -57,7 +57,13 @@ pub async fn run(
     let mut fixed = Vec::new();
     let half = best.or(sustained).map(|b| (b / 2).max(1));
     for rate in plan.at_rates.iter().copied().chain(half) {
+        // With --spread, each node's counters around the fixed-rate steps.
+        let before = crate::bench::nodes::read(&ctx.spread).await;
         let st = step(ctx, users, plans, &all, rate, plan.step_secs).await;
+        if !ctx.spread.is_empty() {
+            let after = crate::bench::nodes::read(&ctx.spread).await;
+            crate::bench::nodes::print(rate, st.delivered, &before, &after);
+        }
         if !st.passed() {
             quiesce(ctx).await;
         }

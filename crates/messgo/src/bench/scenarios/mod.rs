@@ -37,6 +37,8 @@ pub struct Ctx {
     pub frames: Arc<AtomicU64>,
     pub progress: indicatif::ProgressBar,
     pub next_tag: AtomicU64,
+    /// Origins the sockets are opened on, in turn (empty: the setup's).
+    pub spread: Vec<String>,
 }
 
 /// A MessGo client's first frame when it has nothing to resume.
@@ -60,8 +62,17 @@ impl Ctx {
         self.progress.set_length(logins.len() as u64);
         self.progress.set_position(0);
         self.progress.set_message(format!("opening {what} sockets"));
-        stream::iter(logins)
-            .map(|(login, counts)| async move {
+        let spread = &self.spread;
+        stream::iter(logins.into_iter().enumerate())
+            .map(|(i, (login, counts))| async move {
+                let login = match login {
+                    Login::Messgo(c) if !spread.is_empty() => {
+                        Login::Messgo(c.with_base(&spread[i % spread.len()]))
+                    }
+                    other @ (Login::Messgo(_) | Login::Socketio { .. } | Login::Synapse(_)) => {
+                        other
+                    }
+                };
                 let conn = Conn::open(
                     self.peer,
                     &login,

@@ -48,6 +48,7 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<bool> {
         frames: Arc::new(AtomicU64::new(0)),
         progress: super::progress_bar(),
         next_tag: AtomicU64::new(u64::from(rand::random::<u32>()) * 1_000),
+        spread: Vec::new(),
     };
     let cast = rt.block_on(Cast::make(
         &server.url,
