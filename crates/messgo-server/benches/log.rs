@@ -1,7 +1,9 @@
 //! The message log's hot paths (docs/storage.md): a commit of 256 messages (one
 //! write, one fdatasync), store + erase per message in process CPU time (the
 //! target: at most 5 µs at 256 per commit), a resume of the last 10 messages of a
-//! chat, and the drop of an expired bucket.
+//! chat, the drop of an expired bucket, and a start: reading a log of 200,000 live
+//! messages back, with the index's memory per message (the process's resident size
+//! before and after, printed beside the timing).
 
 // A benchmark harness: a failed step panics, and that panic is the report.
 #![allow(
@@ -13,9 +15,9 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use messgo_server::messages::log::record::LogRow;
-use messgo_server::messages::log::store::{From, Log};
-use messgo_server::messages::log::BUCKET_MS;
+use messgo_server::store::log::record::LogRow;
+use messgo_server::store::log::store::{From, Log};
+use messgo_server::store::log::BUCKET_MS;
 use rand::{Rng, RngCore};
 use uuid::Uuid;
 
@@ -131,9 +133,48 @@ fn log_paths(c: &mut Criterion) {
     g.finish();
 }
 
+/// The process's resident bytes now.
+fn resident() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+fn log_start(c: &mut Criterion) {
+    const MESSAGES: usize = 200_000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut feed = Feed::new();
+    {
+        let mut log = Log::open(dir.path()).unwrap();
+        // Six buckets' worth, as a server with a few timers would hold.
+        for i in 0..MESSAGES / PER_COMMIT {
+            log.append(&feed.batch(100 + (i % 6) as i64)).unwrap();
+        }
+    }
+    let before = resident();
+    let log = Log::open(dir.path()).unwrap();
+    let after = resident();
+    assert_eq!(log.size().0, MESSAGES / PER_COMMIT * PER_COMMIT);
+    eprintln!(
+        "log start: the index of {} messages in {CHATS} chats takes {} bytes per message (resident size {} → {} MiB)",
+        log.size().0,
+        after.saturating_sub(before) / log.size().0 as u64,
+        before >> 20,
+        after >> 20
+    );
+    drop(log);
+    let mut g = c.benchmark_group("log start");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(MESSAGES as u64));
+    g.bench_function("open a log of 200,000 live messages", |b| {
+        b.iter(|| Log::open(dir.path()).unwrap())
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(5));
-    targets = log_paths
+    targets = log_paths, log_start
 }
 criterion_main!(benches);

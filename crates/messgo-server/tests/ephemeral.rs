@@ -134,15 +134,47 @@ async fn expired_messages_leave_the_file_the_wal_and_free_pages() {
         .flatten()
         .collect();
     assert_eq!(traces.len(), 60);
+    assert_eq!(
+        common::log_holds(&srv, &traces),
+        60,
+        "the scan sees them before, in the message log"
+    );
     assert!(
-        store_files(&srv)
+        !store_files(&srv)
             .iter()
             .any(|f| traces.iter().any(|t| common::file_contains(f, t))),
-        "the scan sees them before"
+        "the database keeps no sealed part of a chat message"
     );
 
     clock.advance(72 * HOUR + 1);
     srv.sweep().await;
+    assert_eq!(
+        common::log_holds(&srv, &traces),
+        0,
+        "erased in the log at the sweep, before their bucket ends"
+    );
+    // Once the bucket's window has passed, its key and file go too.
+    let log = messgo_server::store::log_dir(&srv.db_path());
+    let segments = || {
+        std::fs::read_dir(&log)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "seg")
+            })
+            .count()
+    };
+    assert_eq!(
+        segments(),
+        1,
+        "the bucket's file is there until its window ends"
+    );
+    clock.advance(messgo_server::store::log::BUCKET_MS);
+    srv.sweep().await;
+    assert_eq!(segments(), 0, "the expired bucket's file is deleted");
     for file in store_files(&srv) {
         for t in &traces {
             assert!(

@@ -739,7 +739,7 @@ async fn chats_keep_their_rules(s: &Db) {
     let first = msg(group, a.id, 1, 12);
     let one = {
         let a0 = (first).to_owned();
-        db_run!(s, write, messages::append(&a0))
+        db_run!(s, write, messages::append(&a0, true))
     }
     .unwrap();
     assert!(
@@ -749,7 +749,7 @@ async fn chats_keep_their_rules(s: &Db) {
     assert_eq!(one.members.len(), 2);
     let again = {
         let a0 = (first).to_owned();
-        db_run!(s, write, messages::append(&a0))
+        db_run!(s, write, messages::append(&a0, true))
     }
     .unwrap();
     assert!(again.duplicate && again.row.seq == 2);
@@ -757,7 +757,7 @@ async fn chats_keep_their_rules(s: &Db) {
         matches!(
             {
                 let a0 = (msg(group, c.id, 1, 12)).to_owned();
-                db_run!(s, write, messages::append(&a0))
+                db_run!(s, write, messages::append(&a0, true))
             },
             Err(StoreError::NotFound)
         ),
@@ -767,7 +767,7 @@ async fn chats_keep_their_rules(s: &Db) {
         matches!(
             {
                 let a0 = (msg(direct, a.id, 1, 12)).to_owned();
-                db_run!(s, write, messages::append(&a0))
+                db_run!(s, write, messages::append(&a0, true))
             },
             Err(StoreError::Rejected(Refusal::EpochStale))
         ),
@@ -790,7 +790,7 @@ async fn chats_keep_their_rules(s: &Db) {
     assert!(matches!(
         {
             let a0 = (msg(group, a.id, 1, 14)).to_owned();
-            db_run!(s, write, messages::append(&a0))
+            db_run!(s, write, messages::append(&a0, true))
         },
         Err(StoreError::Rejected(Refusal::EpochStale))
     ));
@@ -802,7 +802,7 @@ async fn chats_keep_their_rules(s: &Db) {
     .unwrap();
     let later = {
         let a0 = (msg(group, a.id, 2, 15)).to_owned();
-        db_run!(s, write, messages::append(&a0))
+        db_run!(s, write, messages::append(&a0, true))
     }
     .unwrap();
     assert_eq!(later.row.seq, 4);
@@ -952,7 +952,7 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
     let before = msg(ab, a.id, 1, 11);
     let first = {
         let a0 = (before).to_owned();
-        db_run!(s, write, messages::append(&a0))
+        db_run!(s, write, messages::append(&a0, true))
     }
     .unwrap()
     .row
@@ -968,7 +968,7 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
         matches!(
             {
                 let a0 = (reused_elsewhere).to_owned();
-                db_run!(s, write, messages::append(&a0))
+                db_run!(s, write, messages::append(&a0, true))
             },
             Err(StoreError::Rejected(Refusal::DuplicateId))
         ),
@@ -1032,7 +1032,7 @@ async fn batches_give_each_message_its_own_verdict(s: &Db) {
     );
     let after = {
         let a0 = (msg(ab, a.id, 1, 14)).to_owned();
-        db_run!(s, write, messages::append(&a0))
+        db_run!(s, write, messages::append(&a0, true))
     }
     .unwrap();
     assert_eq!(after.row.seq, first + 3);
@@ -1142,7 +1142,7 @@ async fn batches_see_every_write_between_them(s: &Db) {
     // A lone append (an attachment's path) between batches takes its number too.
     let lone = {
         let a0 = (msg(group, a.id, 2, 18)).to_owned();
-        db_run!(s, write, messages::append(&a0))
+        db_run!(s, write, messages::append(&a0, true))
     }
     .unwrap();
     let next = one(vec![msg(group, c.id, 2, 19)]).await.unwrap();

@@ -4,6 +4,7 @@ use messgo_proto::ChatId;
 
 use super::{epochs_sql, sql, Chats};
 use crate::blobs::sql as blob_sql;
+use crate::messages::sealed as message_sealed;
 use crate::messages::sql as message_sql;
 use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
@@ -50,6 +51,12 @@ impl Chats {
         total += db_run!(self.db, write, epochs_sql::delete_spent_epoch_keys())?;
         total += db_run!(self.db, write, sql::forget_read_state_of_empty_chats())?;
         total += db_run!(self.db, write, blob_sql::delete_expired_blobs(now))?;
+        // The message log: expired buckets go whole (key first), and what was
+        // deleted before it expired is erased in place, if an erasure missed it.
+        if let Some(log) = message_sealed::log_of(&self.db) {
+            total += log.drop_expired(now).await? as u64;
+        }
+        total += self.db.erase_from_log().await? as u64;
         Ok(total)
     }
 }

@@ -3,8 +3,8 @@
 //! reconnect or a gap), and deleting one's own. The server stores and relays ciphertext it cannot read.
 
 pub mod feed;
-pub mod log;
 pub mod pipeline;
+pub mod sealed;
 pub mod sql;
 
 use std::sync::Arc;
@@ -87,6 +87,7 @@ impl Messages {
             sql::messages(chat, who.user_id, page, limit, now)
         )
         .map_err(rule)?;
+        let rows = sealed::fill(&self.db, rows).await?;
         Ok(rows.into_iter().map(message_of).collect())
     }
 
@@ -125,7 +126,8 @@ impl Messages {
             read,
             sql::messages(chat, who.user_id, page, CATCH_UP_PAGE, now)
         ) {
-            Ok(mut rows) => {
+            Ok(rows) => {
+                let mut rows = sealed::fill(&self.db, rows).await?;
                 let read = rows.len();
                 rows.truncate(fits(&rows, CATCH_UP_BYTES));
                 // Cut short by bytes or by count: more may follow.

@@ -132,8 +132,9 @@ for_both_engines! {
     uses(crate::chats::sql as chat_sql);
 
     /// Stores a message under the next sequence number, or finds the one already
-    /// stored under the same id (a resend).
-    pub async fn append(c: &mut Conn, m: &NewMessage) -> StoreResult<Appended> {
+    /// stored under the same id (a resend). Its sealed parts go in the row if
+    /// `sealed_here`, else the caller keeps them (`sealed.rs`).
+    pub async fn append(c: &mut Conn, m: &NewMessage, sealed_here: bool) -> StoreResult<Appended> {
         // Only what the rules need: `chat_for` would also count the sender's unread
         // messages, a scan that grows with the chat.
         let current: Option<(i64, i64, i64, i64)> = sqlx::query_as(
@@ -175,9 +176,9 @@ for_both_engines! {
         .bind(m.id.0)
         .bind(m.sender.0)
         .bind(i64::from(m.epoch))
-        .bind(&m.nonce)
-        .bind(&m.ciphertext)
-        .bind(&m.signature)
+        .bind(sealed_here.then_some(&m.nonce))
+        .bind(sealed_here.then_some(&m.ciphertext))
+        .bind(sealed_here.then_some(&m.signature))
         .bind(m.now)
         .bind(expires_at)
         .execute(&mut *c)

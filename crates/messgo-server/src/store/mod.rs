@@ -91,8 +91,10 @@ macro_rules! db_run {
     };
 }
 
+pub mod log;
 mod postgres;
 mod sqlite;
+mod sqlite_log;
 pub mod writer;
 
 use sqlx::migrate::MigrateError;
@@ -101,6 +103,7 @@ use std::sync::Arc;
 
 pub use postgres::PostgresStore;
 pub use sqlite::{Schema, SqliteStore};
+pub use sqlite_log::log_dir;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -244,8 +247,20 @@ impl Db {
     /// WAL checkpoint; PostgreSQL: nothing to do here, autovacuum reclaims).
     pub async fn compact(&self) -> StoreResult<()> {
         match self {
-            Db::Sqlite(engine) => engine.writer().await?.maintenance().await,
+            Db::Sqlite(engine) => {
+                engine.erase_from_log().await?;
+                engine.writer().await?.maintenance().await
+            }
             Db::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// Erases in the message log what was deleted before it expired (SQLite; see
+    /// `sqlite_log.rs`). Returns how many records.
+    pub async fn erase_from_log(&self) -> StoreResult<usize> {
+        match self {
+            Db::Sqlite(engine) => engine.erase_from_log().await,
+            Db::Postgres(_) => Ok(0),
         }
     }
 

@@ -23,6 +23,7 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Sqlite};
 use tokio::sync::Mutex;
 
+use super::log::MessageLog;
 use super::writer::{WriteJob, Writer};
 use super::{StoreError, StoreResult};
 
@@ -86,6 +87,8 @@ pub struct SqliteStore {
     full: AtomicBool,
     /// How long after a failed try to open for writing a write may try again.
     retry_writer: std::sync::Mutex<Duration>,
+    /// The message log (sqlite_log.rs), on the main database only.
+    pub(super) log: Option<MessageLog>,
 }
 
 impl SqliteStore {
@@ -93,6 +96,14 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
+        let mut store = Self::open_store(path, schema).await?;
+        if schema == Schema::Main {
+            store.open_log().await?;
+        }
+        Ok(store)
+    }
+
+    async fn open_store(path: &Path, schema: Schema) -> StoreResult<Self> {
         match Self::open_for_writing(path, schema).await {
             Ok((writer, task, readers)) => Ok(SqliteStore {
                 path: path.to_owned(),
@@ -103,6 +114,7 @@ impl SqliteStore {
                 read_only_since: Mutex::new(None),
                 full: AtomicBool::new(false),
                 retry_writer: std::sync::Mutex::new(RETRY_WRITER),
+                log: None,
             }),
             Err(e) if e.is_full_at_open() && path.exists() => {
                 let readers = Self::open_read_only(path).await?;
@@ -120,6 +132,7 @@ impl SqliteStore {
                     read_only_since: Mutex::new(Some(Instant::now())),
                     full: AtomicBool::new(true),
                     retry_writer: std::sync::Mutex::new(RETRY_WRITER),
+                    log: None,
                 })
             }
             Err(e) => Err(e),

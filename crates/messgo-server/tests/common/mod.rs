@@ -269,3 +269,21 @@ pub fn assert_no_file_holds(dir: &std::path::Path, needles: &[&[u8]], what: &str
         }
     }
 }
+
+/// How many of `traces` (a message's exact sealed parts) someone holding the
+/// message log's live keys could read from it now: its files are sealed, so a search
+/// of their raw bytes would prove nothing.
+pub fn log_holds(srv: &TestServer, traces: &[Vec<u8>]) -> usize {
+    let dir = messgo_server::store::log_dir(&srv.db_path());
+    let rows = messgo_server::store::log::store::readable_rows(&dir).unwrap();
+    traces
+        .iter()
+        .filter(|t| {
+            rows.iter().any(|r| {
+                [&r.nonce, &r.ciphertext, &r.signature]
+                    .iter()
+                    .any(|part| part.as_deref() == Some(t.as_slice()))
+            })
+        })
+        .count()
+}

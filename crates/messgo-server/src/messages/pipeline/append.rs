@@ -22,6 +22,7 @@ use messgo_proto::ChatId;
 use tokio::sync::mpsc;
 
 use super::batch::{self, ChatCache};
+use crate::messages::sealed;
 use crate::messages::sql::{self, Appended, NewMessage};
 use crate::store::{Db, StoreError, StoreResult};
 
@@ -87,18 +88,41 @@ pub async fn append_batch(
         Db::Sqlite(engine) => {
             let generation = engine.generation().await?;
             let cache = cache.clone();
+            let log = engine.log().cloned();
             engine
                 .append(move |c| {
                     Box::pin(async move {
                         // Read inside the job: no other job can start a generation
                         // until this one ends.
                         let now = generation.load(std::sync::atomic::Ordering::Relaxed);
-                        batch::append_batch(c, &batch, &cache, now).await
+                        batch::append_batch(c, &batch, &cache, now, log.as_ref()).await
                     })
                 })
                 .await
         }
         Db::Postgres(_) => Ok(append_each(db, &batch).await),
+    }
+}
+
+/// Appends one message (with attachments, which it claims in the same write). On
+/// SQLite its sealed parts go to the message log before the row commits.
+pub async fn append_one(db: &Db, m: NewMessage) -> StoreResult<Appended> {
+    match db {
+        Db::Sqlite(engine) => {
+            let log = engine.log().cloned();
+            engine
+                .write(move |c| {
+                    Box::pin(async move {
+                        let appended = sql::sqlite::append(c, &m, log.is_none()).await?;
+                        if let (Some(log), false) = (&log, appended.duplicate) {
+                            log.append(vec![sealed::log_row(&appended.row)]).await?;
+                        }
+                        Ok(appended)
+                    })
+                })
+                .await
+        }
+        Db::Postgres(_) => db_run!(db, write, sql::append(&m, true)),
     }
 }
 
@@ -113,7 +137,7 @@ async fn append_each(db: &Db, batch: &[NewMessage]) -> Vec<StoreResult<Appended>
         let mut out = Vec::with_capacity(indexes.len());
         for i in indexes {
             let m = batch[i].clone();
-            out.push((i, db_run!(db, write, sql::append(&m))));
+            out.push((i, db_run!(db, write, sql::append(&m, true))));
         }
         out
     });

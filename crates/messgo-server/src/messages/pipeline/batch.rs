@@ -22,8 +22,10 @@ use sqlx::SqliteConnection as Conn;
 use uuid::Uuid;
 
 use super::lists::{padded, placeholders, pow2_runs};
+use crate::messages::sealed;
 use crate::messages::sql::{Appended, MessageRow, NewMessage, MESSAGE_COLUMNS};
 use crate::refusal::Refusal;
+use crate::store::log::MessageLog;
 use crate::store::{StoreError, StoreResult};
 
 /// Most rows per INSERT: 10 values each, well inside SQLite's 32,766 variables.
@@ -56,19 +58,44 @@ pub struct ChatCache {
 /// Stores what may be stored of `batch` (messages without attachments) and returns
 /// each message's verdict in order: the same rules, codes and duplicate handling as
 /// a single append. An error of the database itself fails the whole job.
-/// `generation` is the writer's while this job runs.
+/// `generation` is the writer's while this job runs. With a `log`, the messages'
+/// sealed parts go there first (`messages/sealed.rs`), and the rows without them.
 pub async fn append_batch(
     c: &mut Conn,
     batch: &[NewMessage],
     cache: &Mutex<ChatCache>,
     generation: u64,
+    log: Option<&MessageLog>,
 ) -> StoreResult<Vec<StoreResult<Appended>>> {
     let (mut chats, unseen) = take_cached(batch, cache, generation);
     read_chats(c, &unseen, &mut chats).await?;
     let existing = read_existing(c, batch).await?;
     let (verdicts, active) = decide(batch, &mut chats, &existing)?;
-    insert_new(c, &verdicts).await?;
-    update_counters(c, &chats, &active).await?;
+    let new_rows: Vec<&MessageRow> = verdicts
+        .iter()
+        .filter_map(|v| v.as_ref().ok().filter(|a| !a.duplicate).map(|a| &a.row))
+        .collect();
+    let Some(log) = log else {
+        insert_new(c, &new_rows, true).await?;
+        update_counters(c, &chats, &active).await?;
+        put_back(cache, chats);
+        return Ok(verdicts);
+    };
+    log.append(new_rows.iter().map(|r| sealed::log_row(r)).collect())
+        .await?;
+    let stored = async {
+        insert_new(c, &new_rows, false).await?;
+        update_counters(c, &chats, &active).await
+    };
+    if let Err(e) = stored.await {
+        // The numbers go to the next messages: their records here must not read as
+        // those messages' (the log also checks ids, and the later record holds).
+        let places = new_rows.iter().map(|r| sealed::place(r)).collect();
+        if let Err(erasing) = log.erase(places).await {
+            tracing::warn!(error = %erasing, "erasing a failed batch's records failed");
+        }
+        return Err(e);
+    }
     put_back(cache, chats);
     Ok(verdicts)
 }
@@ -207,13 +234,10 @@ fn decide(
     Ok((verdicts, active))
 }
 
-/// Multi-row INSERTs of the accepted messages.
-async fn insert_new(c: &mut Conn, verdicts: &[StoreResult<Appended>]) -> StoreResult<()> {
-    let new_rows: Vec<&MessageRow> = verdicts
-        .iter()
-        .filter_map(|v| v.as_ref().ok().filter(|a| !a.duplicate).map(|a| &a.row))
-        .collect();
-    for rows in pow2_runs(&new_rows, INSERT_CHUNK) {
+/// Multi-row INSERTs of the accepted messages, with their sealed parts if
+/// `sealed_here`.
+async fn insert_new(c: &mut Conn, new_rows: &[&MessageRow], sealed_here: bool) -> StoreResult<()> {
+    for rows in pow2_runs(new_rows, INSERT_CHUNK) {
         let values = vec!["(?, ?, ?, ?, ?, 'message', ?, ?, ?, ?, ?)"; rows.len()].join(", ");
         // OR FAIL: a row that broke a constraint would end the statement without
         // undoing its earlier rows, which the writer's rollback of the whole job does
@@ -230,9 +254,9 @@ async fn insert_new(c: &mut Conn, verdicts: &[StoreResult<Appended>]) -> StoreRe
                 .bind(r.id)
                 .bind(r.sender)
                 .bind(r.epoch)
-                .bind(&r.nonce)
-                .bind(&r.ciphertext)
-                .bind(&r.signature)
+                .bind(r.nonce.as_ref().filter(|_| sealed_here))
+                .bind(r.ciphertext.as_ref().filter(|_| sealed_here))
+                .bind(r.signature.as_ref().filter(|_| sealed_here))
                 .bind(r.created_at)
                 .bind(r.expires_at);
         }

@@ -125,7 +125,7 @@ impl Pipeline {
             // Attachments are claimed in the same write, one message at a time; off
             // the caller's task, so a socket's other sends are not held up.
             let db = self.db.clone();
-            tokio::spawn(async move { completion(db_run!(db, write, sql::append(&new))) });
+            tokio::spawn(async move { completion(append::append_one(&db, new).await) });
         }
     }
 

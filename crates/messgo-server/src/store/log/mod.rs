@@ -2,14 +2,23 @@
 //! expiry bucket, each sealed under its bucket's key, so that a bucket is erased by
 //! destroying its key and deleting its file. The parts, each with its own tests:
 //! the keys' file (`keys.rs`), the record format (`record.rs`) and a bucket's
-//! segment (`segment.rs`). Not yet the server's store: docs/storage.md says what
-//! comes next.
+//! segment (`segment.rs`), the index (`index.rs`), the log as a whole (`store.rs`)
+//! and the handle the server calls from async code (`handle.rs`).
+//!
+//! On SQLite the log holds the sealed parts (nonce, ciphertext, signature) of every
+//! chat message; the database keeps the message's row without them, which every
+//! query of membership, unread counts and deletion still reads. A row whose sealed
+//! parts are NULL and which is neither deleted nor a system message has them here.
 
+pub mod handle;
 pub mod index;
 pub mod keys;
 pub mod record;
 pub mod segment;
 pub mod store;
+
+pub use handle::{MessageLog, Place};
+pub use record::LogRow;
 
 /// The width of an expiry bucket: content is unreadable at most this long after it
 /// expires.

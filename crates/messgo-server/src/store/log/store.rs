@@ -115,10 +115,10 @@ impl Log {
         }
     }
 
-    /// The message stored under `id`, if any.
-    pub fn by_id(&self, id: Uuid) -> io::Result<Option<LogRow>> {
-        match self.index.by_id(id) {
-            Some((_, _, loc)) => self.read(loc),
+    /// Message `seq` of `chat`, if the log has it.
+    pub fn get(&self, chat: Uuid, seq: i64) -> io::Result<Option<LogRow>> {
+        match self.index.get(chat, seq) {
+            Some(loc) => self.read(loc),
             None => Ok(None),
         }
     }
@@ -151,22 +151,33 @@ impl Log {
         Ok(out)
     }
 
-    /// Erases message `seq` of `chat` in place, leaving its tombstone; returns the
-    /// row it had, if it was there and not erased already.
-    pub fn erase(&mut self, chat: Uuid, seq: i64) -> io::Result<Option<LogRow>> {
-        let Some(loc) = self.index.range(chat, seq..=seq, false).next() else {
+    /// Erases message `seq` of `chat` in place, leaving its tombstone, if it is the
+    /// message `id` (any, if `None`); returns the row it had, if it was there and not
+    /// erased already.
+    pub fn erase(&mut self, chat: Uuid, seq: i64, id: Option<Uuid>) -> io::Result<Option<LogRow>> {
+        let Some(loc) = self.index.get(chat, seq) else {
             return Ok(None);
         };
         let Some(row) = self.read(loc)? else {
             return Ok(None);
         };
-        if row.deleted {
+        if row.deleted || id.is_some_and(|id| id != row.id) {
             return Ok(None);
         }
         if let Some(seg) = self.segments.get_mut(&loc.bucket) {
             seg.erase(loc, &row)?;
         }
         Ok(Some(row))
+    }
+
+    /// Erases in place every message of `chat` numbered above `above`; returns how
+    /// many.
+    pub fn erase_chat_above(&mut self, chat: Uuid, above: i64) -> io::Result<usize> {
+        let mut n = 0;
+        for seq in self.index.seqs(chat).into_iter().filter(|&s| s > above) {
+            n += usize::from(self.erase(chat, seq, None)?.is_some());
+        }
+        Ok(n)
     }
 
     /// Erases every bucket whose window has passed at `now`: key first, then file.
@@ -212,6 +223,21 @@ impl Log {
     }
 }
 
+/// Every record anyone holding the keys' file could read from the log in `dir` now,
+/// erased ones as their tombstones, changing nothing: what the forensic tests
+/// search (the segments' bytes are sealed, so a search of the raw files proves
+/// nothing).
+pub fn readable_rows(dir: &Path) -> io::Result<Vec<LogRow>> {
+    let keys = KeyFile::open(&dir.join("keys"))?;
+    let mut rows = Vec::new();
+    for bucket in keys.buckets() {
+        if let Some(key) = keys.key(bucket) {
+            rows.extend(segment::readable(dir, bucket, key)?);
+        }
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::record::tests::row;
@@ -255,7 +281,7 @@ mod tests {
                 .map(|r| r.seq)
                 .collect();
             assert_eq!(before, vec![5, 4, 3, 2], "newest first, above the floor");
-            assert_eq!(log.by_id(rows[4].id).unwrap(), Some(rows[4].clone()));
+            assert_eq!(log.get(chat, 5).unwrap(), Some(rows[4].clone()));
             assert_eq!(log.last_seq(chat), 6);
             let unexpired: Vec<i64> = log
                 .page(chat, 0, From::After(0), 10, soon)
@@ -311,9 +337,9 @@ mod tests {
         let mut log = Log::open(dir.path()).unwrap();
         log.append(&[in_chat(chat, 1, BUCKET_MS), in_chat(chat, 2, BUCKET_MS)])
             .unwrap();
-        assert!(log.erase(chat, 1).unwrap().is_some());
-        assert!(log.erase(chat, 1).unwrap().is_none(), "once");
-        assert!(log.erase(chat, 9).unwrap().is_none());
+        assert!(log.erase(chat, 1, None).unwrap().is_some());
+        assert!(log.erase(chat, 1, None).unwrap().is_none(), "once");
+        assert!(log.erase(chat, 9, None).unwrap().is_none());
         drop(log);
         let log = Log::open(dir.path()).unwrap();
         let page = log.page(chat, 0, From::After(0), 10, 0).unwrap();

@@ -42,6 +42,54 @@ pub fn path(dir: &Path, bucket: u64) -> PathBuf {
     dir.join(format!("{bucket}.seg"))
 }
 
+/// Every record of `file` (of `bucket`, `size` bytes) that opens under `cipher`, in
+/// order, and where the complete ones end.
+fn scan(file: &File, size: u64, bucket: u64, cipher: &Aes256Gcm) -> (Vec<(Loc, LogRow)>, u64) {
+    let mut rows = Vec::new();
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut end = 0u64;
+    let mut header = [0u8; HEADER];
+    while end + HEADER as u64 <= size {
+        if reader.read_exact(&mut header).is_err() {
+            break;
+        }
+        let Some(len) = record::length(&header) else {
+            break;
+        };
+        if end + u64::from(len) > size {
+            break;
+        }
+        let mut whole = header.to_vec();
+        whole.resize(len as usize, 0);
+        if reader.read_exact(&mut whole[HEADER..]).is_err() {
+            break;
+        }
+        if let Some(row) = record::open(cipher, bucket, end, &whole) {
+            let loc = Loc {
+                bucket,
+                offset: end,
+                len,
+            };
+            rows.push((loc, row));
+        }
+        end += u64::from(len);
+    }
+    (rows, end)
+}
+
+/// Every record of `bucket`'s segment that opens with `key`, changing nothing: what
+/// anyone holding the key could read from the file (the forensic tests' view).
+pub fn readable(dir: &Path, bucket: u64, key: &BucketKey) -> io::Result<Vec<LogRow>> {
+    let file = match File::open(path(dir, bucket)) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let size = file.metadata()?.len();
+    let (rows, _) = scan(&file, size, bucket, &key.cipher());
+    Ok(rows.into_iter().map(|(_, row)| row).collect())
+}
+
 impl Segment {
     /// Opens (or creates) `bucket`'s segment and reads it: every record that opens,
     /// in order, with where it is. A torn tail is cut off, and the cut synced.
@@ -59,38 +107,7 @@ impl Segment {
         let size = file.metadata()?.len();
         let cipher = key.cipher();
         drop(key);
-        let mut rows = Vec::new();
-        let mut reader = BufReader::with_capacity(1 << 20, &file);
-        let mut end = 0u64;
-        let mut header = [0u8; HEADER];
-        while end + HEADER as u64 <= size {
-            if reader.read_exact(&mut header).is_err() {
-                break;
-            }
-            let Some(len) = record::length(&header) else {
-                break;
-            };
-            if end + u64::from(len) > size {
-                break;
-            }
-            let mut whole = header.to_vec();
-            whole.resize(len as usize, 0);
-            if reader.read_exact(&mut whole[HEADER..]).is_err() {
-                break;
-            }
-            if let Some(row) = record::open(&cipher, bucket, end, &whole) {
-                rows.push((
-                    Loc {
-                        bucket,
-                        offset: end,
-                        len,
-                    },
-                    row,
-                ));
-            }
-            end += u64::from(len);
-        }
-        drop(reader);
+        let (rows, end) = scan(&file, size, bucket, &cipher);
         if end < size {
             file.set_len(end)?;
             file.sync_all()?;

@@ -1,0 +1,141 @@
+//! The message log behind the SQLite store (docs/storage.md): chat messages' sealed
+//! parts live in it, sealed again under their expiry bucket's key, and nowhere in
+//! the database; they read back after a restart; a crash between the log's write
+//! and the database's commit leaves nothing of the unacknowledged message readable.
+
+// A test: a failed step panics and that panic is the report; a match's other arm
+// is a failure too (`other => panic!`), and test data may be cut to size.
+#![allow(
+    clippy::unwrap_used,
+    clippy::wildcard_enum_match_arm,
+    clippy::cast_possible_truncation
+)]
+
+mod common;
+
+use common::{file_contains, log_holds, register_identity, username, TestServer};
+use messgo_client::Keyring;
+use messgo_proto::{Message, MessageId};
+use messgo_server::store::log::store::Log;
+use messgo_server::store::log::LogRow;
+use messgo_server::store::log_dir;
+
+fn sealed_parts(messages: &[Message]) -> Vec<Vec<u8>> {
+    messages
+        .iter()
+        .filter(|m| m.sender.is_some())
+        .flat_map(|m| [m.ciphertext.clone(), m.nonce.clone(), m.signature.clone()])
+        .flatten()
+        .map(|b| b.0)
+        .collect()
+}
+
+#[tokio::test]
+async fn messages_live_in_the_log_only_and_read_back_after_a_restart() {
+    let srv = TestServer::start().await;
+    let (ann, a) = register_identity(&srv, &username("ann")).await;
+    let (_, b) = register_identity(&srv, &username("ben")).await;
+    common::connect(&a, &b).await;
+    let chat = common::direct_chat(&a).await;
+    let mut keys = Keyring::new(&ann);
+    for i in 0..5 {
+        keys.send_text(&a, chat.id, &format!("kept {i}"), common::now_ms())
+            .await
+            .unwrap();
+    }
+    let before = b.messages(chat.id, None, None, 50).await.unwrap();
+    let parts = sealed_parts(&before);
+    assert_eq!(parts.len(), 15, "five messages, three sealed parts each");
+    assert_eq!(log_holds(&srv, &parts), 15);
+    let db = srv.db_path();
+    for file in ["", "-wal"].map(|s| format!("{}{s}", db.display())) {
+        for part in &parts {
+            assert!(
+                !file_contains(std::path::Path::new(&file), part),
+                "{file} holds a sealed part"
+            );
+        }
+    }
+    for entry in std::fs::read_dir(log_dir(&db)).unwrap() {
+        let path = entry.unwrap().path();
+        assert!(
+            parts.iter().all(|p| !file_contains(&path, p)),
+            "{} holds a sealed part unsealed",
+            path.display()
+        );
+    }
+
+    let srv = srv.restart().await;
+    let b = b.with_base(&srv.url(""));
+    let after = b.messages(chat.id, None, None, 50).await.unwrap();
+    assert_eq!(after, before, "the same history after a restart");
+}
+
+#[tokio::test]
+async fn a_record_the_database_never_committed_is_erased_at_start() {
+    let srv = TestServer::start().await;
+    let (ann, a) = register_identity(&srv, &username("ann")).await;
+    let (_, b) = register_identity(&srv, &username("ben")).await;
+    common::connect(&a, &b).await;
+    let chat = common::direct_chat(&a).await;
+    let mut keys = Keyring::new(&ann);
+    let first = keys
+        .send_text(&a, chat.id, "committed", common::now_ms())
+        .await
+        .unwrap();
+    let (config, dir) = srv.stop().await;
+
+    // What a crash after the log's write and before the database's commit leaves.
+    let log = log_dir(&dir.path().join("messgo.db"));
+    let orphan = LogRow {
+        chat_id: chat.id.0,
+        seq: first.seq + 1,
+        id: MessageId::new_v7().0,
+        sender: Some(ann.me.user_id.0),
+        epoch: 1,
+        system: None,
+        nonce: Some(vec![7; 12]),
+        ciphertext: Some(vec![7; 40]),
+        signature: Some(vec![7; 64]),
+        created_at: common::now_ms(),
+        expires_at: first.expires_at,
+        deleted: false,
+        blobs: Vec::new(),
+    };
+    Log::open(&log).unwrap().append(&[orphan.clone()]).unwrap();
+
+    let srv =
+        TestServer::start_config(config, dir, std::sync::Arc::new(messgo_server::SystemClock))
+            .await;
+    let a = a.with_base(&srv.url(""));
+    let orphan_parts = vec![orphan.ciphertext.clone().unwrap()];
+    assert_eq!(log_holds(&srv, &orphan_parts), 0, "erased at start");
+    let next = keys
+        .send_text(&a, chat.id, "after the crash", common::now_ms())
+        .await
+        .unwrap();
+    assert_eq!(next.seq, first.seq + 1, "no hole where the orphan was");
+    let seqs: Vec<i64> = a
+        .messages(chat.id, None, None, 50)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.sender.is_some())
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, vec![next.seq, first.seq]);
+    let served = a.messages(chat.id, None, None, 50).await.unwrap();
+    assert!(
+        served
+            .iter()
+            .any(|m| m.seq == next.seq && m.ciphertext.is_some()),
+        "the message under the orphan's number reads whole"
+    );
+    let srv = srv.restart().await;
+    let a = a.with_base(&srv.url(""));
+    assert_eq!(
+        a.messages(chat.id, None, None, 50).await.unwrap(),
+        served,
+        "and still does after another start, the tombstone under the same number notwithstanding"
+    );
+}
