@@ -162,7 +162,12 @@ fn append_batch(c: &mut Criterion) {
                     messages::messages(chat, sender, Page::After(last - 10), 500, now())
                 )
                 .unwrap();
+                // With their sealed parts, from the message log, as a page is served.
+                let rows = messgo_server::messages::sealed::fill(&store, rows)
+                    .await
+                    .unwrap();
                 assert_eq!(rows.len(), 10);
+                assert!(rows.iter().all(|r| r.ciphertext.is_some()));
             }
         })
     });

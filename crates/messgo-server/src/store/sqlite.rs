@@ -1,5 +1,6 @@
 //! The embedded engine: one SQLite file in WAL mode, `synchronous=FULL` (acknowledged
-//! means on disk), `secure_delete=ON` and incremental auto-vacuum (deleted bytes are
+//! means on disk; a group of message appends relies on the message log's sync
+//! instead, writer.rs), `secure_delete=ON` and incremental auto-vacuum (deleted bytes are
 //! overwritten and can be given back), foreign keys on. Reads use a small pool; all
 //! writes go through the group-committing [`Writer`].
 //!
@@ -201,7 +202,7 @@ impl SqliteStore {
         // `run_direct`: `run`'s generic `Acquire` keeps a caller's future from being
         // provably `Send`, and a write may reopen the store from any task.
         schema.migrator().run_direct(&mut conn).await?;
-        let (writer, task) = Writer::start(conn);
+        let (writer, task) = Writer::start(conn, schema == Schema::Main);
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.pragma("cache_size", schema.reader_cache()))

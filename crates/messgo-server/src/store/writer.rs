@@ -7,6 +7,13 @@
 //! fails is rolled back to its savepoint without affecting its neighbours, and no
 //! caller hears "done" before its write is on disk.
 //!
+//! A group of nothing but message appends commits without waiting for the disk
+//! (`synchronous=NORMAL`) when the store has a message log: each append job waits
+//! for the log's own fdatasync before it ends, and a start redoes from the log
+//! whatever such commits lost (store/sqlite_log.rs). Any other group commits with
+//! `synchronous=FULL`, which also makes every earlier commit durable: what a power
+//! loss can take is only appends, newest last, all in the log.
+//!
 //! The writer also counts its generations: every job that may change anything
 //! starts a new one. The batch append (messages/pipeline/batch.rs) keeps the chats' state it read
 //! between batches and trusts it only while the generation it read it in lasts.
@@ -94,10 +101,15 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer task; it ends, closing the connection, once every `Writer`
     /// handle is dropped and the queue is drained. The returned handle resolves then.
-    pub fn start(conn: SqliteConnection) -> (Writer, tokio::task::JoinHandle<()>) {
+    /// `logged_appends`: the store keeps a message log that append jobs write and
+    /// sync first (see the module's comment).
+    pub fn start(
+        conn: SqliteConnection,
+        logged_appends: bool,
+    ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let generation = Arc::new(AtomicU64::new(0));
-        let handle = tokio::spawn(run(conn, rx, generation.clone()));
+        let handle = tokio::spawn(run(conn, rx, generation.clone(), logged_appends));
         (Writer { tx, generation }, handle)
     }
 
@@ -146,8 +158,15 @@ impl Writer {
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
+async fn run(
+    mut conn: SqliteConnection,
+    mut rx: mpsc::Receiver<Job>,
+    generation: Arc<AtomicU64>,
+    logged_appends: bool,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
+    // Whether the connection is at `synchronous=NORMAL` now (it opens at FULL).
+    let mut relaxed = false;
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let mut batch = Vec::with_capacity(jobs.len());
         let mut maintenance = Vec::new();
@@ -158,6 +177,25 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, generation
             }
         }
         if !batch.is_empty() {
+            let appends_only = logged_appends && batch.iter().all(|(_, changes)| !changes);
+            if appends_only != relaxed {
+                let mode = if appends_only { "NORMAL" } else { "FULL" };
+                let set = sqlx::query(&format!("PRAGMA synchronous = {mode}"))
+                    .execute(&mut conn)
+                    .await;
+                match set {
+                    Ok(_) => relaxed = appends_only,
+                    Err(e) if !appends_only => {
+                        // Never commit a change short of the disk.
+                        tracing::error!(error = %e, "could not return to synchronous=FULL");
+                        for (job, _) in batch {
+                            job.answer(Err(StoreError::NotCommitted));
+                        }
+                        continue;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not relax synchronous"),
+                }
+            }
             commit_batch(&mut conn, batch, &generation).await;
         }
         if !maintenance.is_empty() {
@@ -299,7 +337,7 @@ mod tests {
             .execute(&mut conn)
             .await
             .unwrap();
-        (Writer::start(conn).0, dir, options)
+        (Writer::start(conn, false).0, dir, options)
     }
 
     /// Inserts `v`, then fails if `fail`: a job whose first write went through.
@@ -363,7 +401,7 @@ mod tests {
         ] {
             sqlx::query(sql).execute(&mut conn).await.unwrap();
         }
-        let w = Writer::start(conn).0;
+        let w = Writer::start(conn, false).0;
         // 9 has no row in `p`: the INSERT passes, the COMMIT does not.
         assert!(w.write(job(9, false)).await.is_err(), "alone");
         assert!(stored(&options).await.is_empty());
@@ -386,5 +424,42 @@ mod tests {
         assert_eq!(generation.load(Ordering::Relaxed), 0);
         w.write(job(2, false)).await.unwrap();
         assert_eq!(generation.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn only_a_group_of_logged_appends_commits_without_waiting_for_the_disk() {
+        fn mode(c: &mut SqliteConnection) -> BoxFuture<'_, StoreResult<i64>> {
+            Box::pin(async move {
+                let (m,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(c).await?;
+                Ok(m)
+            })
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (full, normal) = (2, 1);
+        for logged in [true, false] {
+            let w = Writer::start(conn_clone(&dir, logged).await, logged).0;
+            let appending = w.append(mode).await.unwrap();
+            let changing = w.write(mode).await.unwrap();
+            let appending_again = w.append(mode).await.unwrap();
+            if logged {
+                assert_eq!(
+                    (appending, changing, appending_again),
+                    (normal, full, normal)
+                );
+            } else {
+                assert_eq!((appending, changing, appending_again), (full, full, full));
+            }
+        }
+    }
+
+    async fn conn_clone(dir: &tempfile::TempDir, logged: bool) -> SqliteConnection {
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join(format!("s{logged}.db")))
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+            .connect()
+            .await
+            .unwrap()
     }
 }

@@ -81,21 +81,31 @@ pub async fn append_batch(
         put_back(cache, chats);
         return Ok(verdicts);
     };
-    log.append(new_rows.iter().map(|r| sealed::log_row(r)).collect())
-        .await?;
+    // The log's write and fdatasync run beside the INSERTs; the job waits for them
+    // before it ends, so the log is durable before the database commits.
+    let rows = new_rows.iter().map(|r| sealed::log_row(r)).collect();
+    let logged = tokio::spawn({
+        let log = log.clone();
+        async move { log.append(rows).await }
+    });
     let stored = async {
         insert_new(c, &new_rows, false).await?;
         update_counters(c, &chats, &active).await
-    };
-    if let Err(e) = stored.await {
-        // The numbers go to the next messages: their records here must not read as
-        // those messages' (the log also checks ids, and the later record holds).
-        let places = new_rows.iter().map(|r| sealed::place(r)).collect();
-        if let Err(erasing) = log.erase(places).await {
-            tracing::warn!(error = %erasing, "erasing a failed batch's records failed");
+    }
+    .await;
+    let logged = logged.await.map_err(|_| StoreError::Closed)?;
+    if let Err(e) = stored {
+        if logged.is_ok() {
+            // The numbers go to the next messages: their records here must not read
+            // as those messages' (the log also checks ids, and the live record holds).
+            let places = new_rows.iter().map(|r| sealed::place(r)).collect();
+            if let Err(erasing) = log.erase(places).await {
+                tracing::warn!(error = %erasing, "erasing a failed batch's records failed");
+            }
         }
         return Err(e);
     }
+    logged?;
     put_back(cache, chats);
     Ok(verdicts)
 }

@@ -104,6 +104,17 @@ impl MessageLog {
         .await
     }
 
+    /// For each `(chat, seq)`, the chat's records numbered above `seq`, in order.
+    pub async fn rows_above(&self, chats: Vec<(Uuid, i64)>) -> StoreResult<Vec<Vec<LogRow>>> {
+        self.with(move |log| {
+            chats
+                .into_iter()
+                .map(|(chat, seq)| log.rows_above(chat, seq))
+                .collect()
+        })
+        .await
+    }
+
     /// Erases, for each `(chat, seq)`, the chat's records numbered above `seq`;
     /// returns how many.
     pub async fn erase_above(&self, chats: Vec<(Uuid, i64)>) -> StoreResult<usize> {

@@ -170,6 +170,15 @@ impl Log {
         Ok(Some(row))
     }
 
+    /// `chat`'s records numbered above `above`, in order (tombstones included).
+    pub fn rows_above(&self, chat: Uuid, above: i64) -> io::Result<Vec<LogRow>> {
+        let mut rows = Vec::new();
+        for loc in self.index.range(chat, (above + 1).., false) {
+            rows.extend(self.read(loc)?);
+        }
+        Ok(rows)
+    }
+
     /// Erases in place every message of `chat` numbered above `above`; returns how
     /// many.
     pub fn erase_chat_above(&mut self, chat: Uuid, above: i64) -> io::Result<usize> {
