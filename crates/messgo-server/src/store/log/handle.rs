@@ -1,10 +1,11 @@
 //! The log as the server uses it: shared, and called from async code. Every call
 //! takes the log's lock on a blocking thread, since appends and erasures wait for
-//! the disk (fdatasync) and reads are file reads.
+//! the disk (fdatasync) and reads are file reads. Reads share the lock (a reconnect
+//! storm's catch-ups read side by side); appends and erasures hold it alone.
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use uuid::Uuid;
 
@@ -18,7 +19,7 @@ pub type Place = (Uuid, i64, Uuid);
 
 #[derive(Clone)]
 pub struct MessageLog {
-    log: Arc<Mutex<Log>>,
+    log: Arc<RwLock<Log>>,
     dir: PathBuf,
 }
 
@@ -41,7 +42,7 @@ impl MessageLog {
             .map_err(|_| StoreError::Closed)?
             .map_err(store_error)?;
         Ok(MessageLog {
-            log: Arc::new(Mutex::new(log)),
+            log: Arc::new(RwLock::new(log)),
             dir: dir.to_owned(),
         })
     }
@@ -57,8 +58,24 @@ impl MessageLog {
     ) -> StoreResult<T> {
         let log = self.log.clone();
         tokio::task::spawn_blocking(move || {
-            let mut log = log.lock().map_err(|_| io::Error::other("the log's lock"))?;
+            let mut log = log
+                .write()
+                .map_err(|_| io::Error::other("the log's lock"))?;
             f(&mut log)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+        .map_err(store_error)
+    }
+
+    async fn reading<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Log) -> io::Result<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let log = self.log.clone();
+        tokio::task::spawn_blocking(move || {
+            let log = log.read().map_err(|_| io::Error::other("the log's lock"))?;
+            f(&log)
         })
         .await
         .map_err(|_| StoreError::Closed)?
@@ -79,7 +96,7 @@ impl MessageLog {
         if places.is_empty() {
             return Ok(Vec::new());
         }
-        self.with(move |log| {
+        self.reading(move |log| {
             places
                 .into_iter()
                 .map(|(chat, seq, id)| {
@@ -106,7 +123,7 @@ impl MessageLog {
 
     /// For each `(chat, seq)`, the chat's records numbered above `seq`, in order.
     pub async fn rows_above(&self, chats: Vec<(Uuid, i64)>) -> StoreResult<Vec<Vec<LogRow>>> {
-        self.with(move |log| {
+        self.reading(move |log| {
             chats
                 .into_iter()
                 .map(|(chat, seq)| log.rows_above(chat, seq))
@@ -139,11 +156,11 @@ impl MessageLog {
 
     /// Every chat's highest number in the log.
     pub async fn last_seqs(&self) -> StoreResult<Vec<(Uuid, i64)>> {
-        self.with(|log| Ok(log.last_seqs().collect())).await
+        self.reading(|log| Ok(log.last_seqs().collect())).await
     }
 
     /// Messages indexed, and live buckets.
     pub async fn size(&self) -> StoreResult<(usize, usize)> {
-        self.with(|log| Ok(log.size())).await
+        self.reading(|log| Ok(log.size())).await
     }
 }
