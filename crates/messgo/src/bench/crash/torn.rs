@@ -13,6 +13,13 @@
 //!   sent after an acknowledged message that is lost had been acknowledged (its
 //!   commit came later in the log, so the cut must have taken it too);
 //! - a cut that removed nothing lost nothing acknowledged;
+//! - a cut of a message log segment (`<bucket>.seg`, cut anywhere: see `cut.rs`)
+//!   leaves the database whole, so every acknowledged message is still there under
+//!   its seq; those whose record the cut took are served as deleted (the flag set,
+//!   no sealed parts), which is how the server serves a row without its record. They
+//!   count as lost by the cut, and must be of the cut bucket and a suffix of its
+//!   commit order (the suffix rule above, over that bucket's messages); nothing may
+//!   be served as deleted after any other cut, the load deleting nothing;
 //! - the server takes new messages again, each chat continuing after its last
 //!   surviving seq, and they read back. Continuing right after it is not required:
 //!   members may have received the lost messages before the cut, and a store that
@@ -24,7 +31,7 @@ use messgo_client::Keyring;
 use serde::Serialize;
 
 use super::check::{judge, read_room, Seen, Tally};
-use super::cut::Cut;
+use super::cut::{seg_bucket, Cut};
 use super::ledger::{Ledger, State};
 use super::people::People;
 use crate::bench::BenchError;
@@ -39,8 +46,15 @@ pub struct TornTrial {
     pub restart_ms: f64,
     /// The read-back: `lost` here is what the cut took (not a failure).
     pub tally: Tally,
-    /// Survivors sent after a lost message's ack: a hole in the commit order.
+    /// Survivors sent after a lost message's ack: a hole in the commit order (for a
+    /// segment's cut, among that bucket's messages).
     pub out_of_order: u64,
+    /// Served as deleted, though the cut could not have taken their record (not a
+    /// segment's cut, or another bucket's message).
+    pub stray_deleted: u64,
+    /// After a segment's cut: acknowledged, and not there at all (the database,
+    /// which was not cut, must still have every row).
+    pub vanished: u64,
     /// Chats that did not take a new message right after, after their last seq.
     pub not_writable: u64,
     pub secs: f64,
@@ -53,9 +67,9 @@ impl TornTrial {
         self.start_failed.is_none()
             && t.duplicated + t.holes + t.corrupt + t.seq_mismatch + t.unknown + t.nacked_stored
                 == 0
-            && self.out_of_order == 0
+            && self.out_of_order + self.stray_deleted + self.vanished == 0
             && self.not_writable == 0
-            && !(self.cut.is_noop() && t.lost > 0)
+            && !(self.cut.is_noop() && t.lost + t.deleted > 0)
     }
 }
 
@@ -74,22 +88,7 @@ pub async fn judge_torn(
     }
     judge(ledger, &mut t);
     trial.tally = t;
-    let first_lost_ack: Option<Instant> = ledger
-        .entries
-        .values()
-        .filter(|e| e.stored_seq.is_none())
-        .filter_map(|e| match e.state {
-            State::Acked { at, .. } => Some(at),
-            State::Sent | State::Nacked(_) => None,
-        })
-        .min();
-    trial.out_of_order = first_lost_ack.map_or(0, |lost| {
-        ledger
-            .entries
-            .values()
-            .filter(|e| e.stored_seq.is_some() && e.sent_at > lost)
-            .count() as u64
-    });
+    order(ledger, &seen, trial);
     for (r, room) in people.rooms.iter().enumerate() {
         let sender = &people.people[room.members[0]];
         let mut keys = Keyring::new(&sender.identity);
@@ -105,6 +104,35 @@ pub async fn judge_torn(
         trial.not_writable += u64::from(!whole);
     }
     Ok(())
+}
+
+/// Fills `out_of_order`, `stray_deleted` and `vanished` from what was read back.
+fn order(ledger: &Ledger, seen: &Seen, trial: &mut TornTrial) {
+    let cut = seg_bucket(&trial.cut.file);
+    let in_scope = |id| cut.is_none() || seen.bucket.get(id) == cut.as_ref();
+    trial.stray_deleted = seen.deleted.iter().filter(|id| !in_scope(id)).count() as u64;
+    let acked_at = |e: &super::ledger::Entry| match e.state {
+        State::Acked { at, .. } => Some(at),
+        State::Sent | State::Nacked(_) => None,
+    };
+    let lost = || {
+        ledger
+            .entries
+            .iter()
+            .filter(|(_, e)| e.stored_seq.is_none())
+            .filter_map(|(id, e)| acked_at(e).map(|at| (id, at)))
+    };
+    if cut.is_some() {
+        trial.vanished = lost().filter(|(id, _)| !seen.deleted.contains(id)).count() as u64;
+    }
+    let first_lost_ack: Option<Instant> = lost().map(|(_, at)| at).min();
+    trial.out_of_order = first_lost_ack.map_or(0, |lost| {
+        ledger
+            .entries
+            .iter()
+            .filter(|(id, e)| e.stored_seq.is_some() && e.sent_at > lost && in_scope(id))
+            .count() as u64
+    });
 }
 
 fn now_ms() -> i64 {
