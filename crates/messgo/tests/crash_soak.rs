@@ -52,11 +52,12 @@ fn kill_and_torn_write_trials_lose_and_duplicate_nothing() {
 
     let torn = report["torn"].as_array().unwrap();
     assert_eq!(torn.len(), 3);
-    let segs = torn
-        .iter()
-        .filter(|t| t["cut"]["file"].as_str().unwrap().ends_with(".seg"))
-        .count();
-    assert_eq!(segs, 2, "trials 1 and 3 cut a segment: {stdout}");
+    // Trials 1 and 3 cut a segment, unless the kill came before the first commit
+    // (on a busy machine): then there is no segment yet, and nothing was acked.
+    for t in [&torn[0], &torn[2]] {
+        let seg = t["cut"]["file"].as_str().unwrap().ends_with(".seg");
+        assert!(seg || t["tally"]["acked"].as_u64() == Some(0), "{t}");
+    }
     for t in torn {
         let file = t["cut"]["file"].as_str().unwrap();
         assert!(!file.ends_with("keys"), "{t}");

@@ -101,7 +101,7 @@ pub fn seg_bucket(file: &str) -> Option<u64> {
         .ok()
 }
 
-/// The most recently modified regular file under `dir` whose path contains `only`
+/// The most recently modified regular file under `dir` whose path there contains `only`
 /// (SQLite's `-shm` aside, and the log's `keys` unless `only` is given), with its
 /// length. Among equal times, the longer file: the log being appended to.
 fn newest(dir: &Path, only: Option<&str>) -> std::io::Result<Option<(PathBuf, u64)>> {
@@ -116,7 +116,8 @@ fn newest(dir: &Path, only: Option<&str>) -> std::io::Result<Option<(PathBuf, u6
                 stack.push(path);
                 continue;
             }
-            let name = path.to_string_lossy();
+            // Within the data directory: the filter is not matched against `dir`.
+            let name = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy();
             let keys = entry.file_name() == "keys";
             if name.ends_with("-shm")
                 || (keys && only.is_none())

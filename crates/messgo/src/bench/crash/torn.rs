@@ -109,8 +109,11 @@ pub async fn judge_torn(
 /// Fills `out_of_order`, `stray_deleted` and `vanished` from what was read back.
 fn order(ledger: &Ledger, seen: &Seen, trial: &mut TornTrial) {
     let cut = seg_bucket(&trial.cut.file);
-    let in_scope = |id| cut.is_none() || seen.bucket.get(id) == cut.as_ref();
-    trial.stray_deleted = seen.deleted.iter().filter(|id| !in_scope(id)).count() as u64;
+    // Of the cut segment's bucket (nothing is, when the cut was not a segment's).
+    let of_cut = |id| cut.is_some() && seen.bucket.get(id) == cut.as_ref();
+    trial.stray_deleted = seen.deleted.iter().filter(|id| !of_cut(id)).count() as u64;
+    // Where the suffix rule applies: the cut bucket's messages, or all of them.
+    let in_scope = |id| cut.is_none() || of_cut(id);
     let acked_at = |e: &super::ledger::Entry| match e.state {
         State::Acked { at, .. } => Some(at),
         State::Sent | State::Nacked(_) => None,
@@ -139,4 +142,93 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use messgo_proto::MessageId;
+
+    use super::super::ledger::Entry;
+    use super::*;
+
+    /// An acked message of bucket `bucket`, sent `at` ms in; stored whole, served as
+    /// deleted, or not there.
+    fn add(ledger: &mut Ledger, seen: &mut Seen, at: u64, bucket: u64, there: Option<bool>) {
+        let id = MessageId::new_v7();
+        let t0 = Instant::now() - Duration::from_secs(1);
+        let sent_at = t0 + Duration::from_millis(at);
+        let state = State::Acked {
+            seq: 1,
+            at: sent_at + Duration::from_millis(1),
+        };
+        let stored_seq = (there == Some(true)).then_some(1);
+        let (room, sender, text, frame) = (0, 0, String::new(), String::new());
+        let entry = Entry {
+            room,
+            sender,
+            text,
+            frame,
+            sent_at,
+            state,
+            stored_seq,
+            judged: true,
+            counted_unacked: false,
+        };
+        ledger.entries.insert(id, entry);
+        if there.is_some() {
+            seen.bucket.insert(id, bucket);
+        }
+        if there == Some(false) {
+            seen.deleted.insert(id);
+        }
+    }
+
+    fn judged(file: &str, ledger: &Ledger, seen: &Seen) -> (u64, u64, u64) {
+        let cut = Cut {
+            file: file.to_string(),
+            len: 10,
+            floor: 0,
+            at: 5,
+        };
+        let mut trial = TornTrial {
+            cut,
+            kill_after_secs: 0.0,
+            start_failed: None,
+            restart_ms: 0.0,
+            tally: Tally::default(),
+            out_of_order: 0,
+            stray_deleted: 0,
+            vanished: 0,
+            not_writable: 0,
+            secs: 0.0,
+        };
+        order(ledger, seen, &mut trial);
+        (trial.out_of_order, trial.stray_deleted, trial.vanished)
+    }
+
+    #[test]
+    fn a_segment_cut_may_take_only_a_suffix_of_its_own_bucket() {
+        let (mut ledger, mut seen) = (Ledger::default(), Seen::new(1));
+        add(&mut ledger, &mut seen, 10, 7, Some(true));
+        add(&mut ledger, &mut seen, 20, 7, Some(false));
+        add(&mut ledger, &mut seen, 30, 8, Some(true));
+        let seg = "messgo-log/7.seg";
+        assert_eq!(
+            judged(seg, &ledger, &seen),
+            (0, 0, 0),
+            "a suffix of bucket 7"
+        );
+        assert_eq!(
+            judged("messgo.db-wal", &ledger, &seen),
+            (1, 1, 0),
+            "after a WAL cut nothing is served as deleted, and 8 came after"
+        );
+        assert_eq!(judged("messgo-log/8.seg", &ledger, &seen).1, 1);
+        add(&mut ledger, &mut seen, 40, 7, Some(true));
+        assert_eq!(judged(seg, &ledger, &seen), (1, 0, 0), "a hole in bucket 7");
+        add(&mut ledger, &mut seen, 50, 7, None);
+        assert_eq!(judged(seg, &ledger, &seen).2, 1, "a row gone");
+    }
 }
