@@ -171,7 +171,10 @@ async fn a_record_that_does_not_follow_on_is_erased_at_start() {
         deleted: false,
         blobs: Vec::new(),
     };
-    Log::open(&log).unwrap().append(&[orphan.clone()]).unwrap();
+    Log::open(&log)
+        .unwrap()
+        .append(std::slice::from_ref(&orphan))
+        .unwrap();
 
     let srv =
         TestServer::start_config(config, dir, std::sync::Arc::new(messgo_server::SystemClock))

@@ -9,6 +9,15 @@
 //! behind. The slot is the bucket number modulo [`SLOTS`]: more slots than buckets
 //! can be live at once (72 hours of 10-minute buckets is 432), so two live buckets
 //! never share one.
+//!
+//! A slot is `bucket (u64 LE) | key (32) | check (8)`, the check being the first 8
+//! bytes of SHA-256 over the bucket and key. A crash in the middle of writing a slot
+//! (making a key, or zeroing one) can leave it part old, part new; such a slot does
+//! not check, or sits at another slot than its bucket's, and [`KeyFile::open`] takes
+//! it for free and zeroes it: a key being made was never used (nothing is written
+//! under it before its slot is synced), and a key being destroyed was meant to go.
+//! So a torn slot never yields a wrong key, and the bucket it named is gone (its
+//! segment is deleted at start like any segment without a key).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -17,11 +26,13 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 /// Slots in the file.
 pub const SLOTS: u64 = 512;
-/// A slot: the bucket number (little-endian; 0 marks a free slot) and its key.
-const SLOT_LEN: usize = 8 + 32;
+/// A slot: the bucket number (little-endian; 0 marks a free slot), its key and the
+/// check of both.
+const SLOT_LEN: usize = 8 + 32 + 8;
 const SLOT: u64 = SLOT_LEN as u64;
 
 /// A bucket's key; zeroed when dropped, so a destroyed key leaves no copy in memory.
@@ -67,15 +78,26 @@ impl KeyFile {
         let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
         file.read_exact_at(&mut bytes, 0)?;
         let mut keys = HashMap::new();
-        for slot in bytes.chunks_exact(SLOT_LEN) {
-            let (bucket, key) = slot.split_at(8);
-            let bucket = u64::from_le_bytes(bucket.try_into().unwrap_or_default());
-            if bucket != 0 {
-                let key: [u8; 32] = key.try_into().unwrap_or_default();
-                keys.insert(bucket, BucketKey(key));
+        let mut torn = Vec::new();
+        for (index, slot) in (0u64..).zip(bytes.chunks_exact(SLOT_LEN)) {
+            match parse(index, slot) {
+                Slot::Free => {}
+                Slot::Live(bucket, key) => {
+                    keys.insert(bucket, key);
+                }
+                Slot::Torn => torn.push(index),
             }
         }
-        Ok(KeyFile { file, keys })
+        bytes.fill(0);
+        std::hint::black_box(&bytes);
+        let keys = KeyFile { file, keys };
+        if !torn.is_empty() {
+            for &index in &torn {
+                keys.file.write_all_at(&[0u8; SLOT_LEN], index * SLOT)?;
+            }
+            keys.file.sync_data()?;
+        }
+        Ok(keys)
     }
 
     /// The key of `bucket`, if it is live.
@@ -112,7 +134,8 @@ impl KeyFile {
         rand::thread_rng().fill_bytes(&mut key.0);
         let mut slot = [0u8; SLOT_LEN];
         slot[..8].copy_from_slice(&bucket.to_le_bytes());
-        slot[8..].copy_from_slice(&key.0);
+        slot[8..40].copy_from_slice(&key.0);
+        slot[40..].copy_from_slice(&check(bucket, &key.0));
         self.write_slot(bucket, &slot)?;
         slot.fill(0);
         std::hint::black_box(&slot);
@@ -133,6 +156,39 @@ impl KeyFile {
         self.file.write_all_at(slot, (bucket % SLOTS) * SLOT)?;
         self.file.sync_data()
     }
+}
+
+enum Slot {
+    Free,
+    Live(u64, BucketKey),
+    /// Neither free nor whole: a write of it was cut short.
+    Torn,
+}
+
+/// Slot number `index`'s bytes.
+fn parse(index: u64, slot: &[u8]) -> Slot {
+    if slot.iter().all(|&b| b == 0) {
+        return Slot::Free;
+    }
+    let bucket = u64::from_le_bytes(slot[..8].try_into().unwrap_or_default());
+    let key: [u8; 32] = slot[8..40].try_into().unwrap_or_default();
+    let key = BucketKey(key);
+    if bucket == 0 || bucket % SLOTS != index || slot[40..] != check(bucket, &key.0) {
+        return Slot::Torn;
+    }
+    Slot::Live(bucket, key)
+}
+
+/// The check of a slot: the first 8 bytes of SHA-256 over its bucket and key.
+fn check(bucket: u64, key: &[u8; 32]) -> [u8; 8] {
+    let mut hash = Sha256::new();
+    hash.update(b"messgo log key slot");
+    hash.update(bucket.to_le_bytes());
+    hash.update(key);
+    let digest = hash.finalize();
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&digest[..8]);
+    out
 }
 
 #[cfg(test)]
@@ -184,5 +240,102 @@ mod tests {
         keys.destroy(7).unwrap();
         keys.create(7 + SLOTS).unwrap();
         assert!(keys.create(0).is_err());
+    }
+
+    /// Writes `bytes` over the start of `bucket`'s slot, as a write of the slot cut
+    /// short by a crash leaves it (the rest of the slot keeps its old bytes).
+    fn tear(path: &Path, bucket: u64, bytes: &[u8]) {
+        let file = OpenOptions::new().write(true).open(path).unwrap();
+        file.write_all_at(bytes, (bucket % SLOTS) * SLOT).unwrap();
+    }
+
+    fn whole_slot(bucket: u64, key: &[u8; 32]) -> Vec<u8> {
+        let mut slot = bucket.to_le_bytes().to_vec();
+        slot.extend_from_slice(key);
+        slot.extend_from_slice(&check(bucket, key));
+        slot
+    }
+
+    #[test]
+    fn a_slot_torn_while_made_or_zeroed_is_free_and_never_a_wrong_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let mut keys = KeyFile::open(&path).unwrap();
+        let a = keys.create(1000).unwrap();
+        let b = keys.create(1001).unwrap();
+        drop(keys);
+        // A destroy of 1001 cut short: its bucket number zeroed, its key not yet.
+        tear(&path, 1001, &[0u8; 8]);
+        // A create of 1002 cut short at every length from a byte to all but one.
+        let c = [9u8; 32];
+        for len in 1..SLOT_LEN {
+            tear(&path, 1002, &whole_slot(1002, &c)[..len]);
+            let keys = KeyFile::open(&path).unwrap();
+            assert_eq!(keys.buckets(), vec![1000], "cut at {len}");
+            assert_eq!(keys.key(1000).unwrap().0, a.0);
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !bytes.windows(16).any(|w| w == &b.0[..16] || w == &c[..16]),
+            "the torn slots were zeroed at the open"
+        );
+        // A destroy of 1000 cut short the other way: the number whole, the key half
+        // zeroed (the write reached the first sector, not the second).
+        let mut half = whole_slot(1000, &a.0);
+        half[24..].fill(0);
+        tear(&path, 1000, &half);
+        assert!(KeyFile::open(&path).unwrap().buckets().is_empty());
+        // A bucket number torn into another slot's: 1003's low byte alone.
+        tear(&path, 1003, &[1003u64.to_le_bytes()[0]]);
+        assert!(KeyFile::open(&path).unwrap().buckets().is_empty());
+    }
+
+    #[test]
+    fn a_truncated_file_keeps_the_slots_before_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let mut keys = KeyFile::open(&path).unwrap();
+        let a = keys.create(SLOTS + 3).unwrap();
+        keys.create(SLOTS + 300).unwrap();
+        drop(keys);
+        let file = OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(300 * SLOT + 20).unwrap();
+        let keys = KeyFile::open(&path).unwrap();
+        assert_eq!(keys.buckets(), vec![SLOTS + 3]);
+        assert_eq!(keys.key(SLOTS + 3).unwrap().0, a.0);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), SLOTS * SLOT);
+    }
+
+    #[test]
+    fn the_log_drops_a_bucket_whose_key_slot_is_torn_and_reads_the_rest_whole() {
+        use super::super::record::{tests::row, LogRow};
+        use super::super::segment;
+        use super::super::store::{From, Log};
+        use super::super::BUCKET_MS;
+        let dir = tempfile::tempdir().unwrap();
+        let chat = uuid::Uuid::new_v4();
+        let in_bucket = |seq: i64, bucket: i64| LogRow {
+            chat_id: chat,
+            seq,
+            expires_at: bucket * BUCKET_MS,
+            ..row(seq)
+        };
+        let rows = [in_bucket(1, 3), in_bucket(2, 5), in_bucket(3, 3)];
+        let mut log = Log::open(dir.path()).unwrap();
+        log.append(&rows).unwrap();
+        drop(log);
+        // Bucket 5's destroy cut short: its key half zeroed, its file still there.
+        let path = dir.path().join("keys");
+        tear(
+            &path,
+            5,
+            &[5u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        );
+        let log = Log::open(dir.path()).unwrap();
+        assert_eq!(log.size(), (2, 1));
+        assert!(!segment::path(dir.path(), 5).exists(), "deleted at start");
+        assert!(segment::path(dir.path(), 3).exists());
+        let page = log.page(chat, 0, From::After(0), 10, 0).unwrap();
+        assert_eq!(page, vec![rows[0].clone(), rows[2].clone()]);
     }
 }

@@ -12,10 +12,12 @@ pub struct CrashArgs {
     /// truncate the newest file at a random offset, restart, read everything back).
     #[arg(long, default_value_t = 20)]
     pub torn_trials: usize,
-    /// Cut the newest file whose path in the data directory contains this (e.g.
-    /// `.seg`), instead of the newest file of all.
-    #[arg(long, value_name = "TEXT")]
-    pub cut_file: Option<String>,
+    /// Which file each torn trial cuts, comma-separated and taken in turn: the
+    /// newest file whose path in the data directory contains the text, or `any` for
+    /// the newest of all (with the message log, SQLite's WAL or database file). The
+    /// default alternates the newest of all and the newest log segment.
+    #[arg(long, value_name = "TEXT,…", value_delimiter = ',', default_values = ["any", ".seg"])]
+    pub cut_file: Vec<String>,
     /// Direct (1:1) chats, both members sending.
     #[arg(long, default_value_t = 4)]
     pub direct: usize,

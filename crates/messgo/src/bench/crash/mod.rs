@@ -10,7 +10,8 @@
 //!   next trial sends again whatever went unanswered, as a client would; at the end
 //!   every chat is read again from its start;
 //! - torn trials, each on a fresh copy of the seed: load, kill, cut the newest file
-//!   (`cut.rs`), restart, judge (`torn.rs`).
+//!   (of all, or of the message log's segments, in turn: `cut.rs`), restart, judge
+//!   (`torn.rs`).
 
 mod args;
 mod check;
@@ -73,7 +74,12 @@ pub fn run(args: &CrashArgs) -> anyhow::Result<bool> {
     for i in 0..args.torn_trials {
         let dir = fresh(&root.join(format!("torn-{i}")))?;
         copy_dir(&seed, &dir)?;
-        let trial = torn_trial(args, &launch, &rt, &mut people, &dir)?;
+        let only = args
+            .cut_file
+            .get(i % args.cut_file.len().max(1))
+            .map(String::as_str)
+            .filter(|f| *f != "any");
+        let trial = torn_trial(args, only, &launch, &rt, &mut people, &dir)?;
         eprintln!(
             "torn {}/{}: {}",
             i + 1,
@@ -170,6 +176,7 @@ fn kill_trials(
 /// One torn trial on `dir` (a fresh copy of the seed).
 fn torn_trial(
     args: &CrashArgs,
+    only: Option<&str>,
     launch: &Launch,
     rt: &tokio::runtime::Runtime,
     people: &mut People,
@@ -188,7 +195,7 @@ fn torn_trial(
         after,
         || node.kill9(),
     ))?;
-    let cut = cut::cut_newest(dir, args.cut_file.as_deref(), &mut rand::thread_rng())?;
+    let cut = cut::cut_newest(dir, only, &mut rand::thread_rng())?;
     let mut trial = TornTrial {
         cut,
         kill_after_secs: after.as_secs_f64(),
@@ -196,6 +203,8 @@ fn torn_trial(
         restart_ms: 0.0,
         tally: Tally::default(),
         out_of_order: 0,
+        stray_deleted: 0,
+        vanished: 0,
         not_writable: 0,
         secs: 0.0,
     };

@@ -111,6 +111,10 @@ impl CrashReport {
                 t.unacked_stored.to_string(),
             ),
             (
+                "served as deleted (the log lost its record)",
+                t.deleted.to_string(),
+            ),
+            (
                 "seq differs from the ack / holes / corrupt",
                 format!("{} / {} / {}", t.seq_mismatch, t.holes, t.corrupt),
             ),
@@ -153,13 +157,13 @@ impl CrashReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "\n## torn writes: {} trials\n\n| # | file cut | at / length (floor) | acked | lost by the cut | stored unacked | restart | holds |\n|---:|---|---:|---:|---:|---:|---:|:---:|",
+            "\n## torn writes: {} trials\n\n| # | file cut | at / length (floor) | acked | lost by the cut | of which served deleted | stored unacked | restart | holds |\n|---:|---|---:|---:|---:|---:|---:|---:|:---:|",
             self.torn.len()
         );
         for (i, tr) in self.torn.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} / {} ({}) | {} | {} | {} | {:.0} ms | {} |",
+                "| {} | {} | {} / {} ({}) | {} | {} | {} | {} | {:.0} ms | {} |",
                 i + 1,
                 tr.cut.file,
                 tr.cut.at,
@@ -167,6 +171,7 @@ impl CrashReport {
                 tr.cut.floor,
                 tr.tally.acked,
                 tr.tally.lost,
+                tr.tally.deleted,
                 tr.tally.unacked_stored,
                 tr.restart_ms,
                 if tr.holds() { "yes" } else { "**no**" }
@@ -194,14 +199,17 @@ pub fn torn_line(tr: &TornTrial) -> String {
         );
     }
     format!(
-        "{} cut at {}/{} (floor {}), {} acked, {} lost by the cut, {} out of order, {} chats not writable, holds: {}",
+        "{} cut at {}/{} (floor {}), {} acked, {} lost by the cut ({} served deleted), {} out of order, {} stray deleted, {} vanished, {} chats not writable, holds: {}",
         tr.cut.file,
         tr.cut.at,
         tr.cut.len,
         tr.cut.floor,
         tr.tally.acked,
         tr.tally.lost,
+        tr.tally.deleted,
         tr.out_of_order,
+        tr.stray_deleted,
+        tr.vanished,
         tr.not_writable,
         tr.holds()
     )
