@@ -112,7 +112,7 @@ impl Sessions {
             return Err(ServiceError::Unauthenticated);
         }
         if now - session.last_seen_at > TOUCH_EVERY_MS {
-            match db_run!(self.db, write, sql::touch_session(session.id, now)) {
+            match db_run!(self.db, relaxed, sql::touch_session(session.id, now)) {
                 // Only a refresh: a full disk must not stop the session from reading.
                 Ok(()) | Err(StoreError::Full) => {}
                 Err(e) => return Err(e.into()),
@@ -178,7 +178,7 @@ impl Sessions {
         Some(Box::pin(async move {
             match db_run!(
                 db,
-                write,
+                relaxed,
                 sql::touch_live_session(who.session_id, now, idle_since)
             ) {
                 Ok(true) => {}

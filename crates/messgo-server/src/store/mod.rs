@@ -77,6 +77,21 @@ macro_rules! db_run {
             }
         }
     };
+    // A write nobody depends on surviving a power loss (a session's "last seen"):
+    // on SQLite it joins the writer like an append (no new generation, and a group
+    // of such writes does not wait for the disk); PostgreSQL runs it as any write.
+    ($db:expr, relaxed, $m:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match &$db {
+            $crate::store::Db::Sqlite(engine) => {
+                engine
+                    .append(move |c| Box::pin(async move { $m::sqlite::$f(c, $($arg),*).await }))
+                    .await
+            }
+            $crate::store::Db::Postgres(engine) => {
+                $crate::db_run!(@pg engine, c, $m::postgres::$f(c, $($arg),*))
+            }
+        }
+    };
     (@pg $engine:ident, $c:ident, $call:expr) => {
         async {
             let mut tx = $engine.pool.begin().await?;
@@ -91,6 +106,7 @@ macro_rules! db_run {
     };
 }
 
+mod checkpoint;
 pub mod log;
 mod postgres;
 mod sqlite;

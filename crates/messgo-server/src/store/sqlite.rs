@@ -90,6 +90,8 @@ pub struct SqliteStore {
     retry_writer: std::sync::Mutex<Duration>,
     /// The message log (sqlite_log.rs), on the main database only.
     pub(super) log: Option<MessageLog>,
+    /// The checkpoint task beside the writer (checkpoint.rs), on the main database.
+    checkpointer: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl SqliteStore {
@@ -100,8 +102,25 @@ impl SqliteStore {
         let mut store = Self::open_store(path, schema).await?;
         if schema == Schema::Main {
             store.open_log().await?;
+            if store.writer.lock().await.is_some() {
+                store.start_checkpoints().await?;
+            }
         }
         Ok(store)
+    }
+
+    /// Starts (or restarts) the checkpoint task beside the writer.
+    async fn start_checkpoints(&self) -> StoreResult<()> {
+        let task = super::checkpoint::start(Self::options(&self.path)).await?;
+        let old = self
+            .checkpointer
+            .lock()
+            .expect("checkpointer lock")
+            .replace(task);
+        if let Some(old) = old {
+            old.abort();
+        }
+        Ok(())
     }
 
     async fn open_store(path: &Path, schema: Schema) -> StoreResult<Self> {
@@ -116,6 +135,7 @@ impl SqliteStore {
                 full: AtomicBool::new(false),
                 retry_writer: std::sync::Mutex::new(RETRY_WRITER),
                 log: None,
+                checkpointer: std::sync::Mutex::new(None),
             }),
             Err(e) if e.is_full_at_open() && path.exists() => {
                 let readers = Self::open_read_only(path).await?;
@@ -134,6 +154,7 @@ impl SqliteStore {
                     full: AtomicBool::new(true),
                     retry_writer: std::sync::Mutex::new(RETRY_WRITER),
                     log: None,
+                    checkpointer: std::sync::Mutex::new(None),
                 })
             }
             Err(e) => Err(e),
@@ -189,13 +210,15 @@ impl SqliteStore {
     }
 
     async fn open_for_writing(path: &Path, schema: Schema) -> Opened {
+        has_room(path)?;
         let options = Self::options(path)
             .create_if_missing(true)
             .auto_vacuum(SqliteAutoVacuum::Incremental)
             .journal_mode(SqliteJournalMode::Wal);
         // The attachments' writer appends chunks it will not touch again.
         let writer_options = match schema {
-            Schema::Main => options.clone(),
+            // Checkpoints run beside the writer (checkpoint.rs), not in its commits.
+            Schema::Main => options.clone().pragma("wal_autocheckpoint", "0"),
             Schema::Blobs => options.clone().pragma("cache_size", "-2048"),
         };
         let mut conn = writer_options.connect().await?;
@@ -220,6 +243,7 @@ impl SqliteStore {
             // Under load the same index pages are rewritten by every commit; a longer
             // WAL lets a checkpoint copy each page once for many commits (40 MB at
             // most; the sweeps' TRUNCATE checkpoint still empties it after deletes).
+            // The main database's writer turns it off: its checkpoints run beside it.
             .pragma("wal_autocheckpoint", "10000")
             // Index pages are touched by every batch: keep them in SQLite's own cache
             // (32 MiB at most per connection) rather than re-reading them with a
@@ -267,6 +291,9 @@ impl SqliteStore {
                 *self.writer_task.lock().await = Some(task);
                 *self.writer.lock().await = Some(writer.clone());
                 *since = None;
+                if self.schema == Schema::Main {
+                    self.start_checkpoints().await?;
+                }
                 tracing::info!("there is room on the disk again: writing resumes");
                 Ok(writer)
             }
@@ -310,6 +337,9 @@ impl SqliteStore {
         // The read-only mark first: a reopen under way finishes before the readers
         // it installs are closed.
         self.read_only_since.lock().await.take();
+        if let Some(task) = self.checkpointer.lock().expect("checkpointer lock").take() {
+            task.abort();
+        }
         let readers = self.readers.read().expect("readers lock").clone();
         readers.close().await;
         self.writer.lock().await.take();
@@ -318,6 +348,31 @@ impl SqliteStore {
                 tracing::error!(error = %e, "SQLite writer task failed");
             }
         }
+    }
+}
+
+/// Room a disk must have for the store to open for writing.
+const ROOM: usize = 1 << 20;
+
+/// Whether the disk holding `db` has [`ROOM`] to spare, tried by writing it. SQLite
+/// alone can open for writing on a full disk when its WAL was checkpointed to the
+/// end (the next commits reuse the WAL's own blocks), and would then refuse the first
+/// change that needs a new block; a store that cannot grow says so at once instead,
+/// by starting read-only.
+fn has_room(db: &Path) -> StoreResult<()> {
+    use std::io::Write;
+    let dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let probe = dir.join(".messgo-room");
+    let written = std::fs::File::create(&probe).and_then(|mut f| f.write_all(&vec![0u8; ROOM]));
+    let _ = std::fs::remove_file(&probe);
+    match written {
+        Ok(()) => Ok(()),
+        // ENOSPC and EDQUOT.
+        Err(e) if matches!(e.raw_os_error(), Some(28 | 122)) => Err(StoreError::Full),
+        Err(e) => Err(StoreError::Database(sqlx::Error::Io(e))),
     }
 }
 
@@ -348,6 +403,41 @@ mod tests {
 
     use super::*;
     use std::str::FromStr;
+
+    #[tokio::test]
+    async fn checkpoints_run_beside_the_writer_not_in_its_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let store = SqliteStore::open(&path, Schema::Main).await.unwrap();
+        let auto: i64 = store
+            .write(|c| {
+                Box::pin(async move {
+                    let (n,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint")
+                        .fetch_one(&mut *c)
+                        .await?;
+                    sqlx::query("CREATE TABLE filler (b BLOB NOT NULL)")
+                        .execute(&mut *c)
+                        .await?;
+                    sqlx::query("INSERT INTO filler VALUES (zeroblob(4000000))")
+                        .execute(&mut *c)
+                        .await?;
+                    Ok(n)
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(auto, 0, "the writer's commits never checkpoint");
+        // The 4 MB are in the WAL; the checkpoint task copies them into the file.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::fs::metadata(&path).unwrap().len() < 4_000_000 {
+            assert!(
+                Instant::now() < deadline,
+                "no checkpoint ran beside the writer"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        store.close().await;
+    }
 
     #[tokio::test]
     async fn settings_are_the_ones_the_promises_need() {

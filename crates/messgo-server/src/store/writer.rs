@@ -7,12 +7,13 @@
 //! fails is rolled back to its savepoint without affecting its neighbours, and no
 //! caller hears "done" before its write is on disk.
 //!
-//! A group of nothing but message appends commits without waiting for the disk
-//! (`synchronous=NORMAL`) when the store has a message log: each append job waits
-//! for the log's own fdatasync before it ends, and a start redoes from the log
+//! A group of nothing but message appends (and relaxed writes: a session's "last
+//! seen", which nobody needs to survive a power loss) commits without waiting for
+//! the disk (`synchronous=NORMAL`) when the store has a message log: each append job
+//! waits for the log's own fdatasync before it ends, and a start redoes from the log
 //! whatever such commits lost (store/sqlite_log.rs). Any other group commits with
 //! `synchronous=FULL`, which also makes every earlier commit durable: what a power
-//! loss can take is only appends, newest last, all in the log.
+//! loss can take is only appends, newest last, all in the log, and relaxed writes.
 //!
 //! The writer also counts its generations: every job that may change anything
 //! starts a new one. The batch append (messages/pipeline/batch.rs) keeps the chats' state it read
@@ -137,7 +138,8 @@ impl Writer {
     }
 
     /// Like [`write`](Self::write), for a job that only appends messages and keeps
-    /// anything it caches up to date itself: it starts no new generation.
+    /// anything it caches up to date itself, or a relaxed write that touches nothing
+    /// an append caches (see the module's comment): it starts no new generation.
     pub async fn append<T: Send + 'static>(&self, f: impl WriteJob<T>) -> StoreResult<T> {
         self.job(f, false).await
     }
