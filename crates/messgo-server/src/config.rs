@@ -64,6 +64,10 @@ pub struct Config {
     #[debug("{:?}", database.as_deref().map(redact_url))]
     pub database: Option<String>,
 
+    /// PostgreSQL connections each node keeps open at most; nodes × this must stay below the server's max_connections (100 by default), so six nodes want about 15; SQLite ignores it
+    #[arg(long, value_name = "N", default_value = "16", value_parser = at_least(1_u32))]
+    pub database_pool: u32,
+
     /// nats://… to share real-time events between server nodes on one PostgreSQL; unset: this process only
     #[arg(long, value_name = "URL", value_parser = nats_url)]
     #[debug("{:?}", bus.as_deref().map(redact_url))]

@@ -58,9 +58,13 @@ impl Server {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
         // Each dependency fails with its own name and the address tried (passwords
         // hidden), so an operator knows which one to look at.
-        let db = store::Db::open(config.database.as_deref(), &config.data_dir)
-            .await
-            .with_context(|| format!("could not open the database ({})", database_name(&config)))?;
+        let db = store::Db::open(
+            config.database.as_deref(),
+            &config.data_dir,
+            config.database_pool,
+        )
+        .await
+        .with_context(|| format!("could not open the database ({})", database_name(&config)))?;
         if let store::Db::Sqlite(engine) = &db {
             engine.set_retry_writer(config.full_disk_retry);
         }

@@ -227,13 +227,14 @@ pub enum Db {
 }
 
 impl Db {
-    /// Opens the engine named by `database` (a `postgres://` URL, or a SQLite file),
-    /// or the embedded SQLite file in `data_dir` when none is given.
-    pub async fn open(database: Option<&str>, data_dir: &Path) -> StoreResult<Db> {
+    /// Opens the engine named by `database` (a `postgres://` URL, with at most `pool`
+    /// connections, or a SQLite file), or the embedded SQLite file in `data_dir` when
+    /// none is given.
+    pub async fn open(database: Option<&str>, data_dir: &Path, pool: u32) -> StoreResult<Db> {
         match database {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(Db::Postgres(Arc::new(PostgresStore::connect(url).await?)))
-            }
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(
+                Db::Postgres(Arc::new(PostgresStore::connect_with(url, pool).await?)),
+            ),
             Some(url) => {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url);
                 Ok(Db::Sqlite(Arc::new(
