@@ -14,8 +14,8 @@
 mod common;
 
 use common::{file_contains, log_holds, register_identity, username, TestServer};
-use messgo_client::Keyring;
-use messgo_proto::{Message, MessageId};
+use messgo_client::{Client, Identity, Keyring};
+use messgo_proto::{Chat, Message, MessageId};
 use messgo_server::store::log::store::Log;
 use messgo_server::store::log::LogRow;
 use messgo_server::store::log_dir;
@@ -30,13 +30,19 @@ fn sealed_parts(messages: &[Message]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[tokio::test]
-async fn messages_live_in_the_log_only_and_read_back_after_a_restart() {
+/// A server, and Ann and Ben connected, with their direct chat.
+async fn two_in_a_chat() -> (TestServer, Identity, Client, Client, Chat) {
     let srv = TestServer::start().await;
     let (ann, a) = register_identity(&srv, &username("ann")).await;
     let (_, b) = register_identity(&srv, &username("ben")).await;
     common::connect(&a, &b).await;
     let chat = common::direct_chat(&a).await;
+    (srv, ann, a, b, chat)
+}
+
+#[tokio::test]
+async fn messages_live_in_the_log_only_and_read_back_after_a_restart() {
+    let (srv, ann, a, b, chat) = two_in_a_chat().await;
     let mut keys = Keyring::new(&ann);
     for i in 0..5 {
         keys.send_text(&a, chat.id, &format!("kept {i}"), common::now_ms())
@@ -85,11 +91,7 @@ async fn on_file(db: &std::path::Path, sql: &[&str]) {
 
 #[tokio::test]
 async fn appends_a_power_loss_took_from_the_database_are_redone_from_the_log() {
-    let srv = TestServer::start().await;
-    let (ann, a) = register_identity(&srv, &username("ann")).await;
-    let (_, b) = register_identity(&srv, &username("ben")).await;
-    common::connect(&a, &b).await;
-    let chat = common::direct_chat(&a).await;
+    let (srv, ann, a, _b, chat) = two_in_a_chat().await;
     let mut keys = Keyring::new(&ann);
     let mut last = 0;
     for i in 0..3 {
@@ -141,11 +143,7 @@ async fn appends_a_power_loss_took_from_the_database_are_redone_from_the_log() {
 
 #[tokio::test]
 async fn a_record_that_does_not_follow_on_is_erased_at_start() {
-    let srv = TestServer::start().await;
-    let (ann, a) = register_identity(&srv, &username("ann")).await;
-    let (_, b) = register_identity(&srv, &username("ben")).await;
-    common::connect(&a, &b).await;
-    let chat = common::direct_chat(&a).await;
+    let (srv, ann, a, _b, chat) = two_in_a_chat().await;
     let mut keys = Keyring::new(&ann);
     let first = keys
         .send_text(&a, chat.id, "committed", common::now_ms())

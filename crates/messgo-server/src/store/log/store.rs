@@ -80,17 +80,17 @@ impl Log {
     /// Stores `rows` (each already numbered in its chat): when this returns, they
     /// are on the disk. Rows go to the buckets of their expiries.
     pub fn append(&mut self, rows: &[LogRow]) -> io::Result<()> {
-        let mut by_bucket: BTreeMap<u64, Vec<LogRow>> = BTreeMap::new();
+        let mut by_bucket: BTreeMap<u64, Vec<&LogRow>> = BTreeMap::new();
         for row in rows {
             by_bucket
                 .entry(bucket_of(row.expires_at))
                 .or_default()
-                .push(row.clone());
+                .push(row);
         }
         for (bucket, rows) in by_bucket {
             let seg = self.segment(bucket)?;
             let locs = seg.append(&rows)?;
-            for (loc, row) in locs.into_iter().zip(&rows) {
+            for (loc, row) in locs.into_iter().zip(rows) {
                 self.index.insert(loc, row);
             }
         }

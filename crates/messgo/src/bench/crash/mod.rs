@@ -196,18 +196,7 @@ fn torn_trial(
         || node.kill9(),
     ))?;
     let cut = cut::cut_newest(dir, only, &mut rand::thread_rng())?;
-    let mut trial = TornTrial {
-        cut,
-        kill_after_secs: after.as_secs_f64(),
-        start_failed: None,
-        restart_ms: 0.0,
-        tally: Tally::default(),
-        out_of_order: 0,
-        stray_deleted: 0,
-        vanished: 0,
-        not_writable: 0,
-        secs: 0.0,
-    };
+    let mut trial = TornTrial::new(cut, after.as_secs_f64());
     match launch.start(dir) {
         Err(e) => trial.start_failed = Some(e.to_string()),
         Ok(node) => {

@@ -61,6 +61,22 @@ pub struct TornTrial {
 }
 
 impl TornTrial {
+    /// A trial of `cut`, killed `kill_after_secs` into its load, not judged yet.
+    pub fn new(cut: Cut, kill_after_secs: f64) -> TornTrial {
+        TornTrial {
+            cut,
+            kill_after_secs,
+            start_failed: None,
+            restart_ms: 0.0,
+            tally: Tally::default(),
+            out_of_order: 0,
+            stray_deleted: 0,
+            vanished: 0,
+            not_writable: 0,
+            secs: 0.0,
+        }
+    }
+
     /// Every assertion above holds.
     pub fn holds(&self) -> bool {
         let t = &self.tally;
@@ -192,18 +208,7 @@ mod tests {
             floor: 0,
             at: 5,
         };
-        let mut trial = TornTrial {
-            cut,
-            kill_after_secs: 0.0,
-            start_failed: None,
-            restart_ms: 0.0,
-            tally: Tally::default(),
-            out_of_order: 0,
-            stray_deleted: 0,
-            vanished: 0,
-            not_writable: 0,
-            secs: 0.0,
-        };
+        let mut trial = TornTrial::new(cut, 0.0);
         order(ledger, seen, &mut trial);
         (trial.out_of_order, trial.stray_deleted, trial.vanished)
     }
