@@ -100,7 +100,10 @@ fn check_common(r: &serde_json::Value) {
     for f in fanout {
         assert_eq!(f["lost"], 0, "{f}");
         let offered = f["offered_deliveries_per_sec"].as_f64().expect("offered");
-        assert!((150.0..=300.0).contains(&offered), "{f}");
+        // The search starts at 150 and doubles or halves: a fresh group's first step
+        // has ~75 messages, so its p99 is its slowest one, and one slow first send
+        // can fail it (then the second step offers about 75).
+        assert!((70.0..=310.0).contains(&offered), "{f}");
         assert_eq!(
             f["delivered"].as_u64().expect("delivered"),
             f["messages"].as_u64().expect("messages")
