@@ -43,15 +43,34 @@ impl Client {
         Self::build(base, false)
     }
 
+    /// Like [`Client::new`], for a server whose certificate is signed by `root_pem`
+    /// alone (a self-signed one, say), not by the public roots.
+    pub fn trusting(base: &str, root_pem: &[u8]) -> Result<Self> {
+        let root = reqwest::Certificate::from_pem(root_pem)?;
+        Self::build_with(base, |b| {
+            b.tls_built_in_root_certs(false).add_root_certificate(root)
+        })
+    }
+
     fn build(base: &str, keep_alive: bool) -> Result<Self> {
+        Self::build_with(base, |b| {
+            if keep_alive {
+                b
+            } else {
+                b.pool_max_idle_per_host(0)
+            }
+        })
+    }
+
+    fn build_with(
+        base: &str,
+        options: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+    ) -> Result<Self> {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        let mut builder = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .user_agent(concat!("messgo-client/", env!("CARGO_PKG_VERSION")));
-        if !keep_alive {
-            builder = builder.pool_max_idle_per_host(0);
-        }
-        let http = builder.build()?;
+        let http = options(builder).build()?;
         Ok(Client {
             http,
             jar,

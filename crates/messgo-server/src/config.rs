@@ -91,6 +91,10 @@ pub struct Config {
         num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub behind_tls_proxy: bool,
 
+    // Built-in TLS: tls_cert and tls_key, set together or not at all.
+    #[command(flatten)]
+    pub tls: Option<TlsFiles>,
+
     /// Take the client address from the last X-Forwarded-For hop (only behind a proxy you run)
     #[arg(long, value_name = "BOOL", default_value = "false", value_parser = boolean,
         num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
@@ -233,6 +237,19 @@ pub struct AiConfig {
     )]
     #[debug("{:?}", key.as_ref().map(|_| "***"))]
     pub key: Option<String>,
+}
+
+/// Built-in TLS; `None` in [`Config::tls`] when `tls_cert` is unset. Both files are
+/// read at start and again on SIGHUP.
+#[derive(Clone, Args, Debug)]
+pub struct TlsFiles {
+    /// Serve HTTPS with this certificate chain (PEM, leaf first): Secure cookies and HSTS follow; read again on SIGHUP; unset: plain HTTP
+    #[arg(id = "tls_cert", long = "tls-cert", value_name = "PATH")]
+    pub cert: PathBuf,
+
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1), readable by MessGo alone; read again on SIGHUP
+    #[arg(id = "tls_key", long = "tls-key", value_name = "PATH")]
+    pub key: PathBuf,
 }
 
 impl Default for Config {

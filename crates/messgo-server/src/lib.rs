@@ -52,10 +52,20 @@ fn database_name(config: &Config) -> String {
 pub struct Server {
     services: Arc<Services>,
     config: Config,
+    /// Built-in TLS's certificate, when `--tls-cert` is set.
+    tls: Option<Arc<http::tls::Certificates>>,
 }
 
 impl Server {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+        // First: a wrong path should not wait for the database to say so.
+        let tls = match &config.tls {
+            Some(files) => Some(
+                http::tls::Certificates::load(files)
+                    .context("could not load the TLS certificate (--tls-cert, --tls-key)")?,
+            ),
+            None => None,
+        };
         // Each dependency fails with its own name and the address tried (passwords
         // hidden), so an operator knows which one to look at.
         let db = store::Db::open(
@@ -83,12 +93,21 @@ impl Server {
             None => Arc::new(bus::LocalBus::new()),
         };
         let services = Arc::new(Services::new(db, bus, clock, &config).await?);
-        Ok(Server { services, config })
+        Ok(Server {
+            services,
+            config,
+            tls,
+        })
     }
 
     /// The services, for tests that drive the clock and the sweeper directly.
     pub fn services(&self) -> Arc<Services> {
         self.services.clone()
+    }
+
+    /// Built-in TLS's certificate, for the binary to reload on SIGHUP.
+    pub fn certificates(&self) -> Option<Arc<http::tls::Certificates>> {
+        self.tls.clone()
     }
 
     /// Serves until `shutdown` resolves; in-flight requests finish, then the store
@@ -101,7 +120,7 @@ impl Server {
         let state = AppState {
             services: self.services.clone(),
             web: WebSettings {
-                behind_tls_proxy: self.config.behind_tls_proxy,
+                behind_tls_proxy: self.config.behind_tls_proxy || self.tls.is_some(),
                 trust_forwarded_for: self.config.trust_forwarded_for,
                 max_body_bytes: self.config.max_body_bytes,
                 stall_timeout: self.config.stall_timeout,
@@ -131,8 +150,13 @@ impl Server {
         // Behind a proxy every connection is the proxy's: it counts them, not us.
         let per_address =
             (!self.config.trust_forwarded_for).then_some(self.config.connections_per_address);
-        let listener =
-            http::listener::StallingListener::new(listener, self.config.stall_timeout, per_address);
+        let tls = self.tls.as_ref().map(|c| c.acceptor()).transpose()?;
+        let listener = http::listener::StallingListener::new(
+            listener,
+            self.config.stall_timeout,
+            per_address,
+            tls,
+        );
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

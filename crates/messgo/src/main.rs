@@ -92,7 +92,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Signal handlers go in before the URL is announced: whoever reads that line may
     // ask us to stop at once, and must get a clean shutdown, not the default kill.
     let shutdown = shutdown_signal()?;
-    println!("MessGo is listening on http://{addr} (open it in your browser; Ctrl+C stops it)");
+    reload_on_hangup(server.certificates())?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    println!("MessGo is listening on {scheme}://{addr} (open it in your browser; Ctrl+C stops it)");
     server.serve(listener, shutdown).await
 }
 
@@ -128,6 +130,32 @@ fn read_config_file(args: &ServeArgs) -> anyhow::Result<(ConfigLayer, Vec<String
         }
         Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
     }
+}
+
+/// SIGHUP (`systemctl reload`) reads the TLS certificate and key again; without
+/// built-in TLS it changes nothing, and does not stop the server as it would by
+/// default.
+fn reload_on_hangup(
+    certificates: Option<Arc<messgo_server::http::tls::Certificates>>,
+) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("could not listen for SIGHUP")?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                match &certificates {
+                    Some(certificates) => {
+                        certificates.reload();
+                    }
+                    None => tracing::info!("SIGHUP: nothing to reload (no built-in TLS)"),
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = certificates;
+    Ok(())
 }
 
 /// Registers for Ctrl+C and SIGTERM now; the returned future resolves on either.

@@ -13,7 +13,7 @@ use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 use super::{invalid, Config, ConfigError};
 
 /// Every setting as clap arguments, as declared on [`Config`]; none required, since
-/// the assistant's are required only together ([`needed_together`]).
+/// the assistant's and TLS's are required only together ([`needed_together`]).
 fn command() -> Command {
     Config::augment_args(Command::new("messgo")).mut_args(|a| a.required(false))
 }
@@ -263,9 +263,25 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
 }
 
-/// The assistant needs its URL and its model, or neither (nor a key).
+/// The assistant needs its URL and its model, or neither (nor a key); built-in TLS its
+/// certificate and its key, or neither.
 fn needed_together(values: &BTreeMap<String, Given>) -> Result<(), ConfigError> {
     let has = |key: &str| values.contains_key(key);
+    match (has("tls_cert"), has("tls_key")) {
+        (true, false) => {
+            return Err(invalid(
+                "tls_key",
+                "must name the private key's PEM file when tls_cert is set",
+            ))
+        }
+        (false, true) => {
+            return Err(invalid(
+                "tls_cert",
+                "must name the certificate's PEM file when tls_key is set",
+            ))
+        }
+        (true, true) | (false, false) => {}
+    }
     if !(has("ai_url") || has("ai_model") || has("ai_key")) {
         return Ok(());
     }

@@ -108,7 +108,7 @@ fn defaults_are_declared_once_and_hold() {
 #[test]
 fn every_setting_is_named_by_one_rule() {
     let all = settings();
-    assert_eq!(all.len(), 39);
+    assert_eq!(all.len(), 41);
     for s in &all {
         assert_eq!(s.flag, format!("--{}", s.key.replace('_', "-")));
         assert_eq!(s.env, format!("MESSGO_{}", s.key.to_uppercase()));
@@ -212,6 +212,8 @@ fn bad_values_are_named_with_where_they_came_from() {
         (&["--ai-model", "m"], "ai_url"),
         (&["--ai-url", "http://x/v1"], "ai_model"),
         (&["--ai-url", "ftp://x", "--ai-model", "m"], "ai_url"),
+        (&["--tls-cert", "/etc/messgo/cert.pem"], "tls_key"),
+        (&["--tls-key", "/etc/messgo/key.pem"], "tls_cert"),
     ] {
         let err = error_of(flags(args));
         assert!(err.starts_with(&format!("{key}: ")), "{args:?}: {err}");
@@ -245,4 +247,22 @@ fn readme_table_matches_the_declarations() {
         "README.md's table of settings is not the one the declarations make; \
          run `UPDATE_README=1 cargo test -p messgo-server --lib config` or paste:\n\n{expected}"
     );
+}
+
+#[test]
+fn tls_files_come_together_and_the_deploy_example_resolves() {
+    assert!(Config::default().tls.is_none());
+    let c = Config::resolve([flags(&["--tls-cert", "/c.pem", "--tls-key", "/k.pem"])]).unwrap();
+    let tls = c.tls.expect("both files given");
+    assert_eq!(
+        (tls.cert, tls.key),
+        (PathBuf::from("/c.pem"), PathBuf::from("/k.pem"))
+    );
+    // deploy/messgo.toml, as an operator copies it: every key known, every value valid.
+    let (layer, unknown) =
+        ConfigLayer::from_toml(include_str!("../../../../deploy/messgo.toml")).unwrap();
+    assert!(unknown.is_empty(), "unknown keys: {unknown:?}");
+    let c = Config::resolve([layer]).unwrap();
+    assert!(c.tls.is_some() && c.public_url.is_some());
+    assert_eq!(c.data_dir, PathBuf::from("/var/lib/messgo"));
 }

@@ -15,6 +15,7 @@ mod guard;
 pub mod listener;
 mod metrics;
 mod sessions;
+pub mod tls;
 mod ws;
 
 pub use guard::host_of_url;
@@ -38,6 +39,8 @@ use crate::service::Services;
 /// What the HTTP layer needs to know of the configuration.
 #[derive(Debug, Clone)]
 pub struct WebSettings {
+    /// Clients reach us over HTTPS, through a proxy (`--behind-tls-proxy`) or built-in
+    /// TLS (`--tls-cert`): Secure cookies, HSTS, https origins.
     pub behind_tls_proxy: bool,
     pub trust_forwarded_for: bool,
     pub max_body_bytes: usize,

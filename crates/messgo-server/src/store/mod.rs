@@ -133,7 +133,7 @@ pub enum StoreError {
     /// The disk (or SQLite's page limit) is full: nothing of the write was stored.
     #[error("the database's storage is full")]
     Full,
-    #[error("migration error: {0}")]
+    #[error("{}", migrate_problem(.0))]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -149,6 +149,20 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A migration the database has and this binary lacks comes from a newer MessGo:
+/// the operator must hear that, not sqlx's wording. The migrator checks before it
+/// applies anything, so nothing was changed.
+fn migrate_problem(e: &MigrateError) -> String {
+    if let MigrateError::VersionMissing(version) = e {
+        format!(
+            "the database was migrated by a newer MessGo (migration {version}, unknown to \
+             this version); nothing was changed: run that version or a newer one"
+        )
+    } else {
+        format!("migration error: {e}")
+    }
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {

@@ -558,7 +558,10 @@ mod tests {
         .unwrap();
         conn.close().await.unwrap();
         match SqliteStore::open(&path, Schema::Main).await {
-            Err(StoreError::Migrate(sqlx::migrate::MigrateError::VersionMissing(9999))) => {}
+            Err(e @ StoreError::Migrate(sqlx::migrate::MigrateError::VersionMissing(9999))) => {
+                let said = e.to_string();
+                assert!(said.contains("migrated by a newer MessGo"), "{said}");
+            }
             Err(other) => panic!("unexpected error: {other}"),
             Ok(_) => panic!("a newer database must not be opened by an older binary"),
         }
