@@ -190,12 +190,13 @@ mod tests {
         let err = format!("{:#}", Certificates::load(&files).unwrap_err());
         assert!(err.contains("is not the certificate's"), "{err}");
         assert!(!certs.reload());
-        // Not PEM at all; then no file.
+        // Not PEM at all; then no key file.
         std::fs::write(&files.key, &key_text).unwrap();
         std::fs::write(&files.cert, "not a certificate").unwrap();
         let err = format!("{:#}", Certificates::load(&files).unwrap_err());
         assert!(err.contains("a.crt holds no certificate"), "{err}");
         assert!(!certs.reload());
+        std::fs::write(&files.cert, first.cert.pem()).unwrap();
         std::fs::remove_file(&files.key).unwrap();
         let err = format!("{:#}", Certificates::load(&files).unwrap_err());
         assert!(err.contains("a.key could not read it"), "{err}");
