@@ -93,7 +93,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // ask us to stop at once, and must get a clean shutdown, not the default kill.
     let shutdown = shutdown_signal()?;
     reload_on_hangup(server.certificates())?;
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     println!("MessGo is listening on {scheme}://{addr} (open it in your browser; Ctrl+C stops it)");
     server.serve(listener, shutdown).await
 }

@@ -126,10 +126,7 @@ async fn until_served(client: &reqwest::Client, url: &str, want: Option<&[u8]>) 
                 return;
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "not served {want:?} within 10 s"
-        );
+        assert!(Instant::now() < deadline, "not served {want:?} within 10 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -185,7 +182,10 @@ async fn https_with_secure_cookies_and_a_certificate_swapped_on_sighup() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(cookie.ends_with("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(
+        cookie.ends_with("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
     res.bytes().await.unwrap();
 
     // Origins must be https ones now; hosts other than --public-url's are refused.
@@ -198,7 +198,10 @@ async fn https_with_secure_cookies_and_a_certificate_swapped_on_sighup() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["error"]["code"], "csrf");
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "csrf"
+    );
     let res = old
         .get(format!("{url}/api/config"))
         .header(HOST, format!("elsewhere.example:{port}"))
@@ -269,7 +272,9 @@ async fn handshakes_are_bounded_in_time_and_count() {
     let started = Instant::now();
     // A third connection is closed unanswered, at once.
     let mut third = TcpStream::connect(&addr).unwrap();
-    third.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let _ = third.write_all(b"\x16");
     assert!(
         closed_by_server(&mut third),
@@ -278,8 +283,13 @@ async fn handshakes_are_bounded_in_time_and_count() {
 
     // The silent ones are cut off after the stall timeout, not held for ever.
     for mut stream in silent {
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        assert!(closed_by_server(&mut stream), "a silent handshake is cut off");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        assert!(
+            closed_by_server(&mut stream),
+            "a silent handshake is cut off"
+        );
     }
     let waited = started.elapsed();
     assert!(

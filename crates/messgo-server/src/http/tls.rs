@@ -46,9 +46,7 @@ impl Certificates {
                 true
             }
             Err(e) => {
-                tracing::warn!(
-                    "TLS certificate not reloaded, the current one stays in use: {e:#}"
-                );
+                tracing::warn!("TLS certificate not reloaded, the current one stays in use: {e:#}");
                 false
             }
         }
