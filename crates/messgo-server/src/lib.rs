@@ -6,6 +6,7 @@
 pub mod store;
 
 pub mod accounts;
+pub mod admin;
 pub mod assistant;
 pub mod blobs;
 pub mod bus;
@@ -52,10 +53,48 @@ fn database_name(config: &Config) -> String {
 pub struct Server {
     services: Arc<Services>,
     config: Config,
+    /// The admin socket, bound (a server opened for `messgo admin` has none).
+    admin_socket: Option<admin::socket::AdminSocket>,
+    /// Held while the server runs: nobody else writes its SQLite database.
+    _lock: Option<store::DbLock>,
 }
 
 impl Server {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+        let mut server = Self::open(config, clock).await?;
+        let path = server.config.admin_socket_path();
+        server.admin_socket = Some(
+            admin::socket::AdminSocket::bind(&path)
+                .await
+                .with_context(|| format!("could not open the admin socket {}", path.display()))?,
+        );
+        Ok(server)
+    }
+
+    /// The database and services without the admin socket, for `messgo admin`
+    /// while no server runs: on SQLite it fails if a server holds the database.
+    pub async fn open_for_admin(config: Config) -> anyhow::Result<Server> {
+        Self::open(config, Arc::new(SystemClock)).await
+    }
+
+    /// Answers admin requests with this server's services.
+    pub fn admin(&self) -> admin::Admin {
+        admin::Admin::new(self.services.clone())
+    }
+
+    /// Closes the store of a server that was never served.
+    pub async fn close(self) {
+        self.services.db.close().await;
+        if let store::Db::Sqlite(_) = &self.services.chunks.store {
+            self.services.chunks.store.close().await;
+        }
+    }
+
+    async fn open(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+        let lock = match config.sqlite_path() {
+            Some(db) => Some(store::DbLock::acquire(&db)?),
+            None => None,
+        };
         // Each dependency fails with its own name and the address tried (passwords
         // hidden), so an operator knows which one to look at.
         let db = store::Db::open(
@@ -83,7 +122,12 @@ impl Server {
             None => Arc::new(bus::LocalBus::new()),
         };
         let services = Arc::new(Services::new(db, bus, clock, &config).await?);
-        Ok(Server { services, config })
+        Ok(Server {
+            services,
+            config,
+            admin_socket: None,
+            _lock: lock,
+        })
     }
 
     /// The services, for tests that drive the clock and the sweeper directly.
@@ -125,8 +169,12 @@ impl Server {
         ));
         let flusher = tokio::spawn(messages::pipeline::flush_stale_holds(
             self.services.pipeline.order.clone(),
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let admin = self.admin_socket.map(|socket| {
+            let handler = Arc::new(admin::Admin::new(self.services.clone()));
+            tokio::spawn(socket.serve(handler, stop_rx))
+        });
         let app = http::router(state).into_make_service_with_connect_info::<http::listener::Peer>();
         // Behind a proxy every connection is the proxy's: it counts them, not us.
         let per_address =
@@ -139,6 +187,9 @@ impl Server {
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
         let _ = flusher.await;
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         self.services.db.close().await;
         if let store::Db::Sqlite(_) = &self.services.chunks.store {
             self.services.chunks.store.close().await;

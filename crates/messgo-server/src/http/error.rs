@@ -130,6 +130,11 @@ impl From<ServiceError> for ApiError {
                 "invalid_credentials",
                 "Wrong username or password.",
             ),
+            AccountDisabled => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "This account has been disabled by the server's operator.",
+            ),
             Unauthenticated => ApiError::unauthenticated(),
             NotFound => ApiError::not_found(),
             RateLimited(after) => ApiError {
