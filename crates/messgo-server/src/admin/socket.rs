@@ -30,6 +30,8 @@ pub struct AdminSocket {
     path: PathBuf,
     /// The socket file's inode, so only our own file is removed at the end.
     ino: u64,
+    /// Who owns it: this process's user.
+    owner: u32,
 }
 
 impl AdminSocket {
@@ -64,11 +66,12 @@ impl AdminSocket {
         let bound = bind_private(&private, path);
         let _ = std::fs::remove_dir_all(&private);
         let listener = bound?;
-        let ino = std::fs::symlink_metadata(path)?.ino();
+        let meta = std::fs::symlink_metadata(path)?;
         Ok(AdminSocket {
             listener,
             path: path.to_path_buf(),
-            ino,
+            ino: meta.ino(),
+            owner: meta.uid(),
         })
     }
 
@@ -91,7 +94,7 @@ impl AdminSocket {
                 },
                 _ = stop.changed() => break,
             };
-            if !from_owner(&stream) {
+            if !from_owner(&stream, self.owner) {
                 continue;
             }
             let admin = admin.clone();
@@ -128,10 +131,9 @@ fn bind_private(private: &Path, path: &Path) -> anyhow::Result<UnixListener> {
     Ok(listener)
 }
 
-/// Whether the peer runs as our user (or root). The file's mode already keeps
-/// others out; this holds should the mode ever be loosened by hand.
-fn from_owner(stream: &UnixStream) -> bool {
-    let me = rustix::process::getuid().as_raw();
+/// Whether the peer runs as the socket's owner, our user (or root). The file's mode
+/// already keeps others out; this holds should the mode ever be loosened by hand.
+fn from_owner(stream: &UnixStream, me: u32) -> bool {
     match stream.peer_cred() {
         Ok(cred) if cred.uid() == me || cred.uid() == 0 => true,
         Ok(cred) => {
