@@ -49,8 +49,8 @@ impl AdminClient {
         line.push(b'\n');
         self.write.write_all(&line).await?;
         let mut answer = Vec::new();
-        let read = tokio::io::AsyncReadExt::take(&mut self.read, MAX_ANSWER_LINE)
-            .read_until(b'\n', &mut answer);
+        let mut limited = tokio::io::AsyncReadExt::take(&mut self.read, MAX_ANSWER_LINE);
+        let read = limited.read_until(b'\n', &mut answer);
         match tokio::time::timeout(ANSWER_TIMEOUT, read).await {
             Err(_) => Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,

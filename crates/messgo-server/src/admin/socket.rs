@@ -154,8 +154,8 @@ async fn converse(stream: UnixStream, admin: &Admin) {
     let mut read = BufReader::new(read);
     loop {
         let mut line = Vec::new();
-        let limited = (&mut read).take(MAX_REQUEST_LINE as u64).read_until(b'\n', &mut line);
-        let reply = match tokio::time::timeout(READ_TIMEOUT, limited).await {
+        let mut limited = (&mut read).take(MAX_REQUEST_LINE as u64);
+        let reply = match tokio::time::timeout(READ_TIMEOUT, limited.read_until(b'\n', &mut line)).await {
             Err(_) => Reply::Error(AdminError::new("timeout", "no request line arrived in time")),
             Ok(Err(_)) | Ok(Ok(0)) => return,
             Ok(Ok(n)) if line.last() != Some(&b'\n') && n >= MAX_REQUEST_LINE => Reply::Error(AdminError::new(
