@@ -347,3 +347,77 @@ async fn no_answer_names_a_message_a_contact_or_a_chat() {
     // What the answers do say: usernames and numbers.
     assert!(said.contains(&p.b_name));
 }
+
+/// The same commands, and a backup from PostgreSQL restored into another PostgreSQL
+/// database: users sign in there and find their contact; the chat is empty.
+#[tokio::test]
+async fn postgres_answers_and_moves_the_same_way() {
+    let (url, guard) = common::fresh_postgres().await;
+    let (target_url, target_guard) = common::fresh_postgres().await;
+    let srv = TestServer::start_with(|c| c.database = Some(url.clone())).await;
+    let p = pair(&srv).await;
+    let Answer::Stats(stats) = ask(&srv, Request::Stats).await else {
+        panic!("not stats")
+    };
+    assert_eq!((stats.accounts, stats.chats, stats.messages), (2, 1, 3));
+    ask(
+        &srv,
+        Request::UsersDisable {
+            username: p.b_name.clone(),
+        },
+    )
+    .await;
+    let Answer::Users { users } = ask(
+        &srv,
+        Request::UsersList {
+            after: None,
+            limit: 10,
+        },
+    )
+    .await
+    else {
+        panic!("not a list")
+    };
+    assert_eq!(users.iter().filter(|u| u.disabled).count(), 1);
+    ask(
+        &srv,
+        Request::UsersEnable {
+            username: p.b_name.clone(),
+        },
+    )
+    .await;
+
+    let kept = tempfile::tempdir().unwrap();
+    let out = kept.path().join("pg-backup.db");
+    let summary = messgo_server::admin::backup::backup(&srv.config, &out)
+        .await
+        .unwrap();
+    assert_eq!((summary.accounts, summary.contacts), (2, 1));
+    let raw = std::fs::read(&out).unwrap();
+    for t in &p.traces {
+        assert!(!raw.windows(t.len()).any(|w| w == t.as_slice()));
+    }
+    drop(srv);
+
+    let mut config = common::test_config(&tempfile::tempdir().unwrap());
+    config.database = Some(target_url.clone());
+    messgo_server::admin::backup::restore(&config, &out)
+        .await
+        .unwrap();
+    // A second restore into it is refused: it has accounts now.
+    let again = messgo_server::admin::backup::restore(&config, &out).await;
+    assert!(again.unwrap_err().to_string().contains("has accounts already"));
+
+    let moved = TestServer::start_with(|c| c.database = Some(target_url.clone())).await;
+    let a = moved.client();
+    a.login(&p.a_name, PASSWORD).await.unwrap();
+    let contacts = a.contacts().await.unwrap();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0].username, p.b_name);
+    let chat = direct_chat(&a).await;
+    assert_eq!(chat.id, p.chat);
+    assert!(a.messages(chat.id, None, None, 50).await.unwrap().is_empty());
+    drop(moved);
+    guard.drop_database().await;
+    target_guard.drop_database().await;
+}
