@@ -250,9 +250,7 @@ impl Config {
     /// The SQLite file the server uses, or `None` on PostgreSQL.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         match self.database.as_deref() {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                None
-            }
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => None,
             Some(url) => Some(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url))),
             None => Some(self.data_dir.join("messgo.db")),
         }

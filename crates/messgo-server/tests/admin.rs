@@ -18,7 +18,10 @@ use messgo_server::admin::protocol::{Answer, Reply, Request};
 
 async fn ask_raw(srv: &TestServer, request: &Request) -> Reply {
     let path = srv.config.admin_socket_path();
-    let mut client = AdminClient::connect(&path).await.unwrap().expect("the server listens");
+    let mut client = AdminClient::connect(&path)
+        .await
+        .unwrap()
+        .expect("the server listens");
     client.ask(request).await.unwrap()
 }
 
@@ -194,13 +197,22 @@ async fn hostile_lines_get_an_error_not_the_server() {
     let mut stream = tokio::net::UnixStream::connect(&path).await.unwrap();
     stream.write_all(&vec![b'x'; 10_000]).await.unwrap();
     let mut line = String::new();
-    BufReader::new(&mut stream).read_line(&mut line).await.unwrap();
+    BufReader::new(&mut stream)
+        .read_line(&mut line)
+        .await
+        .unwrap();
     assert!(line.contains("line_too_long"), "{line}");
 
     let mut stream = tokio::net::UnixStream::connect(&path).await.unwrap();
-    stream.write_all(b"{\"command\":\"drop_tables\"}\n").await.unwrap();
+    stream
+        .write_all(b"{\"command\":\"drop_tables\"}\n")
+        .await
+        .unwrap();
     let mut line = String::new();
-    BufReader::new(&mut stream).read_line(&mut line).await.unwrap();
+    BufReader::new(&mut stream)
+        .read_line(&mut line)
+        .await
+        .unwrap();
     assert!(line.contains("bad_request"), "{line}");
 }
 
@@ -234,8 +246,15 @@ async fn disabling_closes_sockets_at_once_and_refuses_login_to_the_password_only
 
     // The right password hears why; a wrong one hears what any wrong password hears.
     let right = srv.client().login(&p.a_name, PASSWORD).await.unwrap_err();
-    assert_eq!((right.status(), right.code()), (Some(403), Some("account_disabled")));
-    let wrong = srv.client().login(&p.a_name, "not the password").await.unwrap_err();
+    assert_eq!(
+        (right.status(), right.code()),
+        (Some(403), Some("account_disabled"))
+    );
+    let wrong = srv
+        .client()
+        .login(&p.a_name, "not the password")
+        .await
+        .unwrap_err();
     let stranger = srv
         .client()
         .login(&username("nobody"), "not the password")
@@ -281,11 +300,18 @@ async fn deleting_runs_the_erasure() {
         },
     )
     .await;
-    assert_eq!(log_holds(&srv, &p.traces), 0, "the log's records are erased");
+    assert_eq!(
+        log_holds(&srv, &p.traces),
+        0,
+        "the log's records are erased"
+    );
     for f in ["messgo.db", "messgo.db-wal", "messgo.db-shm"] {
         let path = srv.dir.path().join(f);
         for t in &p.traces {
-            assert!(!file_contains(&path, t), "{f} still holds a message's bytes");
+            assert!(
+                !file_contains(&path, t),
+                "{f} still holds a message's bytes"
+            );
         }
     }
     // The other side's direct chat went with the account.
@@ -406,7 +432,10 @@ async fn postgres_answers_and_moves_the_same_way() {
         .unwrap();
     // A second restore into it is refused: it has accounts now.
     let again = messgo_server::admin::backup::restore(&config, &out).await;
-    assert!(again.unwrap_err().to_string().contains("has accounts already"));
+    assert!(again
+        .unwrap_err()
+        .to_string()
+        .contains("has accounts already"));
 
     let moved = TestServer::start_with(|c| c.database = Some(target_url.clone())).await;
     let a = moved.client();
@@ -416,7 +445,11 @@ async fn postgres_answers_and_moves_the_same_way() {
     assert_eq!(contacts[0].username, p.b_name);
     let chat = direct_chat(&a).await;
     assert_eq!(chat.id, p.chat);
-    assert!(a.messages(chat.id, None, None, 50).await.unwrap().is_empty());
+    assert!(a
+        .messages(chat.id, None, None, 50)
+        .await
+        .unwrap()
+        .is_empty());
     drop(moved);
     guard.drop_database().await;
     target_guard.drop_database().await;

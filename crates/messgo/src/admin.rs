@@ -30,6 +30,14 @@ impl Via {
         if let Some(client) = connected {
             return Ok(Via::Socket(client));
         }
+        // Opening would create an empty database: a mistyped --data-dir says so instead.
+        if let Some(db) = config.sqlite_path().filter(|db| !db.exists()) {
+            bail!(
+                "no server answers on {} and there is no database at {} (is --data-dir right?)",
+                path.display(),
+                db.display()
+            );
+        }
         match Server::open_for_admin(config.clone()).await {
             Ok(server) => Ok(Via::Direct(Box::new(server))),
             Err(e) if matches!(e.downcast_ref::<LockError>(), Some(LockError::Held(_))) => bail!(
@@ -109,7 +117,13 @@ async fn all_users(via: &mut Via) -> anyhow::Result<Answer> {
     let mut users: Vec<UserSummary> = Vec::new();
     loop {
         let after = users.last().map(|u| u.username.clone());
-        match via.ask(Request::UsersList { after, limit: MAX_PAGE }).await? {
+        match via
+            .ask(Request::UsersList {
+                after,
+                limit: MAX_PAGE,
+            })
+            .await?
+        {
             Answer::Users { users: page } => {
                 let done = page.len() < MAX_PAGE as usize;
                 users.extend(page);
@@ -130,6 +144,9 @@ fn confirm_deletion(username: &str) -> anyhow::Result<()> {
     std::io::stderr().flush()?;
     let mut typed = String::new();
     std::io::stdin().lock().read_line(&mut typed)?;
+    if typed.is_empty() {
+        eprintln!();
+    }
     if typed.trim() != username {
         bail!("not confirmed: nothing was deleted (pass --yes to skip the question)");
     }
@@ -155,12 +172,25 @@ fn text(answer: &Answer) -> String {
 }
 
 fn user_table(users: &[UserSummary]) -> String {
-    let width = users.iter().map(|u| u.username.len()).max().unwrap_or(8).max(8);
-    let mut out = format!("{:width$}  {:10}  {:10}  STATUS\n", "USERNAME", "CREATED", "LAST SEEN");
+    let width = users
+        .iter()
+        .map(|u| u.username.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let mut out = format!(
+        "{:width$}  {:10}  {:10}  STATUS\n",
+        "USERNAME", "CREATED", "LAST SEEN"
+    );
     for u in users {
         let seen = u.last_seen_at.map_or_else(|| "-".to_owned(), date);
         let status = if u.disabled { "disabled" } else { "active" };
-        out += &format!("{:width$}  {:10}  {:10}  {status}\n", u.username, date(u.created_at), seen);
+        out += &format!(
+            "{:width$}  {:10}  {:10}  {status}\n",
+            u.username,
+            date(u.created_at),
+            seen
+        );
     }
     out += &format!("{} accounts\n", users.len());
     out

@@ -87,11 +87,19 @@ async fn two_contacts(url: &str) -> (Client, Client, String, String, Vec<Vec<u8>
             .await
             .unwrap();
     }
-    let attachment: Vec<u8> = (0..20_000u32).map(|i| (i * 7919 % 251) as u8 ^ 0x5a).collect();
+    let attachment: Vec<u8> = (0..20_000u32)
+        .map(|i| (i * 7919 % 251) as u8 ^ 0x5a)
+        .collect();
     let blob = a.upload_blob(chat.id, attachment.clone()).await.unwrap();
     let chat = a.chat(chat.id).await.unwrap();
     let mut m = keys
-        .seal(&a, chat.id, chat.epoch, messgo_proto::MessageId::new_v7(), "photo")
+        .seal(
+            &a,
+            chat.id,
+            chat.epoch,
+            messgo_proto::MessageId::new_v7(),
+            "photo",
+        )
         .await
         .unwrap();
     m.blobs = vec![blob.id];
@@ -137,17 +145,19 @@ async fn admin_talks_to_the_running_server_then_to_the_stopped_database() {
     let list: serde_json::Value = serde_json::from_str(&list).unwrap();
     let users = list["users"].as_array().unwrap();
     assert_eq!(users.len(), 2);
-    assert!(users.iter().any(|u| u["username"] == b_name && u["disabled"] == true));
+    assert!(users
+        .iter()
+        .any(|u| u["username"] == b_name && u["disabled"] == true));
     ok(admin(dir.path(), &["users", "enable", &b_name]));
     ok(admin(dir.path(), &["users", "delete", "--yes", &b_name]));
-    assert_eq!(ok(admin(dir.path(), &["users", "count"])), "1 accounts (0 disabled)\n");
+    assert_eq!(
+        ok(admin(dir.path(), &["users", "count"])),
+        "1 accounts (0 disabled)\n"
+    );
 
     // A server that holds the database but answers elsewhere: refused, not written.
     let elsewhere = dir.path().join("elsewhere.sock");
-    let (server, _) = serve(
-        dir.path(),
-        &["--admin-socket", elsewhere.to_str().unwrap()],
-    );
+    let (server, _) = serve(dir.path(), &["--admin-socket", elsewhere.to_str().unwrap()]);
     let err = failed(admin(dir.path(), &["users", "count"]));
     assert!(err.contains("locked"), "{err}");
     stop(server);
@@ -204,8 +214,20 @@ async fn a_backup_moves_accounts_and_contacts_and_nothing_said() {
     let contacts = a.contacts().await.unwrap();
     assert_eq!(contacts.len(), 1);
     assert_eq!(contacts[0].username, b_name);
-    let chat = a.chats().await.unwrap().into_iter().find(|c| c.kind == ChatKind::Direct).unwrap();
-    assert!(a.messages(chat.id, None, None, 50).await.unwrap().is_empty(), "chats start empty");
+    let chat = a
+        .chats()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == ChatKind::Direct)
+        .unwrap();
+    assert!(
+        a.messages(chat.id, None, None, 50)
+            .await
+            .unwrap()
+            .is_empty(),
+        "chats start empty"
+    );
 
     // They talk again: a new epoch opens, and the other side reads it.
     let mut keys = Keyring::new(&a_identity);

@@ -66,7 +66,10 @@ async fn read_source(config: &Config) -> anyhow::Result<Kept> {
         }
         (None, Some(url)) => {
             let mut conn = standalone::postgres(url).await.with_context(|| {
-                format!("could not connect to PostgreSQL at {}", crate::config::redact_url(url))
+                format!(
+                    "could not connect to PostgreSQL at {}",
+                    crate::config::redact_url(url)
+                )
             })?;
             let mut tx = standalone::postgres_snapshot(&mut conn).await?;
             let kept = backup_sql::postgres::read_kept(&mut tx).await?;

@@ -177,4 +177,3 @@ impl Kept {
         (self.users.len(), self.connections.len(), self.blocks.len())
     }
 }
-

@@ -46,7 +46,8 @@ impl Admin {
         let s = &self.services;
         match request {
             Request::UsersCount => {
-                let (accounts, disabled) = db_run!(s.db, read, sql::user_counts()).map_err(storage)?;
+                let (accounts, disabled) =
+                    db_run!(s.db, read, sql::user_counts()).map_err(storage)?;
                 Ok(Answer::Count { accounts, disabled })
             }
             Request::UsersList { after, limit } => {
@@ -58,7 +59,11 @@ impl Admin {
             Request::UsersDisable { username } => self.set_disabled(username, true).await,
             Request::UsersEnable { username } => self.set_disabled(username, false).await,
             Request::UsersDelete { username } => {
-                let user = s.accounts.id_of(&username).await.map_err(|e| fail(e, &username))?;
+                let user = s
+                    .accounts
+                    .id_of(&username)
+                    .await
+                    .map_err(|e| fail(e, &username))?;
                 s.accounts
                     .delete_by_operator(user)
                     .await
@@ -66,8 +71,16 @@ impl Admin {
                 Ok(Answer::Deleted { username })
             }
             Request::SessionsRevoke { username } => {
-                let user = s.accounts.id_of(&username).await.map_err(|e| fail(e, &username))?;
-                let sessions = s.sessions.revoke_all(user).await.map_err(|e| fail(e, &username))?;
+                let user = s
+                    .accounts
+                    .id_of(&username)
+                    .await
+                    .map_err(|e| fail(e, &username))?;
+                let sessions = s
+                    .sessions
+                    .revoke_all(user)
+                    .await
+                    .map_err(|e| fail(e, &username))?;
                 Ok(Answer::Revoked { username, sessions })
             }
             Request::Stats => {
@@ -80,7 +93,10 @@ impl Admin {
 
     async fn set_disabled(&self, username: String, disabled: bool) -> Result<Answer, AdminError> {
         let accounts = &self.services.accounts;
-        let user = accounts.id_of(&username).await.map_err(|e| fail(e, &username))?;
+        let user = accounts
+            .id_of(&username)
+            .await
+            .map_err(|e| fail(e, &username))?;
         let changed = accounts
             .set_disabled(user, disabled)
             .await
@@ -118,8 +134,5 @@ fn fail(e: ServiceError, username: &str) -> AdminError {
 
 fn storage(e: crate::store::StoreError) -> AdminError {
     tracing::error!(error = %e, "an admin request failed in the database");
-    AdminError::new(
-        "storage",
-        "the database failed; the server's log says why",
-    )
+    AdminError::new("storage", "the database failed; the server's log says why")
 }

@@ -24,12 +24,20 @@ pub enum Request {
         limit: u32,
     },
     /// The account cannot sign in; its sessions end and its sockets close.
-    UsersDisable { username: String },
-    UsersEnable { username: String },
+    UsersDisable {
+        username: String,
+    },
+    UsersEnable {
+        username: String,
+    },
     /// Deletes the account the way its owner's deletion does (erasure included).
-    UsersDelete { username: String },
+    UsersDelete {
+        username: String,
+    },
     /// Ends every session of the account and closes its sockets.
-    SessionsRevoke { username: String },
+    SessionsRevoke {
+        username: String,
+    },
     /// Server-wide totals.
     Stats,
 }

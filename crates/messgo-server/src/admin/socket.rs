@@ -106,7 +106,13 @@ impl AdminSocket {
                     });
                 }
                 Err(_) => {
-                    tokio::spawn(refuse(stream, AdminError::new("busy", "the server is serving other admin commands; try again")));
+                    tokio::spawn(refuse(
+                        stream,
+                        AdminError::new(
+                            "busy",
+                            "the server is serving other admin commands; try again",
+                        ),
+                    ));
                 }
             }
         }
@@ -137,7 +143,10 @@ fn from_owner(stream: &UnixStream, me: u32) -> bool {
     match stream.peer_cred() {
         Ok(cred) if cred.uid() == me || cred.uid() == 0 => true,
         Ok(cred) => {
-            tracing::warn!(uid = cred.uid(), "admin socket: a connection from another user was refused");
+            tracing::warn!(
+                uid = cred.uid(),
+                "admin socket: a connection from another user was refused"
+            );
             false
         }
         Err(_) => false,
@@ -155,21 +164,29 @@ async fn converse(stream: UnixStream, admin: &Admin) {
     loop {
         let mut line = Vec::new();
         let mut limited = (&mut read).take(MAX_REQUEST_LINE as u64);
-        let reply = match tokio::time::timeout(READ_TIMEOUT, limited.read_until(b'\n', &mut line)).await {
-            Err(_) => Reply::Error(AdminError::new("timeout", "no request line arrived in time")),
-            Ok(Err(_)) | Ok(Ok(0)) => return,
-            Ok(Ok(n)) if line.last() != Some(&b'\n') && n >= MAX_REQUEST_LINE => Reply::Error(AdminError::new(
-                "line_too_long",
-                format!("a request line is at most {MAX_REQUEST_LINE} bytes"),
-            )),
-            Ok(Ok(_)) => {
-                match serde_json::from_slice::<Request>(&line) {
-                    Ok(request) => admin.handle(request).await,
-                    Err(e) => Reply::Error(AdminError::new("bad_request", format!("not a request: {e}"))),
+        let reply =
+            match tokio::time::timeout(READ_TIMEOUT, limited.read_until(b'\n', &mut line)).await {
+                Err(_) => Reply::Error(AdminError::new(
+                    "timeout",
+                    "no request line arrived in time",
+                )),
+                Ok(Err(_)) | Ok(Ok(0)) => return,
+                Ok(Ok(n)) if line.last() != Some(&b'\n') && n >= MAX_REQUEST_LINE => {
+                    Reply::Error(AdminError::new(
+                        "line_too_long",
+                        format!("a request line is at most {MAX_REQUEST_LINE} bytes"),
+                    ))
                 }
-            }
-        };
-        let last = matches!(&reply, Reply::Error(e) if e.code == "timeout" || e.code == "line_too_long");
+                Ok(Ok(_)) => match serde_json::from_slice::<Request>(&line) {
+                    Ok(request) => admin.handle(request).await,
+                    Err(e) => Reply::Error(AdminError::new(
+                        "bad_request",
+                        format!("not a request: {e}"),
+                    )),
+                },
+            };
+        let last =
+            matches!(&reply, Reply::Error(e) if e.code == "timeout" || e.code == "line_too_long");
         if write_reply(&mut write, &reply).await.is_err() || last {
             return;
         }

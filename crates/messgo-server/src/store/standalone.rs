@@ -17,7 +17,10 @@ use super::{StoreError, StoreResult};
 /// rollback journal rather than a WAL, so the file is the whole database once closed.
 pub async fn fresh_sqlite(path: &Path) -> StoreResult<SqliteConnection> {
     if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
-        return Err(StoreError::Corrupt(format!("{} exists already", path.display())));
+        return Err(StoreError::Corrupt(format!(
+            "{} exists already",
+            path.display()
+        )));
     }
     let mut conn = SqliteConnectOptions::new()
         .filename(path)
@@ -51,7 +54,9 @@ pub async fn postgres(url: &str) -> StoreResult<PgConnection> {
 }
 
 /// Starts a read-only transaction that sees one moment of a PostgreSQL database.
-pub async fn postgres_snapshot(conn: &mut PgConnection) -> StoreResult<sqlx::Transaction<'_, sqlx::Postgres>> {
+pub async fn postgres_snapshot(
+    conn: &mut PgConnection,
+) -> StoreResult<sqlx::Transaction<'_, sqlx::Postgres>> {
     let mut tx = conn.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
