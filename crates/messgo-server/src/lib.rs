@@ -63,11 +63,20 @@ impl Server {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
         let mut server = Self::open(config, clock).await?;
         let path = server.config.admin_socket_path();
-        server.admin_socket = Some(
-            admin::socket::AdminSocket::bind(&path)
-                .await
-                .with_context(|| format!("could not open the admin socket {}", path.display()))?,
-        );
+        server.admin_socket = match admin::socket::AdminSocket::bind(&path).await {
+            Ok(socket) => Some(socket),
+            Err(e @ admin::socket::BindError::InUse(_)) => return Err(e.into()),
+            // A server that can serve does (a full disk starts read-only, where no
+            // socket can be made): only `messgo admin` cannot reach it, and says so.
+            Err(e @ admin::socket::BindError::Other(_)) => {
+                tracing::error!(
+                    socket = %path.display(),
+                    error = %e,
+                    "the admin socket could not be opened: `messgo admin` cannot reach this server"
+                );
+                None
+            }
+        };
         Ok(server)
     }
 

@@ -98,9 +98,10 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Stats => Request::Stats,
     };
     let mut via = Via::reach(&config).await?;
-    let answer = match request {
-        Request::UsersList { .. } => all_users(&mut via).await,
-        other => via.ask(other).await,
+    let answer = if matches!(request, Request::UsersList { .. }) {
+        all_users(&mut via).await
+    } else {
+        via.ask(request).await
     };
     via.close().await;
     let answer = answer?;
@@ -117,21 +118,19 @@ async fn all_users(via: &mut Via) -> anyhow::Result<Answer> {
     let mut users: Vec<UserSummary> = Vec::new();
     loop {
         let after = users.last().map(|u| u.username.clone());
-        match via
+        let answer = via
             .ask(Request::UsersList {
                 after,
                 limit: MAX_PAGE,
             })
-            .await?
-        {
-            Answer::Users { users: page } => {
-                let done = page.len() < MAX_PAGE as usize;
-                users.extend(page);
-                if done {
-                    return Ok(Answer::Users { users });
-                }
-            }
-            other => bail!("the server answered a user list with {other:?}"),
+            .await?;
+        let Answer::Users { users: page } = answer else {
+            bail!("the server answered a user list with {answer:?}");
+        };
+        let done = page.len() < MAX_PAGE as usize;
+        users.extend(page);
+        if done {
+            return Ok(Answer::Users { users });
         }
     }
 }
@@ -161,7 +160,7 @@ fn text(answer: &Answer) -> String {
         Answer::Users { users } => user_table(users),
         Answer::Changed { username, changed } => match changed {
             true => format!("{username}: done\n"),
-            false => format!("{username}: it was so already (sessions ended all the same)\n"),
+            false => format!("{username}: no change (it was so already)\n"),
         },
         Answer::Deleted { username } => format!("{username}: deleted and erased\n"),
         Answer::Revoked { username, sessions } => {

@@ -67,6 +67,21 @@ fn failed(out: Output) -> String {
 /// Two contacts (a with a password) who said things, and an attachment; returns the
 /// clients and every byte of it the server stored or handed out.
 async fn two_contacts(url: &str) -> (Client, Client, String, String, Vec<Vec<u8>>) {
+    let (a, b, a_name, b_name, traces, _) = two_contacts_in(url).await;
+    (a, b, a_name, b_name, traces)
+}
+
+/// [`two_contacts`], with their chat's id.
+async fn two_contacts_in(
+    url: &str,
+) -> (
+    Client,
+    Client,
+    String,
+    String,
+    Vec<Vec<u8>>,
+    messgo_proto::ChatId,
+) {
     let (a_name, b_name) = (
         format!("ann{}", std::process::id()),
         format!("ben{}", std::process::id()),
@@ -114,14 +129,21 @@ async fn two_contacts(url: &str) -> (Client, Client, String, String, Vec<Vec<u8>
     assert_eq!(traces.len(), 8);
     traces.push(attachment[..64].to_vec());
     traces.push(a.epoch_key(chat.id, chat.epoch).await.unwrap().wrapped.0);
-    (a, b, a_name, b_name, traces)
+    (a, b, a_name, b_name, traces, chat.id)
 }
 
 #[tokio::test]
 async fn admin_talks_to_the_running_server_then_to_the_stopped_database() {
     let dir = tempfile::tempdir().unwrap();
     let (server, url) = serve(dir.path(), &[]);
-    let (_a, _b, a_name, b_name, _) = two_contacts(&url).await;
+    let (_a, _b, a_name, b_name, _, chat) = two_contacts_in(&url).await;
+    // Everything every command prints, checked at the end for what it must not say.
+    let mut said = String::new();
+    let mut ok = |out: Output| {
+        let text = ok(out);
+        said += &text;
+        text
+    };
 
     let count = ok(admin(dir.path(), &["users", "count"]));
     assert_eq!(count, "2 accounts (0 disabled)\n");
@@ -161,6 +183,19 @@ async fn admin_talks_to_the_running_server_then_to_the_stopped_database() {
     let err = failed(admin(dir.path(), &["users", "count"]));
     assert!(err.contains("locked"), "{err}");
     stop(server);
+
+    assert!(said.contains(&a_name), "it does name accounts");
+    for secret in [
+        "never in a backup".to_owned(),
+        "Ottoline".to_owned(),
+        chat.0.to_string(),
+        chat.0.simple().to_string(),
+    ] {
+        assert!(
+            !said.contains(&secret),
+            "an admin command printed {secret}: {said}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -24,6 +24,17 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Admin connections served at once; more are told `busy` and closed.
 pub const CONNECTIONS: usize = 4;
 
+/// Why the admin socket could not be bound.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// Another server answers there: two nodes were given one path.
+    #[error("another MessGo server answers on {0}; give each node its own --admin-socket")]
+    InUse(String),
+    /// Anything else (a full disk, a path too long): the server runs without it.
+    #[error("{0:#}")]
+    Other(anyhow::Error),
+}
+
 /// A bound admin socket, not yet serving.
 pub struct AdminSocket {
     listener: UnixListener,
@@ -37,7 +48,16 @@ pub struct AdminSocket {
 impl AdminSocket {
     /// Binds the socket at `path`. A stale socket (nobody answers) is replaced; a
     /// live one means another server uses this path, which is refused.
-    pub async fn bind(path: &Path) -> anyhow::Result<AdminSocket> {
+    pub async fn bind(path: &Path) -> Result<AdminSocket, BindError> {
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            if meta.file_type().is_socket() && UnixStream::connect(path).await.is_ok() {
+                return Err(BindError::InUse(path.display().to_string()));
+            }
+        }
+        Self::bind_here(path).await.map_err(BindError::Other)
+    }
+
+    async fn bind_here(path: &Path) -> anyhow::Result<AdminSocket> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -50,12 +70,6 @@ impl AdminSocket {
         if let Ok(meta) = std::fs::symlink_metadata(path) {
             if !meta.file_type().is_socket() {
                 anyhow::bail!("{} exists and is not a socket", path.display());
-            }
-            if UnixStream::connect(path).await.is_ok() {
-                anyhow::bail!(
-                    "another MessGo server answers on {}; give each node its own --admin-socket",
-                    path.display()
-                );
             }
         }
         let private = dir.join(format!(".admin-{:016x}", rand::random::<u64>()));
