@@ -156,8 +156,15 @@ async fn admin_talks_to_the_running_server_then_to_the_stopped_database() {
     let err = failed(admin(dir.path(), &["users", "disable", "no_such_person"]));
     assert!(err.contains("no such user"), "{err}");
     // Deleting asks first; with nothing typed, nothing is deleted.
-    let err = failed(admin(dir.path(), &["users", "delete", &b_name]));
-    assert!(err.contains("not confirmed"), "{err}");
+    let out = admin(dir.path(), &["users", "delete", &b_name]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("Delete the account"), "it asks: {err}");
+    assert!(
+        err.trim_end()
+            .ends_with("(pass --yes to skip the question)"),
+        "{err}"
+    );
     ok(admin(dir.path(), &["users", "disable", &b_name]));
     ok(admin(dir.path(), &["sessions", "revoke", &a_name]));
     stop(server);
