@@ -64,6 +64,10 @@ pub struct Config {
     #[debug("{:?}", database.as_deref().map(redact_url))]
     pub database: Option<String>,
 
+    /// The local socket `messgo admin` talks to, owner-only (mode 0600); each node on one PostgreSQL needs its own; unset: DATA_DIR/admin.sock
+    #[arg(long, value_name = "PATH")]
+    pub admin_socket: Option<PathBuf>,
+
     /// PostgreSQL connections each node keeps open at most; nodes × this must stay below the server's max_connections (100 by default), so six nodes want about 15; SQLite ignores it
     #[arg(long, value_name = "N", default_value = "16", value_parser = at_least(1_u32))]
     pub database_pool: u32,
@@ -250,6 +254,24 @@ pub struct TlsFiles {
     /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1), readable by MessGo alone; read again on SIGHUP
     #[arg(id = "tls_key", long = "tls-key", value_name = "PATH")]
     pub key: PathBuf,
+}
+
+impl Config {
+    /// Where the admin socket is (or would be).
+    pub fn admin_socket_path(&self) -> PathBuf {
+        self.admin_socket
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("admin.sock"))
+    }
+
+    /// The SQLite file the server uses, or `None` on PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match self.database.as_deref() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => None,
+            Some(url) => Some(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url))),
+            None => Some(self.data_dir.join("messgo.db")),
+        }
+    }
 }
 
 impl Default for Config {

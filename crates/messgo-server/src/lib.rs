@@ -6,6 +6,7 @@
 pub mod store;
 
 pub mod accounts;
+pub mod admin;
 pub mod assistant;
 pub mod blobs;
 pub mod bus;
@@ -54,6 +55,10 @@ pub struct Server {
     config: Config,
     /// Built-in TLS's certificate, when `--tls-cert` is set.
     tls: Option<Arc<http::tls::Certificates>>,
+    /// The admin socket, bound (a server opened for `messgo admin` has none).
+    admin_socket: Option<admin::socket::AdminSocket>,
+    /// Held while the server runs: nobody else writes its SQLite database.
+    _lock: Option<store::DbLock>,
 }
 
 impl Server {
@@ -64,6 +69,50 @@ impl Server {
                 http::tls::Certificates::load(files)
                     .context("could not load the TLS certificate (--tls-cert, --tls-key)")?,
             ),
+            None => None,
+        };
+        let mut server = Self::open(config, clock).await?;
+        server.tls = tls;
+        let path = server.config.admin_socket_path();
+        server.admin_socket = match admin::socket::AdminSocket::bind(&path).await {
+            Ok(socket) => Some(socket),
+            Err(e @ admin::socket::BindError::InUse(_)) => return Err(e.into()),
+            // A server that can serve does (a full disk starts read-only, where no
+            // socket can be made): only `messgo admin` cannot reach it, and says so.
+            Err(e @ admin::socket::BindError::Other(_)) => {
+                tracing::error!(
+                    socket = %path.display(),
+                    error = %e,
+                    "the admin socket could not be opened: `messgo admin` cannot reach this server"
+                );
+                None
+            }
+        };
+        Ok(server)
+    }
+
+    /// The database and services without the admin socket, for `messgo admin`
+    /// while no server runs: on SQLite it fails if a server holds the database.
+    pub async fn open_for_admin(config: Config) -> anyhow::Result<Server> {
+        Self::open(config, Arc::new(SystemClock)).await
+    }
+
+    /// Answers admin requests with this server's services.
+    pub fn admin(&self) -> admin::Admin {
+        admin::Admin::new(self.services.clone())
+    }
+
+    /// Closes the store of a server that was never served.
+    pub async fn close(self) {
+        self.services.db.close().await;
+        if let store::Db::Sqlite(_) = &self.services.chunks.store {
+            self.services.chunks.store.close().await;
+        }
+    }
+
+    async fn open(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+        let lock = match config.sqlite_path() {
+            Some(db) => Some(store::DbLock::acquire(&db)?),
             None => None,
         };
         // Each dependency fails with its own name and the address tried (passwords
@@ -96,7 +145,9 @@ impl Server {
         Ok(Server {
             services,
             config,
-            tls,
+            tls: None,
+            admin_socket: None,
+            _lock: lock,
         })
     }
 
@@ -144,8 +195,12 @@ impl Server {
         ));
         let flusher = tokio::spawn(messages::pipeline::flush_stale_holds(
             self.services.pipeline.order.clone(),
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let admin = self.admin_socket.map(|socket| {
+            let handler = Arc::new(admin::Admin::new(self.services.clone()));
+            tokio::spawn(socket.serve(handler, stop_rx))
+        });
         let app = http::router(state).into_make_service_with_connect_info::<http::listener::Peer>();
         // Behind a proxy every connection is the proxy's: it counts them, not us.
         let per_address =
@@ -163,6 +218,9 @@ impl Server {
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
         let _ = flusher.await;
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         self.services.db.close().await;
         if let store::Db::Sqlite(_) = &self.services.chunks.store {
             self.services.chunks.store.close().await;

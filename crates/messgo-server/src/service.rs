@@ -45,6 +45,9 @@ pub enum ServiceError {
     UserIdTaken,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The right password for an account an operator disabled.
+    #[error("account disabled")]
+    AccountDisabled,
     #[error("not signed in")]
     Unauthenticated,
     #[error("not found")]

@@ -38,6 +38,87 @@ pub enum Command {
     /// Kill the server (kill -9) under load many times over, and cut its newest
     /// file short after a kill: report acknowledged, lost and duplicated messages.
     CrashSoak(Box<crate::bench::CrashArgs>),
+    /// Manage the server: users, sessions, totals. Talks to the running server over
+    /// its admin socket, or to the database while the server is stopped. Never
+    /// shows message content, keys, contacts or who talks to whom.
+    Admin(Box<AdminArgs>),
+    /// Write what must survive a server move (accounts, contacts, blocks, settings;
+    /// never messages) to a new file.
+    Backup(Box<BackupArgs>),
+    /// Restore a backup into an empty data dir (or a PostgreSQL database with no
+    /// account): users sign in with their passwords and find their contacts; chats
+    /// start empty.
+    Restore(Box<RestoreArgs>),
+}
+
+#[derive(Args)]
+pub struct AdminArgs {
+    /// Print JSON for scripts instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Settings naming the server (--config, --data-dir, --database, --admin-socket…).
+    #[command(flatten)]
+    pub server: ServeArgs,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Subcommand, Clone)]
+pub enum AdminCommand {
+    /// Accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Sign-in sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Totals: accounts, sessions, chats, messages stored, attachment bytes, sockets open.
+    Stats,
+}
+
+#[derive(Subcommand, Clone)]
+pub enum UsersCommand {
+    /// How many accounts there are.
+    Count,
+    /// Every account: username, created, last seen, disabled (never contacts or chats).
+    List,
+    /// The account cannot sign in; its sessions end and its sockets close at once.
+    Disable { username: String },
+    /// The account can sign in again.
+    Enable { username: String },
+    /// Delete the account as its owner would: what it sent is erased, its direct
+    /// chats go, its groups pass to another admin.
+    Delete {
+        username: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Subcommand, Clone)]
+pub enum SessionsCommand {
+    /// End every session of the account and close its sockets.
+    Revoke { username: String },
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    /// The backup file to write (must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Settings naming the database (--config, --data-dir, --database).
+    #[command(flatten)]
+    pub server: ServeArgs,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// The backup file to read.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Settings naming the database to restore into (--data-dir, --database).
+    #[command(flatten)]
+    pub server: ServeArgs,
 }
 
 #[derive(Args, Clone, Default)]

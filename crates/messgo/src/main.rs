@@ -1,5 +1,6 @@
 //! `messgo`: parses flags and starts the server library. Nothing else lives here.
 
+mod admin;
 mod bench;
 mod chat;
 mod cli;
@@ -55,8 +56,27 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Command::Admin(args)) => one_line(multi_thread()?.block_on(admin::run(*args))),
+        Some(Command::Backup(args)) => one_line(multi_thread()?.block_on(admin::backup(*args))),
+        Some(Command::Restore(args)) => one_line(multi_thread()?.block_on(admin::restore(*args))),
         None => multi_thread()?.block_on(serve(cli.serve)),
     }
+}
+
+/// An operator's command fails in one line on stderr, with exit status 1.
+fn one_line(result: anyhow::Result<()>) -> anyhow::Result<()> {
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// The settings `args` name, layered over `messgo.toml` and the environment.
+pub fn resolve_config(args: &ServeArgs) -> anyhow::Result<Config> {
+    let (file_layer, _, _) = read_config_file(args)?;
+    let (env_layer, _) = ConfigLayer::from_env(std::env::vars())?;
+    Ok(Config::resolve([file_layer, env_layer, args.layer()])?)
 }
 
 fn multi_thread() -> std::io::Result<tokio::runtime::Runtime> {

@@ -14,6 +14,7 @@ use rand::RngCore;
 
 mod decoy;
 mod hasher;
+mod operator;
 pub mod sql;
 
 pub use hasher::AuthHasher;
@@ -144,6 +145,7 @@ impl Accounts {
             display_name: None,
             bio: None,
             avatar_updated_at: None,
+            disabled_at: None,
         };
         match {
             let user = user.clone();
@@ -184,6 +186,11 @@ impl Accounts {
                 Err(e) => return Err(attempt.give_back(e)),
             };
         match user {
+            // Said only to whoever knows the password: a wrong one gets the answer
+            // any wrong password gets, so a stranger learns nothing of the account.
+            Some(user) if right && user.disabled_at.is_some() => {
+                Err(attempt.give_back(ServiceError::AccountDisabled))
+            }
             Some(user) if right => {
                 attempt.give_back(());
                 Ok(user)
@@ -234,11 +241,17 @@ impl Accounts {
     /// Removes the account and, by cascade, everything of it, at once.
     pub async fn delete(&self, who: AuthContext, auth_key: Vec<u8>) -> ServiceResult<()> {
         self.confirm(who, auth_key).await?;
-        match db_run!(self.db, write, sql::delete_user(who.user_id)) {
+        self.remove(who.user_id).await
+    }
+
+    /// The deletion itself, once the caller may delete (the owner's password, or the
+    /// operator).
+    async fn remove(&self, user: messgo_proto::UserId) -> ServiceResult<()> {
+        match db_run!(self.db, write, sql::delete_user(user)) {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
-        self.bus.end_sessions(who.user_id, Ending::All);
+        self.bus.end_sessions(user, Ending::All);
         // "Removed" means gone from the file and the WAL too, now rather than at a
         // later sweep. The account is gone either way; a failure here only delays that.
         self.erasure.erase("a deleted account").await;

@@ -19,6 +19,8 @@ pub struct UserRecord {
     pub display_name: Option<String>,
     pub bio: Option<String>,
     pub avatar_updated_at: Option<i64>,
+    /// When an operator disabled the account (it cannot sign in), if they did.
+    pub disabled_at: Option<i64>,
 }
 
 /// New credentials after a password change.
@@ -52,6 +54,7 @@ pub(super) struct UserRow {
     display_name: Option<String>,
     bio: Option<String>,
     avatar_updated_at: Option<i64>,
+    disabled_at: Option<i64>,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -70,6 +73,7 @@ impl TryFrom<UserRow> for UserRecord {
             display_name: r.display_name,
             bio: r.bio,
             avatar_updated_at: r.avatar_updated_at,
+            disabled_at: r.disabled_at,
         })
     }
 }
@@ -80,7 +84,7 @@ const USER_COLUMNS: &str =
 /// What reads return: the stored columns and the profile's.
 const USER_SELECT: &str =
     "id, username, auth_hash, kdf, key_bundle, x25519_public, ed25519_public, \
-    created_at, connect_key, display_name, bio, avatar_updated_at";
+    created_at, connect_key, display_name, bio, avatar_updated_at, disabled_at";
 
 for_both_engines! {
     /// The realm id, if one was stored (reading only: a server whose disk is full
@@ -192,6 +196,31 @@ for_both_engines! {
             .execute(&mut *c)
             .await?;
         Ok(())
+    }
+
+    /// Sets when the account was disabled (`None`: enabled); disabling ends its
+    /// sessions in the same transaction. Says whether anything changed.
+    pub async fn set_disabled(c: &mut Conn, id: UserId, at: Option<i64>) -> StoreResult<bool> {
+        let (was,): (Option<i64>,) = sqlx::query_as("SELECT disabled_at FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if at.is_some() {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id.0)
+                .execute(&mut *c)
+                .await?;
+        }
+        if was.is_some() == at.is_some() {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+        Ok(true)
     }
 
     pub async fn delete_user(c: &mut Conn, id: UserId) -> StoreResult<()> {

@@ -94,6 +94,12 @@ impl LocalBus {
         self.queued.load(Ordering::Relaxed)
     }
 
+    /// Sockets open on this node now, everyone's.
+    pub fn sockets(&self) -> u64 {
+        let senders = self.senders.lock().expect("bus lock");
+        senders.values().map(|list| list.len() as u64).sum()
+    }
+
     /// Open subscriptions of `user` (for tests and metrics).
     pub fn subscribers(&self, user: UserId) -> usize {
         self.senders
@@ -142,6 +148,7 @@ impl Bus for LocalBus {
     fn counts(&self) -> Counts {
         Counts {
             queued: self.queued(),
+            sockets: self.sockets(),
             ..Counts::default()
         }
     }

@@ -90,6 +90,8 @@ pub struct Counts {
     pub queued: u64,
     /// Users with a socket on this node (whose events it hears).
     pub interests: u64,
+    /// Sockets open on this node now.
+    pub sockets: u64,
 }
 
 /// Which of a user's sessions end. Plain data, so it can cross to other nodes.

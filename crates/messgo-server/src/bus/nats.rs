@@ -207,6 +207,7 @@ impl Bus for NatsBus {
             sent: self.sent.load(Ordering::Relaxed),
             queued: self.local.queued(),
             interests: self.interests.present() as u64,
+            sockets: self.local.sockets(),
         }
     }
 }

@@ -108,7 +108,7 @@ fn defaults_are_declared_once_and_hold() {
 #[test]
 fn every_setting_is_named_by_one_rule() {
     let all = settings();
-    assert_eq!(all.len(), 41);
+    assert_eq!(all.len(), 42);
     for s in &all {
         assert_eq!(s.flag, format!("--{}", s.key.replace('_', "-")));
         assert_eq!(s.env, format!("MESSGO_{}", s.key.to_uppercase()));

@@ -40,6 +40,15 @@ impl ApiError {
         )
     }
 
+    /// The right password for an account the operator disabled.
+    pub fn account_disabled() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "account_disabled",
+            "This account has been disabled by the server's operator.",
+        )
+    }
+
     pub fn not_found() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is nothing here.")
     }
@@ -130,6 +139,7 @@ impl From<ServiceError> for ApiError {
                 "invalid_credentials",
                 "Wrong username or password.",
             ),
+            AccountDisabled => ApiError::account_disabled(),
             Unauthenticated => ApiError::unauthenticated(),
             NotFound => ApiError::not_found(),
             RateLimited(after) => ApiError {

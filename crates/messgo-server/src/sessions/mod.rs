@@ -78,8 +78,12 @@ impl Sessions {
             created_at: now,
             last_seen_at: now,
         };
-        db_run!(self.db, write, sql::create_session(&record))?;
-        Ok(NewSession { id, token })
+        match db_run!(self.db, write, sql::create_session(&record)) {
+            Ok(()) => Ok(NewSession { id, token }),
+            // Disabled or deleted while the password was checked.
+            Err(StoreError::NotFound) => Err(ServiceError::Unauthenticated),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn authenticate(&self, token: &str) -> ServiceResult<AuthContext> {
@@ -148,6 +152,14 @@ impl Sessions {
             Err(StoreError::NotFound) => Err(ServiceError::NotFound),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Ends every session of `user` and closes their sockets at once (an operator's
+    /// `messgo admin sessions revoke`). Returns how many sessions there were.
+    pub async fn revoke_all(&self, user: UserId) -> ServiceResult<u64> {
+        let ended = db_run!(self.db, write, sql::delete_sessions_of(user))?;
+        self.bus.end_sessions(user, Ending::All);
+        Ok(ended)
     }
 
     /// Ends the sessions idle for longer than the limit, and their open sockets.

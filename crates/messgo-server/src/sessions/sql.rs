@@ -40,8 +40,13 @@ impl From<SessionRow> for SessionRecord {
 const SESSION_COLUMNS: &str = "id, user_id, token_hash, device, created_at, last_seen_at";
 
 for_both_engines! {
+    /// Stores a new session, unless its account is gone or disabled (a login that
+    /// raced an operator's `disable` gets no session): then `NotFound`.
     pub async fn create_session(c: &mut Conn, s: &SessionRecord) -> StoreResult<()> {
-        sqlx::query(&format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
+        let done = sqlx::query(&format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND disabled_at IS NULL)"
+        ))
             .bind(s.id.0)
             .bind(s.user_id.0)
             .bind(&s.token_hash)
@@ -51,7 +56,19 @@ for_both_engines! {
             .execute(&mut *c)
             .await
             .map_err(classify)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
+    }
+
+    /// Deletes every session of `user`; returns how many there were.
+    pub async fn delete_sessions_of(c: &mut Conn, user: UserId) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *c)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn session_by_token_hash(c: &mut Conn, token_hash: &[u8]) -> StoreResult<SessionRecord> {

@@ -107,16 +107,19 @@ macro_rules! db_run {
 }
 
 mod checkpoint;
+mod lock;
 pub mod log;
 mod postgres;
 mod sqlite;
 mod sqlite_log;
+pub mod standalone;
 pub mod writer;
 
 use sqlx::migrate::MigrateError;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use lock::{DbLock, LockError};
 pub use postgres::PostgresStore;
 pub use sqlite::{Schema, SqliteStore};
 pub use sqlite_log::log_dir;

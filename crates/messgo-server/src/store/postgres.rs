@@ -8,7 +8,7 @@ use sqlx::{ConnectOptions, Connection};
 
 use super::StoreResult;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PostgresStore {
     pub pool: PgPool,

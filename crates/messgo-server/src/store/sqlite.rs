@@ -30,7 +30,7 @@ use super::{StoreError, StoreResult};
 
 use sqlx::migrate::Migrator;
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(super) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// The attachments' own file (see `Db::open_blobs`).
 static BLOBS_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite-blobs");
 
@@ -384,7 +384,7 @@ fn has_wal(path: &Path) -> bool {
 }
 
 #[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -393,7 +393,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 

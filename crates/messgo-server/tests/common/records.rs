@@ -18,5 +18,6 @@ pub fn user(name: &str) -> UserRecord {
         display_name: None,
         bio: None,
         avatar_updated_at: None,
+        disabled_at: None,
     }
 }
