@@ -29,7 +29,7 @@ struct Pair {
 fn pair() -> Pair {
     let made =
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .unwrap();
+            .expect("rcgen makes a certificate");
     Pair {
         cert_pem: made.cert.pem(),
         key_pem: made.key_pair.serialize_pem(),
@@ -51,8 +51,8 @@ impl Files {
     }
 
     fn install(&self, pair: &Pair) {
-        std::fs::write(&self.cert, &pair.cert_pem).unwrap();
-        std::fs::write(&self.key, &pair.key_pem).unwrap();
+        std::fs::write(&self.cert, &pair.cert_pem).expect("the certificate is written");
+        std::fs::write(&self.key, &pair.key_pem).expect("the key is written");
     }
 }
 
@@ -72,7 +72,7 @@ fn serve(dir: &Path, files: &Files, extra: &[&str]) -> (Child, String, mpsc::Rec
         .args(extra)
         .stderr(Stdio::piped());
     let (mut child, url) = start(cmd);
-    let stderr = child.stderr.take().unwrap();
+    let stderr = child.stderr.take().expect("stderr was piped");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -86,7 +86,7 @@ fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
         .args([name, &child.id().to_string()])
         .status()
-        .unwrap();
+        .expect("kill runs");
     assert!(status.success());
 }
 
@@ -94,10 +94,12 @@ fn signal(child: &Child, name: &str) {
 fn trusting(root: &Pair) -> reqwest::Client {
     reqwest::Client::builder()
         .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(root.cert_pem.as_bytes()).unwrap())
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(root.cert_pem.as_bytes()).expect("rcgen's PEM parses"),
+        )
         .tls_info(true)
         .build()
-        .unwrap()
+        .expect("the HTTPS client builds")
 }
 
 /// The certificate the connection that carried GET /api/health was made with.

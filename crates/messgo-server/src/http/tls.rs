@@ -118,7 +118,7 @@ fn certified_key(files: &TlsFiles) -> anyhow::Result<Arc<CertifiedKey>> {
 fn pem_problem(path: &Path, e: rustls_pki_types::pem::Error) -> anyhow::Error {
     use rustls_pki_types::pem::Error::*;
     let problem = match e {
-        Io(e) => format!("could not read it: {e}"),
+        Io(e) => format!("cannot be read: {e}"),
         NoItemsFound => "holds no PEM block of the expected kind".to_owned(),
         MissingSectionEnd { .. } | IllegalSectionStart { .. } | Base64Decode(_) => {
             "is not valid PEM".to_owned()
@@ -127,7 +127,7 @@ fn pem_problem(path: &Path, e: rustls_pki_types::pem::Error) -> anyhow::Error {
         // A variant added by a later rustls-pki-types: its name, never the bytes.
         other => format!("could not be read as PEM ({})", variant_name(&other)),
     };
-    anyhow!("{} {problem}", path.display())
+    anyhow!("{}: {problem}", path.display())
 }
 
 /// `Debug` of an error variant up to its fields: `IllegalSectionStart { line }` would
@@ -197,7 +197,7 @@ mod tests {
         std::fs::write(&files.cert, first.cert.pem()).unwrap();
         std::fs::remove_file(&files.key).unwrap();
         let err = format!("{:#}", Certificates::load(&files).unwrap_err());
-        assert!(err.contains("a.key could not read it"), "{err}");
+        assert!(err.contains("a.key: cannot be read"), "{err}");
         assert!(!err.contains("PRIVATE KEY"), "{err}");
         assert!(!certs.reload());
         assert_eq!(served(&certs), first.cert.der().to_vec());
