@@ -151,6 +151,21 @@ impl From<ServiceError> for ApiError {
                     ),
                 )
             },
+            RegistrationClosed => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "registration_closed",
+                "Sign-up is closed on this server.",
+            ),
+            InviteRequired => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invite_required",
+                "Sign-up is by invitation on this server: open the invite link you were given.",
+            ),
+            InvitesByOperatorOnly => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invites_by_operator",
+                "On this server only the operator makes invites.",
+            ),
             OverLimit(limit) => limit_error(limit),
             // Nothing was stored; the operator has to make room. Said plainly, and
             // logged, since only the operator can act on it.
@@ -218,6 +233,11 @@ fn limit_error(limit: Limit) -> ApiError {
         Limit::QuestionsAtOnce(n) => busy(
             "too_many_questions",
             format!("At most {n} questions to the assistant may be under way at once; wait for an answer or stop one."),
+        ),
+        Limit::LiveInvites(n) => ApiError::new(
+            StatusCode::CONFLICT,
+            "too_many_invites",
+            format!("You may hold at most {n} unused invites at once; revoke one, or wait for one to be used or expire."),
         ),
         Limit::SocketsPerAddress(n) => busy(
             "too_many_sockets",
@@ -289,6 +309,10 @@ fn rule_error(refusal: Refusal) -> ApiError {
             "An attachment is missing, expired, or not yours to send here.",
         ),
         Refusal::DuplicateId => (StatusCode::CONFLICT, "This message id is already taken."),
+        Refusal::InviteInvalid => (
+            StatusCode::FORBIDDEN,
+            "This invite is no longer valid; ask for a new one.",
+        ),
     };
     ApiError::new(status, refusal.code(), message)
 }
