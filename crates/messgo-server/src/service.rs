@@ -52,15 +52,9 @@ pub enum ServiceError {
     NotFound,
     #[error("rate limited")]
     RateLimited(RetryAfter),
-    /// Sign-up is closed on this server (`--registration closed`).
-    #[error("registration closed")]
-    RegistrationClosed,
-    /// Sign-up on this server needs an invite, and none was given.
-    #[error("invite required")]
-    InviteRequired,
-    /// Only the operator makes invites here (`--invites-by operator`).
-    #[error("invites by the operator only")]
-    InvitesByOperatorOnly,
+    /// Sign-up or an invite refused by the server's settings.
+    #[error("refused by the server's settings: {0:?}")]
+    SignUp(SignUpRefusal),
     /// Too much of a costly kind of work is waiting (password hashing): refused at
     /// once rather than queued without end.
     #[error("busy")]
@@ -75,6 +69,17 @@ pub enum ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// What the operator's sign-up settings refuse (`--registration`, `--invites-by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignUpRefusal {
+    /// Sign-up is closed on this server.
+    Closed,
+    /// Sign-up on this server needs an invite, and none was given.
+    InviteRequired,
+    /// Only the operator makes invites here.
+    InvitesByOperator,
+}
 
 /// The limits an answer names, with the value the operator set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

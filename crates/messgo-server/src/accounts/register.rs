@@ -8,7 +8,7 @@ use super::{check_ed25519, check_kdf, check_len, field, new_connect_key, sql};
 use super::{Accounts, NewAccount, UserRecord};
 use crate::invites::{self, sql as invites_sql};
 use crate::refusal::Refusal;
-use crate::service::{ServiceError, ServiceResult};
+use crate::service::{ServiceError, ServiceResult, SignUpRefusal};
 use crate::store::{StoreError, Unique};
 
 impl Accounts {
@@ -18,8 +18,10 @@ impl Accounts {
     /// inviter are contacts when this returns, and the inviter's sessions are told.
     pub async fn register(&self, new: NewAccount, ip: &str) -> ServiceResult<UserRecord> {
         match (self.registration, &new.invite) {
-            (Registration::Closed, _) => return Err(ServiceError::RegistrationClosed),
-            (Registration::Invite, None) => return Err(ServiceError::InviteRequired),
+            (Registration::Closed, _) => return Err(ServiceError::SignUp(SignUpRefusal::Closed)),
+            (Registration::Invite, None) => {
+                return Err(ServiceError::SignUp(SignUpRefusal::InviteRequired))
+            }
             (Registration::Invite | Registration::Open, _) => {}
         }
         let username = Username::parse(&new.username)?;

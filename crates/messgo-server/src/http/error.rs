@@ -7,7 +7,7 @@ use axum::Json;
 use messgo_proto::ErrorBody;
 
 use crate::refusal::Refusal;
-use crate::service::{Limit, ServiceError};
+use crate::service::{Limit, ServiceError, SignUpRefusal};
 use crate::store::StoreError;
 
 /// When a client may try again after `storage_full`: room is made by an operator
@@ -151,21 +151,7 @@ impl From<ServiceError> for ApiError {
                     ),
                 )
             },
-            RegistrationClosed => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "registration_closed",
-                "Sign-up is closed on this server.",
-            ),
-            InviteRequired => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "invite_required",
-                "Sign-up is by invitation on this server: open the invite link you were given.",
-            ),
-            InvitesByOperatorOnly => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "invites_by_operator",
-                "On this server only the operator makes invites.",
-            ),
+            SignUp(refusal) => sign_up_error(refusal),
             OverLimit(limit) => limit_error(limit),
             // Nothing was stored; the operator has to make room. Said plainly, and
             // logged, since only the operator can act on it.
@@ -196,6 +182,22 @@ impl From<JsonRejection> for ApiError {
             _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", json_problem(&r)),
         }
     }
+}
+
+/// What the operator's sign-up settings refuse, in words.
+fn sign_up_error(refusal: SignUpRefusal) -> ApiError {
+    let (code, message) = match refusal {
+        SignUpRefusal::Closed => ("registration_closed", "Sign-up is closed on this server."),
+        SignUpRefusal::InviteRequired => (
+            "invite_required",
+            "Sign-up is by invitation on this server: open the invite link you were given.",
+        ),
+        SignUpRefusal::InvitesByOperator => (
+            "invites_by_operator",
+            "On this server only the operator makes invites.",
+        ),
+    };
+    ApiError::new(StatusCode::FORBIDDEN, code, message)
 }
 
 /// Each operator limit's status, code and words, naming the value.

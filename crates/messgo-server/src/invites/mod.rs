@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::config::{Config, InvitesBy};
 use crate::connections::contact_view;
 use crate::refusal::Refusal;
-use crate::service::{Limit, ServiceError, ServiceResult};
+use crate::service::{Limit, ServiceError, ServiceResult, SignUpRefusal};
 use crate::sessions::AuthContext;
 use crate::store::{Db, StoreError};
 use sql::{InviteRow, NewInvite};
@@ -77,7 +77,7 @@ impl Invites {
         body: CreateInvite,
     ) -> ServiceResult<CreatedInvite> {
         if !self.users_may_invite() {
-            return Err(ServiceError::InvitesByOperatorOnly);
+            return Err(ServiceError::SignUp(SignUpRefusal::InvitesByOperator));
         }
         let secs = body.expires_in_secs.unwrap_or(USER_INVITE_DEFAULT_SECS);
         if !(60..=USER_INVITE_MAX_SECS).contains(&secs) {
