@@ -5,6 +5,7 @@
 import { ApiError, getConfig } from './core/api.js';
 import { say } from './core/outcome.js';
 import { keyFromHash } from './contacts/connect.js';
+import { inviteFromHash, inviteFromInput } from './accounts/invite-link.js';
 import { createAssistant } from './assistant/actions.js';
 import { createChats } from './chats/actions.js';
 import { createPeople } from './contacts/actions.js';
@@ -44,6 +45,7 @@ function explain(err, flow) {
     if (err.status === 429) return { error: `Too many attempts. Try again ${inTime(err.retryAfter)}.` };
     if (err.code === 'username_taken') return { error: 'That username is taken. Try another one.', field: 'username' };
     if (err.code === 'invalid_username') return { error: `Usernames are ${session.USERNAME_RULE}`, field: 'username' };
+    if (err.code === 'invite_invalid' || err.code === 'invite_required') return { error: err.message, field: 'invite' };
     return { error: err.message };
   }
   if (err instanceof CryptoError) {
@@ -125,15 +127,19 @@ const actions = {
     attempt('login', (onProgress) => session.login({ config: config(), username: name.username, password, onProgress }));
   },
 
-  /** @param {string} rawUsername @param {string} password @param {string} confirm */
-  register(rawUsername, password, confirm) {
+  /** @param {string} rawUsername @param {string} password @param {string} confirm @param {string} rawInvite */
+  register(rawUsername, password, confirm, rawInvite) {
     const name = session.checkUsername(rawUsername);
     if (!name.ok) return store.dispatch({ type: 'failed', error: name.error, field: 'username' });
     if (password.length < session.PASSWORD_MIN) {
       return store.dispatch({ type: 'failed', error: `Passwords need at least ${session.PASSWORD_MIN} characters.`, field: 'password' });
     }
     if (password !== confirm) return store.dispatch({ type: 'failed', error: 'The passwords do not match.', field: 'confirm' });
-    attempt('register', (onProgress) => session.register({ config: config(), username: name.username, password, onProgress }));
+    // Without one where one is needed, the server's answer says so.
+    const invite = inviteFromInput(rawInvite);
+    attempt('register', (onProgress) => session.register({
+      config: config(), username: name.username, password, invite, onProgress,
+    }));
   },
 
   /** @param {string} password */
@@ -172,10 +178,12 @@ const actions = {
   account,
 };
 
-/** Reads a "#connect=" link, on load and whenever the fragment changes. */
+/** Reads a "#connect=" or "#invite=" link, on load and whenever the fragment changes. */
 function takeConnectLink() {
   const key = keyFromHash(location.hash);
   if (key) store.dispatch({ type: 'connect_link', key });
+  const invite = inviteFromHash(location.hash);
+  if (invite) store.dispatch({ type: 'invite_link', code: invite });
 }
 
 /**
@@ -184,6 +192,10 @@ function takeConnectLink() {
  * @param {State} state @param {State} prev
  */
 function effects(state, prev) {
+  // Signed in: an invite link in the address bar has done its work (or was not needed).
+  if (state.view === 'shell' && inviteFromHash(location.hash)) {
+    history.replaceState(history.state, '', location.pathname + location.search);
+  }
   if (state.view === 'shell' && prev.view !== 'shell') {
     queueMicrotask(() => {
       chats.start();

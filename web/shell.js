@@ -9,6 +9,7 @@ import { mountAssistantView } from './assistant/view.js';
 import { chatList } from './chats/list.js';
 import { forgetDrafts, mountChatView } from './chats/view.js';
 import { mountConnectKey } from './contacts/connect-key.js';
+import { mountInvites } from './contacts/invites.js';
 import { mountContactPage } from './contacts/page.js';
 import { contactsList } from './contacts/list.js';
 import { closeAllDialogs } from './ui/dialog.js';
@@ -65,7 +66,9 @@ export function mountShell(root, { state, actions }) {
   /** @param {HTMLElement} opener @param {string} [prefill] */
   function openAdd(opener, prefill) {
     closeAllDialogs();
-    openAddContact({ send: people.sendRequest, prefill, returnFocus: opener.isConnected ? opener : addButton });
+    // Invite links, where the server lets users make them.
+    const invite = current.config?.user_invites === false ? undefined : () => actions.show({ kind: 'invites' });
+    openAddContact({ send: people.sendRequest, prefill, invite, returnFocus: opener.isConnected ? opener : addButton });
   }
 
   const badge = h('span', { class: 'badge', 'aria-hidden': 'true', hidden: true });
@@ -77,6 +80,7 @@ export function mountShell(root, { state, actions }) {
     state,
     logout: actions.logout,
     showKey: () => actions.show({ kind: 'key' }),
+    showInvites: state.config?.user_invites === false ? undefined : () => actions.show({ kind: 'invites' }),
     showSettings: () => actions.show({ kind: 'settings' }),
   });
 
@@ -142,6 +146,7 @@ export function mountShell(root, { state, actions }) {
     if (p.kind === 'requests') mounted = mountRequests(main, ctx);
     else if (p.kind === 'settings') mounted = mountSettings(main, ctx);
     else if (p.kind === 'key') mounted = mountConnectKey(main, ctx);
+    else if (p.kind === 'invites') mounted = mountInvites(main, ctx);
     else if (p.kind === 'contact') mounted = mountContactPage(main, { ...ctx, userId: p.userId, message });
     else if (p.kind === 'chat' && assistantChat) mounted = mountAssistantView(main, { ...ctx, chatId: p.chatId, assistant: actions.assistant });
     else if (p.kind === 'chat' && s.chats.byId[p.chatId]) mounted = mountChatView(main, { ...ctx, chatId: p.chatId });

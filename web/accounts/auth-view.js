@@ -11,7 +11,7 @@ import { PASSWORD_MIN, USERNAME_RULE } from './session.js';
 /**
  * @typedef {object} AuthActions
  * @property {(username: string, password: string) => void} login
- * @property {(username: string, password: string, confirm: string) => void} register
+ * @property {(username: string, password: string, confirm: string, invite: string) => void} register
  * @property {(password: string) => void} unlock
  * @property {(view: 'login' | 'register') => void} navigate
  * @property {() => void} logout
@@ -22,6 +22,13 @@ const TEXT = {
   register: {
     title: 'Create your account',
     lead: 'Your password never leaves this device: it derives the keys that encrypt your messages. '
+      + 'There is no reset, so keep it safe.',
+    submit: 'Create account',
+  },
+  invited: {
+    title: 'You were invited',
+    lead: 'Create your account to join. If a person invited you, you will be each other\'s contacts as soon as it '
+      + 'exists. Your password never leaves this device: it derives the keys that encrypt your messages. '
       + 'There is no reset, so keep it safe.',
     submit: 'Create account',
   },
@@ -37,9 +44,15 @@ const TEXT = {
  * @param {{mode: Mode, state: State, actions: AuthActions}} p
  */
 export function mountAuth(root, { mode, state, actions }) {
-  const text = TEXT[mode];
+  const signUp = state.config?.registration ?? 'open';
+  const invited = mode === 'register' && Boolean(state.pendingInvite);
+  // Sign-up without an invite: say so first (the form is still there for one pasted in).
+  const closed = mode === 'register' && signUp === 'closed';
+  const needsInvite = mode === 'register' && signUp === 'invite';
+  const text = invited ? TEXT.invited : TEXT[mode];
   const ids = { user: uid('username'), userHint: uid('username-hint'), pass: uid('password'),
-    passHint: uid('password-hint'), confirm: uid('confirm'), error: uid('error'), title: uid('auth-title') };
+    passHint: uid('password-hint'), confirm: uid('confirm'), error: uid('error'), title: uid('auth-title'),
+    invite: uid('invite'), inviteHint: uid('invite-hint') };
 
   const username = h('input', {
     id: ids.user, name: 'username', type: 'text', autocomplete: 'username', autocapitalize: 'none',
@@ -54,7 +67,12 @@ export function mountAuth(root, { mode, state, actions }) {
   const confirm = h('input', {
     id: ids.confirm, name: 'confirm', type: 'password', required: true, autocomplete: 'new-password',
   });
-  const fields = { username, password, confirm };
+  const invite = h('input', {
+    id: ids.invite, name: 'invite', type: 'text', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false',
+    required: needsInvite, 'aria-describedby': ids.inviteHint, value: state.pendingInvite ?? '',
+  });
+  const fields = { username, password, confirm, invite };
+  const showInvite = mode === 'register' && (invited || needsInvite);
 
   const submit = h('button', { type: 'submit', class: 'button primary' }, text.submit);
   const statusText = h('span');
@@ -76,13 +94,21 @@ export function mountAuth(root, { mode, state, actions }) {
     mode === 'register' && h('div', { class: 'field' },
       h('label', { for: ids.confirm }, 'Confirm password'),
       confirm),
+    showInvite && h('div', { class: 'field' },
+      h('label', { for: ids.invite }, 'Invite'),
+      invite,
+      h('p', { id: ids.inviteHint, class: 'hint' }, invited
+        ? 'From the invite link you opened.'
+        : 'Paste the invite link or code you were given.')),
     submit);
 
   /** @param {SubmitEvent} e */
   function onSubmit(e) {
     e.preventDefault();
     if (mode === 'login') actions.login(username.value, password.value);
-    else if (mode === 'register') actions.register(username.value, password.value, confirm.value);
+    else if (mode === 'register') {
+      actions.register(username.value, password.value, confirm.value, showInvite ? invite.value : '');
+    }
     else actions.unlock(password.value);
   }
 
@@ -90,8 +116,11 @@ export function mountAuth(root, { mode, state, actions }) {
     fieldset, status, error);
 
   const footer = mode === 'login'
-    ? h('p', { class: 'switch' }, 'New here? ',
-      h('button', { type: 'button', class: 'link', onclick: () => actions.navigate('register') }, 'Create an account'))
+    ? signUp === 'closed'
+      ? h('p', { class: 'switch' }, 'Sign-up is closed on this server.')
+      : h('p', { class: 'switch' }, signUp === 'invite' ? 'New here? Sign-up is by invitation. ' : 'New here? ',
+        h('button', { type: 'button', class: 'link', onclick: () => actions.navigate('register') },
+          signUp === 'invite' ? 'Sign up with an invite' : 'Create an account'))
     : mode === 'register'
       ? h('p', { class: 'switch' }, 'Already have an account? ',
         h('button', { type: 'button', class: 'link', onclick: () => actions.navigate('login') }, 'Log in'))
@@ -103,8 +132,11 @@ export function mountAuth(root, { mode, state, actions }) {
       h('p', { class: 'brand' }, h('img', { src: '/favicon.svg', alt: '', width: 28, height: 28 }), 'MessGo'),
       h('h1', { id: ids.title }, text.title),
       h('p', { class: 'lead' }, text.lead),
+      (closed || (needsInvite && !invited)) && h('p', { class: 'notice sign-up-rule' }, closed
+        ? 'Sign-up is closed on this server.'
+        : 'Sign-up is by invitation: you need an invite link from someone on this server.'),
       notice,
-      form,
+      !closed && form,
       footer));
   root.replaceChildren(view);
   (mode === 'unlock' ? password : username).focus();
@@ -119,6 +151,7 @@ export function mountAuth(root, { mode, state, actions }) {
     notice.textContent = s.notice ?? '';
     notice.hidden = !s.notice;
     if (s.error !== prev?.error) setChildren(error, s.error ?? '');
+    if (prev && s.pendingInvite !== prev.pendingInvite && s.pendingInvite) invite.value = s.pendingInvite;
     for (const [name, input] of Object.entries(fields)) {
       const invalid = s.errorField === name;
       if (invalid) {

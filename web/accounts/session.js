@@ -50,10 +50,11 @@ async function store(me, secrets) {
 }
 
 /**
- * @param {{config: Config, username: string, password: string, onProgress: Progress}} p
+ * @param {{config: Config, username: string, password: string, invite?: string | null, onProgress: Progress}} p
+ *   invite: the code of an invite link, if the person has one
  * @returns {Promise<Me>}
  */
-export async function register({ config, username, password, onProgress }) {
+export async function register({ config, username, password, invite, onProgress }) {
   onProgress('Generating your keys…');
   const userId = crypto.randomUUID();
   const identity = await generateIdentity();
@@ -69,6 +70,7 @@ export async function register({ config, username, password, onProgress }) {
     key_bundle: toB64u(bundle),
     x25519_public: toB64u(identity.x25519Public),
     ed25519_public: toB64u(identity.ed25519Public),
+    ...(invite ? { invite } : {}),
   });
   await store(me, identity);
   return me;

@@ -8,9 +8,10 @@ import { openDialog } from '../ui/dialog.js';
 
 /**
  * @param {{send: (input: string) => Promise<import('../core/outcome.js').Outcome>, prefill?: string,
- *   returnFocus?: HTMLElement | null}} p
+ *   invite?: () => void, returnFocus?: HTMLElement | null}} p
+ *   invite: opens the invite links page (absent where only the operator invites)
  */
-export function openAddContact({ send, prefill = '', returnFocus }) {
+export function openAddContact({ send, prefill = '', invite, returnFocus }) {
   const ids = { input: uid('add-target'), hint: uid('add-hint'), error: uid('add-error') };
   const input = h('input', {
     id: ids.input, name: 'target', type: 'text', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false',
@@ -55,8 +56,14 @@ export function openAddContact({ send, prefill = '', returnFocus }) {
     input.focus();
   }
 
+  const inviteLine = invite && h('p', { class: 'hint' }, 'Not on MessGo yet? ',
+    h('button', { type: 'button', class: 'link', onclick: () => {
+      dialog.close();
+      invite();
+    } }, 'Make an invite link'),
+    ' that signs them up and connects you in one step.');
   const form = h('form', { class: 'auth-form', novalidate: true, onsubmit: onSubmit },
-    fieldset, sent, error,
+    fieldset, sent, error, inviteLine,
     h('div', { class: 'dialog-actions' }, closeButton, submit));
 
   const dialog = openDialog({ title: 'Add contact', content: [form], focus: input, returnFocus, className: 'add-contact' });

@@ -3,7 +3,12 @@
 // and a JSON body; every error body becomes a thrown ApiError.
 
 /** @typedef {{alg: string, iterations: number}} KdfParams */
-/** @typedef {{realm_id: string, kdf: KdfParams, version: string}} Config */
+/**
+ * Who may sign up (`registration`), and whether users may make invite links.
+ * @typedef {{realm_id: string, kdf: KdfParams, version: string, registration?: 'open' | 'invite' | 'closed',
+ *   user_invites?: boolean}} Config
+ */
+/** @typedef {{id: string, uses: number, uses_left: number, created_at: number, expires_at: number}} Invite */
 /**
  * @typedef {{user_id: string, username: string, display_name?: string | null, kdf: KdfParams,
  *   key_bundle: string, x25519_public: string, ed25519_public: string, created_at: number,
@@ -115,10 +120,23 @@ export const prelogin = (username) => request('POST', '/api/prelogin', { usernam
 
 /**
  * @param {{user_id: string, username: string, auth_key: string, kdf: KdfParams, key_bundle: string,
- *   x25519_public: string, ed25519_public: string}} body
+ *   x25519_public: string, ed25519_public: string, invite?: string}} body
  * @returns {Promise<Me>}
  */
 export const register = (body) => request('POST', '/api/register', body);
+
+/**
+ * A new invite link's code, shown this once.
+ * @param {{uses: number, expires_in_secs: number}} body
+ * @returns {Promise<Invite & {code: string}>}
+ */
+export const createInvite = (body) => request('POST', '/api/invites', body);
+
+/** @returns {Promise<{invites: Invite[]}>} */
+export const invites = () => request('GET', '/api/invites');
+
+/** @param {string} id */
+export const revokeInvite = (id) => request('DELETE', `/api/invites/${encodeURIComponent(id)}`);
 
 /** @param {string} username @param {string} authKey base64url @returns {Promise<Me>} */
 export const login = (username, authKey) => request('POST', '/api/login', { username, auth_key: authKey });

@@ -15,10 +15,10 @@ import { emptyPeople, reducePeople } from '../contacts/state.js';
 /** @typedef {import('../assistant/state.js').Assistant} Assistant */
 /** @typedef {import('../assistant/state.js').AssistantEvent} AssistantEvent */
 /** @typedef {'loading' | 'login' | 'register' | 'unlock' | 'shell' | 'fatal'} View */
-/** @typedef {'username' | 'password' | 'confirm'} Field */
+/** @typedef {'username' | 'password' | 'confirm' | 'invite'} Field */
 /**
  * What the main pane of the shell shows.
- * @typedef {{kind: 'home'} | {kind: 'requests'} | {kind: 'settings'} | {kind: 'key'}
+ * @typedef {{kind: 'home'} | {kind: 'requests'} | {kind: 'settings'} | {kind: 'key'} | {kind: 'invites'}
  *   | {kind: 'contact', userId: string} | {kind: 'chat', chatId: string} | {kind: 'group', chatId: string}} Pane
  */
 
@@ -35,6 +35,7 @@ import { emptyPeople, reducePeople } from '../contacts/state.js';
  * @property {People} people
  * @property {Chats} chats
  * @property {string | null} pendingConnect  a key from a "#connect=" link, kept until signed in
+ * @property {string | null} pendingInvite  a code from an "#invite=" link, for the sign-up form
  * @property {Assistant} assistant
  */
 
@@ -53,6 +54,7 @@ import { emptyPeople, reducePeople } from '../contacts/state.js';
  *   | {type: 'show', pane: Pane}
  *   | {type: 'connect_link', key: string}
  *   | {type: 'connect_link_used'}
+ *   | {type: 'invite_link', code: string}
  *   | PeopleEvent
  *   | ChatsEvent
  *   | AssistantEvent} Event
@@ -64,7 +66,8 @@ const HOME = Object.freeze({ kind: 'home' });
 /** @type {State} */
 export const initialState = Object.freeze({
   view: 'loading', config: null, me: null, busy: null, error: null, errorField: null, notice: null,
-  pane: HOME, people: emptyPeople, chats: emptyChats, pendingConnect: null, assistant: emptyAssistant,
+  pane: HOME, people: emptyPeople, chats: emptyChats, pendingConnect: null, pendingInvite: null,
+  assistant: emptyAssistant,
 });
 
 const calm = { busy: null, error: null, errorField: null };
@@ -88,11 +91,13 @@ export function reduce(state, event) {
     case 'navigate':
       return { ...state, ...calm, view: event.view, notice: null };
     case 'signed_out':
-      return { ...state, ...calm, ...forget, view: 'login', me: null, notice: event.notice ?? null };
+      // Someone who opened an invite link came to sign up.
+      return { ...state, ...calm, ...forget, view: state.pendingInvite ? 'register' : 'login', me: null,
+        notice: event.notice ?? null };
     case 'locked':
       return { ...state, ...calm, ...forget, view: 'unlock', me: event.me, notice: null };
     case 'signed_in':
-      return { ...state, ...calm, ...forget, view: 'shell', me: event.me, notice: null };
+      return { ...state, ...calm, ...forget, view: 'shell', me: event.me, notice: null, pendingInvite: null };
     case 'me_updated':
       return state.me?.user_id === event.me.user_id ? { ...state, me: event.me } : state;
     case 'display_name':
@@ -111,6 +116,10 @@ export function reduce(state, event) {
       return { ...state, pendingConnect: event.key };
     case 'connect_link_used':
       return { ...state, pendingConnect: null };
+    case 'invite_link':
+      // Only the signed-out have a use for it: it fills in the sign-up form.
+      if (state.view === 'shell' || state.view === 'unlock') return state;
+      return { ...state, pendingInvite: event.code, view: state.view === 'login' ? 'register' : state.view };
     case 'live': {
       const e = /** @type {any} */ (event.event);
       if (e.type === 'profile.updated' && state.me) {

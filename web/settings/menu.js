@@ -12,9 +12,11 @@ import { PREFERENCES, preference, setPreference } from './theme.js';
 const THEME_LABELS = { system: 'System', light: 'Light', dark: 'Dark' };
 
 /**
- * @param {{state: State, logout: () => void, showKey: () => void, showSettings: () => void}} p
+ * @param {{state: State, logout: () => void, showKey: () => void, showSettings: () => void,
+ *   showInvites?: () => void}} p
+ *   showInvites: the invite links page (absent where only the operator invites)
  */
-export function profileMenu({ state, logout, showKey, showSettings }) {
+export function profileMenu({ state, logout, showKey, showSettings, showInvites }) {
   const username = state.me?.username ?? '';
   const menuId = uid('profile-menu');
   const themeId = uid('theme');
@@ -41,6 +43,7 @@ export function profileMenu({ state, logout, showKey, showSettings }) {
     h('p', { class: 'menu-user' }, 'Signed in as ', h('strong', null, username)),
     h('div', { class: 'menu-items' },
       h('button', { type: 'button', class: 'menu-item', onclick: item(showKey) }, 'Your connect key'),
+      showInvites && h('button', { type: 'button', class: 'menu-item', onclick: item(showInvites) }, 'Invite links'),
       h('button', { type: 'button', class: 'menu-item', onclick: item(showSettings) }, 'Settings')),
     h('div', { class: 'field inline' }, h('label', { for: themeId }, 'Theme'), themeSelect),
     h('button', { type: 'button', class: 'button danger', onclick: () => logout() }, 'Log out'));

@@ -60,7 +60,28 @@ impl Client {
     pub async fn register(&self, username: &str, password: &str) -> Result<Identity> {
         let kdf = self.config().await?.kdf;
         let keys = self.derive(password, username, kdf).await?;
-        self.register_with(username, kdf, keys.auth_key.as_slice(), &keys.wrap_key)
+        self.register_with(
+            username,
+            kdf,
+            keys.auth_key.as_slice(),
+            &keys.wrap_key,
+            None,
+        )
+        .await
+    }
+
+    /// Registers with an invite code (from an invite link): a user's invite also
+    /// makes the new account and its inviter contacts.
+    pub async fn register_invited(
+        &self,
+        username: &str,
+        password: &str,
+        invite: &str,
+    ) -> Result<Identity> {
+        let kdf = self.config().await?.kdf;
+        let keys = self.derive(password, username, kdf).await?;
+        let (auth_key, wrap_key) = (keys.auth_key.as_slice(), &keys.wrap_key);
+        self.register_with(username, kdf, auth_key, wrap_key, Some(invite))
             .await
     }
 
@@ -70,7 +91,7 @@ impl Client {
     /// real accounts without paying the password KDF for each.
     pub async fn register_throwaway(&self, username: &str) -> Result<Identity> {
         let kdf = self.config().await?.kdf;
-        self.register_with(username, kdf, &random::<32>(), &random())
+        self.register_with(username, kdf, &random::<32>(), &random(), None)
             .await
     }
 
@@ -81,6 +102,7 @@ impl Client {
         kdf: KdfParams,
         auth_key: &[u8],
         wrap_key: &[u8; 32],
+        invite: Option<&str>,
     ) -> Result<Identity> {
         let secrets = IdentitySecrets::generate(&mut rand::rngs::OsRng);
         let user_id = UserId::random();
@@ -93,6 +115,7 @@ impl Client {
             key_bundle: sealed.into(),
             x25519_public: secrets.x25519_public().to_vec().into(),
             ed25519_public: secrets.ed25519_public().to_vec().into(),
+            invite: invite.map(str::to_owned),
         };
         let me: Me = self.send(Method::POST, "/api/register", &req).await?;
         Ok(Identity { me, secrets })

@@ -7,6 +7,7 @@ mod chats;
 mod connections;
 mod error;
 mod events;
+mod invites;
 
 pub use account::Identity;
 pub use chats::{Keyring, Opened, Plaintext};

@@ -52,6 +52,35 @@ pub struct ConfigResponse {
     pub realm_id: String,
     pub kdf: KdfParams,
     pub version: String,
+    /// Who may sign up; older servers said nothing, and were open.
+    #[serde(default)]
+    pub registration: Registration,
+    /// Whether signed-in users may make invite links (`--invites-by users`).
+    #[serde(default)]
+    pub user_invites: bool,
+}
+
+/// Who may sign up on a server (`--registration`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    /// Anyone; an invite is optional (and still connects its inviter).
+    #[default]
+    Open,
+    /// Only with a valid invite.
+    Invite,
+    /// Nobody.
+    Closed,
+}
+
+impl Registration {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Registration::Open => "open",
+            Registration::Invite => "invite",
+            Registration::Closed => "closed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +103,11 @@ pub struct RegisterRequest {
     pub key_bundle: Bytes,
     pub x25519_public: Bytes,
     pub ed25519_public: Bytes,
+    /// An invite code (from an invite link): required when the server's
+    /// registration is `invite`; with a user's invite, the new account and its
+    /// inviter become contacts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -51,6 +51,10 @@ uuid_id!(
     RequestId
 );
 uuid_id!(
+    /// An invite's random id (not its code: the code is shown once, to its maker).
+    InviteId
+);
+uuid_id!(
     /// An encrypted attachment's random id.
     BlobId
 );

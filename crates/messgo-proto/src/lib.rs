@@ -16,6 +16,7 @@ mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 mod ids;
+mod invites;
 mod text;
 mod username;
 
@@ -27,7 +28,8 @@ pub use connect_key::{ConnectKey, ConnectKeyError, CONNECT_KEY_BYTES};
 pub use connections::*;
 pub use error::{ErrorBody, ErrorDetail};
 pub use events::{ClientFrame, ServerEvent};
-pub use ids::{BlobId, ChatId, MessageId, RequestId, SessionId, UserId};
+pub use ids::{BlobId, ChatId, InviteId, MessageId, RequestId, SessionId, UserId};
+pub use invites::*;
 pub use text::{is_invisible_format, is_shown_char};
 pub use username::{Username, UsernameError};
 

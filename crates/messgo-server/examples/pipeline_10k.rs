@@ -57,6 +57,7 @@ fn account(seed: u8, username: &str) -> NewAccount {
         key_bundle: vec![seed; 92],
         x25519_public: vec![seed; 32],
         ed25519_public: ed.to_bytes().to_vec(),
+        invite: None,
     }
 }
 

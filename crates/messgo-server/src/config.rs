@@ -21,8 +21,10 @@ mod tests;
 mod values;
 
 pub use layers::{readme_table, settings, ConfigLayer, Setting};
+pub use messgo_proto::Registration;
 use values::{
-    at_least, between, boolean, duration, http_url, model_name, nats_url, public_url, retention,
+    at_least, between, boolean, duration, http_url, invites_by, model_name, nats_url, public_url,
+    registration, retention,
 };
 
 /// The promise: nothing about a conversation stays longer than 72 hours.
@@ -132,6 +134,14 @@ pub struct Config {
         value_parser = duration(Duration::from_secs(1)))]
     pub login_limit_window: Duration,
 
+    /// Who may sign up: open (anyone), invite (only with an invite link) or closed (nobody); unset: open when --bind is a loopback address, invite otherwise
+    #[arg(long, value_name = "MODE", value_parser = registration)]
+    pub registration: Option<Registration>,
+
+    /// Who may make invite links: users (any signed-in user; each invite also connects its maker and the new account) or operator (only `messgo admin`)
+    #[arg(long, value_name = "WHO", default_value = "users", value_parser = invites_by)]
+    pub invites_by: InvitesBy,
+
     /// Registrations allowed per client address per hour; beyond: 429 rate_limited
     #[arg(long, value_name = "N", default_value = "20", value_parser = at_least(1_u32))]
     pub register_limit_per_ip: u32,
@@ -219,6 +229,35 @@ pub struct Config {
     /// Largest context one question may carry, images included, in bytes; beyond: ai.error context_too_large
     #[arg(long, value_name = "BYTES", default_value = "8388608", value_parser = at_least(1024_usize))]
     pub ai_context_bytes: usize,
+}
+
+/// Who may make invite links (`--invites-by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitesBy {
+    Users,
+    Operator,
+}
+
+impl Config {
+    /// The registration mode in force, and why, in words for the startup line: an
+    /// explicit `--registration`, else open on loopback and invite-only beyond it, so
+    /// a server reachable by strangers is not open to them by surprise.
+    pub fn registration_mode(&self) -> (Registration, String) {
+        let ip = self.bind.ip();
+        match self.registration {
+            Some(mode) => (mode, "set by --registration".to_owned()),
+            None if ip.is_loopback() => (
+                Registration::Open,
+                format!("bound to {ip}, loopback; set --registration invite to require invites"),
+            ),
+            None => (
+                Registration::Invite,
+                format!(
+                    "bound to {ip}, not loopback; set --registration open to let anyone sign up"
+                ),
+            ),
+        }
+    }
 }
 
 /// The assistant's model; `None` in [`Config::ai`] when `ai_url` is unset.

@@ -16,6 +16,7 @@ pub mod config;
 pub mod connections;
 pub mod erasure;
 pub mod http;
+pub mod invites;
 pub mod messages;
 pub mod profile;
 pub mod ratelimit;
@@ -135,6 +136,8 @@ impl Server {
                  on other names cannot reach this server"
             );
         }
+        let (registration, why) = config.registration_mode();
+        tracing::info!("registration: {} ({why})", registration.as_str());
         let bus: Arc<dyn bus::Bus> = match &config.bus {
             Some(url) => Arc::new(bus::NatsBus::connect(url).await.with_context(|| {
                 format!("could not connect to the bus (NATS at {})", redact_url(url))

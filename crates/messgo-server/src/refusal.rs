@@ -25,6 +25,8 @@ pub enum Refusal {
     InvalidBlob,
     /// A message id taken by another message.
     DuplicateId,
+    /// An invite that is wrong, used up, expired or revoked: one answer for all.
+    InviteInvalid,
 }
 
 impl Refusal {
@@ -41,6 +43,7 @@ impl Refusal {
             Refusal::EpochStale => "epoch_stale",
             Refusal::InvalidBlob => "invalid_blob",
             Refusal::DuplicateId => "duplicate_id",
+            Refusal::InviteInvalid => "invite_invalid",
         }
     }
 }

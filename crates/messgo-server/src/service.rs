@@ -11,6 +11,7 @@ pub use crate::blobs::{Blobs, Chunks};
 pub use crate::chats::Chats;
 pub use crate::connections::{Connections, REQUEST_TTL_MS};
 use crate::erasure::Erasure;
+pub use crate::invites::Invites;
 pub use crate::messages::{message_of, Messages, Pipeline, Sent, MAX_RETENTION_MS, PAGE_MAX};
 pub use crate::profile::Profiles;
 pub use crate::sessions::{AuthContext, NewSession, Sessions};
@@ -54,6 +55,9 @@ pub enum ServiceError {
     NotFound,
     #[error("rate limited")]
     RateLimited(RetryAfter),
+    /// Sign-up or an invite refused by the server's settings.
+    #[error("refused by the server's settings: {0:?}")]
+    SignUp(SignUpRefusal),
     /// Too much of a costly kind of work is waiting (password hashing): refused at
     /// once rather than queued without end.
     #[error("busy")]
@@ -68,6 +72,17 @@ pub enum ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// What the operator's sign-up settings refuse (`--registration`, `--invites-by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignUpRefusal {
+    /// Sign-up is closed on this server.
+    Closed,
+    /// Sign-up on this server needs an invite, and none was given.
+    InviteRequired,
+    /// Only the operator makes invites here.
+    InvitesByOperator,
+}
 
 /// The limits an answer names, with the value the operator set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +101,8 @@ pub enum Limit {
     DownloadsPerAddress(usize),
     /// Questions to the assistant one account may have under way at once.
     QuestionsAtOnce(usize),
+    /// Live invites one account may hold at once.
+    LiveInvites(usize),
 }
 
 /// A store answer in a rule's terms: missing is NotFound (whether it does not exist
@@ -141,6 +158,7 @@ pub struct Services {
     pub accounts: Accounts,
     pub sessions: Sessions,
     pub connections: Connections,
+    pub invites: Invites,
     pub profile: Profiles,
     pub chats: Chats,
     pub messages: Messages,
@@ -185,6 +203,7 @@ impl Services {
             config,
             erasure.clone(),
         );
+        let invites = Invites::new(db.clone(), clock.clone(), config);
         let profile = Profiles::new(db.clone(), bus.clone(), clock.clone());
         let retention_ms = crate::clock::millis(config.retention);
         let pipeline = Arc::new(Pipeline::start(
@@ -215,6 +234,7 @@ impl Services {
             accounts,
             sessions,
             connections,
+            invites,
             profile,
             chats,
             messages,

@@ -40,7 +40,7 @@ fn compact_now(deleted: bool, since: Duration) -> bool {
 
 /// One sweep: expired messages (in bounded batches), spent epoch keys, read state
 /// of emptied chats and expired attachments (`Chats::sweep`), expired connection
-/// requests, idle sessions; then an incremental vacuum and a truncating
+/// requests, expired invites, idle sessions; then an incremental vacuum and a truncating
 /// WAL checkpoint, so deleted bytes are gone from the file, its free pages and the
 /// WAL (secure_delete has overwritten them).
 pub async fn sweep_once(services: &Services) {
@@ -57,6 +57,7 @@ async fn sweep_expired(services: &Services) -> bool {
             services.chats.sweep().await,
         ),
         ("connection requests", services.connections.sweep().await),
+        ("invites", services.invites.sweep().await),
         // After the sweeps above: the attachments they deleted left their ids.
         ("attachments' chunks", services.chunks.collect().await),
         ("idle sessions", services.sessions.sweep_idle().await),

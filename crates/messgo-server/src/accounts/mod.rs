@@ -7,14 +7,15 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use messgo_proto::{
-    sizes, ConfigResponse, ConnectKey, KdfParams, Me, PreloginResponse, UserId, Username,
-    CONNECT_KEY_BYTES,
+    sizes, ConfigResponse, ConnectKey, KdfParams, Me, PreloginResponse, Registration, UserId,
+    Username, CONNECT_KEY_BYTES,
 };
 use rand::RngCore;
 
 mod decoy;
 mod hasher;
 mod operator;
+mod register;
 pub mod sql;
 
 pub use hasher::AuthHasher;
@@ -22,12 +23,12 @@ pub use sql::{Credentials, UserRecord};
 
 use crate::bus::{Bus, Ending};
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, InvitesBy};
 use crate::erasure::Erasure;
 use crate::ratelimit::RateLimiter;
 use crate::service::{ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
-use crate::store::{Db, StoreError, Unique};
+use crate::store::{Db, StoreError};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -40,6 +41,8 @@ pub struct NewAccount {
     pub key_bundle: Vec<u8>,
     pub x25519_public: Vec<u8>,
     pub ed25519_public: Vec<u8>,
+    /// The invite code it came with, if any.
+    pub invite: Option<String>,
 }
 
 pub struct Accounts {
@@ -54,6 +57,9 @@ pub struct Accounts {
     login_by_ip: RateLimiter,
     register_by_ip: RateLimiter,
     erasure: Erasure,
+    /// Who may sign up (`--registration`, or what the bind address implies).
+    registration: Registration,
+    user_invites: bool,
 }
 
 impl Accounts {
@@ -90,6 +96,8 @@ impl Accounts {
             .await?,
             realm_id,
             erasure,
+            registration: config.registration_mode().0,
+            user_invites: config.invites_by == InvitesBy::Users,
             db,
             bus,
             clock,
@@ -101,6 +109,8 @@ impl Accounts {
             realm_id: self.realm_id.clone(),
             kdf: self.default_kdf,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            registration: self.registration,
+            user_invites: self.user_invites,
         }
     }
 
@@ -116,46 +126,6 @@ impl Accounts {
             Err(e) => return Err(e.into()),
         };
         Ok(PreloginResponse { kdf })
-    }
-
-    pub async fn register(&self, new: NewAccount, ip: &str) -> ServiceResult<UserRecord> {
-        let username = Username::parse(&new.username)?;
-        if new.user_id.0.get_version_num() != 4 {
-            return Err(field("user_id", "must be a random (version 4) UUID"));
-        }
-        check_len("auth_key", &new.auth_key, sizes::AUTH_KEY)?;
-        check_kdf(&new.kdf)?;
-        check_len("key_bundle", &new.key_bundle, sizes::KEY_BUNDLE)?;
-        check_len("x25519_public", &new.x25519_public, sizes::PUBLIC_KEY)?;
-        check_ed25519(&new.ed25519_public)?;
-        self.register_by_ip
-            .hit(ip)
-            .map_err(ServiceError::RateLimited)?;
-
-        let user = UserRecord {
-            id: new.user_id,
-            username: username.to_string(),
-            auth_hash: self.hasher.hash(new.auth_key).await?,
-            kdf: new.kdf,
-            key_bundle: new.key_bundle,
-            x25519_public: new.x25519_public,
-            ed25519_public: new.ed25519_public,
-            created_at: self.clock.now_ms(),
-            connect_key: Some(new_connect_key()),
-            display_name: None,
-            bio: None,
-            avatar_updated_at: None,
-            disabled_at: None,
-        };
-        match {
-            let user = user.clone();
-            db_run!(self.db, write, sql::create_user(&user))
-        } {
-            Ok(()) => Ok(user),
-            Err(StoreError::Conflict(Unique::Username)) => Err(ServiceError::UsernameTaken),
-            Err(StoreError::Conflict(_)) => Err(ServiceError::UserIdTaken),
-            Err(e) => Err(e.into()),
-        }
     }
 
     pub async fn login(

@@ -108,7 +108,7 @@ fn defaults_are_declared_once_and_hold() {
 #[test]
 fn every_setting_is_named_by_one_rule() {
     let all = settings();
-    assert_eq!(all.len(), 42);
+    assert_eq!(all.len(), 44);
     for s in &all {
         assert_eq!(s.flag, format!("--{}", s.key.replace('_', "-")));
         assert_eq!(s.env, format!("MESSGO_{}", s.key.to_uppercase()));
@@ -116,6 +116,33 @@ fn every_setting_is_named_by_one_rule() {
     }
     let secrets: Vec<_> = all.iter().filter_map(Setting::file_env).collect();
     assert_eq!(secrets, ["MESSGO_DATABASE_FILE", "MESSGO_AI_KEY_FILE"]);
+}
+
+#[test]
+fn registration_is_open_on_loopback_and_by_invite_beyond_unless_set() {
+    let mode = |layers: Vec<ConfigLayer>| Config::resolve(layers).unwrap().registration_mode();
+    let (open, why) = mode(vec![]);
+    assert_eq!(open, Registration::Open);
+    assert!(why.contains("loopback"), "{why}");
+    let (invite, why) = mode(vec![flags(&["--bind", "0.0.0.0:8080"])]);
+    assert_eq!(invite, Registration::Invite);
+    assert!(
+        why.contains("0.0.0.0, not loopback") && why.contains("--registration open"),
+        "{why}"
+    );
+    let (toml, _) = ConfigLayer::from_toml("registration = \"open\"").unwrap();
+    let (open, why) = mode(vec![toml, flags(&["--bind", "[::]:8080"])]);
+    assert_eq!(
+        (open, why.as_str()),
+        (Registration::Open, "set by --registration")
+    );
+    let (closed, _) = ConfigLayer::from_env(env(&[("MESSGO_REGISTRATION", "closed")])).unwrap();
+    assert_eq!(mode(vec![closed]).0, Registration::Closed);
+    let c = Config::resolve([flags(&["--invites-by", "operator"])]).unwrap();
+    assert_eq!(c.invites_by, InvitesBy::Operator);
+    assert_eq!(Config::default().invites_by, InvitesBy::Users);
+    let err = error_of(flags(&["--registration", "maybe"]));
+    assert!(err.contains("is not open, invite or closed"), "{err}");
 }
 
 #[test]

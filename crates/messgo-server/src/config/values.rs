@@ -6,7 +6,7 @@ use std::fmt::Display;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::MAX_RETENTION;
+use super::{InvitesBy, Registration, MAX_RETENTION};
 
 /// A value parser as clap takes it: a function of the text, cheap to clone.
 pub(super) trait Parser<T>:
@@ -114,5 +114,22 @@ pub(super) fn nats_url(s: &str) -> Result<String, String> {
         Ok(s.to_owned())
     } else {
         Err("must be a nats:// URL (or unset for a single node)".to_owned())
+    }
+}
+
+pub(super) fn registration(s: &str) -> Result<Registration, String> {
+    match s {
+        "open" => Ok(Registration::Open),
+        "invite" => Ok(Registration::Invite),
+        "closed" => Ok(Registration::Closed),
+        _ => Err(format!("'{s}' is not open, invite or closed")),
+    }
+}
+
+pub(super) fn invites_by(s: &str) -> Result<InvitesBy, String> {
+    match s {
+        "users" => Ok(InvitesBy::Users),
+        "operator" => Ok(InvitesBy::Operator),
+        _ => Err(format!("'{s}' is not users or operator")),
     }
 }

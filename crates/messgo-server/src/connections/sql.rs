@@ -205,14 +205,23 @@ for_both_engines! {
                 .bind(requester.0)
                 .fetch_all(&mut *c)
                 .await?;
-        let (a, b) = pair(me, requester);
+        let chat_id = connect_pair(&mut *c, me, requester, new_chat, now).await?;
+        Ok(Accepted { requester, chat_id, removed_reverse: ids(reverse) })
+    }
+
+
+    /// Makes two people contacts with their direct chat (the shorter of their default
+    /// timers), or finds the chat they have: what an accepted request and a used
+    /// invite both do. Returns the chat's id.
+    pub async fn connect_pair(c: &mut Conn, one: UserId, other: UserId, new_chat: Uuid, now: i64) -> StoreResult<Uuid> {
+        let (a, b) = pair(one, other);
         let existing: Option<(Uuid,)> =
             sqlx::query_as("SELECT chat_id FROM connections WHERE user_a = $1 AND user_b = $2")
                 .bind(a)
                 .bind(b)
                 .fetch_optional(&mut *c)
                 .await?;
-        let chat_id = match existing {
+        Ok(match existing {
             Some((chat,)) => chat,
             None => {
                 // The shorter of the two people's default timers.
@@ -243,8 +252,7 @@ for_both_engines! {
                     .await?;
                 new_chat
             }
-        };
-        Ok(Accepted { requester, chat_id, removed_reverse: ids(reverse) })
+        })
     }
 
 

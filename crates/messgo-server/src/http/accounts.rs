@@ -50,7 +50,7 @@ pub async fn ready(State(s): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// # `GET /api/config` — realm id and default KDF parameters.
+/// # `GET /api/config` — realm id, default KDF parameters, and who may sign up.
 pub async fn config(State(s): State<AppState>) -> Json<ConfigResponse> {
     Json(s.services.accounts.config())
 }
@@ -63,7 +63,8 @@ pub async fn prelogin(
     Ok(Json(s.services.accounts.prelogin(&req.username).await?))
 }
 
-/// # `POST /api/register` — creates the account and signs it in.
+/// # `POST /api/register` — creates the account and signs it in; with an invite, also
+/// connects it to the inviter.
 pub async fn register(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -78,6 +79,7 @@ pub async fn register(
         key_bundle: req.key_bundle.0,
         x25519_public: req.x25519_public.0,
         ed25519_public: req.ed25519_public.0,
+        invite: req.invite,
     };
     let user = s.services.accounts.register(new, &ip).await?;
     signed_in(&s, user, ua.as_deref(), StatusCode::CREATED).await

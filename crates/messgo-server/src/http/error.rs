@@ -7,7 +7,7 @@ use axum::Json;
 use messgo_proto::ErrorBody;
 
 use crate::refusal::Refusal;
-use crate::service::{Limit, ServiceError};
+use crate::service::{Limit, ServiceError, SignUpRefusal};
 use crate::store::StoreError;
 
 /// When a client may try again after `storage_full`: room is made by an operator
@@ -161,6 +161,7 @@ impl From<ServiceError> for ApiError {
                     ),
                 )
             },
+            SignUp(refusal) => sign_up_error(refusal),
             OverLimit(limit) => limit_error(limit),
             // Nothing was stored; the operator has to make room. Said plainly, and
             // logged, since only the operator can act on it.
@@ -191,6 +192,22 @@ impl From<JsonRejection> for ApiError {
             _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", json_problem(&r)),
         }
     }
+}
+
+/// What the operator's sign-up settings refuse, in words.
+fn sign_up_error(refusal: SignUpRefusal) -> ApiError {
+    let (code, message) = match refusal {
+        SignUpRefusal::Closed => ("registration_closed", "Sign-up is closed on this server."),
+        SignUpRefusal::InviteRequired => (
+            "invite_required",
+            "Sign-up is by invitation on this server: open the invite link you were given.",
+        ),
+        SignUpRefusal::InvitesByOperator => (
+            "invites_by_operator",
+            "On this server only the operator makes invites.",
+        ),
+    };
+    ApiError::new(StatusCode::FORBIDDEN, code, message)
 }
 
 /// Each operator limit's status, code and words, naming the value.
@@ -228,6 +245,11 @@ fn limit_error(limit: Limit) -> ApiError {
         Limit::QuestionsAtOnce(n) => busy(
             "too_many_questions",
             format!("At most {n} questions to the assistant may be under way at once; wait for an answer or stop one."),
+        ),
+        Limit::LiveInvites(n) => ApiError::new(
+            StatusCode::CONFLICT,
+            "too_many_invites",
+            format!("You may hold at most {n} unused invites at once; revoke one, or wait for one to be used or expire."),
         ),
         Limit::SocketsPerAddress(n) => busy(
             "too_many_sockets",
@@ -299,6 +321,10 @@ fn rule_error(refusal: Refusal) -> ApiError {
             "An attachment is missing, expired, or not yours to send here.",
         ),
         Refusal::DuplicateId => (StatusCode::CONFLICT, "This message id is already taken."),
+        Refusal::InviteInvalid => (
+            StatusCode::FORBIDDEN,
+            "This invite is no longer valid; ask for a new one.",
+        ),
     };
     ApiError::new(status, refusal.code(), message)
 }

@@ -12,6 +12,7 @@ mod cookies;
 mod error;
 mod extract;
 mod guard;
+mod invites;
 pub mod listener;
 mod metrics;
 mod sessions;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::routes())
         .merge(sessions::routes())
         .merge(connections::routes())
+        .merge(invites::routes())
         .merge(chats::routes())
         .merge(blobs::routes())
         .route("/ws", get(ws::upgrade))
