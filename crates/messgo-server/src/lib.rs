@@ -13,9 +13,11 @@ pub mod chats;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod disk;
 pub mod erasure;
 pub mod http;
 pub mod messages;
+pub mod metrics;
 pub mod profile;
 pub mod ratelimit;
 pub mod refusal;
@@ -52,6 +54,9 @@ fn database_name(config: &Config) -> String {
 pub struct Server {
     services: Arc<Services>,
     config: Config,
+    /// `--metrics-bind`'s listener, bound at build so its address is known.
+    metrics: Option<TcpListener>,
+    pictures: Arc<profile::pictures::Pictures>,
 }
 
 impl Server {
@@ -82,8 +87,28 @@ impl Server {
             })?),
             None => Arc::new(bus::LocalBus::new()),
         };
+        // Checked before anything listens: a bad picture refuses to start.
+        let pictures = Arc::new(profile::pictures::Pictures::load(&config)?);
         let services = Arc::new(Services::new(db, bus, clock, &config).await?);
-        Ok(Server { services, config })
+        let metrics = match config.metrics_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("could not listen for metrics on {addr}"))?,
+            ),
+            None => None,
+        };
+        Ok(Server {
+            services,
+            config,
+            metrics,
+            pictures,
+        })
+    }
+
+    /// Where `/metrics` is served (`--metrics-bind`), if it is.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The services, for tests that drive the clock and the sweeper directly.
@@ -107,8 +132,8 @@ impl Server {
                 stall_timeout: self.config.stall_timeout,
                 ai_context_bytes: self.config.ai_context_bytes,
                 public_host: self.config.public_url.as_deref().map(http::host_of_url),
-                metrics: self.config.metrics,
             },
+            pictures: self.pictures.clone(),
             sockets: http::SocketLimits::new(
                 self.config.sockets_per_account,
                 self.config.sockets_per_address,
@@ -123,6 +148,18 @@ impl Server {
             self.config.sweep_interval,
             stop_rx.clone(),
         ));
+        let metrics = self.metrics.map(|listener| {
+            let app = http::metrics::router(self.services.metrics_registry());
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.changed().await;
+                };
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            })
+        });
         let flusher = tokio::spawn(messages::pipeline::flush_stale_holds(
             self.services.pipeline.order.clone(),
             stop_rx,
@@ -131,14 +168,21 @@ impl Server {
         // Behind a proxy every connection is the proxy's: it counts them, not us.
         let per_address =
             (!self.config.trust_forwarded_for).then_some(self.config.connections_per_address);
-        let listener =
-            http::listener::StallingListener::new(listener, self.config.stall_timeout, per_address);
+        let listener = http::listener::StallingListener::new(
+            listener,
+            self.config.stall_timeout,
+            per_address,
+            self.services.metrics.clone(),
+        );
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
         let _ = flusher.await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         self.services.db.close().await;
         if let store::Db::Sqlite(_) = &self.services.chunks.store {
             self.services.chunks.store.close().await;

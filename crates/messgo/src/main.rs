@@ -92,6 +92,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Signal handlers go in before the URL is announced: whoever reads that line may
     // ask us to stop at once, and must get a clean shutdown, not the default kill.
     let shutdown = shutdown_signal()?;
+    // Before the line below, which whoever starts us waits for.
+    if let Some(metrics) = server.metrics_addr() {
+        println!("Metrics at http://{metrics}/metrics");
+    }
     println!("MessGo is listening on http://{addr} (open it in your browser; Ctrl+C stops it)");
     server.serve(listener, shutdown).await
 }

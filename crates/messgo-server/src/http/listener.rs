@@ -25,6 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_io_timeout::TimeoutStream;
 
 use super::brake::unit;
+use crate::metrics::{Metrics, Open, Refused};
 use super::ws::{Place, SocketCounts};
 
 pub struct StallingListener {
@@ -32,14 +33,21 @@ pub struct StallingListener {
     stall: Duration,
     /// Open connections per address; none when a proxy stands in front.
     per_address: Option<Arc<SocketCounts>>,
+    metrics: Metrics,
 }
 
 impl StallingListener {
-    pub fn new(inner: TcpListener, stall: Duration, per_address: Option<usize>) -> Self {
+    pub fn new(
+        inner: TcpListener,
+        stall: Duration,
+        per_address: Option<usize>,
+        metrics: Metrics,
+    ) -> Self {
         StallingListener {
             inner,
             stall,
             per_address: per_address.map(SocketCounts::new),
+            metrics,
         }
     }
 }
@@ -56,7 +64,10 @@ impl Listener for StallingListener {
                 Some(counts) => match counts.take(unit(addr.ip()).to_string()) {
                     Some(place) => Some(place),
                     // Dropped unread: the client sees its connection closed.
-                    None => continue,
+                    None => {
+                        self.metrics.refused(Refused::Connections);
+                        continue;
+                    }
                 },
             };
             let mut io = TimeoutStream::new(tcp);
@@ -64,6 +75,7 @@ impl Listener for StallingListener {
             let io = Connection {
                 io: Box::pin(io),
                 _place: place,
+                _open: Metrics::open(&self.metrics.connections),
             };
             return (io, addr);
         }
@@ -78,6 +90,7 @@ impl Listener for StallingListener {
 pub struct Connection {
     io: Pin<Box<TimeoutStream<TcpStream>>>,
     _place: Option<Place>,
+    _open: Open,
 }
 
 impl AsyncRead for Connection {

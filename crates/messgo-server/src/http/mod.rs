@@ -13,7 +13,8 @@ mod error;
 mod extract;
 mod guard;
 pub mod listener;
-mod metrics;
+pub mod metrics;
+mod pictures;
 mod sessions;
 mod ws;
 
@@ -47,8 +48,6 @@ pub struct WebSettings {
     /// The one host name requests may name besides loopback (`--public-url`'s); any
     /// if unset.
     pub public_host: Option<String>,
-    /// Whether `GET /api/metrics` answers (`--metrics`).
-    pub metrics: bool,
 }
 
 #[derive(Clone)]
@@ -64,13 +63,15 @@ pub struct AppState {
     pub asking: Arc<ws::SocketCounts>,
     /// Requests per second per address, counted before anything else.
     pub brake: Arc<Brake>,
+    /// The operator's pictures (`--default-avatar`, `--assistant-avatar`).
+    pub pictures: Arc<crate::profile::pictures::Pictures>,
 }
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(accounts::routes())
-        .merge(metrics::routes())
         .merge(sessions::routes())
+        .merge(pictures::routes())
         .merge(connections::routes())
         .merge(chats::routes())
         .merge(blobs::routes())
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::host))
         // Outermost but for the trace: a flood is refused before any other work.
         .layer(axum::middleware::from_fn_with_state(state.clone(), brake::brake))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count_responses))
         // Method and path only: no query strings, headers or bodies reach the log.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())

@@ -1,30 +1,45 @@
-//! The cluster's own counters around a step (`GET /api/metrics` of each node given
-//! with --spread, served with `--metrics`): bus events received per node and CPU
-//! time per delivered message, printed one line per node.
+//! The cluster's own counters around a step (each node's Prometheus `/metrics`, given
+//! with --node-metrics, served with `--metrics-bind`): bus events received per node
+//! and CPU time per delivered message, printed one line per node.
 
 use std::collections::HashMap;
 
 /// One node's counters by name.
 pub type Counters = HashMap<String, f64>;
 
+/// The series read, by the short names printed.
+const SERIES: [(&str, &str); 5] = [
+    ("messgo_bus_received_total", "bus_received"),
+    ("messgo_bus_sent_total", "bus_sent"),
+    ("messgo_socket_frames_total", "socket_frames"),
+    ("process_cpu_seconds_total", "cpu_seconds"),
+    ("process_resident_memory_bytes", "rss_bytes"),
+];
+
 /// Each node's counters now (empty for a node that does not answer).
-pub async fn read(nodes: &[String]) -> Vec<Counters> {
+pub async fn read(metrics_urls: &[String]) -> Vec<Counters> {
     let http = reqwest::Client::new();
     let mut all = Vec::new();
-    for node in nodes {
-        let url = format!("{}/api/metrics", node.trim_end_matches('/'));
+    for url in metrics_urls {
         let text = match http.get(url).send().await {
             Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
             _ => String::new(),
         };
-        let counters = text
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
-            .collect();
-        all.push(counters);
+        all.push(parse(&text));
     }
     all
+}
+
+/// The unlabelled samples of [`SERIES`] in a Prometheus text answer.
+fn parse(text: &str) -> Counters {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .filter_map(|(k, v)| {
+            let short = SERIES.iter().find(|(long, _)| *long == k)?.1;
+            Some((short.to_owned(), v.parse().ok()?))
+        })
+        .collect()
 }
 
 /// Prints what each node did between `before` and `after`, against the `delivered`
