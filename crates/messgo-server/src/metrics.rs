@@ -244,10 +244,10 @@ impl Metrics {
         // Every kind present from the start, at 0: a rate over a missing series is
         // no rate at all.
         for kind in Refused::ALL {
-            self.refused.get_or_create(&[("kind", kind.name())]);
+            drop(self.refused.get_or_create(&[("kind", kind.name())]));
         }
         for by in [Reclaimed::Sweep, Reclaimed::Erasure] {
-            self.reclaimed.get_or_create(&[("by", by.name())]);
+            drop(self.reclaimed.get_or_create(&[("by", by.name())]));
         }
         r
     }
