@@ -90,7 +90,7 @@ pub struct Config {
     // small server's messages, so an operator is warned well before writes fail
     // (`storage_full`), yet small beside any disk a server runs on, so a small VPS
     // with a few GiB free is not reported unready.
-    /// /api/ready answers 503 ("disk":"low") while the disk holding the data dir has less free space than this (e.g. 512MiB, 2GiB; 0: never)
+    /// /api/ready answers 503 ("disk":"low") while the disk holding the SQLite database (on PostgreSQL, the data dir) has less free space than this (e.g. 512MiB, 2GiB; 0: never)
     #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = size)]
     pub ready_min_free_disk: u64,
 

@@ -177,7 +177,9 @@ impl Metrics {
     }
 
     pub fn reclaimed(&self, by: Reclaimed, bytes: u64) {
-        self.reclaimed.get_or_create(&[("by", by.name())]).inc_by(bytes);
+        self.reclaimed
+            .get_or_create(&[("by", by.name())])
+            .inc_by(bytes);
     }
 
     pub fn response(&self, status: u16) {
@@ -196,9 +198,21 @@ impl Metrics {
     /// counters read at each scrape.
     pub fn registry(&self, stores: Vec<(&'static str, CommitStats)>, node: Node) -> Registry {
         let mut r = Registry::default();
-        r.register("messgo_connections_open", "TCP connections open", self.connections.clone());
-        r.register("messgo_sockets_open", "WebSockets open", self.sockets.clone());
-        r.register("messgo_messages_accepted", "Messages stored", self.accepted.clone());
+        r.register(
+            "messgo_connections_open",
+            "TCP connections open",
+            self.connections.clone(),
+        );
+        r.register(
+            "messgo_sockets_open",
+            "WebSockets open",
+            self.sockets.clone(),
+        );
+        r.register(
+            "messgo_messages_accepted",
+            "Messages stored",
+            self.accepted.clone(),
+        );
         r.register(
             "messgo_messages_delivered",
             "Chat messages written to sockets",
@@ -273,10 +287,7 @@ impl Collector for Commits {
         if self.0.is_empty() {
             return Ok(());
         }
-        let (jobs, seconds) = (
-            "messgo_store_commit_size",
-            "messgo_store_commit_seconds",
-        );
+        let (jobs, seconds) = ("messgo_store_commit_size", "messgo_store_commit_seconds");
         let mut e = encoder.encode_descriptor(
             jobs,
             "Writes per group commit of a SQLite writer",
@@ -284,7 +295,9 @@ impl Collector for Commits {
             MetricType::Histogram,
         )?;
         for (name, stats) in &self.0 {
-            stats.jobs.encode(e.encode_family(&[("database", *name)])?)?;
+            stats
+                .jobs
+                .encode(e.encode_family(&[("database", *name)])?)?;
         }
         let mut e = encoder.encode_descriptor(
             seconds,
@@ -293,7 +306,9 @@ impl Collector for Commits {
             MetricType::Histogram,
         )?;
         for (name, stats) in &self.0 {
-            stats.seconds.encode(e.encode_family(&[("database", *name)])?)?;
+            stats
+                .seconds
+                .encode(e.encode_family(&[("database", *name)])?)?;
         }
         Ok(())
     }
@@ -325,9 +340,21 @@ impl Collector for Node {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let c = (self.read)();
         let counters = [
-            ("messgo_bus_received", "Events taken in from other nodes (NATS)", c.bus_received),
-            ("messgo_bus_sent", "Events sent to other nodes (NATS)", c.bus_sent),
-            ("messgo_socket_frames", "Frames queued on this node's sockets", c.socket_frames),
+            (
+                "messgo_bus_received",
+                "Events taken in from other nodes (NATS)",
+                c.bus_received,
+            ),
+            (
+                "messgo_bus_sent",
+                "Events sent to other nodes (NATS)",
+                c.bus_sent,
+            ),
+            (
+                "messgo_socket_frames",
+                "Frames queued on this node's sockets",
+                c.socket_frames,
+            ),
             (
                 "messgo_holes_given_up",
                 "Gaps in a chat's order given up on after waiting",
@@ -336,7 +363,12 @@ impl Collector for Node {
         ];
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);
-            counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)?;
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
         }
         let present = ConstGauge::new(i64::try_from(c.users_present).unwrap_or(i64::MAX));
         present.encode(encoder.encode_descriptor(

@@ -37,8 +37,17 @@ impl RateLimiter {
     }
 
     /// Counts every refusal of this limiter as a refusal of `kind` in `metrics`.
-    pub fn counting(mut self, metrics: &crate::metrics::Metrics, kind: crate::metrics::Refused) -> Self {
-        self.refused = Some(metrics.refused.get_or_create(&[("kind", kind.name())]).clone());
+    pub fn counting(
+        mut self,
+        metrics: &crate::metrics::Metrics,
+        kind: crate::metrics::Refused,
+    ) -> Self {
+        self.refused = Some(
+            metrics
+                .refused
+                .get_or_create(&[("kind", kind.name())])
+                .clone(),
+        );
         self
     }
 

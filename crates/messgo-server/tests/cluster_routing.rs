@@ -222,7 +222,8 @@ async fn a_node_tells_its_counters_only_when_asked_to() {
         .unwrap()
         .status();
     assert_eq!(status, 404, "the old surface is gone: /metrics is the one");
-    let on = TestServer::start_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    let on =
+        TestServer::start_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
     let text = reqwest::get(on.metrics_url.clone().unwrap())
         .await
         .unwrap()

@@ -65,7 +65,9 @@ async fn scrape(srv: &TestServer) -> String {
     let url = srv.metrics_url.as_ref().expect("metrics are on");
     let res = reqwest::get(url).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let kind = res.headers()[reqwest::header::CONTENT_TYPE].to_str().unwrap();
+    let kind = res.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap();
     assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
     res.text().await.unwrap()
 }
@@ -106,7 +108,10 @@ fn assert_labels_allowed(body: &str) {
             let values = allowed
                 .get(key)
                 .unwrap_or_else(|| panic!("label {key} is not allowed: {line}"));
-            assert!(values.contains(&value), "{key}={value} is not allowed: {line}");
+            assert!(
+                values.contains(&value),
+                "{key}={value} is not allowed: {line}"
+            );
         }
     }
 }
@@ -196,7 +201,11 @@ async fn metrics_move_with_traffic_and_name_nobody() {
 
     // Nothing of it on the public address.
     let public = reqwest::get(srv.url("/metrics")).await.unwrap();
-    assert!(!public.text().await.unwrap().contains("messgo_messages_accepted"));
+    assert!(!public
+        .text()
+        .await
+        .unwrap()
+        .contains("messgo_messages_accepted"));
     let old = reqwest::get(srv.url("/api/metrics")).await.unwrap();
     assert_eq!(old.status(), StatusCode::NOT_FOUND, "one metrics surface");
 
@@ -225,7 +234,10 @@ async fn ready_names_a_low_disk() {
     let (status, body) = ready(&fine).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "ready");
-    assert_eq!(body["disk"], "ok", "256 MiB free on the test machine: {body}");
+    assert_eq!(
+        body["disk"], "ok",
+        "256 MiB free on the test machine: {body}"
+    );
     assert_eq!(body["database"], "ok");
 
     // A threshold above any disk's free space.
@@ -238,7 +250,10 @@ async fn ready_names_a_low_disk() {
 
     let off = TestServer::start_with(|c| c.ready_min_free_disk = 0).await;
     let (status, body) = ready(&off).await;
-    assert_eq!((status, &body["disk"]), (StatusCode::OK, &"unchecked".into()));
+    assert_eq!(
+        (status, &body["disk"]),
+        (StatusCode::OK, &"unchecked".into())
+    );
 
     // Liveness stays cheap and says nothing of the disk.
     let health = reqwest::get(low.url("/api/health")).await.unwrap();
@@ -291,10 +306,19 @@ async fn operator_pictures_are_checked_at_start_and_served() {
         .await
         .unwrap();
     let listed = set["default_avatar"].as_str().unwrap();
-    assert!(listed.starts_with("/api/pictures/default-avatar?v="), "{set}");
+    assert!(
+        listed.starts_with("/api/pictures/default-avatar?v="),
+        "{set}"
+    );
     let via_list = http.get(srv.url(listed)).send().await.unwrap();
-    assert_eq!(via_list.bytes().await.unwrap().as_ref(), png(100).as_slice());
-    assert!(set["assistant"].as_str().unwrap().starts_with("/api/pictures/assistant?v="));
+    assert_eq!(
+        via_list.bytes().await.unwrap().as_ref(),
+        png(100).as_slice()
+    );
+    assert!(set["assistant"]
+        .as_str()
+        .unwrap()
+        .starts_with("/api/pictures/assistant?v="));
     let res = http
         .get(srv.url("/api/pictures/default-avatar"))
         .send()
@@ -331,7 +355,10 @@ async fn operator_pictures_are_checked_at_start_and_served() {
         .json()
         .await
         .unwrap();
-    assert_eq!(set, serde_json::json!({"default_avatar": null, "assistant": null}));
+    assert_eq!(
+        set,
+        serde_json::json!({"default_avatar": null, "assistant": null})
+    );
     for which in ["default-avatar", "assistant"] {
         let res = http
             .get(plain.url(&format!("/api/pictures/{which}")))
@@ -356,10 +383,11 @@ async fn operator_pictures_are_checked_at_start_and_served() {
         let data = tempfile::tempdir().unwrap();
         let mut config = common::test_config(&data);
         config.assistant_avatar = Some(path.clone());
-        let err = messgo_server::Server::build(config, std::sync::Arc::new(messgo_server::SystemClock))
-            .await
-            .err()
-            .expect("a bad picture refuses to start");
+        let err =
+            messgo_server::Server::build(config, std::sync::Arc::new(messgo_server::SystemClock))
+                .await
+                .err()
+                .expect("a bad picture refuses to start");
         let line = format!("{err:#}");
         assert!(!line.contains('\n'), "one line: {line}");
         assert!(line.contains("--assistant-avatar"), "{line}");

@@ -25,8 +25,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_io_timeout::TimeoutStream;
 
 use super::brake::unit;
-use crate::metrics::{Metrics, Open, Refused};
 use super::ws::{Place, SocketCounts};
+use crate::metrics::{Metrics, Open, Refused};
 
 pub struct StallingListener {
     inner: TcpListener,

@@ -21,7 +21,10 @@ fn answer(picture: Option<&Picture>, headers: &HeaderMap) -> Response {
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == p.etag || t.trim() == "*"));
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == p.etag || t.trim() == "*")
+        });
     let common = [
         (header::CACHE_CONTROL, CACHE.to_owned()),
         (header::ETAG, p.etag.clone()),

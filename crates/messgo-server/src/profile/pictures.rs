@@ -64,12 +64,15 @@ fn read(setting: &'static str, path: &Path) -> Result<Picture, BadPicture> {
     if bytes.len() > AVATAR_MAX_BYTES {
         return Err(bad("is larger than 256 KiB, the limit for avatars".into()));
     }
-    let content_type = image_type(&bytes)
-        .ok_or_else(|| bad("is not a JPEG, PNG or WebP image".into()))?;
+    let content_type =
+        image_type(&bytes).ok_or_else(|| bad("is not a JPEG, PNG or WebP image".into()))?;
     let digest = Sha256::digest(&bytes);
     let etag = format!(
         "\"{}\"",
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>()
+        digest[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     Ok(Picture {
         bytes: bytes.into(),

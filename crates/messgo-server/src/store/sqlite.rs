@@ -26,9 +26,9 @@ use tokio::sync::Mutex;
 
 use super::log::MessageLog;
 use super::sqlite_files::{create_private_dir, has_room, has_wal};
-use crate::metrics::CommitStats;
 use super::writer::{WriteJob, Writer};
 use super::{StoreError, StoreResult};
+use crate::metrics::CommitStats;
 
 use sqlx::migrate::Migrator;
 
@@ -292,7 +292,8 @@ impl SqliteStore {
             Some(_) => {
                 *since = Some(Instant::now());
                 let (writer, task, readers) =
-                    match Self::open_for_writing(&self.path, self.schema, self.stats.clone()).await {
+                    match Self::open_for_writing(&self.path, self.schema, self.stats.clone()).await
+                    {
                         Ok(opened) => opened,
                         Err(e) if e.is_full_at_open() => return Err(StoreError::Full),
                         Err(e) => return Err(e),

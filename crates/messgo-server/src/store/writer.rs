@@ -345,7 +345,11 @@ mod tests {
             .execute(&mut conn)
             .await
             .unwrap();
-        (Writer::start(conn, false, CommitStats::default()).0, dir, options)
+        (
+            Writer::start(conn, false, CommitStats::default()).0,
+            dir,
+            options,
+        )
     }
 
     /// Inserts `v`, then fails if `fail`: a job whose first write went through.
@@ -445,7 +449,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (full, normal) = (2, 1);
         for logged in [true, false] {
-            let w = Writer::start(conn_clone(&dir, logged).await, logged, CommitStats::default()).0;
+            let w = Writer::start(
+                conn_clone(&dir, logged).await,
+                logged,
+                CommitStats::default(),
+            )
+            .0;
             let appending = w.append(mode).await.unwrap();
             let changing = w.write(mode).await.unwrap();
             let appending_again = w.append(mode).await.unwrap();

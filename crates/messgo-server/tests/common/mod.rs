@@ -71,9 +71,7 @@ impl TestServer {
             .await
             .expect("server builds");
         let services = server.services();
-        let metrics_url = server
-            .metrics_addr()
-            .map(|a| format!("http://{a}/metrics"));
+        let metrics_url = server.metrics_addr().map(|a| format!("http://{a}/metrics"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();

@@ -69,3 +69,22 @@ pub fn print(rate: u32, delivered: u64, before: &[Counters], after: &[Counters])
         before.len()
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_series_it_prints_from_prometheus_text() {
+        let text = "# HELP messgo_bus_received Events.\n# TYPE messgo_bus_received counter\n\
+            messgo_bus_received_total 12\nmessgo_bus_sent_total 3\n\
+            messgo_http_responses_total{class=\"2xx\"} 9\nprocess_cpu_seconds_total 1.5\n\
+            process_resident_memory_bytes 1048576\n# EOF\n";
+        let c = parse(text);
+        assert_eq!(c.get("bus_received"), Some(&12.0));
+        assert_eq!(c.get("bus_sent"), Some(&3.0));
+        assert_eq!(c.get("cpu_seconds"), Some(&1.5));
+        assert_eq!(c.get("rss_bytes"), Some(&1048576.0));
+        assert_eq!(c.len(), 4, "nothing else: {c:?}");
+    }
+}

@@ -23,8 +23,8 @@ use tokio::sync::mpsc;
 
 use super::batch::{self, ChatCache};
 use crate::messages::sealed;
-use crate::metrics::CommitStats;
 use crate::messages::sql::{self, Appended, NewMessage};
+use crate::metrics::CommitStats;
 use crate::store::{Db, StoreError, StoreResult};
 
 /// Most messages in one batch: bounds the latency one batch adds to the next.

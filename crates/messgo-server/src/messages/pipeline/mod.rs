@@ -44,11 +44,11 @@ use super::{check_sealed, message_of, sql, MAX_RETENTION_MS};
 use crate::bus::{step_frame, Bus, Origin, SocketId, Step};
 use crate::clock::Clock;
 use crate::metrics::{Metrics, Refused};
-use prometheus_client::metrics::counter::Counter;
 use crate::ratelimit::RateLimiter;
 use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
 use crate::store::{Db, StoreError};
+use prometheus_client::metrics::counter::Counter;
 
 /// A stored message's ack, and whether it already went out in the message's place
 /// to the socket the message came from (which then needs no other answer).
