@@ -38,7 +38,8 @@ export function chatList({ state, open, newGroup }) {
   /**
    * What an entry shows, as one value: the element is rebuilt only when it changes.
    * @typedef {{id: string, name: string, preview: string, when: string, unread: number,
-   *   person: import('../ui/avatars.js').Pictured | null, groupPicture: string | null, picture: string}} Row
+   *   person: import('../ui/avatars.js').Pictured | null, groupPicture: string | null, picture: string,
+   *   assistant: boolean}} Row
    */
   /** @type {Map<string, Row>} */
   let rows = new Map();
@@ -46,7 +47,7 @@ export function chatList({ state, open, newGroup }) {
   /** @param {Row} r */
   function rowAvatar(r) {
     const bubble = avatarBubble();
-    bubble.set(r.person, r.name, r.groupPicture);
+    bubble.set(r.person, r.name, r.groupPicture, r.assistant);
     return bubble.view;
   }
 
@@ -91,6 +92,7 @@ export function chatList({ state, open, newGroup }) {
           id: e.chat.id, name: chatTitle(e, me, s.people.contacts), preview: previewText(e, c, me, s.people.contacts),
           when: shortWhen(lastActivity(e)), unread: e.chat.id === reading ? 0 : unreadOf(e),
           person: chatPerson(e, me, s.people.contacts), groupPicture: e.picture, picture: '',
+          assistant: e.chat.kind === 'assistant',
         };
         row.picture = `${row.person?.user_id}:${row.person?.avatar_updated_at ?? ''}:${e.picture ?? ''}`;
         const old = rows.get(row.id);

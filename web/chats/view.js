@@ -240,7 +240,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     const me = s.me?.user_id ?? null;
     const title = chatTitle(e, me, s.people.contacts);
     if (heading.textContent !== title) heading.textContent = title;
-    headerAvatar.set(chatPerson(e, me, s.people.contacts), title, e.picture);
+    headerAvatar.set(chatPerson(e, me, s.people.contacts), title, e.picture, e.chat.kind === 'assistant');
     const typing = typingText(e, s.people.contacts, Date.now());
     const group = e.chat.kind === 'group';
     const sub = typing ?? (group ? `${e.chat.members.length} members` : 'End-to-end encrypted');

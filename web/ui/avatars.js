@@ -1,6 +1,8 @@
 // @ts-check
 // Profile pictures: fetched once per (user, version) as blob: URLs, shown in an avatar
-// bubble; without a picture the bubble shows the initial.
+// bubble. Without a picture of their own, a person shows the operator's default
+// avatar and the assistant its picture (GET /api/pictures/…, when the server has
+// them), else the bubble shows the initial.
 
 import { avatarBlob } from '../accounts/api.js';
 import { h } from './dom.js';
@@ -21,6 +23,23 @@ export function avatarUrl(userId, version) {
   return found;
 }
 
+/** @type {Promise<{default_avatar: string | null, assistant: string | null}> | null} */
+let operatorPictures = null;
+
+/**
+ * The operator's picture `which` (its URL, which the browser caches), or null when the
+ * server has none. Which ones are set is asked once per page load, so a server
+ * without them is never asked for a picture it would answer 404 to.
+ * @param {'default_avatar' | 'assistant'} which @returns {Promise<string | null>}
+ */
+export function operatorPicture(which) {
+  operatorPictures ??= fetch('/api/pictures')
+    .then((res) => (res.ok ? res.json() : null))
+    .catch(() => null)
+    .then((set) => ({ default_avatar: set?.default_avatar ?? null, assistant: set?.assistant ?? null }));
+  return operatorPictures.then((set) => set[which]);
+}
+
 /**
  * An avatar bubble that follows a person: set() again whenever they may have changed.
  * @param {string} [extra] more classes
@@ -28,10 +47,13 @@ export function avatarUrl(userId, version) {
 export function avatarBubble(extra = '') {
   const view = h('span', { class: `avatar ${extra}`.trim(), 'aria-hidden': 'true' });
   let shown = '';
-  /** @param {Pictured | null} who @param {string} name @param {string | null} [picture] a group's own picture (a data: URL) */
-  function set(who, name, picture = null) {
+  /**
+   * @param {Pictured | null} who @param {string} name @param {string | null} [picture] a group's own picture (a data: URL)
+   * @param {boolean} [assistant] the bubble stands for the assistant
+   */
+  function set(who, name, picture = null, assistant = false) {
     const version = who?.avatar_updated_at ?? null;
-    const key = `${who?.user_id}:${version}:${name}:${picture}`;
+    const key = `${who?.user_id}:${version}:${name}:${picture}:${assistant}`;
     if (key === shown) return;
     shown = key;
     view.classList.remove('has-picture');
@@ -43,12 +65,22 @@ export function avatarBubble(extra = '') {
       view.replaceChildren(h('img', { class: 'avatar-img', src: picture, alt: '' }));
       return;
     }
-    if (!who || !version) return;
-    avatarUrl(who.user_id, version).then((url) => {
+    /** @param {string | null} url */
+    const show = (url) => {
       if (!url || shown !== key) return;
       view.classList.add('has-picture');
       view.replaceChildren(h('img', { class: 'avatar-img', src: url, alt: '' }));
-    });
+    };
+    if (assistant) {
+      operatorPicture('assistant').then(show);
+      return;
+    }
+    if (!who) return;
+    if (!version) {
+      operatorPicture('default_avatar').then(show);
+      return;
+    }
+    avatarUrl(who.user_id, version).then(show);
   }
   return { view, set };
 }

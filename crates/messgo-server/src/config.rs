@@ -24,7 +24,7 @@ pub use layers::{readme_table, settings, ConfigLayer, Setting};
 pub use messgo_proto::Registration;
 use values::{
     at_least, between, boolean, duration, http_url, invites_by, model_name, nats_url, public_url,
-    registration, retention,
+    registration, retention, size,
 };
 
 /// The promise: nothing about a conversation stays longer than 72 hours.
@@ -87,10 +87,25 @@ pub struct Config {
     #[arg(long, value_name = "FILTER", default_value = "info")]
     pub log: String,
 
-    /// Answer GET /api/metrics (loopback callers only) with this node's totals: bus events in and out, frames queued on sockets, holes given up, CPU seconds, memory; nothing about whom. Off: 404
-    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = boolean,
-        num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
-    pub metrics: bool,
+    /// Serve Prometheus metrics (totals only, README: Metrics) at http://ADDR/metrics, on this address alone, e.g. 127.0.0.1:9090; unset: no metrics
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    // 256 MiB: room for SQLite's WAL between checkpoints and for hours of a busy
+    // small server's messages, so an operator is warned well before writes fail
+    // (`storage_full`), yet small beside any disk a server runs on, so a small VPS
+    // with a few GiB free is not reported unready.
+    /// /api/ready answers 503 ("disk":"low") while the disk holding the SQLite database (on PostgreSQL, the data dir) has less free space than this (e.g. 512MiB, 2GiB; 0: never)
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = size)]
+    pub ready_min_free_disk: u64,
+
+    /// The picture shown for people without one of their own: a JPEG, PNG or WebP file of at most 256 KiB, checked at start; unset: their initial
+    #[arg(long, value_name = "PATH")]
+    pub default_avatar: Option<PathBuf>,
+
+    /// The assistant's picture: a JPEG, PNG or WebP file of at most 256 KiB, checked at start; unset: its initial
+    #[arg(long, value_name = "PATH")]
+    pub assistant_avatar: Option<PathBuf>,
 
     /// Clients reach MessGo over HTTPS through a proxy: Secure cookies, HSTS, https origin check
     #[arg(long, value_name = "BOOL", default_value = "false", value_parser = boolean,

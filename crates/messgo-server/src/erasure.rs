@@ -24,6 +24,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::blobs::Chunks;
+use crate::metrics::{Metrics, Reclaimed};
 use crate::store::Db;
 
 /// Least time between two erasures' compactions.
@@ -36,6 +37,7 @@ pub struct Erasure {
     chunks: Chunks,
     spacing: Arc<Mutex<Spacing>>,
     runs: Arc<AtomicU64>,
+    metrics: Metrics,
 }
 
 /// When the last erasure ran, and whether one is waiting for the gap to pass.
@@ -47,12 +49,13 @@ struct Spacing {
 }
 
 impl Erasure {
-    pub fn new(db: Db, chunks: Chunks) -> Self {
+    pub fn new(db: Db, chunks: Chunks, metrics: Metrics) -> Self {
         Erasure {
             db,
             chunks,
             spacing: Arc::default(),
             runs: Arc::default(),
+            metrics,
         }
     }
 
@@ -92,7 +95,7 @@ impl Erasure {
         if let Err(e) = self.chunks.collect().await {
             tracing::warn!(error = %e, what, "deleting attachments' chunks failed; the next sweep retries");
         }
-        if let Err(e) = self.compact().await {
+        if let Err(e) = self.compact(Reclaimed::Erasure).await {
             tracing::warn!(error = %e, what, "erasing deleted data failed; the next sweep retries");
         }
         self.runs.fetch_add(1, Ordering::Relaxed);
@@ -110,10 +113,22 @@ impl Erasure {
         !spacing.waiting && spacing.running == 0
     }
 
-    /// Compacts the main store, then the attachments' store if it is another.
-    pub async fn compact(&self) -> crate::store::StoreResult<()> {
+    /// Compacts the main store, then the attachments' store if it is another; what
+    /// the files shrank by is counted as reclaimed `by` the sweep or an erasure.
+    pub async fn compact(&self, by: Reclaimed) -> crate::store::StoreResult<()> {
+        let before = self.disk_bytes();
         let main = self.db.compact().await;
         let chunks = self.chunks.compact().await;
+        self.metrics
+            .reclaimed(by, before.saturating_sub(self.disk_bytes()));
         main.and(chunks)
+    }
+
+    fn disk_bytes(&self) -> u64 {
+        let chunks = match (&self.db, &self.chunks.store) {
+            (Db::Sqlite(main), Db::Sqlite(store)) if Arc::ptr_eq(main, store) => 0,
+            (_, store) => store.disk_bytes(),
+        };
+        self.db.disk_bytes() + chunks
     }
 }

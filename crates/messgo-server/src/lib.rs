@@ -14,10 +14,12 @@ pub mod chats;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod disk;
 pub mod erasure;
 pub mod http;
 pub mod invites;
 pub mod messages;
+pub mod metrics;
 pub mod profile;
 pub mod ratelimit;
 pub mod refusal;
@@ -60,6 +62,9 @@ pub struct Server {
     admin_socket: Option<admin::socket::AdminSocket>,
     /// Held while the server runs: nobody else writes its SQLite database.
     _lock: Option<store::DbLock>,
+    /// `--metrics-bind`'s listener, bound at build so its address is known.
+    metrics: Option<TcpListener>,
+    pictures: Arc<profile::pictures::Pictures>,
 }
 
 impl Server {
@@ -74,6 +79,14 @@ impl Server {
         };
         let mut server = Self::open(config, clock).await?;
         server.tls = tls;
+        server.metrics = match server.config.metrics_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("could not listen for metrics on {addr}"))?,
+            ),
+            None => None,
+        };
         let path = server.config.admin_socket_path();
         server.admin_socket = match admin::socket::AdminSocket::bind(&path).await {
             Ok(socket) => Some(socket),
@@ -144,6 +157,8 @@ impl Server {
             })?),
             None => Arc::new(bus::LocalBus::new()),
         };
+        // Checked before anything listens: a bad picture refuses to start.
+        let pictures = Arc::new(profile::pictures::Pictures::load(&config)?);
         let services = Arc::new(Services::new(db, bus, clock, &config).await?);
         Ok(Server {
             services,
@@ -151,7 +166,14 @@ impl Server {
             tls: None,
             admin_socket: None,
             _lock: lock,
+            metrics: None,
+            pictures,
         })
+    }
+
+    /// Where `/metrics` is served (`--metrics-bind`), if it is.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The services, for tests that drive the clock and the sweeper directly.
@@ -180,8 +202,8 @@ impl Server {
                 stall_timeout: self.config.stall_timeout,
                 ai_context_bytes: self.config.ai_context_bytes,
                 public_host: self.config.public_url.as_deref().map(http::host_of_url),
-                metrics: self.config.metrics,
             },
+            pictures: self.pictures.clone(),
             sockets: http::SocketLimits::new(
                 self.config.sockets_per_account,
                 self.config.sockets_per_address,
@@ -196,6 +218,18 @@ impl Server {
             self.config.sweep_interval,
             stop_rx.clone(),
         ));
+        let metrics = self.metrics.map(|listener| {
+            let app = http::metrics::router(self.services.metrics_registry());
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.changed().await;
+                };
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            })
+        });
         let flusher = tokio::spawn(messages::pipeline::flush_stale_holds(
             self.services.pipeline.order.clone(),
             stop_rx.clone(),
@@ -214,6 +248,7 @@ impl Server {
             self.config.stall_timeout,
             per_address,
             tls,
+            self.services.metrics.clone(),
         );
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
@@ -223,6 +258,9 @@ impl Server {
         let _ = flusher.await;
         if let Some(admin) = admin {
             let _ = admin.await;
+        }
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
         }
         self.services.db.close().await;
         if let store::Db::Sqlite(_) = &self.services.chunks.store {

@@ -17,6 +17,8 @@ pub struct RateLimiter {
     window_ms: i64,
     clock: Arc<dyn Clock>,
     windows: Mutex<HashMap<String, (i64, u32)>>,
+    /// Where refusals are counted for the metrics (a total, never the key).
+    refused: Option<prometheus_client::metrics::counter::Counter>,
 }
 
 /// How long to wait before trying again.
@@ -30,6 +32,28 @@ impl RateLimiter {
             window_ms,
             clock,
             windows: Mutex::new(HashMap::new()),
+            refused: None,
+        }
+    }
+
+    /// Counts every refusal of this limiter as a refusal of `kind` in `metrics`.
+    pub fn counting(
+        mut self,
+        metrics: &crate::metrics::Metrics,
+        kind: crate::metrics::Refused,
+    ) -> Self {
+        self.refused = Some(
+            metrics
+                .refused
+                .get_or_create(&[("kind", kind.name())])
+                .clone(),
+        );
+        self
+    }
+
+    fn note_refusal(&self) {
+        if let Some(refused) = &self.refused {
+            refused.inc();
         }
     }
 
@@ -39,7 +63,7 @@ impl RateLimiter {
         let windows = self.windows.lock().expect("rate limiter lock");
         match windows.get(key) {
             Some(&(start, count)) if now - start < self.window_ms && count >= self.limit => {
-                Err(self.retry_after(start, now))
+                Err(self.refuse(start, now))
             }
             _ => Ok(()),
         }
@@ -59,7 +83,7 @@ impl RateLimiter {
         entry.1 = entry.1.saturating_add(1);
         if entry.1 > self.limit {
             let start = entry.0;
-            return Err(self.retry_after(start, now));
+            return Err(self.refuse(start, now));
         }
         Ok(())
     }
@@ -77,7 +101,9 @@ impl RateLimiter {
         }
     }
 
-    fn retry_after(&self, start: i64, now: i64) -> RetryAfter {
+    /// A refusal: counted, and how long until the window ends.
+    fn refuse(&self, start: i64, now: i64) -> RetryAfter {
+        self.note_refusal();
         let ms = (start + self.window_ms - now).max(1000);
         RetryAfter(((ms + 999) / 1000) as u64)
     }

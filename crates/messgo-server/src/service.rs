@@ -19,6 +19,8 @@ pub use crate::sessions::{AuthContext, NewSession, Sessions};
 use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Config;
+pub use crate::disk::{DiskCheck, DiskState};
+use crate::metrics::{Metrics, NodeCounts};
 use crate::ratelimit::RetryAfter;
 use crate::store::{Db, StoreError};
 
@@ -127,6 +129,7 @@ pub(crate) fn rule(e: StoreError) -> ServiceError {
 pub struct Readiness {
     pub database: DatabaseState,
     pub bus: bool,
+    pub disk: DiskState,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +152,38 @@ impl Services {
         Readiness {
             database,
             bus: *self.bus.connected().borrow(),
+            disk: self.disk.state(),
         }
+    }
+}
+
+impl Services {
+    /// The registry `/metrics` answers from: every part's metrics, the SQLite
+    /// writers' commits, and the bus's and order stage's counters read at each scrape.
+    pub fn metrics_registry(&self) -> prometheus_client::registry::Registry {
+        let mut stores = Vec::new();
+        if let Some(stats) = self.db.commit_stats() {
+            stores.push(("main", stats));
+        }
+        match (&self.db, &self.chunks.store) {
+            (Db::Sqlite(main), Db::Sqlite(own)) if Arc::ptr_eq(main, own) => {}
+            (_, store) => stores.extend(store.commit_stats().map(|s| ("attachments", s))),
+        }
+        let (bus, order) = (self.bus.clone(), self.pipeline.order.clone());
+        let read = move || {
+            let c = bus.counts();
+            NodeCounts {
+                bus_received: c.received,
+                bus_sent: c.sent,
+                socket_frames: c.queued,
+                users_present: c.interests,
+                holes_given_up: order.holes_given_up(),
+            }
+        };
+        let node = crate::metrics::Node {
+            read: Arc::new(read),
+        };
+        self.metrics.registry(stores, node)
     }
 }
 
@@ -172,6 +206,10 @@ pub struct Services {
     pub chunks: Chunks,
     pub erasure: Erasure,
     pub clock: Arc<dyn Clock>,
+    /// What the parts record for `/metrics` (`--metrics-bind`).
+    pub metrics: Metrics,
+    /// Free space on the data's disk, for readiness.
+    pub disk: DiskCheck,
 }
 
 impl Services {
@@ -185,8 +223,9 @@ impl Services {
         if let Db::Sqlite(engine) = &store {
             engine.set_retry_writer(config.full_disk_retry);
         }
+        let metrics = Metrics::default();
         let chunks = Chunks::new(db.clone(), store, clock.clone());
-        let erasure = Erasure::new(db.clone(), chunks.clone());
+        let erasure = Erasure::new(db.clone(), chunks.clone(), metrics.clone());
         let sessions = Sessions::new(db.clone(), bus.clone(), clock.clone(), config);
         let accounts = Accounts::new(
             db.clone(),
@@ -194,6 +233,7 @@ impl Services {
             clock.clone(),
             config,
             erasure.clone(),
+            &metrics,
         )
         .await?;
         let connections = Connections::new(
@@ -202,6 +242,7 @@ impl Services {
             clock.clone(),
             config,
             erasure.clone(),
+            &metrics,
         );
         let invites = Invites::new(db.clone(), clock.clone(), config);
         let profile = Profiles::new(db.clone(), bus.clone(), clock.clone());
@@ -212,6 +253,7 @@ impl Services {
             clock.clone(),
             config.messages_per_minute,
             retention_ms,
+            &metrics,
         ));
         let chats = Chats::new(
             db.clone(),
@@ -221,7 +263,7 @@ impl Services {
             erasure.clone(),
         );
         let messages = Messages::new(db.clone(), bus.clone(), clock.clone(), erasure.clone());
-        let blobs = Blobs::new(db.clone(), chunks.clone(), clock.clone(), config);
+        let blobs = Blobs::new(db.clone(), chunks.clone(), clock.clone(), config, &metrics);
         let moved = blobs.adopt_inline().await?;
         if moved > 0 {
             tracing::info!(
@@ -229,7 +271,7 @@ impl Services {
                 "attachments moved into the attachments' store"
             );
         }
-        let assistant = Assistant::new(db.clone(), clock.clone(), config);
+        let assistant = Assistant::new(db.clone(), clock.clone(), config, &metrics);
         Ok(Services {
             accounts,
             sessions,
@@ -246,6 +288,8 @@ impl Services {
             chunks,
             erasure,
             clock,
+            metrics,
+            disk: DiskCheck::new(config),
         })
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::metrics::Reclaimed;
 use crate::service::Services;
 
 /// Longest the periodic sweep goes without compacting. Compacting holds every write
@@ -24,11 +25,16 @@ pub async fn run(services: Arc<Services>, every: Duration, mut stop: watch::Rece
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
+        let started = std::time::Instant::now();
         let deleted = sweep_expired(&services).await;
         if compact_now(deleted, compacted.elapsed()) {
             compact(&services).await;
             compacted = std::time::Instant::now();
         }
+        services
+            .metrics
+            .sweep_seconds
+            .observe(started.elapsed().as_secs_f64());
     }
 }
 
@@ -44,8 +50,13 @@ fn compact_now(deleted: bool, since: Duration) -> bool {
 /// WAL checkpoint, so deleted bytes are gone from the file, its free pages and the
 /// WAL (secure_delete has overwritten them).
 pub async fn sweep_once(services: &Services) {
+    let started = std::time::Instant::now();
     sweep_expired(services).await;
     compact(services).await;
+    services
+        .metrics
+        .sweep_seconds
+        .observe(started.elapsed().as_secs_f64());
 }
 
 /// Deletes what has expired; true if anything was (or a sweep failed, so it may have
@@ -80,7 +91,7 @@ async fn sweep_expired(services: &Services) -> bool {
 }
 
 async fn compact(services: &Services) {
-    if let Err(e) = services.erasure.compact().await {
+    if let Err(e) = services.erasure.compact(Reclaimed::Sweep).await {
         tracing::warn!(error = %e, "compacting the database failed");
     }
 }

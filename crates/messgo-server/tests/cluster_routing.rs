@@ -213,6 +213,7 @@ async fn a_socket_opening_while_messages_commit_misses_none() {
 #[tokio::test]
 async fn a_node_tells_its_counters_only_when_asked_to() {
     let off = TestServer::start().await;
+    assert!(off.metrics_url.is_none(), "off unless --metrics-bind");
     let status = off
         .http()
         .get(off.url("/api/metrics"))
@@ -220,23 +221,21 @@ async fn a_node_tells_its_counters_only_when_asked_to() {
         .await
         .unwrap()
         .status();
-    assert_eq!(status, 404, "off unless --metrics");
-    let on = TestServer::start_with(|c| c.metrics = true).await;
-    let text = on
-        .http()
-        .get(on.url("/api/metrics"))
-        .send()
+    assert_eq!(status, 404, "the old surface is gone: /metrics is the one");
+    let on =
+        TestServer::start_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    let text = reqwest::get(on.metrics_url.clone().unwrap())
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
     for name in [
-        "bus_received 0",
-        "bus_sent 0",
-        "socket_frames 0",
-        "users_present 0",
-        "holes_given_up 0",
+        "messgo_bus_received_total 0",
+        "messgo_bus_sent_total 0",
+        "messgo_socket_frames_total 0",
+        "messgo_users_present 0",
+        "messgo_holes_given_up_total 0",
     ] {
         assert!(text.lines().any(|l| l == name), "{name} in {text}");
     }

@@ -113,6 +113,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // ask us to stop at once, and must get a clean shutdown, not the default kill.
     let shutdown = shutdown_signal()?;
     reload_on_hangup(server.certificates())?;
+    // Before the line below, which whoever starts us waits for.
+    if let Some(metrics) = server.metrics_addr() {
+        println!("Metrics at http://{metrics}/metrics");
+    }
     let scheme = if config.tls.is_some() {
         "https"
     } else {

@@ -1,6 +1,7 @@
 //! A server restarted on a disk that is still full starts read-only and says so:
-//! history is served, every change answers `storage_full`, `/api/ready` says
-//! `"status":"degraded","database":"full"`,
+//! history is served, every change answers `storage_full`, `/api/ready` answers 503
+//! with `"database":"full","disk":"low"` (the free-space threshold is set below the
+//! tmpfs's size, as an operator sets it below the disk's),
 //! and writing resumes by itself once there is room. A real full disk: a 4 MiB
 //! tmpfs mounted in a private mount namespace (`unshare -m`), which the servers
 //! join with `nsenter`; a junk file fills it.
@@ -84,6 +85,8 @@ impl SmallDisk {
             // Every write while full tries the writer again, so the test needs no
             // waiting for the retry's timer.
             .env("MESSGO_FULL_DISK_RETRY", "0s")
+            // The 4 MiB disk is below the default threshold even when empty.
+            .env("MESSGO_READY_MIN_FREE_DISK", "64KiB")
             .stderr(Stdio::piped());
         common::start(cmd)
     }
@@ -165,10 +168,14 @@ async fn a_restart_on_a_full_disk_serves_read_only_until_there_is_room() {
         let (restarted, url) = disk.serve();
         let (ann, ben) = (ann.with_base(&url), ben.with_base(&url));
         let (status, body) = ready(&url).await;
-        assert_eq!(status, StatusCode::OK, "{how}: reads are served: {body}");
         assert_eq!(
-            (&body["status"], &body["database"]),
-            (&"degraded".into(), &"full".into()),
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{how}: not ready for a message: {body}"
+        );
+        assert_eq!(
+            (&body["status"], &body["database"], &body["disk"]),
+            (&"not_ready".into(), &"full".into(), &"low".into()),
             "{how}"
         );
         let history = ben.messages(chat, None, None, 50).await.unwrap();

@@ -25,6 +25,7 @@ use crate::bus::{Bus, Ending};
 use crate::clock::Clock;
 use crate::config::{Config, InvitesBy};
 use crate::erasure::Erasure;
+use crate::metrics::{Metrics, Refused};
 use crate::ratelimit::RateLimiter;
 use crate::service::{ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
@@ -69,6 +70,7 @@ impl Accounts {
         clock: Arc<dyn Clock>,
         config: &Config,
         erasure: Erasure,
+        metrics: &Metrics,
     ) -> ServiceResult<Self> {
         let mut candidate = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut candidate);
@@ -83,9 +85,12 @@ impl Accounts {
                 config.login_limit_per_username,
                 window,
                 clock.clone(),
-            ),
-            login_by_ip: RateLimiter::new(config.login_limit_per_ip, window, clock.clone()),
-            register_by_ip: RateLimiter::new(config.register_limit_per_ip, HOUR_MS, clock.clone()),
+            )
+            .counting(metrics, Refused::Login),
+            login_by_ip: RateLimiter::new(config.login_limit_per_ip, window, clock.clone())
+                .counting(metrics, Refused::Login),
+            register_by_ip: RateLimiter::new(config.register_limit_per_ip, HOUR_MS, clock.clone())
+                .counting(metrics, Refused::Register),
             hasher: AuthHasher::new().await?,
             default_kdf: KdfParams::pbkdf2(config.kdf_iterations),
             decoys: decoy::Decoys::load(

@@ -30,6 +30,8 @@ pub struct Assistant {
     system_prompt: Option<String>,
     limiter: RateLimiter,
     max_context: usize,
+    /// Questions taken, for the metrics.
+    taken: prometheus_client::metrics::counter::Counter,
     db: Db,
     clock: Arc<dyn Clock>,
 }
@@ -38,7 +40,12 @@ pub struct Assistant {
 struct Failure(&'static str, String);
 
 impl Assistant {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, config: &Config) -> Self {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        config: &Config,
+        metrics: &crate::metrics::Metrics,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(config.ai_timeout)
@@ -48,7 +55,9 @@ impl Assistant {
             http,
             ai: config.ai.clone(),
             system_prompt: config.ai_system_prompt.clone(),
-            limiter: RateLimiter::new(config.ai_requests_per_hour, 3_600_000, clock.clone()),
+            limiter: RateLimiter::new(config.ai_requests_per_hour, 3_600_000, clock.clone())
+                .counting(metrics, crate::metrics::Refused::Assistant),
+            taken: metrics.assistant_requests.clone(),
             max_context: config.ai_context_bytes,
             db,
             clock,
@@ -106,6 +115,7 @@ impl Assistant {
             ));
         }
         check_context(&req, self.max_context)?;
+        self.taken.inc();
 
         let res = self.request(ai, &req).send().await.map_err(unreachable)?;
         if !res.status().is_success() {

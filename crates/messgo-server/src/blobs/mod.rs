@@ -62,11 +62,18 @@ pub struct Blobs {
 }
 
 impl Blobs {
-    pub fn new(db: Db, chunks: Chunks, clock: Arc<dyn Clock>, config: &Config) -> Self {
+    pub fn new(
+        db: Db,
+        chunks: Chunks,
+        clock: Arc<dyn Clock>,
+        config: &Config,
+        metrics: &crate::metrics::Metrics,
+    ) -> Self {
         Blobs {
             db,
             chunks,
-            per_hour: RateLimiter::new(config.uploads_per_hour, 3_600_000, clock.clone()),
+            per_hour: RateLimiter::new(config.uploads_per_hour, 3_600_000, clock.clone())
+                .counting(metrics, crate::metrics::Refused::Uploads),
             clock,
             retention_ms: crate::clock::millis(config.retention),
             limits: UploadLimits {

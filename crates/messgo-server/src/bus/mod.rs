@@ -78,7 +78,7 @@ pub trait Bus: Send + Sync + 'static {
     fn counts(&self) -> Counts;
 }
 
-/// A node's bus traffic since it started: totals only, for `/api/metrics` and the
+/// A node's bus traffic since it started: totals only, for `/metrics` and the
 /// cluster bench (bus events received per node, work per delivered message).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {

@@ -108,7 +108,7 @@ fn defaults_are_declared_once_and_hold() {
 #[test]
 fn every_setting_is_named_by_one_rule() {
     let all = settings();
-    assert_eq!(all.len(), 44);
+    assert_eq!(all.len(), 47);
     for s in &all {
         assert_eq!(s.flag, format!("--{}", s.key.replace('_', "-")));
         assert_eq!(s.env, format!("MESSGO_{}", s.key.to_uppercase()));
@@ -292,4 +292,17 @@ fn tls_files_come_together_and_the_deploy_example_resolves() {
     let c = Config::resolve([layer]).unwrap();
     assert!(c.tls.is_some() && c.public_url.is_some());
     assert_eq!(c.data_dir, PathBuf::from("/var/lib/messgo"));
+}
+
+#[test]
+fn sizes_read_with_or_without_a_unit() {
+    assert_eq!(values::size("0"), Ok(0));
+    assert_eq!(values::size("1048576"), Ok(1 << 20));
+    assert_eq!(values::size("256MiB"), Ok(256 << 20));
+    assert_eq!(values::size("2 GiB"), Ok(2 << 30));
+    assert_eq!(values::size("64kb"), Ok(64 << 10));
+    for bad in ["", "MiB", "1.5GiB", "-1", "12 parsecs", "99999999999TiB"] {
+        assert!(values::size(bad).is_err(), "{bad}");
+    }
+    assert_eq!(Config::default().ready_min_free_disk, 256 << 20);
 }

@@ -133,3 +133,22 @@ pub(super) fn invites_by(s: &str) -> Result<InvitesBy, String> {
         _ => Err(format!("'{s}' is not users or operator")),
     }
 }
+
+/// A size in bytes: a whole number, or one with a unit (`KiB`, `MiB`, `GiB`, `TiB`,
+/// or the same with `KB`…, read as the binary units all the same; `0` is zero).
+pub(super) fn size(s: &str) -> Result<u64, String> {
+    let bad = || format!("'{s}' is not a size like 512MiB, 1GiB or 1048576");
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(1 << shift).ok_or_else(bad)
+}

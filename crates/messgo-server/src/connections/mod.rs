@@ -36,6 +36,8 @@ pub struct Connections {
     limit_per_hour: u32,
     ttl_ms: i64,
     erasure: Erasure,
+    /// Requests refused for the hourly limit, for the metrics.
+    refused: prometheus_client::metrics::counter::Counter,
 }
 
 pub(crate) fn contact_of(r: ContactRow) -> Contact {
@@ -59,8 +61,11 @@ impl Connections {
         clock: Arc<dyn Clock>,
         config: &Config,
         erasure: Erasure,
+        metrics: &crate::metrics::Metrics,
     ) -> Self {
+        let kind = crate::metrics::Refused::ConnectionRequests.name();
         Connections {
+            refused: metrics.refused.get_or_create(&[("kind", kind)]).clone(),
             erasure,
             db,
             bus,

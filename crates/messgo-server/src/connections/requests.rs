@@ -51,6 +51,7 @@ impl Connections {
         };
         match outcome {
             SendOutcome::RateLimited { oldest_attempt } => {
+                self.refused.inc();
                 let wait_ms = (oldest_attempt + HOUR_MS - now).max(1000);
                 Err(ServiceError::RateLimited(RetryAfter(
                     ((wait_ms + 999) / 1000) as u64,

@@ -15,7 +15,7 @@ use super::cookies::{clear_session_cookie, session_cookie};
 use super::extract::{ApiJson, Auth, ClientIp, UserAgent};
 use super::{ApiError, AppState};
 use crate::accounts::UserRecord;
-use crate::service::{DatabaseState, NewAccount};
+use crate::service::{DatabaseState, DiskState, NewAccount};
 
 /// # `GET /api/health`
 pub async fn health() -> Json<HealthResponse> {
@@ -25,19 +25,30 @@ pub async fn health() -> Json<HealthResponse> {
 }
 
 /// # `GET /api/ready` — whether this node can serve: `200` when its database answers
-/// and (with several nodes) NATS is connected, else `503`, naming what is down. A
-/// full disk is `200` with `"status":"degraded"` and `"database":"full"`: history is
-/// still served (taking the only node out of a proxy would take that too), but every
-/// change answers `storage_full`.
+/// a query, (with several nodes) NATS is connected, and the data's disk has at least
+/// `--ready-min-free-disk` free; else `503`, naming what is wrong (`"database":"down"`,
+/// `"bus":"down"`, `"disk":"low"`). A database that refuses writes while the disk
+/// check passes (a full database file, or the check off) is `200` with
+/// `"status":"degraded"` and `"database":"full"`: history is still served, every
+/// change answers `storage_full`. A really full disk is below any threshold, so it is
+/// `503` with both `"database":"full"` and `"disk":"low"`: the operator chose the
+/// threshold to be told before that, and a node that cannot take a message is not
+/// ready for one.
 pub async fn ready(State(s): State<AppState>) -> Response {
     let r = s.services.readiness().await;
     let word = |ok: bool| if ok { "ok" } else { "down" };
-    let (database, up) = match r.database {
-        DatabaseState::Ok => ("ok", true),
-        DatabaseState::Full => ("full", true),
-        DatabaseState::Down => ("down", false),
+    let database = match r.database {
+        DatabaseState::Ok => "ok",
+        DatabaseState::Full => "full",
+        DatabaseState::Down => "down",
     };
-    let (status, word_for_status) = match (up && r.bus, r.database) {
+    let disk = match r.disk {
+        DiskState::Ok => "ok",
+        DiskState::Low => "low",
+        DiskState::Unchecked => "unchecked",
+    };
+    let up = r.database != DatabaseState::Down && r.bus && r.disk != DiskState::Low;
+    let (status, word_for_status) = match (up, r.database) {
         (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
         (true, DatabaseState::Full) => (StatusCode::OK, "degraded"),
         (true, DatabaseState::Ok | DatabaseState::Down) => (StatusCode::OK, "ready"),
@@ -46,6 +57,7 @@ pub async fn ready(State(s): State<AppState>) -> Response {
         "status": word_for_status,
         "database": database,
         "bus": word(r.bus),
+        "disk": disk,
     });
     (status, Json(body)).into_response()
 }

@@ -128,6 +128,10 @@ pub async fn brake(
     if state.brake.admit(address, Instant::now()) {
         return next.run(req).await;
     }
+    state
+        .services
+        .metrics
+        .refused(crate::metrics::Refused::Requests);
     if let Some(_held) = state.brake.holds.take(address.to_string()) {
         tokio::time::sleep(HOLD).await;
     }

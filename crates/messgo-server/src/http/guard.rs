@@ -48,7 +48,10 @@ const CSP: &str =
     frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'";
 
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let api = req.uri().path().starts_with("/api/");
+    // Nothing of the API is stored by caches, but the operator's pictures, which are
+    // the server's and the same for everyone (they set their own Cache-Control).
+    let path = req.uri().path();
+    let api = path.starts_with("/api/") && !path.starts_with("/api/pictures/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     let fixed = [

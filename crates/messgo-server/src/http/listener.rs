@@ -35,6 +35,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::brake::unit;
 use super::ws::{Place, SocketCounts};
+use crate::metrics::{Metrics, Open, Refused};
 
 type Tcp = Pin<Box<TimeoutStream<TcpStream>>>;
 
@@ -46,6 +47,7 @@ pub struct StallingListener {
     /// Built-in TLS, and the handshakes under way.
     tls: Option<TlsAcceptor>,
     handshakes: JoinSet<Option<(Connection, SocketAddr)>>,
+    metrics: Metrics,
 }
 
 impl StallingListener {
@@ -54,6 +56,7 @@ impl StallingListener {
         stall: Duration,
         per_address: Option<usize>,
         tls: Option<TlsAcceptor>,
+        metrics: Metrics,
     ) -> Self {
         StallingListener {
             inner,
@@ -61,6 +64,7 @@ impl StallingListener {
             per_address: per_address.map(SocketCounts::new),
             tls,
             handshakes: JoinSet::new(),
+            metrics,
         }
     }
 }
@@ -95,17 +99,22 @@ impl Listener for StallingListener {
                 Some(counts) => match counts.take(unit(addr.ip()).to_string()) {
                     Some(place) => Some(place),
                     // Dropped unread: the client sees its connection closed.
-                    None => continue,
+                    None => {
+                        self.metrics.refused(Refused::Connections);
+                        continue;
+                    }
                 },
             };
             let mut io = TimeoutStream::new(tcp);
             io.set_write_timeout(Some(self.stall));
             let io: Tcp = Box::pin(io);
+            let open = Metrics::open(&self.metrics.connections);
             match &self.tls {
                 None => {
                     let io = Connection {
                         io: Stream::Plain(io),
                         _place: place,
+                        _open: open,
                     };
                     return (io, addr);
                 }
@@ -116,6 +125,7 @@ impl Listener for StallingListener {
                         let io = Connection {
                             io: Stream::Tls(Box::new(tls)),
                             _place: place,
+                            _open: open,
                         };
                         Some((io, addr))
                     });
@@ -170,6 +180,7 @@ async fn refuse_plain_http(io: &mut Tcp) {
 pub struct Connection {
     io: Stream,
     _place: Option<Place>,
+    _open: Open,
 }
 
 enum Stream {

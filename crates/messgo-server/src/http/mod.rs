@@ -14,7 +14,8 @@ mod extract;
 mod guard;
 mod invites;
 pub mod listener;
-mod metrics;
+pub mod metrics;
+mod pictures;
 mod sessions;
 pub mod tls;
 mod ws;
@@ -51,8 +52,6 @@ pub struct WebSettings {
     /// The one host name requests may name besides loopback (`--public-url`'s); any
     /// if unset.
     pub public_host: Option<String>,
-    /// Whether `GET /api/metrics` answers (`--metrics`).
-    pub metrics: bool,
 }
 
 #[derive(Clone)]
@@ -68,13 +67,15 @@ pub struct AppState {
     pub asking: Arc<ws::SocketCounts>,
     /// Requests per second per address, counted before anything else.
     pub brake: Arc<Brake>,
+    /// The operator's pictures (`--default-avatar`, `--assistant-avatar`).
+    pub pictures: Arc<crate::profile::pictures::Pictures>,
 }
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(accounts::routes())
-        .merge(metrics::routes())
         .merge(sessions::routes())
+        .merge(pictures::routes())
         .merge(connections::routes())
         .merge(invites::routes())
         .merge(chats::routes())
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::host))
         // Outermost but for the trace: a flood is refused before any other work.
         .layer(axum::middleware::from_fn_with_state(state.clone(), brake::brake))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count_responses))
         // Method and path only: no query strings, headers or bodies reach the log.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())

@@ -7,6 +7,7 @@ use messgo_proto::{
     is_shown_char, Profile, ServerEvent, UserId, AVATAR_MAX_BYTES, BIO_MAX, DISPLAY_NAME_MAX,
 };
 
+pub mod pictures;
 pub mod sql;
 
 use crate::accounts::sql as accounts_sql;
@@ -132,7 +133,7 @@ fn invalid(field: &'static str, problem: &'static str) -> ServiceError {
 }
 
 /// Recognises the image formats avatars may have, by their first bytes.
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn image_type(bytes: &[u8]) -> Option<&'static str> {
     match bytes {
         [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
         [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, ..] => Some("image/png"),

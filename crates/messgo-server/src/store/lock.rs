@@ -41,7 +41,7 @@ impl DbLock {
     pub fn acquire(db: &Path) -> Result<DbLock, LockError> {
         let path = Self::path_for(db);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            super::sqlite::create_private_dir(dir).map_err(|source| LockError::Io {
+            super::sqlite_files::create_private_dir(dir).map_err(|source| LockError::Io {
                 path: dir.display().to_string(),
                 source,
             })?;

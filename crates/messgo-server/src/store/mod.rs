@@ -111,6 +111,7 @@ mod lock;
 pub mod log;
 mod postgres;
 mod sqlite;
+mod sqlite_files;
 mod sqlite_log;
 pub mod standalone;
 pub mod writer;
@@ -296,6 +297,32 @@ impl Db {
             Db::Sqlite(engine) => engine.erase_from_log().await,
             Db::Postgres(_) => Ok(0),
         }
+    }
+
+    /// The SQLite writer's group commits, for the metrics; none on PostgreSQL.
+    pub fn commit_stats(&self) -> Option<crate::metrics::CommitStats> {
+        match self {
+            Db::Sqlite(engine) => Some(engine.commit_stats()),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    /// Bytes the database takes on disk here: SQLite's file, its WAL, and the
+    /// message log's segments beside it (0 on PostgreSQL, whose files are the
+    /// database server's). What compaction reclaims is the drop in this.
+    pub fn disk_bytes(&self) -> u64 {
+        let Db::Sqlite(engine) = self else { return 0 };
+        let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let path = engine.path();
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut total = size(path) + size(std::path::Path::new(&wal));
+        if let Some(log) = engine.log() {
+            if let Ok(entries) = std::fs::read_dir(log.dir()) {
+                total += entries.flatten().map(|e| size(&e.path())).sum::<u64>();
+            }
+        }
+        total
     }
 
     /// Whether the database answers a query now.

@@ -25,8 +25,10 @@ use sqlx::{ConnectOptions, Sqlite};
 use tokio::sync::Mutex;
 
 use super::log::MessageLog;
+use super::sqlite_files::{create_private_dir, has_room, has_wal};
 use super::writer::{WriteJob, Writer};
 use super::{StoreError, StoreResult};
+use crate::metrics::CommitStats;
 
 use sqlx::migrate::Migrator;
 
@@ -92,6 +94,8 @@ pub struct SqliteStore {
     pub(super) log: Option<MessageLog>,
     /// The checkpoint task beside the writer (checkpoint.rs), on the main database.
     checkpointer: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The writer's group commits (every writer this store opens records here).
+    stats: CommitStats,
 }
 
 impl SqliteStore {
@@ -124,7 +128,8 @@ impl SqliteStore {
     }
 
     async fn open_store(path: &Path, schema: Schema) -> StoreResult<Self> {
-        match Self::open_for_writing(path, schema).await {
+        let stats = CommitStats::default();
+        match Self::open_for_writing(path, schema, stats.clone()).await {
             Ok((writer, task, readers)) => Ok(SqliteStore {
                 path: path.to_owned(),
                 schema,
@@ -136,6 +141,7 @@ impl SqliteStore {
                 retry_writer: std::sync::Mutex::new(RETRY_WRITER),
                 log: None,
                 checkpointer: std::sync::Mutex::new(None),
+                stats,
             }),
             Err(e) if e.is_full_at_open() && path.exists() => {
                 let readers = Self::open_read_only(path).await?;
@@ -155,6 +161,7 @@ impl SqliteStore {
                     retry_writer: std::sync::Mutex::new(RETRY_WRITER),
                     log: None,
                     checkpointer: std::sync::Mutex::new(None),
+                    stats,
                 })
             }
             Err(e) => Err(e),
@@ -177,6 +184,11 @@ impl SqliteStore {
             }
             opened => opened,
         }
+    }
+
+    /// The writer's group commits, for the metrics.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.stats.clone()
     }
 
     /// The database file.
@@ -209,7 +221,7 @@ impl SqliteStore {
         result
     }
 
-    async fn open_for_writing(path: &Path, schema: Schema) -> Opened {
+    async fn open_for_writing(path: &Path, schema: Schema, stats: CommitStats) -> Opened {
         has_room(path)?;
         let options = Self::options(path)
             .create_if_missing(true)
@@ -225,7 +237,7 @@ impl SqliteStore {
         // `run_direct`: `run`'s generic `Acquire` keeps a caller's future from being
         // provably `Send`, and a write may reopen the store from any task.
         schema.migrator().run_direct(&mut conn).await?;
-        let (writer, task) = Writer::start(conn, schema == Schema::Main);
+        let (writer, task) = Writer::start(conn, schema == Schema::Main, stats);
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.pragma("cache_size", schema.reader_cache()))
@@ -280,7 +292,8 @@ impl SqliteStore {
             Some(_) => {
                 *since = Some(Instant::now());
                 let (writer, task, readers) =
-                    match Self::open_for_writing(&self.path, self.schema).await {
+                    match Self::open_for_writing(&self.path, self.schema, self.stats.clone()).await
+                    {
                         Ok(opened) => opened,
                         Err(e) if e.is_full_at_open() => return Err(StoreError::Full),
                         Err(e) => return Err(e),
@@ -349,52 +362,6 @@ impl SqliteStore {
             }
         }
     }
-}
-
-/// Room a disk must have for the store to open for writing.
-const ROOM: usize = 1 << 20;
-
-/// Whether the disk holding `db` has [`ROOM`] to spare, tried by writing it. SQLite
-/// alone can open for writing on a full disk when its WAL was checkpointed to the
-/// end (the next commits reuse the WAL's own blocks), and would then refuse the first
-/// change that needs a new block; a store that cannot grow says so at once instead,
-/// by starting read-only.
-fn has_room(db: &Path) -> StoreResult<()> {
-    use std::io::Write;
-    let dir = db
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let probe = dir.join(".messgo-room");
-    let written = std::fs::File::create(&probe).and_then(|mut f| f.write_all(&vec![0u8; ROOM]));
-    let _ = std::fs::remove_file(&probe);
-    match written {
-        Ok(()) => Ok(()),
-        // ENOSPC and EDQUOT.
-        Err(e) if matches!(e.raw_os_error(), Some(28 | 122)) => Err(StoreError::Full),
-        Err(e) => Err(StoreError::Database(sqlx::Error::Io(e))),
-    }
-}
-
-/// Whether a WAL with content sits beside the database (left by a crash).
-fn has_wal(path: &Path) -> bool {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0)
-}
-
-#[cfg(unix)]
-pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
 }
 
 #[cfg(test)]

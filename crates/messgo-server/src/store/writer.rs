@@ -27,6 +27,7 @@ use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{StoreError, StoreResult};
+use crate::metrics::CommitStats;
 
 enum Job {
     Write {
@@ -107,10 +108,11 @@ impl Writer {
     pub fn start(
         conn: SqliteConnection,
         logged_appends: bool,
+        stats: CommitStats,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let generation = Arc::new(AtomicU64::new(0));
-        let handle = tokio::spawn(run(conn, rx, generation.clone(), logged_appends));
+        let handle = tokio::spawn(run(conn, rx, generation.clone(), logged_appends, stats));
         (Writer { tx, generation }, handle)
     }
 
@@ -165,6 +167,7 @@ async fn run(
     mut rx: mpsc::Receiver<Job>,
     generation: Arc<AtomicU64>,
     logged_appends: bool,
+    stats: CommitStats,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     // Whether the connection is at `synchronous=NORMAL` now (it opens at FULL).
@@ -198,7 +201,10 @@ async fn run(
                     Err(e) => tracing::warn!(error = %e, "could not relax synchronous"),
                 }
             }
+            let (size, started) = (batch.len(), std::time::Instant::now());
             commit_batch(&mut conn, batch, &generation).await;
+            stats.jobs.observe(size as f64);
+            stats.seconds.observe(started.elapsed().as_secs_f64());
         }
         if !maintenance.is_empty() {
             let result = maintain(&mut conn).await;
@@ -339,7 +345,11 @@ mod tests {
             .execute(&mut conn)
             .await
             .unwrap();
-        (Writer::start(conn, false).0, dir, options)
+        (
+            Writer::start(conn, false, CommitStats::default()).0,
+            dir,
+            options,
+        )
     }
 
     /// Inserts `v`, then fails if `fail`: a job whose first write went through.
@@ -403,7 +413,7 @@ mod tests {
         ] {
             sqlx::query(sql).execute(&mut conn).await.unwrap();
         }
-        let w = Writer::start(conn, false).0;
+        let w = Writer::start(conn, false, CommitStats::default()).0;
         // 9 has no row in `p`: the INSERT passes, the COMMIT does not.
         assert!(w.write(job(9, false)).await.is_err(), "alone");
         assert!(stored(&options).await.is_empty());
@@ -439,7 +449,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (full, normal) = (2, 1);
         for logged in [true, false] {
-            let w = Writer::start(conn_clone(&dir, logged).await, logged).0;
+            let w = Writer::start(
+                conn_clone(&dir, logged).await,
+                logged,
+                CommitStats::default(),
+            )
+            .0;
             let appending = w.append(mode).await.unwrap();
             let changing = w.write(mode).await.unwrap();
             let appending_again = w.append(mode).await.unwrap();

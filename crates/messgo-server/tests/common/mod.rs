@@ -20,6 +20,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestServer {
     pub url: String,
+    /// `http://…/metrics` when `metrics_bind` is set.
+    pub metrics_url: Option<String>,
     pub services: Arc<messgo_server::service::Services>,
     pub config: Config,
     pub dir: Arc<tempfile::TempDir>,
@@ -69,6 +71,7 @@ impl TestServer {
             .await
             .expect("server builds");
         let services = server.services();
+        let metrics_url = server.metrics_addr().map(|a| format!("http://{a}/metrics"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -77,6 +80,7 @@ impl TestServer {
         }));
         TestServer {
             url,
+            metrics_url,
             services,
             config,
             dir,

@@ -93,6 +93,10 @@ pub struct BenchArgs {
     /// through --url. Unset: every socket on --url.
     #[arg(long, value_delimiter = ',')]
     pub spread: Vec<String>,
+    /// Each node's metrics (`http://ADDR/metrics`, served with `--metrics-bind`):
+    /// their counters are printed around the fixed-rate steps.
+    #[arg(long, value_delimiter = ',')]
+    pub node_metrics: Vec<String>,
     /// Write the results as JSON here.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,

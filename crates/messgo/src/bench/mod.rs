@@ -91,6 +91,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         progress: progress_bar(),
         next_tag: AtomicU64::new(u64::from(rand::random::<u32>()) * 1_000),
         spread: args.spread.clone(),
+        node_metrics: args.node_metrics.clone(),
     };
     let population = Population::set_up(&args, &base, &ctx.progress).await?;
     let mut report = empty_report(args.peer, base);

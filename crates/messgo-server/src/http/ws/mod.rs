@@ -29,6 +29,7 @@ use super::extract::{Auth, ClientIp};
 use super::{ApiError, AppState};
 use crate::bus::{SocketId, Subscription};
 use crate::messages::feed::{Feed, Read};
+use crate::metrics::{Metrics, Refused};
 use crate::service::{AuthContext, Sent, ServiceError, ServiceResult, Services};
 
 /// Largest client frame: room for the largest ciphertext (`MAX_CIPHERTEXT`, 64 KiB)
@@ -70,7 +71,10 @@ pub async fn upgrade(
             ));
         }
     }
-    let places = s.sockets.take(who.user_id.to_string(), address)?;
+    let places = s
+        .sockets
+        .take(who.user_id.to_string(), address)
+        .inspect_err(|_| s.services.metrics.refused(Refused::Sockets))?;
     // Across nodes, the user's events start reaching this node before the socket's
     // feed opens; if they were not reaching it, the order stage first reads where the
     // user's chats stand.
@@ -95,6 +99,7 @@ pub async fn upgrade(
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
         .on_upgrade(move |socket: WebSocket| async move {
+            let _open = Metrics::open(&services.metrics.sockets);
             let (sink, stream) = socket.split();
             run(sink, stream, sub, services, who).await;
             drop(places);
@@ -136,6 +141,7 @@ pub async fn run<W, R>(
         touched: 0,
     };
     let mut reading: Option<PageRead> = None;
+    let delivered = socket.services.metrics.delivered.clone();
     loop {
         if reading.is_none() {
             reading = socket.feed.next_read().map(|read| socket.read(read));
@@ -147,13 +153,13 @@ pub async fn run<W, R>(
             biased;
             (read, page) = next_page(&mut reading) => {
                 reading = None;
-                if write_page(&mut sink, &mut socket.feed, read, page).await.is_err() {
+                if write_page(&mut sink, &mut socket.feed, read, page, &delivered).await.is_err() {
                     return;
                 }
             }
             frame = sub.recv() => match frame {
                 Some(frame) => {
-                    if write_waiting(&mut sink, Some(frame), &mut socket.feed, &mut sub, &mut replies).await.is_err() {
+                    if write_waiting(&mut sink, Some(frame), &mut socket.feed, &mut sub, &mut replies, &delivered).await.is_err() {
                         return;
                     }
                 }
@@ -169,7 +175,7 @@ pub async fn run<W, R>(
             },
             Some(reply) = replies.recv() => {
                 if sink.feed(event_message(&reply)).await.is_err()
-                    || write_waiting(&mut sink, None, &mut socket.feed, &mut sub, &mut replies).await.is_err() {
+                    || write_waiting(&mut sink, None, &mut socket.feed, &mut sub, &mut replies, &delivered).await.is_err() {
                     return;
                 }
             }

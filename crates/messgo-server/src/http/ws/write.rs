@@ -5,6 +5,7 @@ use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt};
 
 use messgo_proto::{Message as ChatMessage, ServerEvent};
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 
 use crate::bus::{Shared, Subscription};
@@ -21,6 +22,7 @@ pub(super) async fn write_page<W: Sink<Message> + Unpin>(
     feed: &mut Feed,
     read: Read,
     page: ServiceResult<Option<(Vec<ChatMessage>, bool)>>,
+    delivered: &Counter,
 ) -> Result<(), ()> {
     let Ok(page) = page else {
         let close = CloseFrame {
@@ -35,9 +37,11 @@ pub(super) async fn write_page<W: Sink<Message> + Unpin>(
     for message in messages {
         let frame = event_message(&ServerEvent::Message { message });
         sink.feed(frame).await.map_err(|_| ())?;
+        delivered.inc();
     }
     // Live frames that overtook the read come after the page's messages.
     for frame in overtaken {
+        count_delivered(&frame, delivered);
         let text = Message::Text(frame.text.as_ref().into());
         sink.feed(text).await.map_err(|_| ())?;
     }
@@ -59,6 +63,14 @@ pub(super) async fn send_event<W: Sink<Message> + Unpin>(
     sink.send(event_message(event)).await
 }
 
+/// A chat's message (not the ack its sender's socket gets in its place) counts as
+/// delivered when it is written.
+fn count_delivered(frame: &Shared, delivered: &Counter) {
+    if frame.step.is_some_and(|step| !step.ack) {
+        delivered.inc();
+    }
+}
+
 /// Most frames written before one flush.
 const WRITE_BATCH: usize = 128;
 
@@ -71,9 +83,11 @@ pub(super) async fn write_waiting<W: Sink<Message> + Unpin>(
     feed: &mut Feed,
     bus: &mut Subscription,
     replies: &mut mpsc::Receiver<Box<ServerEvent>>,
+    delivered: &Counter,
 ) -> Result<(), W::Error> {
     if let Some(frame) = first {
         if feed.pass(frame.step) {
+            count_delivered(&frame, delivered);
             sink.feed(Message::Text(frame.text.as_ref().into())).await?;
         } else {
             feed.overtaking(&frame);
@@ -86,6 +100,7 @@ pub(super) async fn write_waiting<W: Sink<Message> + Unpin>(
     for _ in 0..WRITE_BATCH {
         if let Some(frame) = bus.try_recv() {
             if feed.pass(frame.step) {
+                count_delivered(&frame, delivered);
                 sink.feed(Message::Text(frame.text.as_ref().into())).await?;
             } else {
                 feed.overtaking(&frame);

@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use super::batch::{self, ChatCache};
 use crate::messages::sealed;
 use crate::messages::sql::{self, Appended, NewMessage};
+use crate::metrics::CommitStats;
 use crate::store::{Db, StoreError, StoreResult};
 
 /// Most messages in one batch: bounds the latency one batch adds to the next.
@@ -42,14 +43,18 @@ pub struct Appender {
 
 impl Appender {
     /// Starts the batching task; it ends when the `Appender` is dropped.
-    pub fn start(db: Db) -> Appender {
+    pub fn start(db: Db, stats: CommitStats) -> Appender {
         let (tx, mut rx) = mpsc::channel::<Pending>(QUEUE);
         let cache = Arc::new(Mutex::new(ChatCache::default()));
         tokio::spawn(async move {
             let mut waiting = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {
                 let (batch, completions): (Vec<_>, Vec<_>) = waiting.drain(..).unzip();
-                match append_batch(&db, &cache, batch).await {
+                let (size, started) = (batch.len(), std::time::Instant::now());
+                let appended = append_batch(&db, &cache, batch).await;
+                stats.jobs.observe(size as f64);
+                stats.seconds.observe(started.elapsed().as_secs_f64());
+                match appended {
                     Ok(verdicts) => {
                         for (done, verdict) in completions.into_iter().zip(verdicts) {
                             done(verdict);

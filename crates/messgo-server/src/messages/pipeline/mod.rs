@@ -43,10 +43,12 @@ pub use order::{flush_stale_holds, take_shared, Sequencer};
 use super::{check_sealed, message_of, sql, MAX_RETENTION_MS};
 use crate::bus::{step_frame, Bus, Origin, SocketId, Step};
 use crate::clock::Clock;
+use crate::metrics::{Metrics, Refused};
 use crate::ratelimit::RateLimiter;
 use crate::service::{rule, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
 use crate::store::{Db, StoreError};
+use prometheus_client::metrics::counter::Counter;
 
 /// A stored message's ack, and whether it already went out in the message's place
 /// to the socket the message came from (which then needs no other answer).
@@ -67,6 +69,8 @@ pub struct Pipeline {
     retention_ms: i64,
     appender: Appender,
     pub order: Arc<Sequencer>,
+    /// Messages stored, for the metrics.
+    accepted: Counter,
 }
 
 impl Pipeline {
@@ -78,13 +82,16 @@ impl Pipeline {
         clock: Arc<dyn Clock>,
         sends_per_minute: u32,
         retention_ms: i64,
+        metrics: &Metrics,
     ) -> Pipeline {
         let order = Arc::new(Sequencer::new(bus.clone(), clock.clone()));
         take_shared(&*bus, order.clone());
         Pipeline {
-            send_limit: RateLimiter::new(sends_per_minute, 60_000, clock.clone()),
+            send_limit: RateLimiter::new(sends_per_minute, 60_000, clock.clone())
+                .counting(metrics, Refused::Messages),
             order,
-            appender: Appender::start(db.clone()),
+            appender: Appender::start(db.clone(), metrics.message_batch.clone()),
+            accepted: metrics.accepted.clone(),
             retention_ms,
             clock,
             db,
@@ -111,8 +118,11 @@ impl Pipeline {
             Ok(new) => new,
             Err(e) => return done(Err(e)),
         };
-        let order = self.order.clone();
+        let (order, accepted) = (self.order.clone(), self.accepted.clone());
         let completion: Completion = Box::new(move |verdict| {
+            if verdict.as_ref().is_ok_and(|a| !a.duplicate) {
+                accepted.inc();
+            }
             done(
                 verdict
                     .map(|a| ack_and_publish(&order, a, who.user_id, origin))

@@ -57,11 +57,11 @@ pub async fn run(
     let mut fixed = Vec::new();
     let half = best.or(sustained).map(|b| (b / 2).max(1));
     for rate in plan.at_rates.iter().copied().chain(half) {
-        // With --spread, each node's counters around the fixed-rate steps.
-        let before = crate::bench::nodes::read(&ctx.spread).await;
+        // With --node-metrics, each node's counters around the fixed-rate steps.
+        let before = crate::bench::nodes::read(&ctx.node_metrics).await;
         let st = step(ctx, users, plans, &all, rate, plan.step_secs).await;
-        if !ctx.spread.is_empty() {
-            let after = crate::bench::nodes::read(&ctx.spread).await;
+        if !ctx.node_metrics.is_empty() {
+            let after = crate::bench::nodes::read(&ctx.node_metrics).await;
             crate::bench::nodes::print(rate, st.delivered, &before, &after);
         }
         if !st.passed() {

@@ -39,6 +39,8 @@ pub struct Ctx {
     pub next_tag: AtomicU64,
     /// Origins the sockets are opened on, in turn (empty: the setup's).
     pub spread: Vec<String>,
+    /// The nodes' `/metrics` URLs (`--node-metrics`).
+    pub node_metrics: Vec<String>,
 }
 
 /// A MessGo client's first frame when it has nothing to resume.

@@ -49,6 +49,7 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<bool> {
         progress: super::progress_bar(),
         next_tag: AtomicU64::new(u64::from(rand::random::<u32>()) * 1_000),
         spread: Vec::new(),
+        node_metrics: Vec::new(),
     };
     let cast = rt.block_on(Cast::make(
         &server.url,

@@ -1,0 +1,75 @@
+//! # `GET /api/pictures/default-avatar`, `GET /api/pictures/assistant` — the pictures
+//! the operator set (`profile/pictures.rs`), to anyone: they are the server's, not a
+//! person's. `404 not_found` when unset. Cached for an hour, then revalidated with
+//! the ETag (a restart with another file changes it). `GET /api/pictures` says which
+//! are set, so a client asks only for those.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{routing, Router};
+
+use super::{ApiError, AppState};
+use crate::profile::pictures::Picture;
+
+const CACHE: &str = "public, max-age=3600";
+
+fn answer(picture: Option<&Picture>, headers: &HeaderMap) -> Response {
+    let Some(p) = picture else {
+        return ApiError::not_found().into_response();
+    };
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == p.etag || t.trim() == "*")
+        });
+    let common = [
+        (header::CACHE_CONTROL, CACHE.to_owned()),
+        (header::ETAG, p.etag.clone()),
+    ];
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, common).into_response();
+    }
+    (
+        common,
+        [(header::CONTENT_TYPE, p.content_type)],
+        p.bytes.clone(),
+    )
+        .into_response()
+}
+
+/// Which pictures are set: each one's path (with its ETag as a version, so a
+/// changed picture is a new URL to a cache), or null.
+#[derive(serde::Serialize)]
+struct Set {
+    default_avatar: Option<String>,
+    assistant: Option<String>,
+}
+
+async fn list(State(s): State<AppState>) -> axum::Json<Set> {
+    let path = |p: &Option<Picture>, name: &str| {
+        p.as_ref()
+            .map(|p| format!("/api/pictures/{name}?v={}", p.etag.trim_matches('"')))
+    };
+    axum::Json(Set {
+        default_avatar: path(&s.pictures.default_avatar, "default-avatar"),
+        assistant: path(&s.pictures.assistant, "assistant"),
+    })
+}
+
+async fn default_avatar(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    answer(s.pictures.default_avatar.as_ref(), &headers)
+}
+
+async fn assistant(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    answer(s.pictures.assistant.as_ref(), &headers)
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/pictures", routing::get(list))
+        .route("/pictures/default-avatar", routing::get(default_avatar))
+        .route("/pictures/assistant", routing::get(assistant))
+}
