@@ -21,7 +21,7 @@ mod username;
 
 pub use account::*;
 pub use assistant::{AskAssistant, AssistantInfo, Turn};
-pub use bytes::Bytes;
+pub use bytes::{Bytes, BASE64URL_PATTERN};
 pub use chats::*;
 pub use connect_key::{ConnectKey, ConnectKeyError, CONNECT_KEY_BYTES};
 pub use connections::*;

@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{self, Router};
 use axum::Json;
 use messgo_proto::{
-    ChangePasswordRequest, ConfigResponse, DeleteAccountRequest, HealthResponse, LoginRequest, Me,
-    PreloginRequest, PreloginResponse, RegisterRequest,
+    ChangePasswordRequest, ConfigResponse, DeleteAccountRequest, ErrorBody, HealthResponse,
+    LoginRequest, Me, PreloginRequest, PreloginResponse, RegisterRequest,
 };
 use serde::de::IgnoredAny;
 
@@ -18,6 +18,8 @@ use crate::accounts::UserRecord;
 use crate::service::{DatabaseState, NewAccount};
 
 /// # `GET /api/health`
+#[utoipa::path(get, path = "/api/health", tag = "accounts",
+    responses((status = 200, description = "The process answers.", body = HealthResponse)))]
 pub async fn health() -> Json<HealthResponse> {
     Json(HealthResponse {
         status: "ok".into(),
@@ -29,6 +31,9 @@ pub async fn health() -> Json<HealthResponse> {
 /// full disk is `200` with `"status":"degraded"` and `"database":"full"`: history is
 /// still served (taking the only node out of a proxy would take that too), but every
 /// change answers `storage_full`.
+#[utoipa::path(get, path = "/api/ready", tag = "accounts",
+    responses((status = 200, description = "This node can serve (`ready`), or serves history on a full disk (`degraded`).", body = Readiness),
+        (status = 503, description = "`not_ready`: its database or (with `--bus`) NATS is down.", body = Readiness)))]
 pub async fn ready(State(s): State<AppState>) -> Response {
     let r = s.services.readiness().await;
     let word = |ok: bool| if ok { "ok" } else { "down" };
@@ -42,20 +47,25 @@ pub async fn ready(State(s): State<AppState>) -> Response {
         (true, DatabaseState::Full) => (StatusCode::OK, "degraded"),
         (true, DatabaseState::Ok | DatabaseState::Down) => (StatusCode::OK, "ready"),
     };
-    let body = serde_json::json!({
-        "status": word_for_status,
-        "database": database,
-        "bus": word(r.bus),
-    });
+    let body = Readiness {
+        status: word_for_status,
+        database,
+        bus: word(r.bus),
+    };
     (status, Json(body)).into_response()
 }
 
 /// # `GET /api/config` — realm id and default KDF parameters.
+#[utoipa::path(get, path = "/api/config", tag = "accounts",
+    responses((status = 200, description = "Realm id and default KDF parameters.", body = ConfigResponse)))]
 pub async fn config(State(s): State<AppState>) -> Json<ConfigResponse> {
     Json(s.services.accounts.config())
 }
 
 /// # `POST /api/prelogin` — the KDF parameters to derive the auth key with.
+#[utoipa::path(post, path = "/api/prelogin", tag = "accounts", request_body = PreloginRequest,
+    responses((status = 200, description = "The KDF parameters; an unknown name gets plausible ones, in the same shape and time.", body = PreloginResponse),
+        (status = 400, description = "`invalid_username`.", body = ErrorBody)))]
 pub async fn prelogin(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<PreloginRequest>,
@@ -64,6 +74,12 @@ pub async fn prelogin(
 }
 
 /// # `POST /api/register` — creates the account and signs it in.
+#[utoipa::path(post, path = "/api/register", tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, description = "Registered and signed in: sets the session cookie.", body = Me),
+        (status = 400, description = "`invalid_username`, `invalid_field` (names the field: key sizes, KDF parameters).", body = ErrorBody),
+        (status = 409, description = "`username_taken`, `user_id_taken`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: 20 sign-ups per address an hour; `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes waiting; `Retry-After: 2`.", body = ErrorBody)))]
 pub async fn register(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -84,6 +100,11 @@ pub async fn register(
 }
 
 /// # `POST /api/login` — signs in with the auth key.
+#[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in: sets the session cookie.", body = Me),
+        (status = 401, description = "`invalid_credentials`: unknown user, malformed name or key, or wrong key (the same answer).", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: failed logins for the name (10) or the address (50) in 15 minutes; `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes waiting; `Retry-After: 2`.", body = ErrorBody)))]
 pub async fn login(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -115,6 +136,8 @@ async fn signed_in(
 }
 
 /// # `POST /api/logout` — ends this session.
+#[utoipa::path(post, path = "/api/logout", tag = "accounts", request_body = Object, security(("session" = [])),
+    responses((status = 204, description = "This session ended; the cookie is cleared.")))]
 pub async fn logout(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -132,11 +155,19 @@ pub async fn logout(
 }
 
 /// # `GET /api/me` — the signed-in account, with its sealed key bundle.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", security(("session" = [])),
+    responses((status = 200, description = "The signed-in account.", body = Me)))]
 pub async fn me(State(s): State<AppState>, Auth(who): Auth) -> Result<Json<Me>, ApiError> {
     Ok(Json(s.services.accounts.me(who).await?))
 }
 
 /// # `POST /api/account/password` — new auth key and re-wrapped bundle; other sessions end.
+#[utoipa::path(post, path = "/api/account/password", tag = "accounts", request_body = ChangePasswordRequest, security(("session" = [])),
+    responses((status = 204, description = "Changed; every other session ended."),
+        (status = 400, description = "`invalid_field` (names the field).", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`: the current key is wrong.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: counted with failed logins; `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes waiting; `Retry-After: 2`.", body = ErrorBody)))]
 pub async fn change_password(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -156,6 +187,12 @@ pub async fn change_password(
 }
 
 /// # `DELETE /api/account` — deletes the account and everything of it, now.
+#[utoipa::path(delete, path = "/api/account", tag = "accounts", request_body = DeleteAccountRequest, security(("session" = [])),
+    responses((status = 204, description = "The account and everything of it is gone; the cookie is cleared."),
+        (status = 400, description = "`invalid_field`: the auth key's size.", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`: the key is wrong.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: counted with failed logins; `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes waiting; `Retry-After: 2`.", body = ErrorBody)))]
 pub async fn delete_account(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -168,6 +205,21 @@ pub async fn delete_account(
     )
         .into_response())
 }
+
+/// `GET /api/ready`'s body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    #[schema(pattern = "^(ready|degraded|not_ready)$")]
+    status: &'static str,
+    #[schema(pattern = "^(ok|full|down)$")]
+    database: &'static str,
+    #[schema(pattern = "^(ok|down)$")]
+    bus: &'static str,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(health, ready, config, prelogin, register, login, logout, me, change_password, delete_account))]
+pub struct Api;
 
 /// Accounts: registration, login, the account itself.
 pub fn routes() -> Router<AppState> {

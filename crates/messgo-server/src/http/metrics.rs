@@ -17,6 +17,9 @@ use super::AppState;
 /// architecture Rust targets there.
 const TICKS_PER_SEC: f64 = 100.0;
 
+#[utoipa::path(get, path = "/api/metrics", tag = "operators",
+    responses((status = 200, description = "With `--metrics`, to loopback callers: `name value` lines of this node's totals.", content_type = "text/plain", body = String),
+        (status = 404, description = "`not_found`: off, or not asked from loopback.", body = messgo_proto::ErrorBody)))]
 pub async fn metrics(State(s): State<AppState>, ClientIp(address): ClientIp) -> Response {
     let loopback = address
         .parse::<std::net::IpAddr>()
@@ -65,6 +68,10 @@ fn rss_bytes() -> Option<u64> {
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(metrics))]
+pub struct Api;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/metrics", routing::get(metrics))

@@ -14,10 +14,12 @@ mod extract;
 mod guard;
 pub mod listener;
 mod metrics;
+mod openapi;
 mod sessions;
 mod ws;
 
 pub use guard::host_of_url;
+pub use openapi::{document as openapi_document, frames_schema};
 
 /// Questions to the assistant one account may have under way at once over HTTP.
 pub const QUESTIONS_AT_ONCE: usize = 2;
@@ -74,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(connections::routes())
         .merge(chats::routes())
         .merge(blobs::routes())
+        .merge(openapi::routes())
         .route("/ws", get(ws::upgrade))
         // The question's own limit (`--ai-context-bytes`), read by the handler.
         .route(
