@@ -105,7 +105,10 @@ pub enum ClientFrame {
     #[serde(rename = "send")]
     Send(SendMessage),
     #[serde(rename = "resume")]
-    Resume { chats: ResumePoints },
+    Resume {
+        #[cfg_attr(feature = "openapi", schema(inline))]
+        chats: ResumePoints,
+    },
     #[serde(rename = "typing")]
     Typing { chat_id: ChatId },
     #[serde(rename = "ai.ask")]

@@ -29,7 +29,7 @@ pub use error::{ErrorBody, ErrorDetail};
 pub use events::{ClientFrame, ServerEvent};
 pub use ids::{BlobId, ChatId, MessageId, RequestId, SessionId, UserId};
 pub use text::{is_invisible_format, is_shown_char};
-pub use username::{Username, UsernameError};
+pub use username::{Username, UsernameError, USERNAME_MAX, USERNAME_MIN};
 
 /// Header that every state-changing request must carry (CSRF defence: a cross-site
 /// form cannot set it, and a cross-site script cannot without a CORS preflight).
