@@ -136,7 +136,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
 /// Waits until a message from `from` with exactly `text` is readable.
 async fn wait_for(
     client: &Client,
-    keys: &mut Keyring,
+    keys: &mut Keyring<'_>,
     from: &str,
     text: &str,
     timeout_secs: u64,

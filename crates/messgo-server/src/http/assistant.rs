@@ -15,7 +15,7 @@ use messgo_proto::{AskAssistant, ErrorBody, ServerEvent};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use super::extract::Auth;
+use super::extract::{Auth, Object};
 use super::{ApiError, AppState, WebSettings};
 use crate::service::{Limit, ServiceError};
 
@@ -42,13 +42,14 @@ pub async fn ask(
             s.asking.limit(),
         )))?;
     let body = read_question(req, &s.web).await?;
-    let question: AskAssistant = serde_json::from_slice(&body).map_err(|e| {
+    let question = serde_json::from_slice::<Object<AskAssistant>>(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
             format!("The question could not be read: {e}."),
         )
     })?;
+    let Object(question) = question;
     drop(body);
     let (tx, rx) = mpsc::channel::<Box<ServerEvent>>(ANSWER_QUEUE);
     let services = s.services.clone();

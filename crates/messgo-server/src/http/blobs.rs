@@ -40,6 +40,7 @@ pub struct UploadQuery {
     request_body(content = Binary, content_type = "application/octet-stream", description = "The attachment's ciphertext, at most `--max-attachment-bytes`."),
     responses((status = 201, description = "Stored until its message claims it, or it expires.", body = BlobUploaded),
         (status = 400, description = "`bad_request`: the upload broke off.", body = ErrorBody), (status = 408, description = "`upload_stalled`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such chat, or not one of yours.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: over the size limit; `quota_exceeded`.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not `application/octet-stream`.", body = ErrorBody),
         (status = 429, description = "`too_many_uploads` (`Retry-After: 5`), `rate_limited` (uploads an hour; `Retry-After`).", body = ErrorBody)))]
