@@ -78,7 +78,10 @@ pub struct RegisterRequest {
     /// Chosen by the client so the sealed key bundle can bind it.
     pub user_id: UserId,
     /// 3 to 32 of `a-z 0-9 _ .`, case-insensitive.
-    #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.]+$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.]+$")
+    )]
     pub username: String,
     pub auth_key: Bytes,
     pub kdf: KdfParams,

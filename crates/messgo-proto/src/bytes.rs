@@ -111,7 +111,10 @@ mod tests {
             assert!(BASE64URL_PATTERN.contains("[AQgw]"));
             assert!(BASE64URL_PATTERN.contains("[AEIMQUYcgkosw048]"));
         }
-        assert!(URL_SAFE_NO_PAD.decode("AAAAA").is_err(), "4n+1 characters never decode");
+        assert!(
+            URL_SAFE_NO_PAD.decode("AAAAA").is_err(),
+            "4n+1 characters never decode"
+        );
     }
 
     #[test]

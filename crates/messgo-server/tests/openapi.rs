@@ -16,7 +16,12 @@ use serde_json::Value;
 #[tokio::test]
 async fn the_contract_is_served_to_anyone_and_may_be_cached() {
     let srv = TestServer::start().await;
-    let res = srv.http().get(srv.url("/api/openapi.json")).send().await.unwrap();
+    let res = srv
+        .http()
+        .get(srv.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK, "no session needed");
     assert_eq!(res.headers()["content-type"], "application/json");
     assert_eq!(res.headers()["cache-control"], "public, max-age=3600");
@@ -34,7 +39,13 @@ async fn the_contract_is_served_to_anyone_and_may_be_cached() {
 async fn served_methods(srv: &TestServer, path: &str) -> Option<BTreeSet<String>> {
     let filled: String = path
         .split('/')
-        .map(|seg| if seg.starts_with('{') { "00000000-0000-4000-8000-000000000000" } else { seg })
+        .map(|seg| {
+            if seg.starts_with('{') {
+                "00000000-0000-4000-8000-000000000000"
+            } else {
+                seg
+            }
+        })
         .collect::<Vec<_>>()
         .join("/");
     let res = srv
@@ -49,7 +60,10 @@ async fn served_methods(srv: &TestServer, path: &str) -> Option<BTreeSet<String>
         StatusCode::NOT_FOUND => return None,
         other => panic!("TRACE {filled}: {other}"),
     }
-    let allow = res.headers()["allow"].to_str().unwrap().to_ascii_lowercase();
+    let allow = res.headers()["allow"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
     Some(
         allow
             .split(',')
@@ -91,11 +105,19 @@ async fn every_api_route_is_in_the_contract_with_its_methods() {
         .as_object()
         .unwrap()
         .iter()
-        .map(|(path, item)| (path.clone(), item.as_object().unwrap().keys().cloned().collect()))
+        .map(|(path, item)| {
+            (
+                path.clone(),
+                item.as_object().unwrap().keys().cloned().collect(),
+            )
+        })
         .collect();
 
     let mut served = BTreeMap::new();
-    let candidates: BTreeSet<String> = routes_in_source().into_iter().chain(documented.keys().cloned()).collect();
+    let candidates: BTreeSet<String> = routes_in_source()
+        .into_iter()
+        .chain(documented.keys().cloned())
+        .collect();
     for path in &candidates {
         if let Some(methods) = served_methods(&srv, path).await {
             served.insert(path.clone(), methods);
@@ -111,6 +133,47 @@ async fn every_api_route_is_in_the_contract_with_its_methods() {
         );
     }
     for path in documented.keys() {
-        assert!(served.contains_key(path), "{path} is documented but not served");
+        assert!(
+            served.contains_key(path),
+            "{path} is documented but not served"
+        );
     }
+}
+
+/// The contract says every JSON body is an object; serde alone would also read a
+/// struct from an array of its fields (schemathesis found `[null, null]` accepted as
+/// a profile) and an ignored body from anything.
+#[tokio::test]
+async fn json_bodies_must_be_objects() {
+    let srv = TestServer::start().await;
+    let (_, client) = common::register_fast(&srv, &common::username("arrays")).await;
+    for (path, body) in [
+        ("/api/connect-key/rotate", serde_json::json!([null, null])),
+        ("/api/logout", serde_json::json!("bye")),
+        ("/api/prelogin", serde_json::json!(["someone"])),
+    ] {
+        let res = client.raw_post(path, &body).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+        let error: Value = res.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "invalid_json", "{path}");
+    }
+    let put = |body: Value| {
+        srv.http()
+            .put(srv.url("/api/profile"))
+            .header("cookie", client.cookie_header().unwrap())
+            .header("x-messgo", "1")
+            .json(&body)
+            .send()
+    };
+    let res = put(serde_json::json!([null, null])).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // The same bodies as objects still pass.
+    let res = client
+        .raw_post("/api/connect-key/rotate", &serde_json::json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = put(serde_json::json!({"display_name": "Ada", "bio": null}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }

@@ -218,7 +218,18 @@ pub struct Readiness {
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(health, ready, config, prelogin, register, login, logout, me, change_password, delete_account))]
+#[openapi(paths(
+    health,
+    ready,
+    config,
+    prelogin,
+    register,
+    login,
+    logout,
+    me,
+    change_password,
+    delete_account
+))]
 pub struct Api;
 
 /// Accounts: registration, login, the account itself.

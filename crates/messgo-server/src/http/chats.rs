@@ -329,8 +329,25 @@ pub async fn assistant(
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list, get, create, open_epoch, epoch_key, add_member, remove_member, promote,
-    set_meta, messages, send, delete_message, mark_read, settings, set_settings, set_timer, assistant))]
+#[openapi(paths(
+    list,
+    get,
+    create,
+    open_epoch,
+    epoch_key,
+    add_member,
+    remove_member,
+    promote,
+    set_meta,
+    messages,
+    send,
+    delete_message,
+    mark_read,
+    settings,
+    set_settings,
+    set_timer,
+    assistant
+))]
 pub struct Api;
 
 /// Bodies that grow with a group's size: creating it, and an epoch's wrapped keys.

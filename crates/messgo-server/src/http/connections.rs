@@ -283,9 +283,26 @@ pub async fn avatar(
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(connect_key, rotate_connect_key, send_request, requests, accept, decline,
-    block_requester, cancel, contacts, user, remove_contact, blocks, block, unblock, set_profile,
-    set_avatar, remove_avatar, avatar))]
+#[openapi(paths(
+    connect_key,
+    rotate_connect_key,
+    send_request,
+    requests,
+    accept,
+    decline,
+    block_requester,
+    cancel,
+    contacts,
+    user,
+    remove_contact,
+    blocks,
+    block,
+    unblock,
+    set_profile,
+    set_avatar,
+    remove_avatar,
+    avatar
+))]
 pub struct Api;
 
 /// Connections, contacts, blocks, connect keys and profiles.

@@ -120,11 +120,23 @@ fn add_common_answers(op: &mut Operation, changes: bool) {
         params.push(csrf_header());
     }
     if has_path_ids {
-        add_error(op, 404, "`not_found`: no such id, or not one you may see (the same answer either way).");
+        add_error(
+            op,
+            404,
+            "`not_found`: no such id, or not one you may see (the same answer either way).",
+        );
     }
     if changes {
-        add_error(op, 403, "`csrf`: `X-MessGo: 1` missing, or an `Origin` that is not this server's.");
-        add_error(op, 503, "`storage_full`: the server's storage is full; nothing was stored; `Retry-After: 60`.");
+        add_error(
+            op,
+            403,
+            "`csrf`: `X-MessGo: 1` missing, or an `Origin` that is not this server's.",
+        );
+        add_error(
+            op,
+            503,
+            "`storage_full`: the server's storage is full; nothing was stored; `Retry-After: 60`.",
+        );
     }
     let json_body = op
         .request_body
@@ -132,8 +144,16 @@ fn add_common_answers(op: &mut Operation, changes: bool) {
         .is_some_and(|b| b.content.contains_key("application/json"));
     if json_body {
         add_error(op, 400, "`invalid_json`: the body does not parse as this operation's JSON (the message names the problem).");
-        add_error(op, 413, "`payload_too_large`: the body is over its limit (default 64 KiB).");
-        add_error(op, 415, "`unsupported_media_type`: the body is not `application/json`.");
+        add_error(
+            op,
+            413,
+            "`payload_too_large`: the body is over its limit (default 64 KiB).",
+        );
+        add_error(
+            op,
+            415,
+            "`unsupported_media_type`: the body is not `application/json`.",
+        );
     }
 }
 
@@ -226,9 +246,15 @@ pub struct Api;
     responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json", body = Object)))]
 async fn contract(Extension(body): Extension<axum::body::Bytes>) -> Response {
     let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ),
         // The same for everyone, until the server is upgraded.
-        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        ),
     ];
     let mut res = (headers, body).into_response();
     res.extensions_mut().insert(Cacheable);
