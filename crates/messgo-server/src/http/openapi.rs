@@ -94,10 +94,21 @@ pub fn document() -> utoipa::openapi::OpenApi {
         for (op, changes) in methods {
             if let Some(op) = op.as_mut() {
                 add_common_answers(op, changes);
+                op.summary = op.summary.take().and_then(|s| summary_of(&s));
             }
         }
     }
     doc
+}
+
+/// A handler's doc heading, "# `POST /api/login` — signs in with the auth key.", less
+/// the method and path the contract already gives.
+fn summary_of(heading: &str) -> Option<String> {
+    let words = match heading.strip_prefix("# `") {
+        Some(rest) => rest.split_once(" — ")?.1,
+        None => heading,
+    };
+    Some(words.trim().to_owned()).filter(|w| !w.is_empty())
 }
 
 /// What every request can be answered besides its own answers (docs/api.md, "Rules
