@@ -6,12 +6,15 @@ use crate::{Bytes, SessionId, UserId};
 
 /// How a client turns the password into keys. Stored per account so it can be raised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KdfParams {
     pub alg: KdfAlg,
+    #[cfg_attr(feature = "openapi", schema(minimum = 100000, maximum = 10000000))]
     pub iterations: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KdfAlg {
     #[serde(rename = "pbkdf2-sha256")]
     Pbkdf2Sha256,
@@ -43,11 +46,13 @@ impl Default for KdfParams {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
     pub status: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigResponse {
     pub realm_id: String,
     pub kdf: KdfParams,
@@ -62,6 +67,7 @@ pub struct ConfigResponse {
 
 /// Who may sign up on a server (`--registration`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Registration {
     /// Anyone; an invite is optional (and still connects its inviter).
@@ -84,19 +90,28 @@ impl Registration {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreloginRequest {
+    #[cfg_attr(feature = "openapi", schema(max_length = 32))]
     pub username: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreloginResponse {
     pub kdf: KdfParams,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
     /// Chosen by the client so the sealed key bundle can bind it.
     pub user_id: UserId,
+    /// 3 to 32 of `a-z 0-9 _ .`, case-insensitive.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.]+$")
+    )]
     pub username: String,
     pub auth_key: Bytes,
     pub kdf: KdfParams,
@@ -111,13 +126,16 @@ pub struct RegisterRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(max_length = 32))]
     pub username: String,
     pub auth_key: Bytes,
 }
 
 /// The signed-in user's own account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub user_id: UserId,
     pub username: String,
@@ -132,6 +150,7 @@ pub struct Me {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub auth_key: Bytes,
     pub new_auth_key: Bytes,
@@ -140,11 +159,13 @@ pub struct ChangePasswordRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteAccountRequest {
     pub auth_key: Bytes,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub id: SessionId,
     pub device: String,
@@ -154,6 +175,7 @@ pub struct SessionInfo {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionList {
     pub sessions: Vec<SessionInfo>,
 }

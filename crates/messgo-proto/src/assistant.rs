@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ChatId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssistantInfo {
     /// Whether this server has a model configured at all.
     pub configured: bool,
@@ -17,6 +18,7 @@ pub struct AssistantInfo {
 /// One turn of context, in the OpenAI chat format: `content` is a string, or parts
 /// (`{"type":"text","text":…}`, `{"type":"image_url","image_url":{"url":"data:…"}}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Turn {
     pub role: String,
     pub content: serde_json::Value,
@@ -24,6 +26,7 @@ pub struct Turn {
 
 /// `ai.ask`: the recent turns (decrypted by the client) ending with the new question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AskAssistant {
     /// Chosen by the client, to match the streamed answer and to stop it.
     pub request_id: String,

@@ -59,6 +59,28 @@ impl<'de> Deserialize<'de> for Bytes {
     }
 }
 
+/// Base64url without padding, as the decoder accepts it: no `=`, a length that is not
+/// 1 more than a multiple of 4, and the unused low bits of the last character zero.
+pub const BASE64URL_PATTERN: &str =
+    "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$";
+
+// In the contract a binary field is a string the decoder above accepts, so generated
+// clients (and schemathesis) send ones that decode.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Bytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(BASE64URL_PATTERN))
+            .content_encoding("base64url")
+            .description(Some("Binary data, base64url without padding."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Bytes {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +97,24 @@ mod tests {
     fn rejects_standard_base64_and_padding() {
         assert!(serde_json::from_str::<Bytes>("\"+/8B\"").is_err());
         assert!(serde_json::from_str::<Bytes>("\"AA==\"").is_err());
+    }
+
+    /// The pattern's tail rule, checked against the decoder for every last character.
+    #[test]
+    fn the_patterns_tail_is_what_decodes() {
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for last in alphabet.chars() {
+            let two = URL_SAFE_NO_PAD.decode(format!("A{last}")).is_ok();
+            let three = URL_SAFE_NO_PAD.decode(format!("AA{last}")).is_ok();
+            assert_eq!(two, "AQgw".contains(last), "A{last}");
+            assert_eq!(three, "AEIMQUYcgkosw048".contains(last), "AA{last}");
+            assert!(BASE64URL_PATTERN.contains("[AQgw]"));
+            assert!(BASE64URL_PATTERN.contains("[AEIMQUYcgkosw048]"));
+        }
+        assert!(
+            URL_SAFE_NO_PAD.decode("AAAAA").is_err(),
+            "4n+1 characters never decode"
+        );
     }
 
     #[test]

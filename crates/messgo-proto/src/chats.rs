@@ -14,6 +14,7 @@ pub const MAX_GROUP_MEMBERS: usize = 1000;
 pub const EPOCH_MAX_AGE_MS: i64 = 24 * 3_600_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChatKind {
     Direct,
@@ -23,6 +24,7 @@ pub enum ChatKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -30,6 +32,7 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatMember {
     pub user_id: UserId,
     pub username: String,
@@ -42,6 +45,7 @@ pub struct ChatMember {
 
 /// Ciphertext sealed under an epoch key, signed by its author (docs/crypto.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sealed {
     pub epoch: u32,
     /// Who sealed it (verify the signature with their key).
@@ -54,6 +58,7 @@ pub struct Sealed {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Chat {
     pub id: ChatId,
     pub kind: ChatKind,
@@ -74,23 +79,29 @@ pub struct Chat {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatsResponse {
     pub chats: Vec<Chat>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateChat {
     pub kind: ChatKind,
+    /// Your contacts; a group holds at most 1,000 members, you included.
+    #[cfg_attr(feature = "openapi", schema(max_items = 999))]
     pub members: Vec<UserId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WrappedKey {
     pub user_id: UserId,
     pub wrapped: Bytes,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenEpoch {
     pub epoch: u32,
     pub keys: Vec<WrappedKey>,
@@ -99,11 +110,13 @@ pub struct OpenEpoch {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EpochOpened {
     pub epoch: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EpochKey {
     pub epoch: u32,
     pub wrapped: Bytes,
@@ -112,16 +125,19 @@ pub struct EpochKey {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberBody {
     pub user_id: UserId,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetaBody {
     pub meta: Sealed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
     Message,
@@ -130,6 +146,7 @@ pub enum MessageKind {
 
 /// A system event in a chat: who did what, never content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SystemEvent {
     /// `created`, `joined`, `left`, `removed`, `promoted`, `renamed`, `timer`.
     pub event: String,
@@ -142,6 +159,7 @@ pub struct SystemEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     pub chat_id: ChatId,
     pub seq: i64,
@@ -163,12 +181,14 @@ pub struct Message {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessagesResponse {
     pub messages: Vec<Message>,
 }
 
 /// A message to send, over the WebSocket (`type: send`) or REST.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendMessage {
     pub chat_id: ChatId,
     pub id: MessageId,
@@ -178,6 +198,7 @@ pub struct SendMessage {
     pub signature: Bytes,
     /// Attachments this message carries (uploaded to the same chat, at most 20):
     /// they then live and die with the message. Their keys are inside the ciphertext.
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blobs: Vec<BlobId>,
 }
@@ -186,6 +207,7 @@ pub struct SendMessage {
 pub const MAX_BLOBS_PER_MESSAGE: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlobUploaded {
     pub id: BlobId,
     pub size: i64,
@@ -194,6 +216,7 @@ pub struct BlobUploaded {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ack {
     pub chat_id: ChatId,
     pub id: MessageId,
@@ -213,6 +236,7 @@ pub const TIMERS: [i64; 5] = [300, 3_600, 28_800, 86_400, 259_200];
 pub const DEFAULT_TIMER: i64 = 259_200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
     pub typing_indicators: bool,
     pub read_receipts: bool,
@@ -236,11 +260,13 @@ impl Default for Settings {
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimerBody {
     pub seconds: i64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadBody {
     pub seq: i64,
 }

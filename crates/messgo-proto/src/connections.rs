@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Bytes, ChatId, RequestId, UserId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectKeyResponse {
     pub connect_key: String,
     pub display: String,
@@ -12,8 +13,10 @@ pub struct ConnectKeyResponse {
 
 /// Exactly one of the two.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionRequestBody {
+    #[cfg_attr(feature = "openapi", schema(max_length = 32))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -21,11 +24,13 @@ pub struct ConnectionRequestBody {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestSent {
     pub status: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Requester {
     pub user_id: UserId,
     pub username: String,
@@ -33,6 +38,7 @@ pub struct Requester {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncomingRequest {
     pub id: RequestId,
     pub from: Requester,
@@ -42,6 +48,7 @@ pub struct IncomingRequest {
 
 /// What the requester typed; kept as typed, whatever it turned out to be.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestTarget {
     Username(String),
@@ -49,6 +56,7 @@ pub enum RequestTarget {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutgoingRequest {
     pub id: RequestId,
     pub target: RequestTarget,
@@ -57,12 +65,14 @@ pub struct OutgoingRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestsResponse {
     pub incoming: Vec<IncomingRequest>,
     pub outgoing: Vec<OutgoingRequest>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub user_id: UserId,
     pub username: String,
@@ -77,11 +87,13 @@ pub struct Contact {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactsResponse {
     pub contacts: Vec<Contact>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockedUser {
     pub user_id: UserId,
     pub username: String,
@@ -89,19 +101,25 @@ pub struct BlockedUser {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlocksResponse {
     pub blocked: Vec<BlockedUser>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockBody {
     pub user_id: UserId,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
+    /// At most 64 characters (trimmed; empty is none).
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub display_name: Option<String>,
     /// A short bio, at most 160 characters.
+    #[cfg_attr(feature = "openapi", schema(max_length = 160))]
     #[serde(default)]
     pub bio: Option<String>,
 }

@@ -8,6 +8,7 @@ use crate::{
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type")]
 pub enum ServerEvent {
     #[serde(rename = "pong")]
@@ -96,6 +97,7 @@ pub enum ServerEvent {
 
 /// Client → server frames.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type")]
 pub enum ClientFrame {
     #[serde(rename = "ping")]
@@ -103,7 +105,10 @@ pub enum ClientFrame {
     #[serde(rename = "send")]
     Send(SendMessage),
     #[serde(rename = "resume")]
-    Resume { chats: ResumePoints },
+    Resume {
+        #[cfg_attr(feature = "openapi", schema(inline))]
+        chats: ResumePoints,
+    },
     #[serde(rename = "typing")]
     Typing { chat_id: ChatId },
     #[serde(rename = "ai.ask")]

@@ -19,16 +19,20 @@ pub const LIVE_INVITES_PER_USER: usize = 20;
 
 /// `POST /api/invites`: both optional (one use, 24 hours).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvite {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub uses: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 259200))]
     pub expires_in_secs: Option<i64>,
 }
 
 /// An invite as its maker sees it in lists: never its code.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteInfo {
     pub id: InviteId,
     /// Sign-ups it allowed when made.
@@ -41,6 +45,7 @@ pub struct InviteInfo {
 
 /// A new invite: the code is shown this once; the server keeps only its SHA-256.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedInvite {
     #[serde(flatten)]
     pub invite: InviteInfo,
@@ -48,6 +53,7 @@ pub struct CreatedInvite {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitesResponse {
     pub invites: Vec<InviteInfo>,
 }

@@ -22,7 +22,7 @@ mod username;
 
 pub use account::*;
 pub use assistant::{AskAssistant, AssistantInfo, Turn};
-pub use bytes::Bytes;
+pub use bytes::{Bytes, BASE64URL_PATTERN};
 pub use chats::*;
 pub use connect_key::{ConnectKey, ConnectKeyError, CONNECT_KEY_BYTES};
 pub use connections::*;
@@ -31,7 +31,7 @@ pub use events::{ClientFrame, ServerEvent};
 pub use ids::{BlobId, ChatId, InviteId, MessageId, RequestId, SessionId, UserId};
 pub use invites::*;
 pub use text::{is_invisible_format, is_shown_char};
-pub use username::{Username, UsernameError};
+pub use username::{Username, UsernameError, USERNAME_MAX, USERNAME_MIN};
 
 /// Header that every state-changing request must carry (CSRF defence: a cross-site
 /// form cannot set it, and a cross-site script cannot without a CORS preflight).

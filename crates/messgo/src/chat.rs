@@ -2,6 +2,7 @@
 //! like the browser. Scriptable: `send` prints the acknowledged sequence number,
 //! `wait` exits 0 once a given message arrived, `history` prints what is readable.
 
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
@@ -45,6 +46,19 @@ pub enum ChatAction {
         #[arg(long)]
         with: String,
     },
+    /// Create the account (`--username`, `--password`) and stay signed in as it.
+    Register {
+        /// Write the session's cookie (`messgo_session=…`) to this file, readable by
+        /// its owner only, for tools that speak HTTP themselves (scripts/schemathesis).
+        #[arg(long, value_name = "PATH")]
+        session_file: Option<PathBuf>,
+    },
+    /// Sign in, and write the new session's cookie to a file (owner-only), for tools
+    /// that speak HTTP themselves. The session lasts until logged out, revoked or idle.
+    Session {
+        #[arg(long, value_name = "PATH")]
+        session_file: PathBuf,
+    },
 }
 
 /// Milliseconds since the Unix epoch (0 for a clock set before it; saturating, though
@@ -67,12 +81,31 @@ async fn direct_chat_with(client: &Client, username: &str) -> anyhow::Result<Cha
 
 pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
     let client = Client::new(&args.server)?;
-    let me: Identity = client
-        .login(&args.username, &args.password)
-        .await
-        .context("could not sign in")?;
+    let me: Identity = match args.action {
+        ChatAction::Register { .. } => client
+            .register(&args.username, &args.password)
+            .await
+            .context("could not register")?,
+        ChatAction::Send { .. }
+        | ChatAction::Wait { .. }
+        | ChatAction::History { .. }
+        | ChatAction::Session { .. } => client
+            .login(&args.username, &args.password)
+            .await
+            .context("could not sign in")?,
+    };
     let mut keys = Keyring::new(&me);
     match args.action {
+        ChatAction::Register { session_file } => {
+            if let Some(path) = session_file {
+                write_session(&client, &path)?;
+            }
+            println!("registered {}", me.me.username);
+        }
+        ChatAction::Session { session_file } => {
+            write_session(&client, &session_file)?;
+            println!("signed in as {}", me.me.username);
+        }
         ChatAction::Send { to, text } => {
             let chat = direct_chat_with(&client, &to).await?;
             let ack = keys.send_text(&client, chat.id, &text, now_ms()).await?;
@@ -95,49 +128,76 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             from,
             text,
             timeout_secs,
-        } => {
-            let mut events = client.events().await?;
-            let chat = direct_chat_with(&client, &from).await?;
-            let sender = chat
-                .members
-                .iter()
-                .find(|m| m.username == from.to_ascii_lowercase())
-                .map(|m| m.user_id)
-                .ok_or_else(|| anyhow!("{from} is not in the chat"))?;
-            // Already there? (The socket was opened first, so nothing falls between.)
-            for m in client.messages(chat.id, None, Some(0), 200).await? {
-                if let Ok(o) = keys.open(&client, &chat, &m).await {
-                    if o.sender == sender && o.text == text {
-                        println!("received seq {}", o.seq);
-                        return Ok(());
-                    }
-                }
-            }
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout_secs);
-            loop {
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                if left.is_zero() {
-                    bail!("no such message within {timeout_secs} s");
-                }
-                let event = events
-                    .next_within(left)
-                    .await
-                    .map_err(|_| anyhow!("no such message within {timeout_secs} s"))?;
-                let Some(ServerEvent::Message { message }) = event else {
-                    continue;
-                };
-                if message.chat_id != chat.id {
-                    continue;
-                }
-                let current = client.chat(chat.id).await?;
-                if let Ok(o) = keys.open(&client, &current, &message).await {
-                    if o.sender == sender && o.text == text {
-                        println!("received seq {}", o.seq);
-                        return Ok(());
-                    }
-                }
+        } => wait_for(&client, &mut keys, &from, &text, timeout_secs).await?,
+    }
+    Ok(())
+}
+
+/// Waits until a message from `from` with exactly `text` is readable.
+async fn wait_for(
+    client: &Client,
+    keys: &mut Keyring<'_>,
+    from: &str,
+    text: &str,
+    timeout_secs: u64,
+) -> anyhow::Result<()> {
+    let mut events = client.events().await?;
+    let chat = direct_chat_with(client, from).await?;
+    let sender = chat
+        .members
+        .iter()
+        .find(|m| m.username == from.to_ascii_lowercase())
+        .map(|m| m.user_id)
+        .ok_or_else(|| anyhow!("{from} is not in the chat"))?;
+    // Already there? (The socket was opened first, so nothing falls between.)
+    for m in client.messages(chat.id, None, Some(0), 200).await? {
+        if let Ok(o) = keys.open(client, &chat, &m).await {
+            if o.sender == sender && o.text == text {
+                println!("received seq {}", o.seq);
+                return Ok(());
             }
         }
     }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout_secs);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            bail!("no such message within {timeout_secs} s");
+        }
+        let event = events
+            .next_within(left)
+            .await
+            .map_err(|_| anyhow!("no such message within {timeout_secs} s"))?;
+        let Some(ServerEvent::Message { message }) = event else {
+            continue;
+        };
+        if message.chat_id != chat.id {
+            continue;
+        }
+        let current = client.chat(chat.id).await?;
+        if let Ok(o) = keys.open(client, &current, &message).await {
+            if o.sender == sender && o.text == text {
+                println!("received seq {}", o.seq);
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The session cookie, in a file only its owner may read; never printed.
+fn write_session(client: &Client, path: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let cookie = client
+        .cookie_header()
+        .ok_or_else(|| anyhow!("the server set no session cookie"))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    writeln!(file, "{cookie}")?;
     Ok(())
 }

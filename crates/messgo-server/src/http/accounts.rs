@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{self, Router};
 use axum::Json;
 use messgo_proto::{
-    ChangePasswordRequest, ConfigResponse, DeleteAccountRequest, HealthResponse, LoginRequest, Me,
-    PreloginRequest, PreloginResponse, RegisterRequest,
+    ChangePasswordRequest, ConfigResponse, DeleteAccountRequest, ErrorBody, HealthResponse,
+    LoginRequest, Me, PreloginRequest, PreloginResponse, RegisterRequest,
 };
 use serde::de::IgnoredAny;
 
@@ -18,6 +18,8 @@ use crate::accounts::UserRecord;
 use crate::service::{DatabaseState, DiskState, NewAccount};
 
 /// # `GET /api/health`
+#[utoipa::path(get, path = "/api/health", tag = "accounts",
+    responses((status = 200, description = "The process answers.", body = HealthResponse)))]
 pub async fn health() -> Json<HealthResponse> {
     Json(HealthResponse {
         status: "ok".into(),
@@ -34,6 +36,9 @@ pub async fn health() -> Json<HealthResponse> {
 /// `503` with both `"database":"full"` and `"disk":"low"`: the operator chose the
 /// threshold to be told before that, and a node that cannot take a message is not
 /// ready for one.
+#[utoipa::path(get, path = "/api/ready", tag = "accounts",
+    responses((status = 200, description = "This node can serve (`ready`), or serves history while its database refuses writes and the disk check passes (`degraded`).", body = Readiness),
+        (status = 503, description = "`not_ready`: its database or (with `--bus`) NATS is down, or the data's disk has less free space than `--ready-min-free-disk`.", body = Readiness)))]
 pub async fn ready(State(s): State<AppState>) -> Response {
     let r = s.services.readiness().await;
     let word = |ok: bool| if ok { "ok" } else { "down" };
@@ -53,21 +58,26 @@ pub async fn ready(State(s): State<AppState>) -> Response {
         (true, DatabaseState::Full) => (StatusCode::OK, "degraded"),
         (true, DatabaseState::Ok | DatabaseState::Down) => (StatusCode::OK, "ready"),
     };
-    let body = serde_json::json!({
-        "status": word_for_status,
-        "database": database,
-        "bus": word(r.bus),
-        "disk": disk,
-    });
+    let body = Readiness {
+        status: word_for_status,
+        database,
+        bus: word(r.bus),
+        disk,
+    };
     (status, Json(body)).into_response()
 }
 
 /// # `GET /api/config` — realm id, default KDF parameters, and who may sign up.
+#[utoipa::path(get, path = "/api/config", tag = "accounts",
+    responses((status = 200, description = "Realm id, default KDF parameters, the registration mode and whether users may make invite links.", body = ConfigResponse)))]
 pub async fn config(State(s): State<AppState>) -> Json<ConfigResponse> {
     Json(s.services.accounts.config())
 }
 
 /// # `POST /api/prelogin` — the KDF parameters to derive the auth key with.
+#[utoipa::path(post, path = "/api/prelogin", tag = "accounts", request_body = PreloginRequest,
+    responses((status = 200, description = "The KDF parameters; an unknown name gets plausible ones, in the same shape and time.", body = PreloginResponse),
+        (status = 400, description = "`invalid_username`.", body = ErrorBody)))]
 pub async fn prelogin(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<PreloginRequest>,
@@ -77,6 +87,13 @@ pub async fn prelogin(
 
 /// # `POST /api/register` — creates the account and signs it in; with an invite, also
 /// connects it to the inviter.
+#[utoipa::path(post, path = "/api/register", tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, description = "Registered and signed in: sets the session cookie. With a user's invite, the inviter is a contact already.", body = Me),
+        (status = 400, description = "`invalid_username`, `invalid_field` (names the field: key sizes, KDF parameters).", body = ErrorBody),
+        (status = 403, description = "`registration_closed` (a closed server), `invite_required` (an invite-only server, no invite), `invite_invalid` (wrong, used up, expired or revoked).", body = ErrorBody),
+        (status = 409, description = "`username_taken`, `user_id_taken`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: 20 sign-ups per address an hour; `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes waiting; `Retry-After: 2`.", body = ErrorBody)))]
 pub async fn register(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -98,6 +115,12 @@ pub async fn register(
 }
 
 /// # `POST /api/login` — signs in with the auth key.
+#[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in: sets the session cookie.", body = Me),
+        (status = 401, description = "`invalid_credentials`: unknown user, malformed name or key, or wrong key (the same answer).", body = ErrorBody),
+        (status = 403, description = "`account_disabled`: the right key of an account the operator disabled (a wrong key still answers 401).", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: failed logins for the name (10) or the address (50) in 15 minutes; `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes waiting; `Retry-After: 2`.", body = ErrorBody)))]
 pub async fn login(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -129,6 +152,8 @@ async fn signed_in(
 }
 
 /// # `POST /api/logout` — ends this session.
+#[utoipa::path(post, path = "/api/logout", tag = "accounts", request_body = Object, security(("session" = [])),
+    responses((status = 204, description = "This session ended; the cookie is cleared.")))]
 pub async fn logout(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -146,11 +171,19 @@ pub async fn logout(
 }
 
 /// # `GET /api/me` — the signed-in account, with its sealed key bundle.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", security(("session" = [])),
+    responses((status = 200, description = "The signed-in account.", body = Me)))]
 pub async fn me(State(s): State<AppState>, Auth(who): Auth) -> Result<Json<Me>, ApiError> {
     Ok(Json(s.services.accounts.me(who).await?))
 }
 
 /// # `POST /api/account/password` — new auth key and re-wrapped bundle; other sessions end.
+#[utoipa::path(post, path = "/api/account/password", tag = "accounts", request_body = ChangePasswordRequest, security(("session" = [])),
+    responses((status = 204, description = "Changed; every other session ended."),
+        (status = 400, description = "`invalid_field` (names the field).", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`: the current key is wrong.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: counted with failed logins; `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes waiting; `Retry-After: 2`.", body = ErrorBody)))]
 pub async fn change_password(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -170,6 +203,12 @@ pub async fn change_password(
 }
 
 /// # `DELETE /api/account` — deletes the account and everything of it, now.
+#[utoipa::path(delete, path = "/api/account", tag = "accounts", request_body = DeleteAccountRequest, security(("session" = [])),
+    responses((status = 204, description = "The account and everything of it is gone; the cookie is cleared."),
+        (status = 400, description = "`invalid_field`: the auth key's size.", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`: the key is wrong.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: counted with failed logins; `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`busy`: too many password hashes waiting; `Retry-After: 2`.", body = ErrorBody)))]
 pub async fn delete_account(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -182,6 +221,34 @@ pub async fn delete_account(
     )
         .into_response())
 }
+
+/// `GET /api/ready`'s body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    #[schema(pattern = "^(ready|degraded|not_ready)$")]
+    status: &'static str,
+    #[schema(pattern = "^(ok|full|down)$")]
+    database: &'static str,
+    #[schema(pattern = "^(ok|down)$")]
+    bus: &'static str,
+    #[schema(pattern = "^(ok|low|unchecked)$")]
+    disk: &'static str,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    health,
+    ready,
+    config,
+    prelogin,
+    register,
+    login,
+    logout,
+    me,
+    change_password,
+    delete_account
+))]
+pub struct Api;
 
 /// Accounts: registration, login, the account itself.
 pub fn routes() -> Router<AppState> {

@@ -11,11 +11,11 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use messgo_proto::{AskAssistant, ServerEvent};
+use messgo_proto::{AskAssistant, ErrorBody, ServerEvent};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use super::extract::Auth;
+use super::extract::{Auth, Object};
 use super::{ApiError, AppState, WebSettings};
 use crate::service::{Limit, ServiceError};
 
@@ -23,6 +23,11 @@ use crate::service::{Limit, ServiceError};
 const ANSWER_QUEUE: usize = 64;
 
 /// # `POST /api/assistant/ask` — `AskAssistant` as JSON; the answer as NDJSON events.
+#[utoipa::path(post, path = "/api/assistant/ask", tag = "assistant", request_body = AskAssistant, security(("session" = [])),
+    responses((status = 200, description = "The answer as it comes: one `ServerEvent` (`ai.delta`, then `ai.done` or `ai.error`) per line.", content_type = "application/x-ndjson", body = ServerEvent),
+        (status = 400, description = "`invalid_json`, `bad_request` (the body broke off).", body = ErrorBody), (status = 408, description = "`request_stalled`.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: over `--ai-context-bytes`.", body = ErrorBody),
+        (status = 429, description = "`too_many_questions`: 2 at once per account; `Retry-After: 5`.", body = ErrorBody)))]
 pub async fn ask(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -37,13 +42,14 @@ pub async fn ask(
             s.asking.limit(),
         )))?;
     let body = read_question(req, &s.web).await?;
-    let question: AskAssistant = serde_json::from_slice(&body).map_err(|e| {
+    let question = serde_json::from_slice::<Object<AskAssistant>>(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
             format!("The question could not be read: {e}."),
         )
     })?;
+    let Object(question) = question;
     drop(body);
     let (tx, rx) = mpsc::channel::<Box<ServerEvent>>(ANSWER_QUEUE);
     let services = s.services.clone();
@@ -64,6 +70,10 @@ pub async fn ask(
     )
         .into_response())
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(ask))]
+pub struct Api;
 
 /// The question's body: at most `--ai-context-bytes` of context (in base64 data
 /// URLs, with its JSON around it), each piece arriving within the stall timeout.

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{self, Router};
 use axum::Json;
 use futures_util::{stream, StreamExt};
-use messgo_proto::{BlobId, ChatId};
+use messgo_proto::{BlobId, BlobUploaded, ChatId, ErrorBody};
+
+use super::openapi::Binary;
 use serde::Deserialize;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -20,8 +22,10 @@ use super::{ApiError, AppState};
 use crate::blobs::UPLOAD_LIFETIME;
 use crate::service::{Limit, ServiceError};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
+    /// The chat whose message will carry it (a chat id; anything else is not found).
     chat_id: String,
 }
 
@@ -32,6 +36,14 @@ pub struct UploadQuery {
 /// the body is read. The body is then sealed and stored a few chunks at a time as
 /// it arrives (`blobs/upload.rs`); a body that sends nothing for the stall timeout,
 /// or takes longer than `UPLOAD_LIFETIME` in all, is cut off and nothing is kept.
+#[utoipa::path(post, path = "/api/blobs", tag = "blobs", params(UploadQuery), security(("session" = [])),
+    request_body(content = Binary, content_type = "application/octet-stream", description = "The attachment's ciphertext, at most `--max-attachment-bytes`."),
+    responses((status = 201, description = "Stored until its message claims it, or it expires.", body = BlobUploaded),
+        (status = 400, description = "`bad_request`: the upload broke off.", body = ErrorBody), (status = 408, description = "`upload_stalled`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such chat, or not one of yours.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: over the size limit; `quota_exceeded`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not `application/octet-stream`.", body = ErrorBody),
+        (status = 429, description = "`too_many_uploads` (`Retry-After: 5`), `rate_limited` (uploads an hour; `Retry-After`).", body = ErrorBody)))]
 pub async fn upload(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -96,6 +108,9 @@ fn stalled(after: Duration) -> ApiError {
 ///
 /// Sent a chunk at a time, each read when the connection has taken the one before;
 /// a client that stops reading is cut off after the stall timeout (`listener.rs`).
+#[utoipa::path(get, path = "/api/blobs/{id}", tag = "blobs", params(("id" = BlobId, Path)), security(("session" = [])),
+    responses((status = 200, description = "The ciphertext.", content_type = "application/octet-stream", body = Binary),
+        (status = 429, description = "`too_many_downloads` from this address; `Retry-After: 5`.", body = ErrorBody)))]
 pub async fn download(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -144,6 +159,10 @@ pub async fn download(
     )
         .into_response())
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(upload, download))]
+pub struct Api;
 
 /// Encrypted attachments.
 pub fn routes() -> Router<AppState> {

@@ -10,6 +10,7 @@ use messgo_proto::{
     Ack, Chat, ChatId, ChatKind, ChatsResponse, CreateChat, EpochKey, EpochOpened, MemberBody,
     MessageId, MessagesResponse, MetaBody, OpenEpoch, SendMessage, UserId,
 };
+use messgo_proto::{AssistantInfo, ErrorBody, ReadBody, Settings, TimerBody};
 use serde::Deserialize;
 
 use super::extract::{ApiJson, Auth};
@@ -21,6 +22,8 @@ fn id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
 }
 
 /// # `GET /api/chats` — every chat you are in.
+#[utoipa::path(get, path = "/api/chats", tag = "chats", operation_id = "list_chats", security(("session" = [])),
+    responses((status = 200, description = "Every chat you are in.", body = ChatsResponse)))]
 pub async fn list(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -31,6 +34,8 @@ pub async fn list(
 }
 
 /// # `GET /api/chats/{id}`
+#[utoipa::path(get, path = "/api/chats/{id}", tag = "chats", operation_id = "get_chat", params(("id" = ChatId, Path)), security(("session" = [])),
+    responses((status = 200, description = "The chat.", body = Chat)))]
 pub async fn get(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -45,6 +50,9 @@ pub async fn get(
 }
 
 /// # `POST /api/chats` — a group of your contacts; you are its admin.
+#[utoipa::path(post, path = "/api/chats", tag = "chats", request_body = CreateChat, security(("session" = [])),
+    responses((status = 201, description = "The group; you are its admin.", body = Chat),
+        (status = 400, description = "`invalid_field` (only groups), `not_a_contact`, `group_full`.", body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -62,6 +70,10 @@ pub async fn create(
 }
 
 /// # `POST /api/chats/{id}/epochs` — open the next key epoch.
+#[utoipa::path(post, path = "/api/chats/{id}/epochs", tag = "chats", request_body = OpenEpoch, params(("id" = ChatId, Path)), security(("session" = [])),
+    responses((status = 201, description = "Opened.", body = EpochOpened),
+        (status = 400, description = "`epoch_keys_mismatch`, `invalid_field`.", body = ErrorBody),
+        (status = 409, description = "`epoch_conflict`: someone opened it first.", body = ErrorBody)))]
 pub async fn open_epoch(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -72,12 +84,16 @@ pub async fn open_epoch(
     Ok((StatusCode::CREATED, Json(opened)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EpochQuery {
     epoch: u32,
 }
 
 /// # `GET /api/chats/{id}/keys?epoch=n` — your wrapped key of epoch n.
+#[utoipa::path(get, path = "/api/chats/{id}/keys", tag = "chats", params(("id" = ChatId, Path), EpochQuery), security(("session" = [])),
+    responses((status = 200, description = "Your wrapped key of that epoch.", body = EpochKey),
+        (status = 400, description = "`bad_request`: `epoch` missing or not a number.", body = ErrorBody)))]
 pub async fn epoch_key(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -90,6 +106,10 @@ pub async fn epoch_key(
 }
 
 /// # `POST /api/chats/{id}/members` — an admin adds one of their contacts.
+#[utoipa::path(post, path = "/api/chats/{id}/members", tag = "chats", request_body = MemberBody, params(("id" = ChatId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Added."),
+        (status = 400, description = "`not_a_contact`, `not_a_group`, `group_full`.", body = ErrorBody),
+        (status = 403, description = "`not_admin`.", body = ErrorBody), (status = 409, description = "`already_member`.", body = ErrorBody)))]
 pub async fn add_member(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -104,6 +124,9 @@ pub async fn add_member(
 }
 
 /// # `DELETE /api/chats/{id}/members/{user}` — remove a member, or leave.
+#[utoipa::path(delete, path = "/api/chats/{id}/members/{user}", tag = "chats", params(("id" = ChatId, Path), ("user" = UserId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Removed, or left."),
+        (status = 400, description = "`not_a_group`.", body = ErrorBody), (status = 403, description = "`not_admin`.", body = ErrorBody)))]
 pub async fn remove_member(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -117,6 +140,9 @@ pub async fn remove_member(
 }
 
 /// # `POST /api/chats/{id}/admins` — promote a member.
+#[utoipa::path(post, path = "/api/chats/{id}/admins", tag = "chats", request_body = MemberBody, params(("id" = ChatId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Promoted."),
+        (status = 400, description = "`not_a_group`.", body = ErrorBody), (status = 403, description = "`not_admin`.", body = ErrorBody)))]
 pub async fn promote(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -131,6 +157,9 @@ pub async fn promote(
 }
 
 /// # `PUT /api/chats/{id}/meta` — the group's sealed name.
+#[utoipa::path(put, path = "/api/chats/{id}/meta", tag = "chats", request_body = MetaBody, params(("id" = ChatId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Saved."), (status = 400, description = "`not_a_group`, `invalid_field`.", body = ErrorBody),
+        (status = 403, description = "`not_admin`.", body = ErrorBody), (status = 409, description = "`epoch_stale`.", body = ErrorBody)))]
 pub async fn set_meta(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -141,14 +170,21 @@ pub async fn set_meta(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Messages before this sequence number (the newest page without either).
     before: Option<i64>,
+    /// Messages after this sequence number.
     after: Option<i64>,
+    /// How many: clamped to 1 to 200 (default 50).
     limit: Option<i64>,
 }
 
 /// # `GET /api/chats/{id}/messages?before=|after=&limit=` — history you may see.
+#[utoipa::path(get, path = "/api/chats/{id}/messages", tag = "messages", params(("id" = ChatId, Path), PageQuery), security(("session" = [])),
+    responses((status = 200, description = "A page of history you may see.", body = MessagesResponse),
+        (status = 400, description = "`invalid_field`: both `before` and `after`; `bad_request`: not numbers.", body = ErrorBody)))]
 pub async fn messages(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -174,7 +210,8 @@ pub async fn messages(
     Ok(Json(MessagesResponse { messages }))
 }
 
-#[derive(Deserialize)]
+/// A message sent over REST: the socket's `send` frame, its chat in the path.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SendBody {
     id: MessageId,
     epoch: u32,
@@ -186,6 +223,10 @@ pub struct SendBody {
 }
 
 /// # `POST /api/chats/{id}/messages` — send without a socket; answers like `ack`.
+#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "messages", request_body = SendBody, params(("id" = ChatId, Path)), security(("session" = [])),
+    responses((status = 200, description = "Stored, as the socket's `ack`.", body = Ack),
+        (status = 400, description = "`invalid_field` (sizes), `invalid_blob`.", body = ErrorBody),
+        (status = 409, description = "`epoch_stale`, `duplicate_id`.", body = ErrorBody), (status = 413, description = "`too_large`: over 64 KiB of ciphertext.", body = ErrorBody)))]
 pub async fn send(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -211,6 +252,8 @@ pub async fn send(
 }
 
 /// # `DELETE /api/chats/{id}/messages/{message}` — delete your message for everyone.
+#[utoipa::path(delete, path = "/api/chats/{id}/messages/{message}", tag = "messages", params(("id" = ChatId, Path), ("message" = MessageId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Deleted for everyone.")))]
 pub async fn delete_message(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -224,6 +267,8 @@ pub async fn delete_message(
 }
 
 /// # `POST /api/chats/{id}/read` — move your read position forward.
+#[utoipa::path(post, path = "/api/chats/{id}/read", tag = "messages", request_body = ReadBody, params(("id" = ChatId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Your read position moved forward.")))]
 pub async fn mark_read(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -235,6 +280,8 @@ pub async fn mark_read(
 }
 
 /// # `GET /api/settings` — typing indicators and read receipts.
+#[utoipa::path(get, path = "/api/settings", tag = "chats", security(("session" = [])),
+    responses((status = 200, description = "Your settings.", body = Settings)))]
 pub async fn settings(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -243,6 +290,9 @@ pub async fn settings(
 }
 
 /// # `PUT /api/settings`
+#[utoipa::path(put, path = "/api/settings", tag = "chats", request_body = Settings, security(("session" = [])),
+    responses((status = 200, description = "Saved.", body = Settings),
+        (status = 400, description = "`invalid_field`: a timer that is not one of 300, 3600, 28800, 86400, 259200.", body = ErrorBody)))]
 pub async fn set_settings(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -252,6 +302,9 @@ pub async fn set_settings(
 }
 
 /// # `PUT /api/chats/{id}/timer` — the chat's disappearing-message timer.
+#[utoipa::path(put, path = "/api/chats/{id}/timer", tag = "chats", request_body = TimerBody, params(("id" = ChatId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Set."),
+        (status = 400, description = "`invalid_field`: not one of 300, 3600, 28800, 86400, 259200.", body = ErrorBody), (status = 403, description = "`not_admin`.", body = ErrorBody)))]
 pub async fn set_timer(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -266,12 +319,36 @@ pub async fn set_timer(
 }
 
 /// # `GET /api/assistant` — whether a model is configured, its name, your assistant chat.
+#[utoipa::path(get, path = "/api/assistant", tag = "assistant", security(("session" = [])),
+    responses((status = 200, description = "Whether a model is configured, and your assistant chat.", body = AssistantInfo)))]
 pub async fn assistant(
     State(s): State<AppState>,
     Auth(who): Auth,
 ) -> Result<Json<messgo_proto::AssistantInfo>, ApiError> {
     Ok(Json(s.services.assistant.info(who).await?))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list,
+    get,
+    create,
+    open_epoch,
+    epoch_key,
+    add_member,
+    remove_member,
+    promote,
+    set_meta,
+    messages,
+    send,
+    delete_message,
+    mark_read,
+    settings,
+    set_settings,
+    set_timer,
+    assistant
+))]
+pub struct Api;
 
 /// Bodies that grow with a group's size: creating it, and an epoch's wrapped keys.
 const GROUP_BODY_LIMIT: usize = 512 * 1024;

@@ -8,8 +8,10 @@ use axum::routing::{self, Router};
 use axum::Json;
 use messgo_proto::{
     BlockBody, BlocksResponse, ConnectKeyResponse, ConnectionRequestBody, Contact,
-    ContactsResponse, Profile, RequestId, RequestSent, RequestsResponse, UserId,
+    ContactsResponse, ErrorBody, Profile, RequestId, RequestSent, RequestsResponse, UserId,
 };
+
+use super::openapi::Binary;
 use serde::de::IgnoredAny;
 
 use super::extract::{ApiJson, Auth};
@@ -21,6 +23,8 @@ fn id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
 }
 
 /// # `GET /api/connect-key` — your key, raw and grouped.
+#[utoipa::path(get, path = "/api/connect-key", tag = "connections", security(("session" = [])),
+    responses((status = 200, description = "Your connect key.", body = ConnectKeyResponse)))]
 pub async fn connect_key(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -29,6 +33,8 @@ pub async fn connect_key(
 }
 
 /// # `POST /api/connect-key/rotate` — a new key; the old one stops working.
+#[utoipa::path(post, path = "/api/connect-key/rotate", tag = "connections", request_body = Object, security(("session" = [])),
+    responses((status = 200, description = "A new key; the old one stops working.", body = ConnectKeyResponse)))]
 pub async fn rotate_connect_key(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -38,6 +44,10 @@ pub async fn rotate_connect_key(
 }
 
 /// # `POST /api/connections/requests` — always 202, whoever the target is or isn't.
+#[utoipa::path(post, path = "/api/connections/requests", tag = "connections", request_body = ConnectionRequestBody, security(("session" = [])),
+    responses((status = 202, description = "Always `sent`, whoever the target is or is not.", body = RequestSent),
+        (status = 400, description = "`invalid_username`, `invalid_connect_key`, `invalid_field` (neither or both given).", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: over the per-account limit (default 30 an hour); `Retry-After`.", body = ErrorBody)))]
 pub async fn send_request(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -51,6 +61,8 @@ pub async fn send_request(
 }
 
 /// # `GET /api/connections/requests` — incoming and outgoing.
+#[utoipa::path(get, path = "/api/connections/requests", tag = "connections", security(("session" = [])),
+    responses((status = 200, description = "Incoming and outgoing requests.", body = RequestsResponse)))]
 pub async fn requests(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -59,6 +71,8 @@ pub async fn requests(
 }
 
 /// # `POST /api/connections/requests/{id}/accept`
+#[utoipa::path(post, path = "/api/connections/requests/{id}/accept", tag = "connections", request_body = Object, params(("id" = RequestId, Path)), security(("session" = [])),
+    responses((status = 200, description = "Connected.", body = Contact)))]
 pub async fn accept(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -74,6 +88,8 @@ pub async fn accept(
 }
 
 /// # `POST /api/connections/requests/{id}/decline` — the requester is told nothing.
+#[utoipa::path(post, path = "/api/connections/requests/{id}/decline", tag = "connections", request_body = Object, params(("id" = RequestId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Declined; the requester is told nothing.")))]
 pub async fn decline(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -88,6 +104,8 @@ pub async fn decline(
 }
 
 /// # `POST /api/connections/requests/{id}/block` — decline and block the requester.
+#[utoipa::path(post, path = "/api/connections/requests/{id}/block", tag = "connections", request_body = Object, params(("id" = RequestId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Declined, and the requester blocked.")))]
 pub async fn block_requester(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -102,6 +120,8 @@ pub async fn block_requester(
 }
 
 /// # `DELETE /api/connections/requests/{id}` — cancel your own request.
+#[utoipa::path(delete, path = "/api/connections/requests/{id}", tag = "connections", params(("id" = RequestId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Your request is cancelled.")))]
 pub async fn cancel(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -115,6 +135,8 @@ pub async fn cancel(
 }
 
 /// # `GET /api/contacts`
+#[utoipa::path(get, path = "/api/contacts", tag = "connections", security(("session" = [])),
+    responses((status = 200, description = "Your contacts.", body = ContactsResponse)))]
 pub async fn contacts(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -125,6 +147,8 @@ pub async fn contacts(
 }
 
 /// # `GET /api/users/{id}` — a contact's profile and keys; anyone else is not found.
+#[utoipa::path(get, path = "/api/users/{id}", tag = "connections", params(("id" = UserId, Path)), security(("session" = [])),
+    responses((status = 200, description = "A contact.", body = Contact)))]
 pub async fn user(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -139,6 +163,8 @@ pub async fn user(
 }
 
 /// # `DELETE /api/contacts/{id}` — remove a connection and the direct chat.
+#[utoipa::path(delete, path = "/api/contacts/{id}", tag = "connections", params(("id" = UserId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Disconnected; the direct chat is gone for both.")))]
 pub async fn remove_contact(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -152,6 +178,8 @@ pub async fn remove_contact(
 }
 
 /// # `GET /api/blocks`
+#[utoipa::path(get, path = "/api/blocks", tag = "connections", security(("session" = [])),
+    responses((status = 200, description = "Who you blocked.", body = BlocksResponse)))]
 pub async fn blocks(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -162,6 +190,9 @@ pub async fn blocks(
 }
 
 /// # `POST /api/blocks` — block a contact or a requester.
+#[utoipa::path(post, path = "/api/blocks", tag = "connections", request_body = BlockBody, security(("session" = [])),
+    responses((status = 204, description = "Blocked and disconnected."),
+        (status = 404, description = "`not_found`: not a contact nor someone with a request to you.", body = ErrorBody)))]
 pub async fn block(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -172,6 +203,8 @@ pub async fn block(
 }
 
 /// # `DELETE /api/blocks/{id}` — unblock.
+#[utoipa::path(delete, path = "/api/blocks/{id}", tag = "connections", params(("id" = UserId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Unblocked (still disconnected).")))]
 pub async fn unblock(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -185,6 +218,9 @@ pub async fn unblock(
 }
 
 /// # `PUT /api/profile` — display name and bio, visible to contacts only.
+#[utoipa::path(put, path = "/api/profile", tag = "profile", request_body = Profile, security(("session" = [])),
+    responses((status = 200, description = "Saved, as stored (trimmed).", body = Profile),
+        (status = 400, description = "`invalid_field`: too long, control or invisible format characters.", body = ErrorBody)))]
 pub async fn set_profile(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -194,6 +230,11 @@ pub async fn set_profile(
 }
 
 /// # `PUT /api/profile/avatar` — the avatar image (JPEG, PNG or WebP, ≤ 256 KiB).
+#[utoipa::path(put, path = "/api/profile/avatar", tag = "profile", security(("session" = [])),
+    request_body(content = Binary, content_type = "application/octet-stream", description = "JPEG, PNG or WebP, at most 256 KiB."),
+    responses((status = 204, description = "Saved."),
+        (status = 400, description = "`invalid_field`: not JPEG, PNG or WebP.", body = ErrorBody),
+        (status = 413, description = "`too_large`: over 256 KiB; `payload_too_large`: over 1 MiB.", body = ErrorBody)))]
 pub async fn set_avatar(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -207,6 +248,8 @@ pub async fn set_avatar(
 }
 
 /// # `DELETE /api/profile/avatar`
+#[utoipa::path(delete, path = "/api/profile/avatar", tag = "profile", security(("session" = [])),
+    responses((status = 204, description = "Removed.")))]
 pub async fn remove_avatar(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -216,6 +259,9 @@ pub async fn remove_avatar(
 }
 
 /// # `GET /api/users/{id}/avatar` — yours or a contact's; anyone else's is not found.
+#[utoipa::path(get, path = "/api/users/{id}/avatar", tag = "profile", params(("id" = UserId, Path)), security(("session" = [])),
+    responses((status = 200, description = "The image: yours or a contact's.", content(
+        (Binary = "image/jpeg"), (Binary = "image/png"), (Binary = "image/webp")))))]
 pub async fn avatar(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -235,6 +281,29 @@ pub async fn avatar(
     ];
     Ok((headers, avatar.bytes).into_response())
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    connect_key,
+    rotate_connect_key,
+    send_request,
+    requests,
+    accept,
+    decline,
+    block_requester,
+    cancel,
+    contacts,
+    user,
+    remove_contact,
+    blocks,
+    block,
+    unblock,
+    set_profile,
+    set_avatar,
+    remove_avatar,
+    avatar
+))]
+pub struct Api;
 
 /// Connections, contacts, blocks, connect keys and profiles.
 pub fn routes() -> Router<AppState> {

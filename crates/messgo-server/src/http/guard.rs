@@ -47,12 +47,18 @@ const CSP: &str =
     connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'";
 
+/// Marks an API answer that is the same for every caller (the contract), so it keeps
+/// its own `Cache-Control`; every other API answer is `no-store`.
+#[derive(Debug, Clone, Copy)]
+pub struct Cacheable;
+
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     // Nothing of the API is stored by caches, but the operator's pictures, which are
     // the server's and the same for everyone (they set their own Cache-Control).
     let path = req.uri().path();
     let api = path.starts_with("/api/") && !path.starts_with("/api/pictures/");
     let mut res = next.run(req).await;
+    let cacheable = res.extensions().get::<Cacheable>().is_some();
     let h = res.headers_mut();
     let fixed = [
         ("content-security-policy", CSP),
@@ -75,7 +81,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    if api {
+    if api && !cacheable {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res

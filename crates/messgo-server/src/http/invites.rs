@@ -6,12 +6,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, Router};
 use axum::Json;
-use messgo_proto::{CreateInvite, InviteId, InvitesResponse};
+use messgo_proto::{CreateInvite, CreatedInvite, ErrorBody, InviteId, InvitesResponse};
 
 use super::extract::{ApiJson, Auth};
 use super::{ApiError, AppState};
 
 /// # `POST /api/invites` — a new invite; its code is in this answer only.
+#[utoipa::path(post, path = "/api/invites", tag = "invites", operation_id = "create_invite", request_body = CreateInvite, security(("session" = [])),
+    responses((status = 201, description = "The invite, with its code: shown this once.", body = CreatedInvite),
+        (status = 400, description = "`invalid_field`: `uses` not 1 to 100, or `expires_in_secs` not 60 to 259200 (72 hours).", body = ErrorBody),
+        (status = 403, description = "`invites_by_operator`: on this server only the operator makes invites.", body = ErrorBody),
+        (status = 409, description = "`too_many_invites`: 20 live invites already.", body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -22,6 +27,8 @@ pub async fn create(
 }
 
 /// # `GET /api/invites` — the caller's live invites, without their codes.
+#[utoipa::path(get, path = "/api/invites", tag = "invites", operation_id = "list_invites", security(("session" = [])),
+    responses((status = 200, description = "Your live invites, never their codes.", body = InvitesResponse)))]
 pub async fn list(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -32,6 +39,8 @@ pub async fn list(
 }
 
 /// # `DELETE /api/invites/{id}` — revokes one of the caller's invites at once.
+#[utoipa::path(delete, path = "/api/invites/{id}", tag = "invites", operation_id = "revoke_invite", params(("id" = InviteId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Revoked: the link no longer works.")))]
 pub async fn revoke(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -48,3 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/invites", routing::get(list).post(create))
         .route("/invites/{id}", routing::delete(revoke))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, list, revoke))]
+pub struct Api;

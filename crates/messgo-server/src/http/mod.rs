@@ -15,12 +15,14 @@ mod guard;
 mod invites;
 pub mod listener;
 pub mod metrics;
+mod openapi;
 mod pictures;
 mod sessions;
 pub mod tls;
 mod ws;
 
 pub use guard::host_of_url;
+pub use openapi::{document as openapi_document, frames_schema};
 
 /// Questions to the assistant one account may have under way at once over HTTP.
 pub const QUESTIONS_AT_ONCE: usize = 2;
@@ -80,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(invites::routes())
         .merge(chats::routes())
         .merge(blobs::routes())
+        .merge(openapi::routes())
         .route("/ws", get(ws::upgrade))
         // The question's own limit (`--ai-context-bytes`), read by the handler.
         .route(

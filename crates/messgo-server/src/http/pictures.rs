@@ -42,12 +42,14 @@ fn answer(picture: Option<&Picture>, headers: &HeaderMap) -> Response {
 
 /// Which pictures are set: each one's path (with its ETag as a version, so a
 /// changed picture is a new URL to a cache), or null.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 struct Set {
     default_avatar: Option<String>,
     assistant: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/pictures", tag = "pictures", operation_id = "list_pictures",
+    responses((status = 200, description = "Which operator pictures are set, each as the URL to fetch it from, or null.", body = Set)))]
 async fn list(State(s): State<AppState>) -> axum::Json<Set> {
     let path = |p: &Option<Picture>, name: &str| {
         p.as_ref()
@@ -59,10 +61,18 @@ async fn list(State(s): State<AppState>) -> axum::Json<Set> {
     })
 }
 
+#[utoipa::path(get, path = "/api/pictures/default-avatar", tag = "pictures",
+    responses((status = 200, description = "The operator's default avatar (JPEG, PNG or WebP), with an ETag.", content_type = ["image/jpeg", "image/png", "image/webp"], body = Vec<u8>),
+        (status = 304, description = "Not modified (`If-None-Match` matched)."),
+        (status = 404, description = "`not_found`: no default avatar is set.", body = messgo_proto::ErrorBody)))]
 async fn default_avatar(State(s): State<AppState>, headers: HeaderMap) -> Response {
     answer(s.pictures.default_avatar.as_ref(), &headers)
 }
 
+#[utoipa::path(get, path = "/api/pictures/assistant", tag = "pictures", operation_id = "assistant_picture",
+    responses((status = 200, description = "The assistant's picture (JPEG, PNG or WebP), with an ETag.", content_type = ["image/jpeg", "image/png", "image/webp"], body = Vec<u8>),
+        (status = 304, description = "Not modified (`If-None-Match` matched)."),
+        (status = 404, description = "`not_found`: no assistant picture is set.", body = messgo_proto::ErrorBody)))]
 async fn assistant(State(s): State<AppState>, headers: HeaderMap) -> Response {
     answer(s.pictures.assistant.as_ref(), &headers)
 }
@@ -73,3 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pictures/default-avatar", routing::get(default_avatar))
         .route("/pictures/assistant", routing::get(assistant))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, default_avatar, assistant))]
+pub struct Api;

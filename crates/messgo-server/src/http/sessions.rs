@@ -10,6 +10,8 @@ use super::extract::Auth;
 use super::{ApiError, AppState};
 
 /// # `GET /api/sessions` — the caller's sessions.
+#[utoipa::path(get, path = "/api/sessions", tag = "sessions", operation_id = "list_sessions", security(("session" = [])),
+    responses((status = 200, description = "Your sessions.", body = SessionList)))]
 pub async fn list(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -20,6 +22,8 @@ pub async fn list(
 }
 
 /// # `DELETE /api/sessions/{id}` — revokes one of the caller's sessions.
+#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", params(("id" = SessionId, Path)), security(("session" = [])),
+    responses((status = 204, description = "Revoked; its sockets closed.")))]
 pub async fn revoke(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -29,6 +33,10 @@ pub async fn revoke(
     s.services.sessions.revoke(who, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, revoke))]
+pub struct Api;
 
 /// The signed-in account's sessions.
 pub fn routes() -> Router<AppState> {

@@ -3,10 +3,8 @@
 //! The session loop is written against any `Sink`/`Stream` of messages so it can be
 //! tested without a socket; the handler only authenticates and upgrades.
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::extract::ws::{CloseFrame, Message};
+use axum::http::StatusCode;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,14 +17,15 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 
 mod limits;
+mod open;
 mod write;
 
 pub use limits::{Place, SocketCounts, SocketLimits};
+pub use open::{upgrade, Api};
 
 use write::{event_message, send_event, write_page, write_waiting};
 
-use super::extract::{Auth, ClientIp};
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::bus::{SocketId, Subscription};
 use crate::messages::feed::{Feed, Read};
 use crate::metrics::{Metrics, Refused};
@@ -42,69 +41,6 @@ const CLOSE_TOO_SLOW: u16 = 1013;
 /// The socket's session ended (signed out, revoked, idle, password changed, account
 /// deleted): reconnecting will not help; sign in again.
 const CLOSE_SESSION_ENDED: u16 = 4001;
-
-/// # `GET /api/ws` — real-time events for the signed-in user.
-pub async fn upgrade(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    ClientIp(address): ClientIp,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
-) -> Result<Response, ApiError> {
-    // Browsers always send Origin on WebSockets; another site's page must not ride
-    // the user's cookie into a socket (SameSite covers most, this covers the rest).
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        let scheme = if s.web.behind_tls_proxy {
-            "https"
-        } else {
-            "http"
-        };
-        if origin.to_str().ok() != Some(&format!("{scheme}://{host}")) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "This socket was opened by another site.",
-            ));
-        }
-    }
-    let places = s
-        .sockets
-        .take(who.user_id.to_string(), address)
-        .inspect_err(|_| s.services.metrics.refused(Refused::Sockets))?;
-    // Across nodes, the user's events start reaching this node before the socket's
-    // feed opens; if they were not reaching it, the order stage first reads where the
-    // user's chats stand.
-    let (order, db, user) = (
-        s.services.pipeline.order.clone(),
-        s.services.db.clone(),
-        who.user_id,
-    );
-    let first = Box::pin(async move { order.rebase_for(&db, user).await });
-    let sub = s
-        .services
-        .bus
-        .open(who.user_id, who.session_id, first)
-        .await;
-    let services = s.services.clone();
-    Ok(ws
-        // An idle socket should cost little: tungstenite's default read buffer is
-        // 128 KiB per socket. Larger frames still arrive; the buffer grows for them.
-        .read_buffer_size(READ_BUFFER)
-        // Every frame is capped before its type is known; a question to the
-        // assistant with images goes over HTTP (`POST /api/assistant/ask`).
-        .max_message_size(MAX_CLIENT_FRAME)
-        .max_frame_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket: WebSocket| async move {
-            let _open = Metrics::open(&services.metrics.sockets);
-            let (sink, stream) = socket.split();
-            run(sink, stream, sub, services, who).await;
-            drop(places);
-        }))
-}
 
 /// Assistant answers one socket may have streaming at once.
 const MAX_ASKS: usize = 4;
