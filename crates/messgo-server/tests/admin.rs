@@ -413,6 +413,19 @@ async fn postgres_answers_and_moves_the_same_way() {
     )
     .await;
 
+    // A live invite link moves too (its code's hash, not the code).
+    let Answer::Invite(link) = ask(
+        &srv,
+        Request::InvitesCreate {
+            uses: Some(1),
+            expires_in_secs: None,
+        },
+    )
+    .await
+    else {
+        panic!("an invite")
+    };
+
     let kept = tempfile::tempdir().unwrap();
     let out = kept.path().join("pg-backup.db");
     let summary = messgo_server::admin::backup::backup(&srv.config, &out)
@@ -450,7 +463,79 @@ async fn postgres_answers_and_moves_the_same_way() {
         .await
         .unwrap()
         .is_empty());
+    let invited = moved.client();
+    invited
+        .register_invited(&username("ida"), PASSWORD, &link.code)
+        .await
+        .expect("the moved invite link still signs up");
     drop(moved);
     guard.drop_database().await;
     target_guard.drop_database().await;
+}
+
+#[tokio::test]
+async fn operator_invites_sign_people_up_on_an_invite_only_server_and_can_be_revoked() {
+    let srv = TestServer::start_with(|c| {
+        c.registration = Some(messgo_proto::Registration::Invite);
+    })
+    .await;
+    let Answer::Invite(made) = ask(
+        &srv,
+        Request::InvitesCreate {
+            uses: Some(2),
+            expires_in_secs: Some(3600),
+        },
+    )
+    .await
+    else {
+        panic!("an invite")
+    };
+    assert_eq!((made.invite.uses, made.invite.uses_left), (2, 2));
+    let Answer::Invites { invites } = ask(&srv, Request::InvitesList).await else {
+        panic!("a list")
+    };
+    assert_eq!(invites, vec![made.invite.clone()]);
+    // Listing never shows a code again.
+    let listed = serde_json::to_string(&invites).unwrap();
+    assert!(!listed.contains(&made.code));
+
+    // An operator's invite signs up and connects the person to nobody.
+    let first = srv.client();
+    first
+        .register_invited(&username("ivy"), PASSWORD, &made.code)
+        .await
+        .unwrap();
+    assert!(first.contacts().await.unwrap().is_empty());
+
+    let id = made.invite.id.to_string();
+    let revoked = ask(&srv, Request::InvitesRevoke { id: id.clone() }).await;
+    assert_eq!(revoked, Answer::InviteRevoked { id: id.clone() });
+    let second = srv.client();
+    let refused = second
+        .register_invited(&username("jon"), PASSWORD, &made.code)
+        .await;
+    assert!(refused.is_err(), "a revoked invite signs nobody up");
+    let Answer::Invites { invites } = ask(&srv, Request::InvitesList).await else {
+        panic!("a list")
+    };
+    assert!(invites.is_empty());
+
+    // Out of bounds, or gone: one line each, naming what is wrong.
+    let Reply::Error(e) = ask_raw(
+        &srv,
+        &Request::InvitesCreate {
+            uses: Some(1000),
+            expires_in_secs: None,
+        },
+    )
+    .await
+    else {
+        panic!("1000 uses is refused")
+    };
+    assert_eq!(e.code, "bad_request");
+    assert!(e.message.contains("uses"), "{}", e.message);
+    let Reply::Error(e) = ask_raw(&srv, &Request::InvitesRevoke { id }).await else {
+        panic!("revoking twice is refused")
+    };
+    assert_eq!(e.code, "no_such_invite");
 }

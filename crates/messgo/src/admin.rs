@@ -12,7 +12,9 @@ use messgo_server::admin::protocol::{Answer, Reply, Request, Stats, UserSummary,
 use messgo_server::store::LockError;
 use messgo_server::{Config, Server};
 
-use crate::cli::{AdminArgs, AdminCommand, BackupArgs, RestoreArgs, SessionsCommand, UsersCommand};
+use crate::cli::{
+    AdminArgs, AdminCommand, BackupArgs, InvitesCommand, RestoreArgs, SessionsCommand, UsersCommand,
+};
 
 /// Where the answers come from.
 enum Via {
@@ -96,6 +98,16 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             username: username.clone(),
         },
         AdminCommand::Stats => Request::Stats,
+        AdminCommand::Invites(InvitesCommand::Create { uses, expires_in }) => {
+            Request::InvitesCreate {
+                uses: *uses,
+                expires_in_secs: expires_in.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            }
+        }
+        AdminCommand::Invites(InvitesCommand::List) => Request::InvitesList,
+        AdminCommand::Invites(InvitesCommand::Revoke { id }) => {
+            Request::InvitesRevoke { id: id.clone() }
+        }
     };
     let mut via = Via::reach(&config).await?;
     let answer = if matches!(request, Request::UsersList { .. }) {
@@ -108,7 +120,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
-        print!("{}", text(&answer));
+        print!("{}", text(&answer, config.public_url.as_deref()));
     }
     Ok(())
 }
@@ -152,7 +164,7 @@ fn confirm_deletion(username: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn text(answer: &Answer) -> String {
+fn text(answer: &Answer, public_url: Option<&str>) -> String {
     match answer {
         Answer::Count { accounts, disabled } => {
             format!("{accounts} accounts ({disabled} disabled)\n")
@@ -167,6 +179,26 @@ fn text(answer: &Answer) -> String {
             format!("{username}: {sessions} sessions ended, their sockets closed\n")
         }
         Answer::Stats(s) => stats_text(s),
+        Answer::Invite(made) => {
+            // The code rides in the fragment, which browsers never send to a server.
+            let base = public_url.map_or("https://<this server>", |u| u.trim_end_matches('/'));
+            format!(
+                "invite {}: {} uses, until {} UTC\n{base}/#invite={}\n(the code is shown this once)\n",
+                made.invite.id,
+                made.invite.uses,
+                date_time(made.invite.expires_at),
+                made.code
+            )
+        }
+        Answer::Invites { invites } => {
+            let mut out = format!("{:36}  {:9}  EXPIRES (UTC)\n", "ID", "USES LEFT");
+            for i in invites {
+                let left = format!("{}/{}", i.uses_left, i.uses);
+                out += &format!("{:36}  {left:9}  {}\n", i.id, date_time(i.expires_at));
+            }
+            out + &format!("{} invites\n", invites.len())
+        }
+        Answer::InviteRevoked { id } => format!("invite {id}: revoked\n"),
     }
 }
 
@@ -207,6 +239,17 @@ fn stats_text(s: &Stats) -> String {
         s.attachment_bytes,
         s.sockets_open
     )
+}
+
+/// A UTC date and minute (YYYY-MM-DD HH:MM) from milliseconds since the epoch.
+fn date_time(ms: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_seconds(at)
+        .to_string()
+        .replace('T', " ")
+        .chars()
+        .take(16)
+        .collect()
 }
 
 /// A UTC date (YYYY-MM-DD) from milliseconds since the epoch.

@@ -73,6 +73,26 @@ pub enum AdminCommand {
     Sessions(SessionsCommand),
     /// Totals: accounts, sessions, chats, messages stored, attachment bytes, sockets open.
     Stats,
+    /// The operator's invite links (they connect the person to nobody).
+    #[command(subcommand)]
+    Invites(InvitesCommand),
+}
+
+#[derive(Subcommand, Clone)]
+pub enum InvitesCommand {
+    /// Make an invite link; its code is shown this once.
+    Create {
+        /// How many people it signs up (1 to 100) [default: 1].
+        #[arg(long)]
+        uses: Option<u32>,
+        /// How long it lasts, e.g. 7d, 12h (at most 30 days) [default: 7 days].
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<std::time::Duration>,
+    },
+    /// The live invites: id, uses left, expiry (never their codes).
+    List,
+    /// Revoke an invite at once.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand, Clone)]

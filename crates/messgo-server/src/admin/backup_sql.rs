@@ -2,8 +2,9 @@
 //! both engines. Kept: `meta` (the realm id and the decoy secret, so passwords and
 //! prelogin answers stay the same), accounts with their credentials and wrapped key
 //! bundles, profiles and settings, contacts with the direct chats that back them
-//! (their rows only: no message, no epoch key, and a new epoch is required), and
-//! blocks. Never sessions, requests, messages, epoch keys or attachments.
+//! (their rows only: no message, no epoch key, and a new epoch is required), blocks,
+//! and live invite links (their codes' hashes, so a link still works after a move).
+//! Never sessions, requests, messages, epoch keys or attachments.
 
 use crate::store::StoreResult;
 
@@ -66,7 +67,12 @@ pub struct Kept {
     pub connections: Vec<(uuid::Uuid, uuid::Uuid, uuid::Uuid, i64)>,
     /// (blocker, blocked, created_at)
     pub blocks: Vec<(uuid::Uuid, uuid::Uuid, i64)>,
+    /// Live invite links: their codes' hashes, so a link keeps working after a move.
+    pub invites: Vec<InviteRow>,
 }
+
+/// (id, code_hash, inviter, uses, uses_left, created_at, expires_at)
+pub type InviteRow = (uuid::Uuid, Vec<u8>, Option<uuid::Uuid>, i64, i64, i64, i64);
 
 /// The direct chats that back a contact.
 const KEPT_CHATS: &str = "SELECT chat_id FROM connections";
@@ -100,6 +106,11 @@ for_both_engines! {
             blocks: sqlx::query_as("SELECT blocker, blocked, created_at FROM blocks")
                 .fetch_all(&mut *c)
                 .await?,
+            invites: sqlx::query_as(
+                "SELECT id, code_hash, inviter, uses, uses_left, created_at, expires_at FROM invites",
+            )
+            .fetch_all(&mut *c)
+            .await?,
         })
     }
 
@@ -166,6 +177,15 @@ for_both_engines! {
                 .bind(blocker).bind(blocked).bind(at)
                 .execute(&mut *c)
                 .await?;
+        }
+        for (id, hash, inviter, uses, left, at, expires) in &kept.invites {
+            sqlx::query(
+                "INSERT INTO invites (id, code_hash, inviter, uses, uses_left, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id).bind(hash).bind(inviter).bind(uses).bind(left).bind(at).bind(expires)
+            .execute(&mut *c)
+            .await?;
         }
         Ok(())
     }

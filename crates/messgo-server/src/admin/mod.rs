@@ -88,6 +88,25 @@ impl Admin {
                 stats.sockets_open = s.bus.counts().sockets;
                 Ok(Answer::Stats(stats))
             }
+            Request::InvitesCreate {
+                uses,
+                expires_in_secs,
+            } => {
+                let made = s.invites.create_by_operator(uses, expires_in_secs).await;
+                Ok(Answer::Invite(made.map_err(invite_fail)?))
+            }
+            Request::InvitesList => Ok(Answer::Invites {
+                invites: s.invites.list_by_operator().await.map_err(invite_fail)?,
+            }),
+            Request::InvitesRevoke { id } => {
+                let no_such = || AdminError::new("no_such_invite", format!("no such invite: {id}"));
+                let parsed: messgo_proto::InviteId = id.parse().map_err(|_| no_such())?;
+                match s.invites.revoke_by_operator(parsed).await {
+                    Err(ServiceError::NotFound) => Err(no_such()),
+                    Err(e) => Err(invite_fail(e)),
+                    Ok(()) => Ok(Answer::InviteRevoked { id }),
+                }
+            }
         }
     }
 
@@ -121,6 +140,7 @@ fn fail(e: ServiceError, username: &str) -> AdminError {
         | ServiceError::UserIdTaken
         | ServiceError::InvalidCredentials
         | ServiceError::AccountDisabled
+        | ServiceError::SignUp(_)
         | ServiceError::Unauthenticated
         | ServiceError::RateLimited(_)
         | ServiceError::Busy(_)
@@ -129,6 +149,14 @@ fn fail(e: ServiceError, username: &str) -> AdminError {
             tracing::warn!(error = %other, "an admin request failed");
             AdminError::new("failed", format!("the server refused: {other}"))
         }
+    }
+}
+
+/// An invite request's refusal: a bad count or lifetime says which, in words.
+fn invite_fail(e: ServiceError) -> AdminError {
+    match e {
+        ServiceError::InvalidField { .. } => AdminError::new("bad_request", e.to_string()),
+        other => fail(other, "-"),
     }
 }
 

@@ -5,6 +5,7 @@
 //! Nothing here can carry a message, a key, a contact or a chat: the answers are
 //! usernames, dates and totals.
 
+use messgo_proto::{CreatedInvite, InviteInfo};
 use serde::{Deserialize, Serialize};
 
 /// Longest request line the server reads, newline included.
@@ -40,6 +41,19 @@ pub enum Request {
     },
     /// Server-wide totals.
     Stats,
+    /// An operator's invite: it signs people up and connects them to nobody.
+    InvitesCreate {
+        #[serde(default)]
+        uses: Option<u32>,
+        #[serde(default)]
+        expires_in_secs: Option<i64>,
+    },
+    /// The operator's live invites (never their codes).
+    InvitesList,
+    /// Revokes one of the operator's invites at once.
+    InvitesRevoke {
+        id: String,
+    },
 }
 
 /// One answer line: `{"ok": …}` or `{"error": {"code", "message"}}`.
@@ -73,6 +87,14 @@ pub enum Answer {
         sessions: u64,
     },
     Stats(Stats),
+    /// A new invite: its code is in this answer only.
+    Invite(CreatedInvite),
+    Invites {
+        invites: Vec<InviteInfo>,
+    },
+    InviteRevoked {
+        id: String,
+    },
 }
 
 /// What `users list` shows of an account: never its contacts, chats or profile.

@@ -62,7 +62,7 @@ async fn list(State(s): State<AppState>) -> axum::Json<Set> {
 }
 
 #[utoipa::path(get, path = "/api/pictures/default-avatar", tag = "pictures",
-    responses((status = 200, description = "The operator's default avatar (JPEG, PNG or WebP), with an ETag.", content_type = ["image/jpeg", "image/png", "image/webp"], body = Vec<u8>),
+    responses((status = 200, description = "The operator's default avatar (JPEG, PNG or WebP), with an ETag.", content_type = "image/*", body = Vec<u8>),
         (status = 304, description = "Not modified (`If-None-Match` matched)."),
         (status = 404, description = "`not_found`: no default avatar is set.", body = messgo_proto::ErrorBody)))]
 async fn default_avatar(State(s): State<AppState>, headers: HeaderMap) -> Response {
@@ -70,7 +70,7 @@ async fn default_avatar(State(s): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 #[utoipa::path(get, path = "/api/pictures/assistant", tag = "pictures", operation_id = "assistant_picture",
-    responses((status = 200, description = "The assistant's picture (JPEG, PNG or WebP), with an ETag.", content_type = ["image/jpeg", "image/png", "image/webp"], body = Vec<u8>),
+    responses((status = 200, description = "The assistant's picture (JPEG, PNG or WebP), with an ETag.", content_type = "image/*", body = Vec<u8>),
         (status = 304, description = "Not modified (`If-None-Match` matched)."),
         (status = 404, description = "`not_found`: no assistant picture is set.", body = messgo_proto::ErrorBody)))]
 async fn assistant(State(s): State<AppState>, headers: HeaderMap) -> Response {

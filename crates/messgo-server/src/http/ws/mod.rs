@@ -28,7 +28,6 @@ use write::{event_message, send_event, write_page, write_waiting};
 use super::ApiError;
 use crate::bus::{SocketId, Subscription};
 use crate::messages::feed::{Feed, Read};
-use crate::metrics::{Metrics, Refused};
 use crate::service::{AuthContext, Sent, ServiceError, ServiceResult, Services};
 
 /// Largest client frame: room for the largest ciphertext (`MAX_CIPHERTEXT`, 64 KiB)
