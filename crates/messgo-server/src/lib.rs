@@ -218,18 +218,9 @@ impl Server {
             self.config.sweep_interval,
             stop_rx.clone(),
         ));
-        let metrics = self.metrics.map(|listener| {
-            let app = http::metrics::router(self.services.metrics_registry());
-            let mut stop = stop_rx.clone();
-            tokio::spawn(async move {
-                let stopped = async move {
-                    let _ = stop.changed().await;
-                };
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(stopped)
-                    .await
-            })
-        });
+        let metrics = self
+            .metrics
+            .map(|listener| serve_metrics(listener, &self.services, stop_rx.clone()));
         let flusher = tokio::spawn(messages::pipeline::flush_stale_holds(
             self.services.pipeline.order.clone(),
             stop_rx.clone(),
@@ -269,4 +260,21 @@ impl Server {
         tracing::info!("stopped; the database is closed");
         Ok(served?)
     }
+}
+
+/// `/metrics` on its own listener (`--metrics-bind`), until `stop` says so.
+fn serve_metrics(
+    listener: TcpListener,
+    services: &Services,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    let app = http::metrics::router(services.metrics_registry());
+    tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.changed().await;
+        };
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stopped)
+            .await
+    })
 }

@@ -154,10 +154,10 @@ fn fail(e: ServiceError, username: &str) -> AdminError {
 
 /// An invite request's refusal: a bad count or lifetime says which, in words.
 fn invite_fail(e: ServiceError) -> AdminError {
-    match e {
-        ServiceError::InvalidField { .. } => AdminError::new("bad_request", e.to_string()),
-        other => fail(other, "-"),
+    if let ServiceError::InvalidField { .. } = e {
+        return AdminError::new("bad_request", e.to_string());
     }
+    fail(e, "-")
 }
 
 fn storage(e: crate::store::StoreError) -> AdminError {
