@@ -9,9 +9,17 @@ use std::process::Command;
 
 use common::{start, BIN};
 
+/// One bench at a time: two at once on a 2-core machine measure each other (a run
+/// beside the Socket.IO peer's once stalled 115 ms and halved its search).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Starts the server `cmd`, runs a small bench of every scenario against it as
 /// `peer`, stops the server and returns the bench's JSON report.
 fn bench(cmd: Command, peer: &str) -> serde_json::Value {
+    // A panicking run poisons the lock; the next one measures all the same.
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (mut server, url) = start(cmd);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("report.json");
