@@ -47,16 +47,15 @@ const CSP: &str =
     connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'";
 
-/// Marks an API answer that is the same for every caller (the contract), so it keeps
-/// its own `Cache-Control`; every other API answer is `no-store`.
+/// Marks an API answer that is the same for every caller (the contract, the operator's
+/// pictures), so it keeps its own `Cache-Control`; every other API answer is
+/// `no-store`.
 #[derive(Debug, Clone, Copy)]
 pub struct Cacheable;
 
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    // Nothing of the API is stored by caches, but the operator's pictures, which are
-    // the server's and the same for everyone (they set their own Cache-Control).
-    let path = req.uri().path();
-    let api = path.starts_with("/api/") && !path.starts_with("/api/pictures/");
+    // Nothing of the API is stored by caches but answers marked `Cacheable`.
+    let api = req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
     let cacheable = res.extensions().get::<Cacheable>().is_some();
     let h = res.headers_mut();

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{routing, Router};
 
+use super::guard::Cacheable;
 use super::{ApiError, AppState};
 use crate::profile::pictures::Picture;
 
@@ -29,15 +30,19 @@ fn answer(picture: Option<&Picture>, headers: &HeaderMap) -> Response {
         (header::CACHE_CONTROL, CACHE.to_owned()),
         (header::ETAG, p.etag.clone()),
     ];
-    if fresh {
-        return (StatusCode::NOT_MODIFIED, common).into_response();
-    }
-    (
-        common,
-        [(header::CONTENT_TYPE, p.content_type)],
-        p.bytes.clone(),
-    )
-        .into_response()
+    // The same for every caller: caches may keep it (guard.rs).
+    let mut res = if fresh {
+        (StatusCode::NOT_MODIFIED, common).into_response()
+    } else {
+        (
+            common,
+            [(header::CONTENT_TYPE, p.content_type)],
+            p.bytes.clone(),
+        )
+            .into_response()
+    };
+    res.extensions_mut().insert(Cacheable);
+    res
 }
 
 /// Which pictures are set: each one's path (with its ETag as a version, so a

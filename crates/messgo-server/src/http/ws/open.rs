@@ -11,7 +11,7 @@ use messgo_proto::ErrorBody;
 use super::{run, MAX_CLIENT_FRAME, READ_BUFFER};
 use crate::http::extract::{Auth, ClientIp};
 use crate::http::{ApiError, AppState};
-use crate::metrics::Refused;
+use crate::metrics::{Metrics, Refused};
 
 /// # `GET /api/ws` — real-time events for the signed-in user.
 #[utoipa::path(get, path = "/api/ws", tag = "socket", security(("session" = [])),
@@ -76,6 +76,7 @@ pub async fn upgrade(
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
         .on_upgrade(move |socket: WebSocket| async move {
+            let _open = Metrics::open(&services.metrics.sockets);
             let (sink, stream) = socket.split();
             run(sink, stream, sub, services, who).await;
             drop(places);
