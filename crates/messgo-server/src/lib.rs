@@ -220,7 +220,7 @@ impl Server {
         ));
         let metrics = self
             .metrics
-            .map(|listener| serve_metrics(listener, &self.services, stop_rx.clone()));
+            .map(|listener| serve_metrics(listener, &self.services, &self.config, stop_rx.clone()));
         let flusher = tokio::spawn(messages::pipeline::flush_stale_holds(
             self.services.pipeline.order.clone(),
             stop_rx.clone(),
@@ -262,13 +262,26 @@ impl Server {
     }
 }
 
+/// Scrapers' connections to `/metrics` one address may hold open at once.
+const METRICS_CONNECTIONS_PER_ADDRESS: usize = 8;
+
 /// `/metrics` on its own listener (`--metrics-bind`), until `stop` says so.
+/// Its connections have the public listener's bounds (writes time out after the stall
+/// timeout; a few per address), but are not counted among the public ones.
 fn serve_metrics(
     listener: TcpListener,
     services: &Services,
+    config: &Config,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<std::io::Result<()>> {
     let app = http::metrics::router(services.metrics_registry());
+    let listener = http::listener::StallingListener::new(
+        listener,
+        config.stall_timeout,
+        Some(METRICS_CONNECTIONS_PER_ADDRESS),
+        None,
+        metrics::Metrics::default(),
+    );
     tokio::spawn(async move {
         let stopped = async move {
             let _ = stop.changed().await;
