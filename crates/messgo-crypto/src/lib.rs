@@ -5,9 +5,11 @@
 
 pub mod bundle;
 pub mod chatkey;
+pub mod file_vectors;
 pub mod kdf;
 pub mod message;
 pub mod safety;
+pub mod stream;
 pub mod vectors;
 
 mod rng;
