@@ -13,12 +13,15 @@ use rand::RngCore;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use crate::{Client, ClientError, Identity, Result};
+use crate::{Client, ClientError, FileEntry, Identity, Result};
 
 /// What a message's plaintext holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plaintext {
     pub text: String,
+    /// Attachments (docs/crypto.md, "Attachments").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileEntry>,
 }
 
 /// A decrypted, verified message.
@@ -28,6 +31,7 @@ pub struct Opened {
     pub id: MessageId,
     pub sender: UserId,
     pub text: String,
+    pub files: Vec<FileEntry>,
 }
 
 impl Client {
@@ -123,33 +127,6 @@ impl Client {
             &body,
         )
         .await
-    }
-
-    /// Uploads (already encrypted) bytes to a chat.
-    pub async fn upload_blob(
-        &self,
-        chat: ChatId,
-        bytes: Vec<u8>,
-    ) -> Result<messgo_proto::BlobUploaded> {
-        let res = self
-            .go(self
-                .http
-                .post(format!("{}/api/blobs?chat_id={chat}", self.base))
-                .header(messgo_proto::CSRF_HEADER, "1")
-                .header("content-type", "application/octet-stream")
-                .body(bytes))
-            .await?;
-        crate::decode(res).await
-    }
-
-    pub async fn download_blob(&self, id: messgo_proto::BlobId) -> Result<Vec<u8>> {
-        let res = self
-            .go(self.http.get(format!("{}/api/blobs/{id}", self.base)))
-            .await?;
-        if !res.status().is_success() {
-            return Err(crate::api_error(res).await);
-        }
-        Ok(res.bytes().await?.to_vec())
     }
 
     pub async fn assistant(&self) -> Result<messgo_proto::AssistantInfo> {
@@ -284,6 +261,23 @@ impl<'a> Keyring<'a> {
         id: MessageId,
         text: &str,
     ) -> Result<SendMessage> {
+        let plain = Plaintext {
+            text: text.to_owned(),
+            files: Vec::new(),
+        };
+        self.seal_plaintext(client, chat, epoch, id, &plain).await
+    }
+
+    /// Seals a whole plaintext (text and files); `blobs` of the result lists the
+    /// files' blobs and thumbnails, so the message takes them.
+    pub async fn seal_plaintext(
+        &mut self,
+        client: &Client,
+        chat: ChatId,
+        epoch: u32,
+        id: MessageId,
+        plain: &Plaintext,
+    ) -> Result<SendMessage> {
         let key = self.key(client, chat, epoch).await?;
         let header = message::Header {
             chat_id: *chat.as_bytes(),
@@ -291,17 +285,19 @@ impl<'a> Keyring<'a> {
             sender_id: *self.identity.user_id().as_bytes(),
             message_id: *id.as_bytes(),
         };
-        let plain = serde_json::to_vec(&Plaintext {
-            text: text.to_owned(),
-        })
-        .expect("plaintext serializes");
+        let bytes = serde_json::to_vec(plain).expect("plaintext serializes");
         let sealed = message::seal(
             &key,
             &header,
-            &plain,
+            &bytes,
             &self.identity.secrets.signing_key(),
             &random(),
         );
+        let blobs = plain
+            .files
+            .iter()
+            .flat_map(|f| std::iter::once(f.blob).chain(f.thumb))
+            .collect();
         Ok(SendMessage {
             chat_id: chat,
             id,
@@ -309,7 +305,7 @@ impl<'a> Keyring<'a> {
             nonce: sealed.nonce.to_vec().into(),
             ciphertext: sealed.ciphertext.into(),
             signature: sealed.signature.to_vec().into(),
-            blobs: Vec::new(),
+            blobs,
         })
     }
 
@@ -356,6 +352,7 @@ impl<'a> Keyring<'a> {
             id: m.id,
             sender,
             text: p.text,
+            files: p.files,
         })
     }
 
@@ -368,11 +365,27 @@ impl<'a> Keyring<'a> {
         text: &str,
         now_ms: i64,
     ) -> Result<Ack> {
+        let plain = Plaintext {
+            text: text.to_owned(),
+            files: Vec::new(),
+        };
+        self.send_plaintext(client, chat, &plain, now_ms).await
+    }
+
+    /// Like [`Keyring::send_text`] for a whole plaintext: its files' blobs must be
+    /// complete uploads of this client's to this chat.
+    pub async fn send_plaintext(
+        &mut self,
+        client: &Client,
+        chat: ChatId,
+        plain: &Plaintext,
+        now_ms: i64,
+    ) -> Result<Ack> {
         let id = MessageId::new_v7();
         for _ in 0..2 {
             let current = client.chat(chat).await?;
             let epoch = self.ensure_epoch(client, &current, now_ms).await?;
-            let m = self.seal(client, chat, epoch, id, text).await?;
+            let m = self.seal_plaintext(client, chat, epoch, id, plain).await?;
             match client.send_message(&m).await {
                 Err(e) if e.code() == Some("epoch_stale") || e.code() == Some("epoch_conflict") => {
                     continue

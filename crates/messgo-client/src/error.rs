@@ -11,6 +11,9 @@ pub enum ClientError {
     Http(#[from] reqwest::Error),
     #[error("crypto: {0}")]
     Crypto(#[from] messgo_crypto::CryptoError),
+    /// A local file could not be read or written.
+    #[error("file: {0}")]
+    Io(#[from] std::io::Error),
     /// The client refused something the server asked of it (e.g. a too-weak KDF).
     #[error("refused: {0}")]
     Refused(String),
@@ -20,14 +23,20 @@ impl ClientError {
     pub fn code(&self) -> Option<&str> {
         match self {
             ClientError::Api { code, .. } => Some(code),
-            ClientError::Http(_) | ClientError::Crypto(_) | ClientError::Refused(_) => None,
+            ClientError::Http(_)
+            | ClientError::Crypto(_)
+            | ClientError::Refused(_)
+            | ClientError::Io(_) => None,
         }
     }
 
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Api { status, .. } => Some(*status),
-            ClientError::Http(_) | ClientError::Crypto(_) | ClientError::Refused(_) => None,
+            ClientError::Http(_)
+            | ClientError::Crypto(_)
+            | ClientError::Refused(_)
+            | ClientError::Io(_) => None,
         }
     }
 }

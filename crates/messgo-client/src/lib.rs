@@ -3,17 +3,27 @@
 //! browser would send it.
 
 mod account;
+mod blobs;
 mod chats;
 mod connections;
+mod download;
 mod error;
 mod events;
+mod files;
 mod invites;
+mod upload;
 
 pub use account::Identity;
+pub use blobs::UploadState;
 pub use chats::{Keyring, Opened, Plaintext};
 pub use error::ClientError;
 pub use events::{Events, Socket};
+pub use files::{
+    human_size, safe_file_name, FileEntry, FileKind, MAX_FILES_PER_MESSAGE, MAX_NAME_CHARS,
+    MAX_TYPE_CHARS,
+};
 pub use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+pub use upload::{FileUpload, Progress, PIECE_LEN};
 
 use messgo_proto::{ConfigResponse, ErrorBody, CSRF_HEADER};
 use reqwest::{Method, StatusCode};

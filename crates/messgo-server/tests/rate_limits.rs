@@ -22,7 +22,10 @@ use reqwest::StatusCode;
 fn retry_after(e: &ClientError) -> Option<u64> {
     match e {
         ClientError::Api { retry_after, .. } => *retry_after,
-        ClientError::Http(_) | ClientError::Crypto(_) | ClientError::Refused(_) => None,
+        ClientError::Http(_)
+        | ClientError::Crypto(_)
+        | ClientError::Refused(_)
+        | ClientError::Io(_) => None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `messgo chat`: a minimal terminal client on `messgo-client`, end-to-end encrypted
 //! like the browser. Scriptable: `send` prints the acknowledged sequence number,
-//! `wait` exits 0 once a given message arrived, `history` prints what is readable.
+//! `wait` exits 0 once a given message arrived, `history` prints what is readable,
+//! `send --file` and `download` move attachments (`chat_files.rs`).
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -9,6 +10,8 @@ use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use messgo_client::{Client, Identity, Keyring};
 use messgo_proto::{Chat, ChatKind, ServerEvent};
+
+use crate::chat_files;
 
 #[derive(Args)]
 pub struct ChatArgs {
@@ -26,11 +29,30 @@ pub struct ChatArgs {
 
 #[derive(Subcommand)]
 pub enum ChatAction {
-    /// Send a message to a contact's direct chat.
+    /// Send a message to a contact's direct chat, with files if given.
     Send {
         #[arg(long)]
         to: String,
-        text: String,
+        /// Attach this file (up to 10 times): encrypted and uploaded in pieces; its
+        /// name, size and type (from the extension) travel inside the sealed message.
+        #[arg(long = "file", value_name = "PATH")]
+        files: Vec<PathBuf>,
+        /// The message's text (the files' caption); needed when no file is attached.
+        #[arg(required_unless_present = "files")]
+        text: Option<String>,
+    },
+    /// Download and decrypt the files of a message in the direct chat with a contact:
+    /// the one at `--seq`, else the latest with files from that contact. Never replaces
+    /// a file: a name taken is saved as `name (1)`, …; prints each path written.
+    Download {
+        #[arg(long)]
+        from: String,
+        /// The message's sequence number (as `history` shows it).
+        #[arg(long)]
+        seq: Option<i64>,
+        /// The directory to save into.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
     },
     /// Wait until a message from a contact with exactly this text has arrived.
     Wait {
@@ -87,6 +109,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             .await
             .context("could not register")?,
         ChatAction::Send { .. }
+        | ChatAction::Download { .. }
         | ChatAction::Wait { .. }
         | ChatAction::History { .. }
         | ChatAction::Session { .. } => client
@@ -106,10 +129,21 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             write_session(&client, &session_file)?;
             println!("signed in as {}", me.me.username);
         }
-        ChatAction::Send { to, text } => {
+        ChatAction::Send { to, files, text } => {
             let chat = direct_chat_with(&client, &to).await?;
-            let ack = keys.send_text(&client, chat.id, &text, now_ms()).await?;
+            let text = text.unwrap_or_default();
+            let ack = if files.is_empty() {
+                keys.send_text(&client, chat.id, &text, now_ms()).await?
+            } else {
+                let plain = chat_files::upload(&client, chat.id, &files, text).await?;
+                keys.send_plaintext(&client, chat.id, &plain, now_ms())
+                    .await?
+            };
             println!("sent seq {}", ack.seq);
+        }
+        ChatAction::Download { from, seq, out } => {
+            let chat = direct_chat_with(&client, &from).await?;
+            chat_files::download(&client, &mut keys, &chat, &from, seq, &out).await?;
         }
         ChatAction::History { with } => {
             let chat = direct_chat_with(&client, &with).await?;
@@ -120,7 +154,8 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                         .iter()
                         .find(|x| x.user_id == opened.sender)
                         .map_or("?", |x| &x.username);
-                    println!("{} {}: {}", opened.seq, who, opened.text);
+                    let line = chat_files::describe(&opened);
+                    println!("{} {}: {}", opened.seq, who, line);
                 }
             }
         }

@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod chat;
+mod chat_files;
 mod cli;
 
 use std::sync::Arc;
