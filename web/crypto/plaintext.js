@@ -5,8 +5,12 @@
 // sealed meta is {"name"}, plus "picture" (a small data: URL) when it has one. Both sides are strict about what they accept, because the
 // bytes come from whoever holds the chat key, not from the server we trust to relay them.
 
+import { MAX_FILES, fileRef } from './file-ref.js';
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** @typedef {import('./file-ref.js').FileRef} FileRef */
 
 // Padded plaintext stays within 16 KiB: a 0x80 marker always follows, then zeros up to
 // the next 256-byte boundary (crypto.md), so 16383 bytes is the most that fits.
@@ -56,15 +60,19 @@ export const encodeText = (text) => encodeMessage({ text });
  * A message: the text (the caption, when there are images, and then it may be empty),
  * its images and the chat's timer. Without images or timer it is the plain {"text"}
  * every client reads.
- * @param {{text: string, images?: ImageRef[], timer?: number | null}} m @returns {Encoded}
+ * `files` are attachments sealed as streams (file-ref.js); `images` is the older form,
+ * still read, no longer sent by this client.
+ * @param {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number | null}} m @returns {Encoded}
  */
-export function encodeMessage({ text, images = [], timer = null }) {
+export function encodeMessage({ text, images = [], files = [], timer = null }) {
   const clean = cleanText(text);
-  if (!clean.trim() && images.length === 0) return { ok: false, error: 'Type a message first.' };
+  if (!clean.trim() && images.length === 0 && files.length === 0) return { ok: false, error: 'Type a message first.' };
   if (images.length > MAX_IMAGES) return { ok: false, error: `A message can carry at most ${MAX_IMAGES} images.` };
-  /** @type {{text: string, images?: ImageRef[], timer?: number}} */
+  if (files.length > MAX_FILES) return { ok: false, error: `A message can carry at most ${MAX_FILES} files.` };
+  /** @type {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number}} */
   const doc = { text: clean.trim() ? clean : '' };
   if (images.length) doc.images = images;
+  if (files.length) doc.files = files;
   if (timer) doc.timer = timer;
   return encode(doc);
 }
@@ -114,18 +122,24 @@ function imageRef(raw) {
  * A message's plaintext with its images. Images that do not check out make the whole
  * message "unsupported" rather than silently missing; unknown fields are ignored.
  * @param {Uint8Array} bytes
- * @returns {{status: 'ok', text: string, images?: ImageRef[], timer?: number} | {status: 'unsupported'}}
+ * @returns {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number} | {status: 'unsupported'}}
  */
 export function decodeMessage(bytes) {
   const doc = parse(bytes);
   if (!doc || typeof doc.text !== 'string') return { status: 'unsupported' };
-  /** @type {{status: 'ok', text: string, images?: ImageRef[], timer?: number}} */
+  /** @type {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number}} */
   const out = { status: 'ok', text: doc.text };
   if (doc.images !== undefined) {
     if (!Array.isArray(doc.images) || doc.images.length > MAX_IMAGES) return { status: 'unsupported' };
     const images = doc.images.map(imageRef);
     if (images.some((i) => !i)) return { status: 'unsupported' };
     if (images.length) out.images = /** @type {ImageRef[]} */ (images);
+  }
+  if (doc.files !== undefined) {
+    if (!Array.isArray(doc.files) || doc.files.length > MAX_FILES) return { status: 'unsupported' };
+    const files = doc.files.map(fileRef);
+    if (files.some((f) => !f)) return { status: 'unsupported' };
+    if (files.length) out.files = /** @type {FileRef[]} */ (files);
   }
   if (int(doc.timer, 1, Number.MAX_SAFE_INTEGER)) out.timer = /** @type {number} */ (doc.timer);
   // The assistant chat's answers say so ({"role": "assistant"}, assistant/state.js).

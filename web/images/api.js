@@ -33,7 +33,7 @@ function failure(xhr, fallback) {
  * @param {string} fallback a sentence for an error without a body of ours
  * @param {Document | XMLHttpRequestBodyInit | null} body
  */
-function run(xhr, signal, ok, fallback, body) {
+export function run(xhr, signal, ok, fallback, body) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(new DOMException('Aborted', 'AbortError'));

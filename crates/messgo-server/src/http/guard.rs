@@ -42,8 +42,11 @@ fn origin_matches(origin: &HeaderValue, headers: &HeaderMap, tls: bool) -> bool 
         .is_ok_and(|o| o == format!("{scheme}://{host}"))
 }
 
+/// `media-src blob:`: voice notes and videos play from the `blob:` URL their decrypted
+/// bytes become in the page, never from the server, which holds only ciphertext.
 const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    media-src 'self' blob:; \
     connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'";
 
@@ -66,9 +69,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         ("referrer-policy", "no-referrer"),
         ("cross-origin-opener-policy", "same-origin"),
         ("cross-origin-resource-policy", "same-origin"),
+        // The microphone for voice notes, for the app's own pages only.
         (
             "permissions-policy",
-            "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+            "camera=(), microphone=(self), geolocation=(), payment=(), usb=()",
         ),
     ];
     for (name, value) in fixed {
