@@ -1,21 +1,9 @@
 //! Encrypted attachments' HTTP calls (docs/protocol.md, "Attachments"): whole blobs,
 //! and the resumable uploads' create, state, append and cancel.
 
-use messgo_proto::{BlobId, ChatId, CSRF_HEADER};
-use serde::Deserialize;
+use messgo_proto::{BlobId, ChatId, NewUpload, UploadStatus, CSRF_HEADER, UPLOAD_OFFSET_HEADER};
 
 use crate::{Client, Result};
-
-/// Where a resumable upload stands (`POST`, `GET`, `PATCH /api/uploads…`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct UploadState {
-    pub id: BlobId,
-    /// The whole stream's bytes, as declared.
-    pub size: u64,
-    /// Bytes stored for good: a multiple of 64 KiB until complete, then `size`.
-    pub offset: u64,
-    pub expires_at: i64,
-}
 
 impl Client {
     /// Uploads (already encrypted) bytes to a chat in one request.
@@ -47,16 +35,16 @@ impl Client {
     }
 
     /// Starts a resumable upload of a `size`-byte stream to a chat.
-    pub async fn create_upload(&self, chat: ChatId, size: u64) -> Result<UploadState> {
+    pub async fn create_upload(&self, chat: ChatId, size: u64) -> Result<UploadStatus> {
         self.send(
             reqwest::Method::POST,
             &format!("/api/uploads?chat_id={chat}"),
-            &serde_json::json!({ "size": size }),
+            &NewUpload { size },
         )
         .await
     }
 
-    pub async fn upload_state(&self, id: BlobId) -> Result<UploadState> {
+    pub async fn upload_state(&self, id: BlobId) -> Result<UploadStatus> {
         self.get(&format!("/api/uploads/{id}")).await
     }
 
@@ -66,14 +54,14 @@ impl Client {
         id: BlobId,
         offset: u64,
         bytes: Vec<u8>,
-    ) -> Result<UploadState> {
+    ) -> Result<UploadStatus> {
         let res = self
             .go(self
                 .http
                 .patch(format!("{}/api/uploads/{id}", self.base))
                 .header(CSRF_HEADER, "1")
                 .header("content-type", "application/octet-stream")
-                .header("upload-offset", offset.to_string())
+                .header(UPLOAD_OFFSET_HEADER, offset.to_string())
                 .body(bytes))
             .await?;
         crate::decode(res).await

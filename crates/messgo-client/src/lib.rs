@@ -14,7 +14,6 @@ mod invites;
 mod upload;
 
 pub use account::Identity;
-pub use blobs::UploadState;
 pub use chats::{Keyring, Opened, Plaintext};
 pub use error::ClientError;
 pub use events::{Events, Socket};
