@@ -137,7 +137,9 @@ function createAttachments({ chatId, media, say, send }) {
       .then((ok) => ok && upload(id, w))
       .catch((err) => {
         if (work.get(id) !== w || isAbort(err)) return;
-        if (offline(err) && w.prep) return waitOnline(id, w);
+        // Offline: it goes on by itself when the browser is back; online but unreachable
+        // (the server restarting, say): Retry is the user's.
+        if (offline(err) && w.prep && globalThis.navigator?.onLine === false) return waitOnline(id, w);
         dispatch({ type: 'failed', id, error: uploadError(err, say) });
       });
     // One file's failure does not hold up the next.
