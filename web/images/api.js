@@ -1,12 +1,12 @@
 // @ts-check
 // Encrypted attachments over HTTP (docs/protocol.md, "Attachments"). XMLHttpRequest
-// rather than fetch: it reports upload progress, which an image on a slow link needs.
+// rather than fetch: it reports upload progress (files/transfer.js's pieces go up
+// through `run`). Images of the older form, sealed whole, are still downloaded here.
 // Errors are the same ApiError the rest of the client throws, with the server's own
 // sentence (a 413 names the size limit).
 
 import { ApiError } from '../core/api.js';
 
-/** @typedef {{id: string, size: number, expires_at: number}} BlobUploaded */
 /** @typedef {(done: number, total: number) => void} Progress */
 
 const NETWORK = 'Can\'t reach the server. Check your connection and try again.';
@@ -58,25 +58,6 @@ export function run(xhr, signal, ok, fallback, body) {
     };
     xhr.send(body);
   });
-}
-
-/**
- * Uploads one sealed blob to a chat. It waits on the server for an hour for the
- * message that takes it.
- * @param {string} chatId @param {Uint8Array} sealed
- * @param {{onProgress?: Progress, signal?: AbortSignal}} [opts]
- * @returns {Promise<BlobUploaded>}
- */
-export function uploadBlob(chatId, sealed, { onProgress, signal } = {}) {
-  const xhr = new XMLHttpRequest();
-  xhr.open('POST', `/api/blobs?chat_id=${encodeURIComponent(chatId)}`);
-  xhr.responseType = 'text';
-  xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-  xhr.setRequestHeader('X-MessGo', '1');
-  xhr.setRequestHeader('Accept', 'application/json');
-  xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : sealed.length);
-  return run(xhr, signal, (x) => JSON.parse(x.responseText), 'The upload was refused.',
-    new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (sealed)]));
 }
 
 /**
