@@ -11,7 +11,7 @@ import { clock, seekAt, seekByKey, spokenTime } from './format.js';
 import { resample } from './waveform.js';
 
 /** Bars drawn per note, whatever the number of levels, so every player is one width. */
-export const BARS = 40;
+export const BARS = 32;
 
 /**
  * Bars for `levels` (0..1) in `container`, replacing what was there.
