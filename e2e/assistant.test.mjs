@@ -313,7 +313,7 @@ test('after a reload the conversation is decrypted from the chat', { timeout: TI
 
 test('images in the assistant chat reach the model as data URLs', { timeout: TIMEOUT }, async (t) => {
   // The image feature is built alongside this one: without its attach button there is nothing to send.
-  const attach = A.page.getByRole('button', { name: 'Attach images' });
+  const attach = A.page.getByRole('button', { name: 'Attach files' });
   if (await attach.count() === 0) {
     t.skip('this build has no image attachments');
     return;

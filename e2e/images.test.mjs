@@ -226,7 +226,7 @@ test('a photo with GPS arrives stripped: thumbnail live, full image in the viewe
     { name: 'paris.jpg', mimeType: 'image/jpeg', buffer: photo },
     { name: 'sticker.png', mimeType: 'image/png', buffer: png },
   ]);
-  const tray = A.page.getByRole('list', { name: 'Attached images' });
+  const tray = A.page.getByRole('list', { name: 'Attached files' });
   await tray.locator('.attach-item[data-status=ready]').nth(1).waitFor();
   assert.equal(await tray.locator('.attach-item').count(), 2);
   const box = A.page.getByRole('textbox', { name: 'Message' });
@@ -275,7 +275,7 @@ test('a photo with GPS arrives stripped: thumbnail live, full image in the viewe
 });
 
 test('pasting an image into the field and dropping one on the chat attach them too', { timeout: TIMEOUT }, async () => {
-  const tray = A.page.getByRole('list', { name: 'Attached images' });
+  const tray = A.page.getByRole('list', { name: 'Attached files' });
   await A.page.evaluate(async () => {
     /** @param {string} name @param {string} color */
     async function file(name, color) {
@@ -317,7 +317,7 @@ test('an upload the network loses says so, and Retry sends the same image once i
   await A.context.route('**/api/blobs?*', (route) => route.abort('internetdisconnected'));
   const tiny = await render(A.page, { width: 240, height: 160, type: 'image/jpeg' });
   await A.page.locator('input[type=file]').setInputFiles({ name: 'offline.jpg', mimeType: 'image/jpeg', buffer: tiny });
-  const item = A.page.getByRole('list', { name: 'Attached images' }).getByRole('listitem');
+  const item = A.page.getByRole('list', { name: 'Attached files' }).getByRole('listitem');
   await item.filter({ hasText: 'cannot reach the server' }).waitFor();
   await A.context.unroute('**/api/blobs?*');
   await item.getByRole('button', { name: 'Retry offline.jpg' }).click();
@@ -358,7 +358,7 @@ test('an image over the server\'s limit says so, and Retry needs no new pick', {
     const big = await render(D.page, { width: 1600, height: 1200, type: 'image/jpeg', noise: true });
     assert.ok(big.length > 20000);
     await D.page.locator('input[type=file]').setInputFiles({ name: 'big.jpg', mimeType: 'image/jpeg', buffer: big });
-    const item = D.page.getByRole('list', { name: 'Attached images' }).getByRole('listitem');
+    const item = D.page.getByRole('list', { name: 'Attached files' }).getByRole('listitem');
     await item.filter({ hasText: /at most 19 KiB/ }).waitFor();
     assert.match(await item.innerText(), /Too large to send/);
 

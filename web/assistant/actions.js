@@ -11,6 +11,7 @@ import {
   CONTEXT_TURNS, decodeTurn, encodeTurn, isBusy, pickContext, roleOf, splitAnswer, toContext,
 } from './state.js';
 import { say } from '../core/outcome.js';
+import { fileRef, inlineAs } from '../crypto/file-ref.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
 /** @typedef {import('../core/state.js').State} State */
@@ -158,6 +159,8 @@ export function createAssistant({ store, chats }) {
     for (let i = turns.length - 1; i >= 0; i--) {
       for (const ref of /** @type {any[]} */ (turns[i].images)) {
         if (!ref || typeof ref.blob !== 'string' || typeof ref.key !== 'string' || typeof ref.type !== 'string') continue;
+        // Of the stream form, only what is an image by kind and type goes to the model.
+        if ('kind' in ref && (!fileRef(ref) || inlineAs(ref) !== 'image')) continue;
         if (typeof ref.size !== 'number' || ref.size > budget) continue;
         try {
           const blob = await media.full(ref);
@@ -335,7 +338,7 @@ export function createAssistant({ store, chats }) {
       onAnswerEvent(event);
     },
 
-    /** @param {string} text @param {unknown[]} [images] uploaded already (images/attach.js) @returns {Outcome} */
+    /** @param {string} text @param {unknown[]} [images] uploaded already (files/attach.js) @returns {Outcome} */
     ask(text, images = []) {
       const a = state().assistant;
       if (!a.info) return { ok: false, error: 'The assistant is not ready yet.' };

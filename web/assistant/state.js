@@ -89,8 +89,17 @@ export const isBusy = (turn) => Boolean(turn && (turn.phase === 'storing' || tur
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** @param {string} text @param {Role} role @param {unknown[]} [images] */
-const docBytes = (text, role, images = []) => encoder.encode(JSON.stringify(images.length ? { text, role, images } : { text, role }));
+/**
+ * A turn's document; attachments of the stream form (they carry a `kind`) go in
+ * `files`, older whole-blob images in `images`, as in any message.
+ * @param {string} text @param {Role} role @param {unknown[]} [images]
+ */
+function docBytes(text, role, images = []) {
+  const streamed = (/** @type {any} */ r) => Boolean(r) && typeof r === 'object' && 'kind' in r;
+  const files = images.filter(streamed);
+  const old = images.filter((r) => !streamed(r));
+  return encoder.encode(JSON.stringify({ text, role, ...(old.length ? { images: old } : {}), ...(files.length ? { files } : {}) }));
+}
 
 /**
  * The plaintext of a question or an answer: {"text", "role"}, and a question's images
@@ -116,7 +125,8 @@ export function decodeTurn(bytes) {
   try {
     const doc = JSON.parse(decoder.decode(bytes));
     if (!doc || typeof doc !== 'object' || typeof doc.text !== 'string') return null;
-    return { text: doc.text, role: doc.role === 'assistant' ? 'assistant' : 'user', images: Array.isArray(doc.images) ? doc.images : [] };
+    const images = [...(Array.isArray(doc.images) ? doc.images : []), ...(Array.isArray(doc.files) ? doc.files : [])];
+    return { text: doc.text, role: doc.role === 'assistant' ? 'assistant' : 'user', images };
   } catch {
     return null;
   }

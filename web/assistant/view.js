@@ -9,11 +9,12 @@ import { bodyText, dayLabel, timeline } from '../chats/format.js';
 import { fullDate } from '../core/format.js';
 import { renderMarkdown } from './markdown.js';
 import { roleOf } from './state.js';
-import { attachTray } from '../images/tray.js';
+import { attachTray } from '../files/tray.js';
 import { composer } from '../chats/composer.js';
 import { h, keyed, setChildren, uid } from '../ui/dom.js';
 import { openViewer } from '../images/viewer.js';
 import { messageImages } from '../images/in-message.js';
+import { messageFiles } from '../files/card.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../chats/state.js').ChatEntry} ChatEntry */
@@ -50,18 +51,18 @@ export function mountAssistantView(root, { state, chatId, chats, assistant, clos
     h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading earlier messages…');
   const scroller = h('div', { class: 'message-scroller', role: 'log', 'aria-label': 'Messages', tabindex: 0 }, older, list);
 
-  // Images ride along with a question as they do with any message (images/attach.js), when
-  // this build has them.
+  // Files ride along with a question as they do with any message (files/attach.js), when
+  // this build has them; the model sees the images among them.
   const attachments = /** @type {any} */ (chats).attachments?.forChat?.(chatId) ?? null;
   const tray = attachments ? attachTray({ attachments }) : null;
   const compose = composer({
     label: 'Message',
     send: (text) => {
-      const attached = attachments?.getState().length ? attachments.take() : { ok: true, images: [] };
+      const attached = attachments?.getState().length ? attachments.take() : { ok: true, files: [] };
       if (!attached.ok) return attached;
-      const outcome = assistant.ask(text, attached.images);
+      const outcome = assistant.ask(text, attached.files);
       if (outcome.ok) {
-        if (attached.images.length) attachments.clear();
+        if (attached.files.length) attachments.clear();
         stickToBottom = true;
       }
       return outcome;
@@ -95,10 +96,19 @@ export function mountAssistantView(root, { state, chatId, chats, assistant, clos
   let painted = '';
 
   const entry = () => /** @type {ChatEntry | undefined} */ (current.chats.byId[chatId]);
-  const images = (/** @type {any[]} */ refs) => (chats.media ? messageImages(refs, {
-    media: chats.media,
-    open: (all, index, opener) => openViewer({ images: all, index, media: chats.media, returnFocus: opener }),
-  }) : null);
+  // A turn's references may be of both forms: images (whole blobs) and files (streams).
+  const images = (/** @type {any[]} */ refs) => {
+    if (!chats.media) return null;
+    const deps = {
+      media: chats.media,
+      open: (/** @type {any[]} */ all, /** @type {number} */ index, /** @type {HTMLElement} */ opener) => openViewer({
+        images: all, index, media: chats.media, returnFocus: opener }),
+    };
+    const files = refs.filter((r) => r && 'kind' in r);
+    const old = refs.filter((r) => r && !('kind' in r));
+    return h('div', { class: 'msg-attachments' }, old.length ? messageImages(old, deps) : null,
+      files.length ? messageFiles(files, deps) : null);
+  };
 
   /** @param {Row} row @returns {HTMLElement} */
   function build(row) {
@@ -114,8 +124,8 @@ export function mountAssistantView(root, { state, chatId, chats, assistant, clos
           : h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}` }, bodyText(m));
         return h('li', { class: `msg ${row.role === 'assistant' ? 'theirs assistant-msg' : 'own'}`, 'data-id': m.id, 'data-seq': m.seq },
           h('div', { class: 'bubble' },
-            ok && b.images?.length ? images(b.images) : null,
-            ok && !b.text && b.images?.length ? null : content,
+            ok && (b.images?.length || b.files?.length) ? images([...b.images ?? [], ...b.files ?? []]) : null,
+            ok && !b.text && (b.images?.length || b.files?.length) ? null : content,
             h('p', { class: 'msg-meta' }, time(m.created_at))));
       }
       case 'question': {

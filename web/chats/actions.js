@@ -5,7 +5,7 @@
 // through the store; user actions resolve to {ok, error?} like the people actions.
 
 import * as api from '../core/api.js';
-import { createAttachmentShelf } from '../images/attach.js';
+import { createAttachmentShelf } from '../files/attach.js';
 import { chatTitle } from './format.js';
 import { createGroupActions } from './groups.js';
 import { createKeyring } from './keys.js';
@@ -60,7 +60,7 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
   const options = createChatOptions({ store, act });
   const groups = createGroupActions({ store, keyring, sender, act, say: explain, loaded: (chatId) => loadLatest(chatId) });
   const media = createMedia({ store });
-  const attachments = createAttachmentShelf({ media, say: explain });
+  const attachments = createAttachmentShelf({ media, say: explain, send: (chatId, text, files) => sender.send(chatId, text, files) });
   const expiry = createExpiryWatch({ store, onExpired: forgetSpentKeys });
 
   let running = false;
@@ -444,8 +444,8 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     /** A chat that the state does not know yet (a contact just added, say). @param {string} chatId */
     ensureChat: (chatId) => (state().chats.byId[chatId] ? Promise.resolve() : fetchChat(chatId)),
 
-    /** @param {string} chatId @param {string} text @param {import('../crypto/plaintext.js').ImageRef[]} [images] uploaded already */
-    send: (chatId, text, images) => sender.send(chatId, text, images),
+    /** @param {string} chatId @param {string} text @param {import('../crypto/file-ref.js').FileRef[]} [files] uploaded already */
+    send: (chatId, text, files) => sender.send(chatId, text, files),
     /** @param {string} chatId @param {string} id */
     retry: (chatId, id) => sender.retry(chatId, id),
     /** @param {string} chatId @param {string} id */
@@ -466,9 +466,9 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     /** Messages sent from now on disappear after this long. @param {string} chatId @param {number} seconds */
     setTimer: (chatId, seconds) => act(() => api.setTimer(chatId, seconds)),
 
-    /** Images of messages, decrypted here. */
+    /** Images, videos and files of messages, decrypted here. */
     media,
-    /** Images waiting in each chat's composer. */
+    /** Files waiting in each chat's composer. */
     attachments,
 
     /** Sealing and opening as the signed-in user, for a module with plaintexts of its own (the assistant). */

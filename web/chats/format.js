@@ -69,6 +69,19 @@ export function systemText(msg, entry, me, contacts) {
 /** @param {number} n */
 const photos = (n) => (n === 0 ? '' : n === 1 ? 'Photo' : `${n} photos`);
 
+/**
+ * What a message without a caption says in the chat list: "Photo", "Video", "Voice
+ * note", the file's name, or "3 files".
+ * @param {import('../crypto/file-ref.js').FileRef[]} files
+ */
+export function filesText(files) {
+  if (files.length === 0) return '';
+  if (files.every((f) => f.kind === 'image')) return photos(files.length);
+  if (files.length > 1) return `${files.length} files`;
+  const [f] = files;
+  return f.kind === 'video' ? 'Video' : f.kind === 'voice' ? 'Voice note' : f.name;
+}
+
 /** @param {Msg} msg */
 export function bodyText(msg) {
   if (msg.deleted) return 'Message deleted';
@@ -76,7 +89,7 @@ export function bodyText(msg) {
   if (!b) return 'Decrypting…';
   switch (b.status) {
     // An image without a caption still says something in the chat list.
-    case 'ok': return b.text || photos(b.images?.length ?? 0);
+    case 'ok': return b.text || photos(b.images?.length ?? 0) || filesText(b.files ?? []);
     case 'unverified': return 'This message could not be verified';
     case 'unsupported': return 'This message needs a newer version of MessGo';
     default: return 'This message could not be decrypted';
@@ -92,7 +105,7 @@ export const isHidden = (chats, chatId, id) => Boolean(chats.hidden[chatId]?.[id
  */
 export function previewText(entry, chats, me, contacts) {
   const pending = entry.pending[entry.pending.length - 1];
-  if (pending) return `You: ${pending.text.trim() ? pending.text : photos(pending.images?.length ?? 0)}`;
+  if (pending) return `You: ${pending.text.trim() ? pending.text : filesText(pending.files ?? [])}`;
   for (let i = entry.messages.length - 1; i >= 0; i--) {
     const m = entry.messages[i];
     if (isHidden(chats, entry.chat.id, m.id)) continue;

@@ -11,6 +11,7 @@ import { h } from '../ui/dom.js';
 /** @typedef {import('./state.js').Msg} Msg */
 /** @typedef {import('./state.js').Pending} Pending */
 /** @typedef {import('../crypto/plaintext.js').ImageRef} ImageRef */
+/** @typedef {import('../crypto/file-ref.js').FileRef} FileRef */
 
 /**
  * What a row shows, computed by the view: rows whose inputs did not change keep their
@@ -26,7 +27,8 @@ import { h } from '../ui/dom.js';
  * @property {(msg: Msg, opener: HTMLElement) => void} remove   asks how to delete
  * @property {(id: string) => void} retry
  * @property {(id: string) => void} discard
- * @property {(images: ImageRef[]) => HTMLElement} [images]  the thumbnails of a message
+ * @property {(images: ImageRef[]) => HTMLElement} [images]  the thumbnails of a message (the older form)
+ * @property {(files: FileRef[]) => HTMLElement} [files]  its files: images, videos, voice notes, cards
  */
 
 /** @param {number} at */
@@ -44,8 +46,8 @@ export function buildRow(row, actions) {
       const failed = p.status === 'failed';
       return h('li', { class: `msg own${failed ? ' failed' : ''}`, 'data-id': p.id },
         h('div', { class: 'bubble' },
-          p.images?.length && actions.images ? actions.images(p.images) : null,
-          p.text.trim() || !p.images?.length ? h('p', { class: 'msg-text' }, p.text) : null,
+          p.files?.length && actions.files ? actions.files(p.files) : null,
+          p.text.trim() || !p.files?.length ? h('p', { class: 'msg-text' }, p.text) : null,
           h('p', { class: 'msg-meta' }, time(p.at), ' ', h('span', { class: 'msg-state' }, failed ? 'Failed' : 'Sending…'))),
         failed ? h('div', { class: 'msg-failed', role: 'alert' },
           h('span', null, p.error ?? 'Not sent.'), ' ',
@@ -57,8 +59,9 @@ export function buildRow(row, actions) {
       const status = m.deleted ? 'deleted' : m.body?.status ?? 'opening';
       const problem = status === 'unverified' || status === 'unreadable' || status === 'unsupported';
       const images = m.body?.status === 'ok' && !m.deleted ? m.body.images ?? [] : [];
-      // A caption is optional: an image alone has no text line under it.
-      const shown = images.length && m.body?.status === 'ok' ? m.body.text : bodyText(m);
+      const files = m.body?.status === 'ok' && !m.deleted ? m.body.files ?? [] : [];
+      // A caption is optional: an image or a file alone has no text line under it.
+      const shown = (images.length || files.length) && m.body?.status === 'ok' ? m.body.text : bodyText(m);
       const text = shown ? h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}`,
         role: problem ? 'note' : null }, shown) : null;
       const menu = h('button', { type: 'button', class: 'msg-action', 'aria-label': 'Delete message', title: 'Delete',
@@ -67,6 +70,7 @@ export function buildRow(row, actions) {
         row.sender ? h('p', { class: 'msg-sender' }, row.sender) : null,
         h('div', { class: 'bubble' },
           images.length && actions.images ? actions.images(images) : null,
+          files.length && actions.files ? actions.files(files) : null,
           text,
           h('p', { class: 'msg-meta' }, m.expires_at && !m.deleted ? [countdown(m.expires_at), ' '] : null,
             time(m.created_at), row.state ? ' ' : null,

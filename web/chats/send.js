@@ -11,7 +11,7 @@ import { encodeMessage, encodeName } from '../crypto/plaintext.js';
 /** @typedef {import('../core/state.js').Store} Store */
 /** @typedef {import('../core/api.js').Chat} Chat */
 /** @typedef {import('./keys.js').Keyring} Keyring */
-/** @typedef {import('../crypto/plaintext.js').ImageRef} ImageRef */
+/** @typedef {import('../crypto/file-ref.js').FileRef} FileRef */
 
 // The server refuses an epoch older than 24 h; opening a little early avoids a
 // refused send when this clock runs behind the server's.
@@ -47,7 +47,7 @@ export function nackText(code, message) {
     case 'too_large': return 'Not sent: this message is too long.';
     case 'rate_limited': return 'Not sent: you are sending too fast. Try again in a moment.';
     case 'not_found': return 'Not sent: you are no longer in this chat.';
-    case 'invalid_blob': return 'Not sent: its images are no longer on the server (uploads wait an hour). Attach them again.';
+    case 'invalid_blob': return 'Not sent: its files are no longer on the server (uploads wait an hour). Attach them again.';
     case 'network': return 'Not sent: cannot reach the server.';
     case 'storage_full': return 'Not sent: the server is out of storage space. Try again later.';
     default: return message ? `Not sent: ${message}` : 'Not sent.';
@@ -158,13 +158,13 @@ export function createSender({ store, keyring, sendFrame, say }) {
     try {
       epoch = forceAfter !== undefined ? await openOnce(chatId, { staleEpoch: forceAfter }) : await ensureEpoch(chatId);
       // The timer goes inside the signed plaintext too, so receivers learn it from the sender.
-      const plain = encodeMessage({ text: p.text, images: p.images, timer: entry(chatId)?.chat.timer_secs });
+      const plain = encodeMessage({ text: p.text, files: p.files, timer: entry(chatId)?.chat.timer_secs });
       if (!plain.ok) return fail(chatId, id, plain.error);
       const sealed = await keyring.seal({ chatId, epoch, id, plaintext: plain.bytes });
       /** @type {import('../core/api.js').SendBody} */
       const frame = { chat_id: chatId, id, epoch, nonce: sealed.nonce, ciphertext: sealed.ciphertext, signature: sealed.signature };
       // The server binds these uploads to the message: they then live and die with it.
-      const blobs = (p.images ?? []).flatMap((i) => [i.blob, i.thumb]);
+      const blobs = (p.files ?? []).flatMap((f) => (f.thumb ? [f.blob, f.thumb] : [f.blob]));
       if (blobs.length) frame.blobs = blobs;
       dispatch({ type: 'pending_sealed', chatId, id, sealed: frame });
       if (sendFrame({ type: 'send', ...frame })) {
@@ -200,14 +200,14 @@ export function createSender({ store, keyring, sendFrame, say }) {
     openEpoch: openOnce,
 
     /**
-     * @param {string} chatId @param {string} text @param {ImageRef[]} [images] uploaded already
+     * @param {string} chatId @param {string} text @param {FileRef[]} [files] uploaded already
      * @returns {{ok: true} | {ok: false, error: string}}
      */
-    send(chatId, text, images = []) {
-      const plain = encodeMessage({ text, images });
+    send(chatId, text, files = []) {
+      const plain = encodeMessage({ text, files });
       if (!plain.ok) return plain;
       const id = messageId();
-      dispatch({ type: 'pending_added', chatId, id, text, at: Date.now(), ...(images.length ? { images } : {}) });
+      dispatch({ type: 'pending_added', chatId, id, text, at: Date.now(), ...(files.length ? { files } : {}) });
       deliver(chatId, id);
       return { ok: true };
     },

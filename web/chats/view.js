@@ -8,7 +8,7 @@ import { avatarBubble, chatPerson } from '../ui/avatars.js';
 import {
   chatTitle, dayLabel, isReadByOthers, otherMember, personName, systemText, timeline, typingText,
 } from './format.js';
-import { attachTray } from '../images/tray.js';
+import { attachTray } from '../files/tray.js';
 import { chatTimer } from '../expiry/chat-timer.js';
 import { composer } from './composer.js';
 import { openDialog } from '../ui/dialog.js';
@@ -16,6 +16,7 @@ import { h, keyed, setChildren, uid } from '../ui/dom.js';
 import { openViewer } from '../images/viewer.js';
 import { buildRow } from './message-item.js';
 import { messageImages } from '../images/in-message.js';
+import { messageFiles } from '../files/card.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/state.js').Pane} Pane */
@@ -57,12 +58,13 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   const compose = composer({
     label: 'Message',
     send: (text) => {
-      // Attached images go with the text as their caption, once all are uploaded.
-      const attached = attachments.getState().length ? attachments.take() : { ok: /** @type {const} */ (true), images: [] };
+      // Attached files go with the text as their caption, once all are uploaded.
+      const attached = attachments.getState().some((a) => !a.solo) ? attachments.take()
+        : { ok: /** @type {const} */ (true), files: [] };
       if (!attached.ok) return attached;
-      const outcome = chats.send(chatId, text, attached.images);
+      const outcome = chats.send(chatId, text, attached.files);
       if (outcome.ok) {
-        if (attached.images.length) attachments.clear();
+        if (attached.files.length) attachments.clear();
         stickToBottom = true;
       }
       return outcome;
@@ -146,6 +148,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     retry: (/** @type {string} */ id) => chats.retry(chatId, id),
     discard: (/** @type {string} */ id) => chats.discard(chatId, id),
     images: (/** @type {import('../crypto/plaintext.js').ImageRef[]} */ images) => messageImages(images, {
+      media: chats.media,
+      open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
+    }),
+    files: (/** @type {import('../crypto/file-ref.js').FileRef[]} */ files) => messageFiles(files, {
       media: chats.media,
       open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
     }),

@@ -157,12 +157,14 @@ export class FileUpload {
 
 /**
  * Downloads a blob and opens it as it arrives.
- * @param {string} id @param {Uint8Array} key @param {number} size the plaintext's size
+ * @param {string} id @param {Uint8Array} key
+ * @param {number | null} size the plaintext's size; null for a thumbnail or poster, whose
+ *   size the message does not carry: the server's Content-Length says it then
  * @param {{type?: string, onProgress?: Progress, signal?: AbortSignal}} [opts]
  * @returns {Promise<Blob>}
  */
 export async function downloadFile(id, key, size, { type = '', onProgress, signal } = {}) {
-  const total = sealedSize(size);
+  let total = size === null ? -1 : sealedSize(size);
   const opener = new StreamOpener(key);
   /** @type {BlobPart[]} */
   let parts = [];
@@ -181,11 +183,12 @@ export async function downloadFile(id, key, size, { type = '', onProgress, signa
       pending = 0;
     }
   };
-  while (received < total) {
+  while (total < 0 || received < total) {
     try {
       /** @type {Record<string, string>} */
       const headers = received > 0 ? { Range: `bytes=${received}-` } : {};
       const res = await fetchBlob(id, headers, signal);
+      if (total < 0) total = lengthOf(res);
       const reader = /** @type {ReadableStream<Uint8Array>} */ (res.body).getReader();
       for (;;) {
         const { done, value } = await reader.read();
@@ -204,6 +207,15 @@ export async function downloadFile(id, key, size, { type = '', onProgress, signa
   }
   keep([await opener.finish()]);
   return new Blob([acc, ...parts], { type });
+}
+
+/** A whole blob's length from its first answer (a thumbnail's size is not in the message). @param {Response} res */
+function lengthOf(res) {
+  const n = Number(res.headers.get('Content-Length') ?? '');
+  if (res.status !== 200 || !Number.isSafeInteger(n) || n < HEADER_BYTES) {
+    throw new ApiError(res.status, 'invalid_blob', 'This file could not be downloaded.');
+  }
+  return n;
 }
 
 /** @param {string} id @param {Record<string, string>} headers @param {AbortSignal | undefined} signal */

@@ -6,7 +6,7 @@
 import { fitWithin, THUMB_SIDE } from './process.js';
 import { h } from '../ui/dom.js';
 
-/** @typedef {import('../crypto/plaintext.js').ImageRef} ImageRef */
+/** An image of either form: whole-blob (images) or streamed (files). @typedef {import('../crypto/plaintext.js').ImageRef | import('../crypto/file-ref.js').FileRef} ImageRef */
 /** @typedef {import('./media.js').Media} Media */
 
 /**
@@ -16,7 +16,7 @@ import { h } from '../ui/dom.js';
 export function messageImages(images, { media, open }) {
   const n = images.length;
   return h('div', { class: `msg-images${n === 1 ? ' single' : ''}` }, images.map((ref, i) => {
-    const size = fitWithin(ref.width, ref.height, THUMB_SIDE);
+    const size = fitWithin(ref.width ?? THUMB_SIDE, ref.height ?? THUMB_SIDE, THUMB_SIDE);
     // width/height attributes give the box its aspect ratio before the image is in.
     const img = h('img', { class: 'msg-thumb', alt: '', width: size.width, height: size.height, decoding: 'async' });
     const button = h('button', {

@@ -7,11 +7,17 @@
 
 import { downloadBlob } from './api.js';
 import { BLOB_OVERHEAD, openBlob } from './blob-crypto.js';
+import { downloadFile } from '../files/transfer.js';
 import { fromB64u } from '../crypto/bytes.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../crypto/plaintext.js').ImageRef} ImageRef */
+/** @typedef {import('../crypto/file-ref.js').FileRef} FileRef */
+/** @typedef {(done: number, total: number) => void} Progress */
+
+/** A file of the stream format (files) rather than an image of the older, whole-blob one (images). @param {ImageRef | FileRef} ref @returns {ref is FileRef} */
+const streamed = (ref) => 'kind' in ref;
 
 /** @typedef {{promise: Promise<string>, url: string | null, dead: boolean, abort: AbortController}} Thumb */
 
@@ -21,10 +27,11 @@ export function liveBlobIds(s) {
   const ids = new Set();
   for (const e of Object.values(s.chats.byId)) {
     for (const m of e.messages) {
-      const images = m.body?.status === 'ok' && !m.deleted ? m.body.images : undefined;
-      for (const i of images ?? []) ids.add(i.thumb).add(i.blob);
+      const ok = m.body?.status === 'ok' && !m.deleted ? m.body : undefined;
+      for (const i of ok?.images ?? []) ids.add(i.thumb).add(i.blob);
+      for (const f of ok?.files ?? []) ids.add(f.thumb ?? f.blob).add(f.blob);
     }
-    for (const p of e.pending) for (const i of p.images ?? []) ids.add(i.thumb).add(i.blob);
+    for (const p of e.pending) for (const f of p.files ?? []) ids.add(f.thumb ?? f.blob).add(f.blob);
   }
   return ids;
 }
@@ -89,12 +96,29 @@ export function createMedia({ store }) {
       unsubscribe ??= store.subscribe(collect);
     },
 
-    /** The thumbnail's blob: URL, fetched and decrypted once. @param {ImageRef} ref @returns {Promise<string>} */
+    /** The thumbnail's (or a video's poster's) blob: URL, fetched and decrypted once. @param {ImageRef | FileRef} ref @returns {Promise<string>} */
     thumb(ref) {
-      const found = thumbs.get(ref.thumb);
+      const { thumb, thumb_key: key } = ref;
+      if (!thumb || !key) return Promise.reject(new Error('This file has no thumbnail.'));
+      const found = thumbs.get(thumb);
       if (found) return found.promise;
       const abort = new AbortController();
-      return remember(ref.thumb, fetchImage(ref.thumb, ref.thumb_key, ref.type, { signal: abort.signal }), abort);
+      const type = streamed(ref) && ref.kind === 'video' ? 'image/jpeg' : ref.type;
+      const blob = streamed(ref) ? downloadFile(thumb, fromB64u(key), null, { type, signal: abort.signal })
+        : fetchImage(thumb, key, type, { signal: abort.signal });
+      return remember(thumb, blob, abort);
+    },
+
+    /**
+     * A video's blob: URL, downloaded and decrypted once, revoked when no message carries it.
+     * @param {FileRef} ref @param {{onProgress?: Progress}} [opts] @returns {Promise<string>}
+     */
+    playable(ref, opts = {}) {
+      const found = thumbs.get(ref.blob);
+      if (found) return found.promise;
+      const abort = new AbortController();
+      return remember(ref.blob, downloadFile(ref.blob, fromB64u(ref.key), ref.size,
+        { type: ref.type, signal: abort.signal, onProgress: opts.onProgress }), abort);
     },
 
     /** What this tab just uploaded needs no download to be shown. @param {string} id @param {Blob} blob */
@@ -103,14 +127,17 @@ export function createMedia({ store }) {
     },
 
     /**
-     * The full image, decrypted; the caller makes (and revokes) its URL.
-     * @param {ImageRef} ref @param {{onProgress?: (done: number, total: number) => void, signal?: AbortSignal}} [opts]
+     * The full image (or any file), decrypted; the caller makes (and revokes) its URL.
+     * @param {ImageRef | FileRef} ref @param {{onProgress?: Progress, signal?: AbortSignal}} [opts]
+     * @returns {Promise<Blob>}
      */
-    full: (ref, opts = {}) => fetchImage(ref.blob, ref.key, ref.type, { ...opts, expected: ref.size + BLOB_OVERHEAD }),
+    full: (ref, opts = {}) => (streamed(ref)
+      ? downloadFile(ref.blob, fromB64u(ref.key), ref.size, { type: ref.type, ...opts })
+      : fetchImage(ref.blob, ref.key, ref.type, { ...opts, expected: ref.size + BLOB_OVERHEAD })),
 
     /**
      * Calls `gone` once no message carries the image any more (it expired or was
-     * deleted), so whatever shows it can close. @param {ImageRef} ref @param {() => void} gone
+     * deleted), so whatever shows it can close. @param {ImageRef | FileRef} ref @param {() => void} gone
      * @returns {() => void} stops watching
      */
     onGone(ref, gone) {

@@ -7,7 +7,7 @@
 import { openDialog } from '../ui/dialog.js';
 import { h, setChildren } from '../ui/dom.js';
 
-/** @typedef {import('../crypto/plaintext.js').ImageRef} ImageRef */
+/** An image of either form: whole-blob (images) or streamed (files). @typedef {import('../crypto/plaintext.js').ImageRef | import('../crypto/file-ref.js').FileRef} ImageRef */
 /** @typedef {import('./media.js').Media} Media */
 
 /** @type {Blob | null} */

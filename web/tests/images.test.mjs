@@ -1,18 +1,15 @@
 // Encrypted images, the parts that need no browser: each blob sealed under its own key
 // (nonce || ciphertext), the message document that carries the keys (strict on what
-// it accepts, and still {"text"} for plain text), the composer's upload states, and
-// which images the state still needs.
+// it accepts, and still {"text"} for plain text), and which images of messages of that
+// older form the state still needs (the composer's files: attach.test.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { noAttachments, reduceAttachments, room, sendable, statusText } from '../images/attach-state.js';
-import { uploadError } from '../images/attach.js';
-import { ApiError } from '../core/api.js';
 import { BLOB_OVERHEAD, openBlob, sealBlob } from '../images/blob-crypto.js';
 import { bodyText, previewText } from '../chats/format.js';
 import { emptyChats, reduceChats } from '../chats/state.js';
 import { toB64u } from '../crypto/bytes.js';
-import { ImageError, fitWithin } from '../images/process.js';
+import { fitWithin } from '../images/process.js';
 import { liveBlobIds } from '../images/media.js';
 import { MAX_IMAGES, decodeMessage, decodeText, encodeMessage, encodeText } from '../crypto/plaintext.js';
 
@@ -108,59 +105,20 @@ test('pictures are scaled down to fit, never up', () => {
   assert.deepEqual(fitWithin(10000, 1, 320), { width: 320, height: 1 });
 });
 
-test('the composer\'s images: at most ten, progress, failure with its reason, retry, and when a send may take them', () => {
-  let items = reduceAttachments(noAttachments, { type: 'added', items: Array.from({ length: 12 }, (_, i) => ({ id: `a${i}`, name: `${i}.jpg` })) });
-  assert.equal(items.length, 10, 'the eleventh and twelfth are left out');
-  assert.equal(room(items), 0);
-  items = reduceAttachments(noAttachments, { type: 'added', items: [{ id: 'a', name: 'a.jpg' }, { id: 'b', name: 'b.jpg' }] });
-  assert.equal(statusText(items[0]), 'Preparing…');
-  assert.deepEqual(sendable(items), { ok: false, error: 'The images are still uploading. Send again when they are done.' });
-
-  items = reduceAttachments(items, { type: 'prepared', id: 'a', preview: 'blob:a', total: 1000 });
-  items = reduceAttachments(items, { type: 'progress', id: 'a', sent: 420 });
-  assert.equal(statusText(items[0]), 'Uploading 42%');
-  items = reduceAttachments(items, { type: 'failed', id: 'a', error: 'Too large to send. An attachment may be at most 19 KiB (after encryption).' });
-  assert.match(statusText(items[0]), /at most 19 KiB/);
-  assert.equal(sendable(items).ok, false);
-  assert.match(/** @type {any} */ (sendable(items)).error, /Retry it or remove it/);
-
-  items = reduceAttachments(items, { type: 'retrying', id: 'a' });
-  assert.equal(items[0].status, 'uploading', 'a prepared image is uploaded again, not prepared again');
-  items = reduceAttachments(items, { type: 'uploaded', id: 'a', ref: ref(1) });
-  items = reduceAttachments(items, { type: 'failed', id: 'b', error: 'x' });
-  items = reduceAttachments(items, { type: 'retrying', id: 'b' });
-  assert.equal(items[1].status, 'preparing', 'one that failed before it was prepared starts over from the file');
-  items = reduceAttachments(items, { type: 'removed', id: 'b' });
-  assert.deepEqual(sendable(items), { ok: true, images: [ref(1)] });
-  assert.equal(reduceAttachments(items, { type: 'progress', id: 'a', sent: 5 }), items, 'a late progress event changes nothing');
-  assert.equal(reduceAttachments(items, { type: 'cleared' }).length, 0);
-});
-
-test('upload failures say why: the server\'s limit, the network, the file itself', () => {
-  const say = () => 'fallback';
-  assert.equal(uploadError(new ApiError(413, 'payload_too_large', 'An attachment may be at most 10 MiB (after encryption).'), say),
-    'Too large to send. An attachment may be at most 10 MiB (after encryption).');
-  assert.match(uploadError(new ApiError(0, 'network', 'x'), say), /cannot reach the server/);
-  assert.equal(uploadError(new ImageError('"a.heic" could not be read as an image here.'), say), '"a.heic" could not be read as an image here.');
-});
-
-test('an own image message shows from its pending copy, previews say "Photo", and the state knows which blobs it needs', () => {
+test('a received message with images of the older form still shows, previews say "Photo", and the state knows which blobs it needs', () => {
   const chat = /** @type {any} */ ({
     id: CHAT, kind: 'direct', epoch: 1, epoch_opened_at: 0, rotation_required: false, seq: 0, meta: null, created_at: 0,
     last_activity_at: 0, members: [{ user_id: ME, username: 'me' }, { user_id: BOB, username: 'bob' }],
   });
   let chats = reduceChats(emptyChats, { type: 'chats_loaded', chats: [chat] }, ME);
-  chats = reduceChats(chats, { type: 'pending_added', chatId: CHAT, id: 'p1', text: '', at: 5, images: [ref(1)] }, ME);
-  const e = chats.byId[CHAT];
-  assert.equal(previewText(e, chats, ME, []), 'You: Photo');
-  const state = /** @type {any} */ ({ chats });
-  assert.deepEqual([...liveBlobIds(state)].sort(), [ref(1).blob, ref(1).thumb].sort());
-
-  chats = reduceChats(chats, { type: 'live', event: { type: 'ack', chat_id: CHAT, id: 'p1', seq: 1 }, at: 6 }, ME);
+  const msg = /** @type {any} */ ({ seq: 1, id: 'm1', chat_id: CHAT, sender: BOB, kind: 'message', epoch: 1, created_at: 5,
+    nonce: 'n', ciphertext: 'c', signature: 's' });
+  chats = reduceChats(chats, { type: 'history', chatId: CHAT, messages: [msg], mode: 'latest', limit: 50 }, ME);
+  chats = reduceChats(chats, { type: 'opened', chatId: CHAT, bodies: [{ id: 'm1', body: { status: 'ok', text: '', images: [ref(1)] } }] }, ME);
   const shown = chats.byId[CHAT].messages[0];
-  assert.deepEqual(shown.body, { status: 'ok', text: '', images: [ref(1)] }, 'the placeholder carries the images');
   assert.equal(bodyText(shown), 'Photo');
-  assert.deepEqual([...liveBlobIds(/** @type {any} */ ({ chats }))].length, 2);
+  assert.equal(previewText(chats.byId[CHAT], chats, ME, []), 'Photo');
+  assert.deepEqual([...liveBlobIds(/** @type {any} */ ({ chats }))].sort(), [ref(1).blob, ref(1).thumb].sort());
 
   chats = reduceChats(chats, { type: 'live', event: { type: 'message.deleted', chat_id: CHAT, seq: 1 }, at: 7 }, ME);
   assert.equal(liveBlobIds(/** @type {any} */ ({ chats })).size, 0, 'a deleted message needs its images no more');
