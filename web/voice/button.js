@@ -11,7 +11,7 @@ import { RecorderError, startRecording } from './recorder.js';
 
 /** @typedef {import('./recorder.js').Recorder} Recorder */
 /** @typedef {{kind: 'voice', duration: number, waveform: string}} VoiceMeta */
-/** @typedef {(file: File, meta: VoiceMeta) => Promise<{ok: true} | {ok: false, error: string}>} SendVoice */
+/** @typedef {(file: File, meta: VoiceMeta) => Promise<void>} SendVoice */
 /** @typedef {{mode: 'pointer' | 'key' | 'toggle', key?: string, rec: Recorder | null, ended: 'sent' | 'cancelled' | null}} Session */
 
 /** Bars in the live waveform: the last 1.6 s at one sample every 50 ms. */
@@ -25,7 +25,9 @@ export const isShortcut = (e) => (e.ctrlKey || e.metaKey) && e.shiftKey && !e.al
 
 /**
  * @param {{send: SendVoice, say: (text: string) => void}} p
- *   send: uploads the note and sends the message with it; say: shows a sentence (or clears it with '')
+ *   send: uploads the note and sends a message with it (`sendAttachment`, web/files/attach.js: it
+ *   resolves once the message is handed over, rejects when refused or cancelled, and shows the
+ *   upload's progress meanwhile); say: shows a sentence (or clears it with '')
  */
 export function voiceButton({ send, say }) {
   const mic = h('button', {
@@ -121,9 +123,11 @@ export function voiceButton({ send, say }) {
       const note = await s.rec.stop();
       const name = note.type.startsWith('audio/ogg') ? 'voice-note.ogg' : 'voice-note.webm';
       const file = new File([note.blob], name, { type: note.type });
-      const outcome = await send(file, { kind: 'voice', duration: note.duration, waveform: note.waveform });
-      say(outcome.ok ? (notice ?? '') : outcome.error);
+      if (notice) say(notice);
+      await send(file, { kind: 'voice', duration: note.duration, waveform: note.waveform });
     } catch (err) {
+      // Cancelled in the tray: nothing to say.
+      if (err instanceof DOMException && err.name === 'AbortError') return;
       say(err instanceof Error && err.message ? `The voice note was not sent: ${err.message}` : 'The voice note was not sent.');
     }
   }
