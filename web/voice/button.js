@@ -18,6 +18,8 @@ import { RecorderError, startRecording } from './recorder.js';
 const LIVE_BARS = 32;
 /** How far (px) the pointer may stray off the button before the recording is cancelled. */
 const SLACK = 24;
+/** Opening the microphone longer than this means the browser asked for permission first. */
+const PROMPT_MS = 1000;
 export const SHORTCUT = 'Ctrl+Shift+M';
 
 /** Whether a key event is the shortcut that starts and stops a recording. @param {KeyboardEvent} e */
@@ -82,6 +84,7 @@ export function voiceButton({ send, say }) {
     const s = /** @type {Session} */ ({ mode, key, rec: null, ended: null });
     session = s;
     say('');
+    const asked = performance.now();
     try {
       s.rec = await startRecording({
         onLevel: (level, ms) => {
@@ -97,9 +100,13 @@ export function voiceButton({ send, say }) {
       return;
     }
     if (s.ended) {
-      // Let go (or cancelled) before the microphone opened: a tap, or a permission prompt in between.
+      // Let go (or cancelled) before the microphone opened: a tap, or the browser's
+      // permission prompt in between (which takes longer than any tap).
       s.rec.cancel();
-      if (s.ended === 'sent') say(/** @type {{ok: false, error: string}} */ (checkLength(0)).error);
+      if (s.ended !== 'sent') return;
+      say(performance.now() - asked > PROMPT_MS
+        ? 'The microphone is ready: now hold the mic button while you speak, and release to send.'
+        : /** @type {{ok: false, error: string}} */ (checkLength(0)).error);
       return;
     }
     showPanel(s);
@@ -151,6 +158,8 @@ export function voiceButton({ send, say }) {
     mic.setPointerCapture(e.pointerId);
     begin('pointer');
   });
+  // A long press on a touch screen would open the context menu over the recording.
+  mic.addEventListener('contextmenu', (e) => e.preventDefault());
   mic.addEventListener('pointermove', (e) => {
     if (session?.mode !== 'pointer' || !mic.hasPointerCapture(e.pointerId)) return;
     const box = mic.getBoundingClientRect();
@@ -175,7 +184,8 @@ export function voiceButton({ send, say }) {
   /** Keys that work anywhere while the chat is open: the shortcut, Esc, and letting go of a held key. @param {KeyboardEvent} e */
   function onKeyDown(e) {
     if (!view.isConnected) return;
-    if (isShortcut(e)) {
+    // A modal dialog makes the chat inert: the shortcut waits until it closes.
+    if (isShortcut(e) && !document.querySelector('dialog[open]')) {
       e.preventDefault();
       if (e.repeat) return;
       if (session?.mode === 'toggle') finish();
