@@ -1,21 +1,21 @@
 // @ts-check
 // The composer's mic button. Hold it (pointer, or Space/Enter while it has focus) to
 // record, release to send; slide off it or press Esc to cancel. Ctrl+Shift+M starts a
-// recording without holding anything and sends it when pressed again (Esc cancels;
-// Send and Cancel buttons show too). While recording, the composer shows the elapsed
-// time and a live waveform. A tap is not sent, and 15 minutes is the longest note.
+// recording without holding and sends it when pressed again (Esc cancels; Send and
+// Cancel buttons show too). While recording, the composer shows the recording bar
+// (recording-bar.js). A tap is not sent, and 15 minutes is the longest note.
 
-import { h, setChildren } from '../ui/dom.js';
+import { h } from '../ui/dom.js';
 import { MAX_RECORDING_MS, checkLength, clock } from './format.js';
 import { RecorderError, startRecording } from './recorder.js';
+import { recordingBar } from './recording-bar.js';
 
 /** @typedef {import('./recorder.js').Recorder} Recorder */
+/** @typedef {import('./recording-bar.js').Mode} Mode */
 /** @typedef {{kind: 'voice', duration: number, waveform: string}} VoiceMeta */
 /** @typedef {(file: File, meta: VoiceMeta) => Promise<void>} SendVoice */
-/** @typedef {{mode: 'pointer' | 'key' | 'toggle', key?: string, rec: Recorder | null, ended: 'sent' | 'cancelled' | null}} Session */
+/** @typedef {{mode: Mode, key?: string, rec: Recorder | null, ended: 'sent' | 'cancelled' | null}} Session */
 
-/** Bars in the live waveform: the last 1.6 s at one sample every 50 ms. */
-const LIVE_BARS = 32;
 /** How far (px) the pointer may stray off the button before the recording is cancelled. */
 const SLACK = 24;
 /** Opening the microphone longer than this means the browser asked for permission first. */
@@ -37,48 +37,24 @@ export function voiceButton({ send, say }) {
     'aria-keyshortcuts': 'Control+Shift+M',
     title: `Hold to record a voice note, release to send; slide away or press Esc to cancel. ${SHORTCUT} starts and stops without holding.`,
   }, h('span', { class: 'voice-icon mic', 'aria-hidden': 'true' }));
-  const elapsed = h('span', { class: 'voice-elapsed', role: 'timer', 'aria-label': 'Recorded' }, '0:00');
-  const bars = Array.from({ length: LIVE_BARS }, () => h('span', { class: 'voice-bar' }));
-  const hint = h('span', { class: 'voice-hint', 'aria-live': 'polite' });
-  const cancelButton = h('button', { type: 'button', class: 'button', onclick: () => cancel() }, 'Cancel');
-  const sendButton = h('button', { type: 'button', class: 'button primary', onclick: () => finish() }, 'Send');
-  const panel = h('div', { class: 'voice-recording', hidden: true },
-    h('span', { class: 'voice-dot', 'aria-hidden': 'true' }), elapsed,
-    h('span', { class: 'voice-live', 'aria-hidden': 'true' }, bars), hint, cancelButton, sendButton);
-  const view = h('div', { class: 'voice-tools' }, panel, mic);
+  const bar = recordingBar({ shortcut: SHORTCUT, onCancel: () => cancel(), onSend: () => finish() });
+  const view = h('div', { class: 'voice-tools' }, bar.view, mic);
 
   /** @type {Session | null} */
   let session = null;
-  /** @type {number[]} */
-  let live = [];
 
   /** @param {Session | null} s */
-  function showPanel(s) {
+  function showBar(s) {
     const on = Boolean(s?.rec);
     // Send and Cancel are about to hide: keep the keyboard on the mic rather than lose it.
-    if (!on && panel.contains(document.activeElement)) mic.focus();
-    panel.hidden = !on;
+    if (!on && bar.view.contains(document.activeElement)) mic.focus();
+    bar.show(on && s ? s.mode : null);
     view.closest('.composer-row')?.classList.toggle('voice-recording-on', on);
     mic.classList.toggle('recording', on);
     mic.setAttribute('aria-label', s?.mode === 'toggle' ? 'Stop and send the voice note' : 'Record a voice note');
-    cancelButton.hidden = s?.mode !== 'toggle';
-    sendButton.hidden = s?.mode !== 'toggle';
-    setChildren(hint, !on ? '' : s?.mode === 'toggle'
-      ? `Recording. ${SHORTCUT} or Send sends, Esc cancels.`
-      : 'Recording. Release to send; slide away or press Esc to cancel.');
-    live = [];
-    paint(0);
   }
 
-  /** @param {number} ms */
-  function paint(ms) {
-    const text = clock(ms);
-    if (elapsed.textContent !== text) elapsed.textContent = text;
-    const from = live.length - LIVE_BARS;
-    bars.forEach((bar, i) => bar.style.setProperty('--level', String(Math.round((live[from + i] ?? 0) * 100) / 100)));
-  }
-
-  /** @param {Session['mode']} mode @param {string} [key] */
+  /** @param {Mode} mode @param {string} [key] */
   async function begin(mode, key) {
     if (session) return;
     const s = /** @type {Session} */ ({ mode, key, rec: null, ended: null });
@@ -87,11 +63,7 @@ export function voiceButton({ send, say }) {
     const asked = performance.now();
     try {
       s.rec = await startRecording({
-        onLevel: (level, ms) => {
-          live.push(level);
-          if (live.length > LIVE_BARS) live.shift();
-          paint(ms);
-        },
+        onLevel: (level, ms) => bar.sample(level, ms),
         onLimit: () => finish(`Voice notes stop at ${clock(MAX_RECORDING_MS)}: this one was sent as it was.`),
       });
     } catch (err) {
@@ -109,7 +81,7 @@ export function voiceButton({ send, say }) {
         : /** @type {{ok: false, error: string}} */ (checkLength(0)).error);
       return;
     }
-    showPanel(s);
+    showBar(s);
   }
 
   /** Ends the recording and sends it (unless it is only a tap). @param {string} [notice] */
@@ -118,7 +90,7 @@ export function voiceButton({ send, say }) {
     if (!s) return;
     session = null;
     s.ended = 'sent';
-    showPanel(null);
+    showBar(null);
     if (!s.rec) return;
     const check = checkLength(s.rec.elapsed());
     if (!check.ok) {
@@ -145,74 +117,87 @@ export function voiceButton({ send, say }) {
     session = null;
     s.ended = 'cancelled';
     s.rec?.cancel();
-    showPanel(null);
+    showBar(null);
   }
 
+  const unbind = bindGestures(mic, view, { begin, finish: () => finish(), cancel, mode: () => session?.mode ?? null,
+    heldKey: () => session?.key });
+
+  return {
+    view,
+    /** The chat closes: a recording under way is dropped and the microphone released. */
+    unmount() {
+      unbind();
+      cancel();
+    },
+  };
+}
+
+/**
+ * The gestures: hold and slide on the button, Space/Enter held on it, and the keys
+ * that work anywhere while the chat is open (the shortcut, Esc, letting go of a held
+ * key). Returns what removes the page-wide listeners.
+ * @param {HTMLButtonElement} mic @param {HTMLElement} view
+ * @param {{begin: (mode: Mode, key?: string) => void, finish: () => void, cancel: () => void,
+ *   mode: () => Mode | null, heldKey: () => string | undefined}} on
+ */
+function bindGestures(mic, view, on) {
   mic.addEventListener('pointerdown', (e) => {
     if (e.button !== 0) return;
     e.preventDefault();
-    if (session?.mode === 'toggle') {
-      finish();
-      return;
+    if (on.mode() === 'toggle') {
+      on.finish();
+    } else {
+      mic.setPointerCapture(e.pointerId);
+      on.begin('pointer');
     }
-    mic.setPointerCapture(e.pointerId);
-    begin('pointer');
   });
   // A long press on a touch screen would open the context menu over the recording.
   mic.addEventListener('contextmenu', (e) => e.preventDefault());
   mic.addEventListener('pointermove', (e) => {
-    if (session?.mode !== 'pointer' || !mic.hasPointerCapture(e.pointerId)) return;
+    if (on.mode() !== 'pointer' || !mic.hasPointerCapture(e.pointerId)) return;
     const box = mic.getBoundingClientRect();
     const off = e.clientX < box.left - SLACK || e.clientX > box.right + SLACK
       || e.clientY < box.top - SLACK || e.clientY > box.bottom + SLACK;
-    if (off) cancel();
+    if (off) on.cancel();
   });
-  mic.addEventListener('pointerup', () => {
-    if (session?.mode === 'pointer') finish();
-  });
-  mic.addEventListener('pointercancel', () => {
-    if (session?.mode === 'pointer') cancel();
-  });
+  mic.addEventListener('pointerup', () => on.mode() === 'pointer' && on.finish());
+  mic.addEventListener('pointercancel', () => on.mode() === 'pointer' && on.cancel());
   mic.addEventListener('keydown', (e) => {
     if ((e.key !== ' ' && e.key !== 'Enter') || e.ctrlKey || e.altKey || e.metaKey) return;
     e.preventDefault();
     if (e.repeat) return;
-    if (session?.mode === 'toggle') finish();
-    else begin('key', e.key);
+    if (on.mode() === 'toggle') on.finish();
+    else on.begin('key', e.key);
   });
 
-  /** Keys that work anywhere while the chat is open: the shortcut, Esc, and letting go of a held key. @param {KeyboardEvent} e */
+  /** @param {KeyboardEvent} e */
   function onKeyDown(e) {
     if (!view.isConnected) return;
     // A modal dialog makes the chat inert: the shortcut waits until it closes.
     if (isShortcut(e) && !document.querySelector('dialog[open]')) {
       e.preventDefault();
       if (e.repeat) return;
-      if (session?.mode === 'toggle') finish();
-      else if (!session) begin('toggle');
-    } else if (e.key === 'Escape' && session) {
+      const mode = on.mode();
+      if (mode === 'toggle') on.finish();
+      else if (mode === null) on.begin('toggle');
+    } else if (e.key === 'Escape' && on.mode() !== null) {
       // Before the chat view's own Esc, which would close the chat.
       e.preventDefault();
       e.stopPropagation();
-      cancel();
+      on.cancel();
     }
   }
   /** @param {KeyboardEvent} e */
   function onKeyUp(e) {
-    if (session?.mode !== 'key' || e.key !== session.key) return;
+    if (on.mode() !== 'key' || e.key !== on.heldKey()) return;
     e.preventDefault();
-    finish();
+    on.finish();
   }
   window.addEventListener('keydown', onKeyDown, true);
   window.addEventListener('keyup', onKeyUp, true);
-
-  return {
-    view,
-    /** The chat closes: a recording under way is dropped and the microphone released. */
-    unmount() {
-      window.removeEventListener('keydown', onKeyDown, true);
-      window.removeEventListener('keyup', onKeyUp, true);
-      cancel();
-    },
+  return () => {
+    window.removeEventListener('keydown', onKeyDown, true);
+    window.removeEventListener('keyup', onKeyUp, true);
   };
 }
