@@ -2,8 +2,9 @@
 // with a GPS position (built here, byte by byte) is attached in the composer, arrives
 // at the other person as a thumbnail without a reload, opens in the viewer, and the
 // bytes that reach their screen hold no EXIF and no GPS. Pasting and dropping attach
-// too; a lost upload and one over a small server's size limit say why in the composer,
-// with a Retry that needs no new pick; someone outside the chat cannot fetch the blob.
+// too; a lost upload waits for the network and goes on by itself, one over a small
+// server's size limit says why in the composer, with a Retry that needs no new pick;
+// someone outside the chat cannot fetch the blob.
 // Waits are on conditions only.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -313,14 +314,13 @@ test('pasting an image into the field and dropping one on the chat attach them t
   for (const user of [A, B]) assert.deepEqual(user.problems, [], `${user.username}: no console errors or CSP violations`);
 });
 
-test('an upload the network loses says so, and Retry sends the same image once it is back', { timeout: TIMEOUT }, async () => {
-  await A.context.route('**/api/blobs?*', (route) => route.abort('internetdisconnected'));
+test('an upload the network loses says it waits, and goes on by itself once the network is back', { timeout: TIMEOUT }, async () => {
+  await A.context.route('**/api/uploads?*', (route) => route.abort('internetdisconnected'));
   const tiny = await render(A.page, { width: 240, height: 160, type: 'image/jpeg' });
   await A.page.locator('input[type=file]').setInputFiles({ name: 'offline.jpg', mimeType: 'image/jpeg', buffer: tiny });
   const item = A.page.getByRole('list', { name: 'Attached files' }).getByRole('listitem');
-  await item.filter({ hasText: 'cannot reach the server' }).waitFor();
-  await A.context.unroute('**/api/blobs?*');
-  await item.getByRole('button', { name: 'Retry offline.jpg' }).click();
+  await item.filter({ hasText: 'waiting for the connection' }).waitFor();
+  await A.context.unroute('**/api/uploads?*');
   await item.filter({ hasText: 'Ready' }).waitFor();
   const box = A.page.getByRole('textbox', { name: 'Message' });
   await box.fill('back online');
@@ -351,7 +351,7 @@ test('someone outside the chat cannot fetch its blobs', { timeout: TIMEOUT }, as
 test('an image over the server\'s limit says so, and Retry needs no new pick', { timeout: TIMEOUT }, async () => {
   const small = await startServer({ env: { ...KDF, MESSGO_MAX_BLOB_BYTES: '20000' } });
   try {
-    const D = await signUp('dee', small, [[413, '/api/blobs']]);
+    const D = await signUp('dee', small, [[413, '/api/uploads']]);
     const E = await signUp('eve', small);
     await connect(D, E);
     await openChat(D.page, E.username);
@@ -366,10 +366,10 @@ test('an image over the server\'s limit says so, and Retry needs no new pick', {
     const box = D.page.getByRole('textbox', { name: 'Message' });
     await box.fill('with a big one');
     await box.press('Enter');
-    await D.page.getByText('An image could not be uploaded. Retry it or remove it first.').waitFor();
+    await D.page.getByText('A file could not be uploaded. Retry it or remove it first.').waitFor();
     assert.equal(await message(D.page, 'with a big one').count(), 0);
 
-    // Retry uploads the prepared image again: same limit, same answer.
+    // Retry uploads the prepared image again (its thumbnail is up already): same limit, same answer.
     await item.getByRole('button', { name: 'Retry big.jpg' }).click();
     await item.filter({ hasText: /at most 19 KiB/ }).waitFor();
     await item.getByRole('button', { name: 'Remove big.jpg' }).click();

@@ -71,6 +71,12 @@ function createAttachments({ chatId, media, say, send }) {
   const work = new Map();
   /** Preparing is one file at a time; uploads overlap with the next file's preparing. @type {Promise<unknown>} */
   let queue = Promise.resolve();
+  /**
+   * Uploads go one file at a time too: the server allows a few unfinished uploads per
+   * account at once (429 beyond), and one at full speed finishes sooner than ten sharing.
+   * A voice note does not wait behind them. @type {Promise<unknown>}
+   */
+  let uploads = Promise.resolve();
   const dispatch = (/** @type {AttachEvent} */ e) => store.dispatch(e);
 
   /** @param {string} id @param {Work} w */
@@ -133,11 +139,21 @@ function createAttachments({ chatId, media, say, send }) {
     const w = work.get(id);
     if (!w) return;
     const prepared = w.prep ? Promise.resolve(true) : (queue = queue.then(() => prepare(id, w)));
+    /** @param {unknown} ok whether it was prepared (and still wanted) @returns {Promise<unknown>} */
+    const inTurn = (ok) => {
+      if (!ok) return Promise.resolve(false);
+      if (w.sent) return upload(id, w);
+      const mine = uploads.then(() => (work.get(id) === w ? upload(id, w) : undefined));
+      uploads = mine.catch(() => undefined);
+      return mine;
+    };
     prepared
-      .then((ok) => ok && upload(id, w))
+      .then(inTurn)
       .catch((err) => {
         if (work.get(id) !== w || isAbort(err)) return;
-        if (offline(err) && w.prep) return waitOnline(id, w);
+        // Offline: it goes on by itself when the browser is back; online but unreachable
+        // (the server restarting, say): Retry is the user's.
+        if (offline(err) && w.prep && globalThis.navigator?.onLine === false) return waitOnline(id, w);
         dispatch({ type: 'failed', id, error: uploadError(err, say) });
       });
     // One file's failure does not hold up the next.
