@@ -18,6 +18,7 @@ pub mod fuzzing;
 mod ids;
 mod invites;
 mod text;
+mod uploads;
 mod username;
 
 pub use account::*;
@@ -31,6 +32,7 @@ pub use events::{ClientFrame, ServerEvent};
 pub use ids::{BlobId, ChatId, InviteId, MessageId, RequestId, SessionId, UserId};
 pub use invites::*;
 pub use text::{is_invisible_format, is_shown_char};
+pub use uploads::{NewUpload, UploadStatus, UPLOAD_OFFSET_HEADER};
 pub use username::{Username, UsernameError, USERNAME_MAX, USERNAME_MIN};
 
 /// Header that every state-changing request must carry (CSRF defence: a cross-site

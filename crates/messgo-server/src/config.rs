@@ -184,7 +184,7 @@ pub struct Config {
     pub full_disk_retry: Duration,
 
     /// Largest encrypted attachment in bytes (1 KiB to 256 MiB); beyond: 413 payload_too_large
-    #[arg(long, value_name = "BYTES", default_value = "10485760",
+    #[arg(long, value_name = "BYTES", default_value = "104857600",
         value_parser = between::<usize>(1024, 256 << 20))]
     pub max_blob_bytes: usize,
 

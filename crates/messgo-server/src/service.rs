@@ -95,6 +95,8 @@ pub enum Limit {
     Quota(u64),
     /// Uploads one account may have under way at once.
     UploadsAtOnce(usize),
+    /// Uploads one account may start per hour, and the seconds until the next may.
+    UploadsPerHour(u32, u64),
     /// Sockets one account may have open at once.
     SocketsPerAccount(usize),
     /// Sockets one address may have open at once.

@@ -5,7 +5,9 @@
 //! are sealed, so a search of their raw bytes would prove nothing).
 //!
 //! One row per deleting path. A new path (edits, clearing a chat, file chunks, admin
-//! deletion…) adds its row here and calls `messgo_server::erasure::erase`.
+//! deletion…) adds its row here and calls `messgo_server::erasure::erase`. A
+//! resumable upload's chunks have their own rows: cancelled, deleted with the
+//! message that took it, and expired unfinished.
 
 // A test: a failed step panics and that panic is the report; a match's other arm
 // is a failure too (`other => panic!`), and test data may be cut to size.
@@ -19,6 +21,7 @@ mod common;
 
 use std::sync::Arc;
 
+use common::uploads::{noise, Uploader};
 use common::{connect, file_contains, test_config, username, TestServer, PASSWORD};
 use messgo_client::{Client, Keyring};
 use messgo_proto::{BlobId, ChatId, ChatKind, MessageId};
@@ -257,4 +260,104 @@ async fn erases_at_once(path: Path) {
 
     let left = found(&srv, &traces);
     assert!(left.is_empty(), "{path:?} left bytes behind: {left:?}");
+}
+
+/// How a resumable upload's chunks leave.
+#[derive(Debug, Clone, Copy)]
+enum UploadEnd {
+    /// Its uploader cancelled it half way.
+    Cancelled,
+    /// It was completed, taken by a message, and the message deleted for everyone.
+    MessageDeleted,
+    /// It was left unfinished and its hour ran out; the sweep deletes it.
+    Expired,
+}
+
+#[tokio::test]
+async fn a_cancelled_upload() {
+    erases_an_upload(UploadEnd::Cancelled).await;
+}
+
+#[tokio::test]
+async fn an_upload_deleted_with_its_message() {
+    erases_an_upload(UploadEnd::MessageDeleted).await;
+}
+
+#[tokio::test]
+async fn an_expired_unfinished_upload() {
+    erases_an_upload(UploadEnd::Expired).await;
+}
+
+/// First bytes of the sealed chunk `idx` of a blob, as the attachments' file has it.
+async fn sealed_chunk(srv: &TestServer, id: BlobId, idx: i64) -> Vec<u8> {
+    let url = format!("sqlite://{}?mode=ro", blobs_file(srv).display());
+    let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let (bytes,): (Vec<u8>,) =
+        sqlx::query_as("SELECT data FROM blob_chunks WHERE blob_id = $1 AND idx = $2")
+            .bind(id.0)
+            .bind(idx)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    sqlx::Connection::close(c).await.unwrap();
+    bytes[..64].to_vec()
+}
+
+async fn erases_an_upload(end: UploadEnd) {
+    const CHUNK: usize = 64 * 1024;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let clock = Arc::new(ManualClock::new(START));
+    let srv = TestServer::start_config(test_config(&dir), dir, clock.clone()).await;
+    let (a_identity, a) = common::register_identity(&srv, &username("uma")).await;
+    let (_, b) = common::register_identity(&srv, &username("ugo")).await;
+    connect(&a, &b).await;
+    let chat = common::direct_chat(&a).await.id;
+    let up = Uploader::new(&a);
+    let bytes = noise(5 * CHUNK + 999, rand::random());
+    let made = up.created(chat, bytes.len() as u64).await;
+    // Three whole chunks, then (unless it is left unfinished) the rest.
+    let res = up.patch(made.id, 0, bytes[..3 * CHUNK].to_vec()).await;
+    assert!(res.status().is_success());
+    let mut m = None;
+    if let UploadEnd::MessageDeleted = end {
+        up.send_from(made.id, &bytes, 3 * CHUNK as u64, 2 * CHUNK)
+            .await;
+        let mut keys = Keyring::new(&a_identity);
+        let current = a.chat(chat).await.unwrap();
+        let epoch = keys.ensure_epoch(&a, &current, START).await.unwrap();
+        let mut sealed = keys
+            .seal(&a, chat, epoch, MessageId::new_v7(), "a file")
+            .await
+            .unwrap();
+        sealed.blobs = vec![made.id];
+        a.send_message(&sealed).await.unwrap();
+        m = Some(sealed.id);
+    }
+    let [key, first] = stored_blob(&srv, made.id).await;
+    let last = sealed_chunk(&srv, made.id, 2).await;
+    let traces = vec![key, first, last, bytes[..64].to_vec()];
+    let seen = found(&srv, &traces[..3]);
+    assert_eq!(
+        seen.len(),
+        3,
+        "the scan sees the key and the chunks before ({end:?}): {seen:?}"
+    );
+
+    match end {
+        UploadEnd::Cancelled => {
+            assert_eq!(
+                up.cancel(made.id).await.status(),
+                reqwest::StatusCode::NO_CONTENT
+            );
+        }
+        UploadEnd::MessageDeleted => a.delete_message(chat, m.unwrap()).await.unwrap(),
+        UploadEnd::Expired => {
+            clock.advance(HOUR + 1);
+            srv.sweep().await;
+        }
+    }
+    let left = found(&srv, &traces);
+    assert!(left.is_empty(), "{end:?} left bytes behind: {left:?}");
 }

@@ -103,10 +103,10 @@ async fn an_upload_that_may_not_go_ahead_is_refused_before_its_body() {
     );
     assert!(got.contains("1 MiB"), "the answer names the quota: {got}");
 
-    let mut too_large = upload_head(&srv, &a, &chat, 11 << 20).await;
+    let mut too_large = upload_head(&srv, &a, &chat, 101 << 20).await;
     let got = answer(&mut too_large).await;
     assert!(
-        got.starts_with("HTTP/1.1 413") && got.contains("10 MiB"),
+        got.starts_with("HTTP/1.1 413") && got.contains("100 MiB"),
         "{got}"
     );
 
@@ -200,6 +200,10 @@ async fn uploads_per_hour_are_limited() {
     assert!(
         is_api_error(&e, StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
         "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("3 uploads an hour"),
+        "names the limit: {e}"
     );
 }
 

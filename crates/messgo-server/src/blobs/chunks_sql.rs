@@ -60,6 +60,16 @@ for_both_engines! {
         row.map(|(d,)| d).ok_or(StoreError::NotFound)
     }
 
+    /// How many chunks of a blob are stored (a resumable upload's are contiguous from
+    /// 0: each piece is appended where the last one ended).
+    pub async fn stored_chunks(c: &mut Conn, id: BlobId) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM blob_chunks WHERE blob_id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *c)
+            .await?;
+        Ok(n)
+    }
+
     /// Deletes blobs with their chunks; how many there were.
     pub async fn delete_blobs(c: &mut Conn, ids: Vec<BlobId>) -> StoreResult<u64> {
         let mut deleted = 0;

@@ -9,9 +9,11 @@
 //! those blobs' chunks.
 
 pub mod chunks_sql;
+mod resumable;
 pub mod seal;
 pub mod sql;
 mod upload;
+pub mod uploads_sql;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,6 +28,7 @@ use crate::ratelimit::RateLimiter;
 use crate::service::{rule, Limit, ServiceError, ServiceResult};
 use crate::sessions::AuthContext;
 use crate::store::Db;
+pub use resumable::{Piece, PieceError};
 use seal::StoreKey;
 pub use upload::Upload;
 
@@ -44,6 +47,7 @@ pub struct UploadLimits {
     pub max_bytes: u64,
     pub quota_bytes: u64,
     pub at_once: usize,
+    pub per_hour: u32,
 }
 
 /// Uploads under way per account: how many, and how many bytes each may still take.
@@ -57,6 +61,8 @@ pub struct Blobs {
     limits: UploadLimits,
     per_hour: RateLimiter,
     under_way: UnderWay,
+    /// Resumable uploads with a piece under way on this node.
+    patching: resumable::Patching,
     /// Downloads being sent now (a reader lives as long as its answer).
     reading: Arc<AtomicUsize>,
 }
@@ -80,8 +86,10 @@ impl Blobs {
                 max_bytes: u64::try_from(config.max_blob_bytes).unwrap_or(u64::MAX),
                 quota_bytes: config.upload_quota_bytes,
                 at_once: config.uploads_at_once,
+                per_hour: config.uploads_per_hour,
             },
             under_way: UnderWay::default(),
+            patching: resumable::Patching::default(),
             reading: Arc::default(),
         }
     }
@@ -93,6 +101,18 @@ impl Blobs {
 
     pub fn limits(&self) -> UploadLimits {
         self.limits
+    }
+
+    /// Counts an upload started against `--uploads-per-hour`.
+    fn hit_per_hour(&self, user: UserId) -> ServiceResult<()> {
+        self.per_hour.hit(&user.to_string()).map_err(|after| {
+            ServiceError::OverLimit(Limit::UploadsPerHour(self.limits.per_hour, after.0))
+        })
+    }
+
+    /// How long an upload no message has taken lives after its last stored piece.
+    fn unclaimed_ms(&self) -> i64 {
+        UNCLAIMED_BLOB_MS.min(self.retention_ms)
     }
 
     /// Starts an upload of `declared` bytes (if the client said) into a chat you are
@@ -108,12 +128,13 @@ impl Blobs {
     ) -> ServiceResult<Upload> {
         let user = who.user_id;
         let id = BlobId::random();
-        let slot = upload::Slot::take(&self.under_way, user, id, self.limits.at_once)?;
-        db_run!(self.db, read, chat_sql::chat_for(user, chat)).map_err(rule)?;
-        self.per_hour
-            .hit(&user.to_string())
-            .map_err(ServiceError::RateLimited)?;
         let now = self.clock.now_ms();
+        // Resumable uploads not yet complete are under way too, on any node.
+        let pending = db_run!(self.db, read, uploads_sql::pending_of(user, now)).map_err(rule)?;
+        let pending = usize::try_from(pending).unwrap_or(usize::MAX);
+        let slot = upload::Slot::take(&self.under_way, user, id, pending, self.limits.at_once)?;
+        db_run!(self.db, read, chat_sql::chat_for(user, chat)).map_err(rule)?;
+        self.hit_per_hour(user)?;
         let stored = db_run!(self.db, read, sql::stored_by(user, now)).map_err(rule)?;
         let stored = u64::try_from(stored).unwrap_or(0) + slot.others_may_take();
         let room = self.limits.quota_bytes.saturating_sub(stored);
@@ -132,7 +153,7 @@ impl Blobs {
             db: self.db.clone(),
             chunks: self.chunks.clone(),
             now,
-            expires_at: now + UNCLAIMED_BLOB_MS.min(self.retention_ms),
+            expires_at: now + self.unclaimed_ms(),
             _slot: slot,
         }))
     }

@@ -23,6 +23,8 @@ pub struct NewBlob {
     pub store_key: Vec<u8>,
     pub now: i64,
     pub expires_at: i64,
+    /// Written when a resumable upload is created: not readable until complete.
+    pub pending: bool,
 }
 
 for_both_engines! {
@@ -33,8 +35,8 @@ for_both_engines! {
     pub async fn insert_blob(c: &mut Conn, b: NewBlob) -> StoreResult<()> {
         chat_sql::chat_for(&mut *c, b.uploader, b.chat).await?;
         sqlx::query(
-            "INSERT INTO blobs (id, chat_id, uploader, size, data, store_key, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO blobs (id, chat_id, uploader, size, data, store_key, created_at, expires_at, pending) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(b.id.0)
         .bind(b.chat.0)
@@ -44,17 +46,18 @@ for_both_engines! {
         .bind(&b.store_key)
         .bind(b.now)
         .bind(b.expires_at)
+        .bind(b.pending)
         .execute(&mut *c)
         .await?;
         Ok(())
     }
 
-    /// A blob's size and key, for a current member of its chat who may see its
-    /// message (or its uploader, before a message takes it); NotFound otherwise.
+    /// A complete blob's size and key, for a current member of its chat who may see
+    /// its message (or its uploader, before a message takes it); NotFound otherwise.
     pub async fn blob_for(c: &mut Conn, user: UserId, id: BlobId, now: i64) -> StoreResult<StoredBlob> {
         let row: Option<StoredBlob> = sqlx::query_as(
             "SELECT b.size, b.store_key FROM blobs b JOIN chat_members m ON m.chat_id = b.chat_id AND m.user_id = $1 \
-             WHERE b.id = $2 AND b.expires_at > $3 \
+             WHERE b.id = $2 AND b.expires_at > $3 AND NOT b.pending \
                AND ((b.message_seq IS NOT NULL AND b.message_seq > m.joined_seq) OR b.uploader = $1)",
         )
         .bind(user.0)
@@ -65,7 +68,8 @@ for_both_engines! {
         row.ok_or(StoreError::NotFound)
     }
 
-    /// Bytes `user` has stored in attachments that have not expired.
+    /// Bytes `user` has stored in attachments that have not expired, counting an
+    /// unfinished upload's declared size.
     pub async fn stored_by(c: &mut Conn, user: UserId, now: i64) -> StoreResult<i64> {
         let (sum,): (Option<i64>,) = sqlx::query_as(
             "SELECT CAST(SUM(size) AS BIGINT) FROM blobs WHERE uploader = $1 AND expires_at > $2",

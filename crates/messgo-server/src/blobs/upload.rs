@@ -14,7 +14,7 @@ use crate::store::Db;
 
 /// Chunks sealed and written together: a few, so a 10 MiB upload is 40 writes of
 /// the attachments' store (each durable, with its own disk sync), not 160.
-const FLUSH_CHUNKS: usize = 4;
+pub(super) const FLUSH_CHUNKS: usize = 4;
 
 /// Where an upload goes and what it may take.
 pub(super) struct Target {
@@ -120,6 +120,7 @@ impl Upload {
             store_key: self.key.0.to_vec(),
             now: t.now,
             expires_at: t.expires_at,
+            pending: false,
         };
         db_run!(t.db, write, sql::insert_blob(row)).map_err(rule)?;
         // From here the row owns the chunks: deleting it deletes them.
@@ -152,6 +153,15 @@ impl Drop for Upload {
     }
 }
 
+/// How many one-shot uploads `user` has under way on this node, and how many bytes
+/// they may still store.
+pub(super) fn under_way_of(under_way: &UnderWay, user: UserId) -> (usize, u64) {
+    let map = under_way.lock().expect("uploads lock");
+    map.get(&user).map_or((0, 0), |mine| {
+        (mine.len(), mine.iter().map(|(_, n)| n).sum())
+    })
+}
+
 /// An account's place among its uploads under way; given back when dropped.
 pub(super) struct Slot {
     under_way: UnderWay,
@@ -160,16 +170,21 @@ pub(super) struct Slot {
 }
 
 impl Slot {
-    /// Takes one of `user`'s `at_once` places, or refuses.
+    /// Takes one of `user`'s `at_once` places (`pending` are taken by resumable
+    /// uploads), or refuses.
     pub fn take(
         under_way: &UnderWay,
         user: UserId,
         id: BlobId,
+        pending: usize,
         at_once: usize,
     ) -> ServiceResult<Slot> {
         let mut map = under_way.lock().expect("uploads lock");
         let mine = map.entry(user).or_default();
-        if mine.len() >= at_once {
+        if mine.len().saturating_add(pending) >= at_once {
+            if mine.is_empty() {
+                map.remove(&user);
+            }
             return Err(ServiceError::OverLimit(Limit::UploadsAtOnce(at_once)));
         }
         mine.push((id, 0));

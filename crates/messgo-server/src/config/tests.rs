@@ -87,7 +87,7 @@ fn defaults_are_declared_once_and_hold() {
     assert_eq!((c.database, c.bus, c.ai.is_none()), (None, None, true));
     assert_eq!(c.log, "info");
     assert!(!c.behind_tls_proxy && !c.trust_forwarded_for);
-    assert_eq!((c.max_body_bytes, c.max_blob_bytes), (64 * 1024, 10 << 20));
+    assert_eq!((c.max_body_bytes, c.max_blob_bytes), (64 * 1024, 100 << 20));
     assert_eq!(c.kdf_iterations, KdfParams::DEFAULT_ITERATIONS);
     assert_eq!(c.session_idle, Duration::from_secs(30 * 24 * 3600));
     assert_eq!((c.login_limit_per_username, c.login_limit_per_ip), (10, 50));

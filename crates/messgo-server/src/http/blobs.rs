@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{self, Router};
 use axum::Json;
@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use super::extract::{Auth, ClientIp};
 use super::{ApiError, AppState};
+use crate::blobs::seal::CHUNK;
 use crate::blobs::UPLOAD_LIFETIME;
 use crate::service::{Limit, ServiceError};
 
@@ -108,41 +109,63 @@ fn stalled(after: Duration) -> ApiError {
 ///
 /// Sent a chunk at a time, each read when the connection has taken the one before;
 /// a client that stops reading is cut off after the stall timeout (`listener.rs`).
-#[utoipa::path(get, path = "/api/blobs/{id}", tag = "blobs", params(("id" = BlobId, Path)), security(("session" = [])),
+/// `Range: bytes=K-` answers `206` with the bytes from `K`, so a download cut off
+/// goes on; any other range is answered whole.
+#[utoipa::path(get, path = "/api/blobs/{id}", tag = "blobs", params(("id" = BlobId, Path), ("Range" = Option<String>, Header, description = "`bytes=K-`: the bytes from `K` on.")), security(("session" = [])),
     responses((status = 200, description = "The ciphertext.", content_type = "application/octet-stream", body = Binary),
+        (status = 206, description = "The ciphertext from `K` (`Range: bytes=K-`), with `Content-Range`.", content_type = "application/octet-stream", body = Binary),
+        (status = 404, description = "`not_found`: no such attachment, or not yours to see.", body = ErrorBody),
+        (status = 416, description = "`range_not_satisfiable`: `K` is not below the size (`Content-Range: bytes */size`).", body = ErrorBody),
         (status = 429, description = "`too_many_downloads` from this address; `Retry-After: 5`.", body = ErrorBody)))]
 pub async fn download(
     State(s): State<AppState>,
     Auth(who): Auth,
     ClientIp(address): ClientIp,
     Path(raw): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id: BlobId = raw.parse().map_err(|_| ApiError::not_found())?;
     let reader = s.services.blobs.open(who, id).await?;
+    let size = reader.size();
+    let from = range_start(&headers);
+    if from.is_some_and(|k| k >= size) {
+        return unsatisfiable(size);
+    }
     let place =
         s.downloads
             .take(address)
             .ok_or(ServiceError::OverLimit(Limit::DownloadsPerAddress(
                 s.downloads.limit(),
             )))?;
-    let size = reader.size();
+    let start = from.unwrap_or(0);
+    let chunk = CHUNK as u64;
+    let first = u32::try_from(start / chunk).unwrap_or(u32::MAX);
+    let skip = usize::try_from(start % chunk).unwrap_or(0);
     // The place goes with the stream: given back when the answer is sent or dropped.
-    let chunks = stream::unfold((reader, 0u32, place), |(reader, idx, place)| async move {
-        if idx >= reader.chunks() {
-            return None;
-        }
-        match reader.chunk(idx).await {
-            Ok(bytes) => Some((Ok(Bytes::from(bytes)), (reader, idx + 1, place))),
-            // Deleted meanwhile, or unreadable: the answer breaks off, so the client
-            // sees a failed download rather than a short file.
-            Err(e) => {
-                tracing::debug!(error = %e, "a download broke off");
-                let cut = std::io::Error::other("the attachment could not be read");
-                Some((Err(cut), (reader, u32::MAX, place)))
+    let chunks = stream::unfold(
+        (reader, first, place),
+        move |(reader, idx, place)| async move {
+            if idx >= reader.chunks() {
+                return None;
             }
-        }
-    });
-    Ok((
+            match reader.chunk(idx).await {
+                Ok(mut bytes) => {
+                    if idx == first && skip > 0 {
+                        bytes.drain(..skip.min(bytes.len()));
+                    }
+                    Some((Ok(Bytes::from(bytes)), (reader, idx + 1, place)))
+                }
+                // Deleted meanwhile, or unreadable: the answer breaks off, so the client
+                // sees a failed download rather than a short file.
+                Err(e) => {
+                    tracing::debug!(error = %e, "a download broke off");
+                    let cut = std::io::Error::other("the attachment could not be read");
+                    Some((Err(cut), (reader, u32::MAX, place)))
+                }
+            }
+        },
+    );
+    let mut res = (
         [
             (
                 header::CONTENT_TYPE,
@@ -153,11 +176,42 @@ pub async fn download(
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_static("attachment"),
             ),
-            (header::CONTENT_LENGTH, HeaderValue::from(size)),
+            (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
+            (header::CONTENT_LENGTH, HeaderValue::from(size - start)),
         ],
         Body::from_stream(chunks),
     )
-        .into_response())
+        .into_response();
+    if from.is_some() {
+        *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+        let range = format!("bytes {start}-{}/{size}", size - 1);
+        res.headers_mut().insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&range).map_err(ApiError::internal)?,
+        );
+    }
+    Ok(res)
+}
+
+/// `416` for a range that starts at or past the end, with the size.
+fn unsatisfiable(size: u64) -> Result<Response, ApiError> {
+    let mut res = ApiError::new(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "range_not_satisfiable",
+        format!("This attachment is {size} bytes; a range must start below that."),
+    )
+    .into_response();
+    let all = HeaderValue::from_str(&format!("bytes */{size}")).map_err(ApiError::internal)?;
+    res.headers_mut().insert(header::CONTENT_RANGE, all);
+    Ok(res)
+}
+
+/// `K` of `Range: bytes=K-`; None for no range, or any other kind (answered whole,
+/// as HTTP allows).
+fn range_start(headers: &HeaderMap) -> Option<u64> {
+    let value = headers.get(header::RANGE)?.to_str().ok()?;
+    let from = value.trim().strip_prefix("bytes=")?.strip_suffix('-')?;
+    from.parse().ok()
 }
 
 #[derive(utoipa::OpenApi)]

@@ -234,6 +234,14 @@ fn limit_error(limit: Limit) -> ApiError {
             "too_many_uploads",
             format!("At most {n} uploads may be under way at once; wait for one to finish."),
         ),
+        Limit::UploadsPerHour(n, after) => ApiError {
+            retry_after: Some(after),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("At most {n} uploads an hour; try again in {}.", wait_words(after)),
+            )
+        },
         Limit::SocketsPerAccount(n) => busy(
             "too_many_sockets",
             format!("At most {n} connections per account may be open at once; close a tab or device."),

@@ -19,6 +19,7 @@ mod openapi;
 mod pictures;
 mod sessions;
 pub mod tls;
+mod uploads;
 mod ws;
 
 pub use guard::host_of_url;
@@ -82,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(invites::routes())
         .merge(chats::routes())
         .merge(blobs::routes())
+        .merge(uploads::routes())
         .merge(openapi::routes())
         .route("/ws", get(ws::upgrade))
         // The question's own limit (`--ai-context-bytes`), read by the handler.

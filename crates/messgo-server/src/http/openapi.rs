@@ -75,6 +75,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         super::connections::Api::openapi(),
         super::chats::Api::openapi(),
         super::blobs::Api::openapi(),
+        super::uploads::Api::openapi(),
         super::assistant::Api::openapi(),
         super::invites::Api::openapi(),
         super::pictures::Api::openapi(),

@@ -185,12 +185,12 @@ for_both_engines! {
         .await
         .map_err(id_taken)?;
         let row = m.row(seq, timer_secs);
-        // Attachments: the sender's own unclaimed uploads to this chat, now bound to
-        // the message's life.
+        // Attachments: the sender's own unclaimed, complete uploads to this chat, now
+        // bound to the message's life.
         for blob in &m.blobs {
             let done = sqlx::query(
                 "UPDATE blobs SET message_seq = $1, expires_at = $2 \
-                 WHERE id = $3 AND chat_id = $4 AND uploader = $5 AND message_seq IS NULL AND expires_at > $6",
+                 WHERE id = $3 AND chat_id = $4 AND uploader = $5 AND message_seq IS NULL AND NOT pending AND expires_at > $6",
             )
             .bind(seq)
             .bind(expires_at)

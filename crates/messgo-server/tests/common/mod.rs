@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod reader;
+pub mod uploads;
 
 use std::path::PathBuf;
 use std::sync::Arc;
