@@ -4,8 +4,9 @@
 // sealed; Bob sees it with its length, plays it (the audio element really plays),
 // switches to 1.5× and seeks with the keyboard. Esc and sliding off the button cancel
 // (nothing reaches Bob, the chat stays open); holding Space on the focused button and
-// the Ctrl+Shift+M shortcut record too; a tap says it is too short. After every
-// recording the microphone's tracks are stopped. Waits are on conditions only.
+// the Ctrl+Shift+M shortcut record too; a tap says it is too short; one note plays at
+// a time. After every recording the microphone's tracks are stopped; when the chat
+// closes, the notes' blob: URLs are revoked. Waits are on conditions only.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -94,6 +95,16 @@ function audioState(page, i) {
     const a = /** @type {HTMLAudioElement} */ (document.querySelectorAll('.messages .voice-player audio')[n]);
     return { paused: a.paused, time: a.currentTime, rate: a.playbackRate, src: a.src };
   }, i);
+}
+
+/** Whether a fresh audio element can load `src`. @param {import('playwright-core').Page} page @param {string} src */
+function playable(page, src) {
+  return page.evaluate((url) => new Promise((resolve) => {
+    const a = new Audio();
+    a.onloadedmetadata = () => resolve(true);
+    a.onerror = () => resolve(false);
+    a.src = url;
+  }), src);
 }
 
 before(async () => {
@@ -213,5 +224,14 @@ test('Space held on the focused button and Ctrl+Shift+M record; a tap is too sho
     const all = /** @type {NodeListOf<HTMLAudioElement>} */ (document.querySelectorAll('.messages .voice-player audio'));
     return all[n].paused && !all[n].ended && !all[n + 1].paused;
   }, before);
-  assert.deepEqual([...A.problems, ...B.problems], []);
+
+  // Closing the chat revokes the notes' blob: URLs: the decrypted audio is gone.
+  const { src } = await audioState(B.page, before + 1);
+  assert.equal(await playable(B.page, src), true);
+  await B.page.getByRole('button', { name: 'Close chat' }).click();
+  await log(B.page).waitFor({ state: 'detached' });
+  const deadline = Date.now() + 5000;
+  while (await playable(B.page, src)) assert.ok(Date.now() < deadline, 'the blob: URL was revoked');
+  // Chromium logs the refused load of the revoked URL: that one was asked for.
+  assert.deepEqual([...A.problems, ...B.problems.filter((p) => !p.includes(src))], []);
 });
