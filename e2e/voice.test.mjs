@@ -131,10 +131,11 @@ test('a note held with the pointer arrives with its length, plays, speeds up and
   await recordingBar(A.page).waitFor({ state: 'hidden' });
   await microphoneReleased(A.page);
 
+  // About a second and a half: "0:01" was on screen when the button was let go.
   const note = notes(B.page).first();
   await note.waitFor();
-  assert.equal(await note.getAttribute('aria-label'), 'Voice note, 1 second');
-  await note.getByText('0:00 / 0:01').waitFor();
+  assert.match(await note.getAttribute('aria-label') ?? '', /^Voice note, [12] seconds?$/);
+  await note.getByText(/^0:00 \/ 0:0[12]$/).waitFor();
   await notes(A.page).first().waitFor();
 
   // Downloaded and decrypted on the first play, then really playing from a blob: URL.
@@ -152,7 +153,8 @@ test('a note held with the pointer arrives with its length, plays, speeds up and
   await note.getByRole('button', { name: 'Play voice note' }).waitFor(); // it ends by itself
 
   const slider = note.getByRole('slider', { name: 'Voice note position' });
-  assert.equal(await slider.getAttribute('aria-valuemax'), '1');
+  const max = Number(await slider.getAttribute('aria-valuemax'));
+  assert.ok(max >= 1 && max < 3, `the slider spans the note (${max} s)`);
   await slider.focus();
   await B.page.keyboard.press('Home');
   assert.equal(await slider.getAttribute('aria-valuenow'), '0');
@@ -209,7 +211,7 @@ test('Space held on the focused button and Ctrl+Shift+M record; a tap is too sho
   await A.page.getByRole('button', { name: 'Send', exact: true }).and(A.page.locator('.voice-recording button')).waitFor();
   await A.page.keyboard.press('Control+Shift+M');
   await notes(B.page).nth(before + 1).waitFor();
-  assert.match(await notes(B.page).nth(before + 1).getAttribute('aria-label') ?? '', /^Voice note, 1 second$/);
+  assert.match(await notes(B.page).nth(before + 1).getAttribute('aria-label') ?? '', /^Voice note, [12] seconds?$/);
   await microphoneReleased(A.page);
 
   await mic(A.page).click();

@@ -1,6 +1,6 @@
 // @ts-check
 // A voice note's waveform as its seek bar: a slider (role="slider", aria-valuenow in
-// seconds) drawn as bars whose heights are the note's levels and whose played part is
+// seconds, to a tenth) drawn as bars whose heights are the note's levels and whose played part is
 // coloured. Click or drag to move; the arrow keys step a second, Page Up/Down ten,
 // Home and End go to either end. Heights are custom properties set through the CSSOM
 // (the CSP allows no style attributes); colours come from the stylesheet, so both
@@ -9,6 +9,9 @@
 import { h } from '../ui/dom.js';
 import { clock, seekAt, seekByKey, spokenTime } from './format.js';
 import { resample } from './waveform.js';
+
+/** Milliseconds as the slider's value: seconds to a tenth ("1", "1.6"). @param {number} ms */
+const seconds = (ms) => String(Math.round(ms / 100) / 10);
 
 /** Bars drawn per note, whatever the number of levels, so every player is one width. */
 export const BARS = 32;
@@ -73,9 +76,9 @@ export function seekBar({ levels, label, onSeek }) {
       at = position;
       if (length !== total) {
         total = length;
-        view.setAttribute('aria-valuemax', String(Math.round(total / 1000)));
+        view.setAttribute('aria-valuemax', seconds(total));
       }
-      const now = String(Math.floor(at / 1000));
+      const now = seconds(at);
       if (view.getAttribute('aria-valuenow') !== now) {
         view.setAttribute('aria-valuenow', now);
         view.setAttribute('aria-valuetext', `${spokenTime(at)} of ${spokenTime(total)}`);
