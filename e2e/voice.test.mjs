@@ -6,7 +6,8 @@
 // (nothing reaches Bob, the chat stays open); holding Space on the focused button and
 // the Ctrl+Shift+M shortcut record too; a tap says it is too short; one note plays at
 // a time. After every recording the microphone's tracks are stopped; when the chat
-// closes, the notes' blob: URLs are revoked. Waits are on conditions only.
+// closes, the notes' blob: URLs are revoked. A browser with no microphone (or no
+// permission for one) says so in a sentence. Waits are on conditions only.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -22,6 +23,8 @@ const KDF = { MESSGO_KDF_ITERATIONS: '100000' };
 let server;
 /** @type {import('playwright-core').Browser} */
 let browser;
+/** A browser with no microphone at all (no fake device) and no permission for one. @type {import('playwright-core').Browser | undefined} */
+let plain;
 /** @typedef {Awaited<ReturnType<typeof signUp>>} User */
 /** @type {User} */ let A;
 /** @type {User} */ let B;
@@ -39,10 +42,10 @@ const KEEP_STREAMS = () => {
   };
 };
 
-/** @param {string} tag */
-async function signUp(tag) {
+/** @param {string} tag @param {import('playwright-core').Browser} [on] @param {string[]} [permissions] */
+async function signUp(tag, on = browser, permissions = ['microphone']) {
   const username = `${tag}_${crypto.randomUUID().slice(0, 8)}`;
-  const context = await browser.newContext({ permissions: ['microphone'] });
+  const context = await on.newContext({ permissions });
   await context.addInitScript(KEEP_STREAMS);
   const page = await context.newPage();
   const problems = watchProblems(page, [[401, '/api/me']]);
@@ -118,6 +121,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  await plain?.close();
   await server?.stop();
 });
 
@@ -236,4 +240,19 @@ test('Space held on the focused button and Ctrl+Shift+M record; a tap is too sho
   while (await playable(B.page, src)) assert.ok(Date.now() < deadline, 'the blob: URL was revoked');
   // Chromium logs the refused load of the revoked URL: that one was asked for.
   assert.deepEqual([...A.problems, ...B.problems.filter((p) => !p.includes(src))], []);
+});
+
+test('without a microphone, or without permission for it, a sentence says so and nothing is sent', { timeout: TIMEOUT }, async () => {
+  plain = await launchChromium();
+  const C = await signUp('cat', plain, []);
+  await connect(C, A);
+  await openChat(C.page, A.username);
+  await mic(C.page).hover();
+  await C.page.mouse.down();
+  const why = C.page.getByText(/^(MessGo may not use your microphone\. Allow it for this site in the browser|No microphone was found\. Connect one and try again\.)/);
+  await why.waitFor();
+  await C.page.mouse.up();
+  assert.equal(await recordingBar(C.page).isVisible(), false);
+  assert.equal(await notes(C.page).count(), 0);
+  assert.deepEqual(C.problems, []);
 });
