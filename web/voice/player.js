@@ -96,6 +96,8 @@ export function renderVoice(ref, load) {
     problem.hidden = true;
     progress(0, 1);
     loading = load(progress).then(async (blob) => {
+      // The message left the page while the note came in: nothing to play it in.
+      if (!root.isConnected) return false;
       url = URL.createObjectURL(blob);
       hold(held);
       audio.src = url;
