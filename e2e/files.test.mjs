@@ -129,7 +129,6 @@ test('a 30 MiB file goes up and comes down with progress on both sides, byte-ide
   const item = tray(A.page).getByRole('listitem').filter({ hasText: 'big.bin' });
   await item.waitFor();
   assert.match(await item.innerText(), /File · 31 MB/, 'name, size and type show before sending');
-  await item.getByRole('button', { name: 'Cancel big.bin' }).waitFor();
   await item.and(A.page.locator('[data-status=ready]')).waitFor({ timeout: TIMEOUT });
   const up = await progressSeen(A.page, 'up');
   assert.ok(up.some((v) => v > 0 && v < 100), `the sender saw the upload's progress: ${up.slice(0, 20)}`);
@@ -193,6 +192,39 @@ test('an upload cut halfway continues from what the server kept', { timeout: TIM
   const unexpected = A.problems.filter((p) => !OFFLINE.test(p));
   assert.deepEqual(unexpected, []);
   await cdp.detach();
+});
+
+test('Cancel stops an upload and the server drops what it had', { timeout: TIMEOUT }, async () => {
+  const file = path.join(dir, 'cancel.bin');
+  await writeFile(file, randomBytes(8 * MiB));
+  /** @type {string[]} */
+  const ids = [];
+  const seen = (/** @type {import('playwright-core').Request} */ r) => {
+    const id = r.method() === 'PATCH' && r.url().match(/\/api\/uploads\/([0-9a-f-]{36})/);
+    if (id && !ids.includes(id[1])) ids.push(id[1]);
+  };
+  A.page.on('request', seen);
+  const cdp = await A.context.newCDPSession(A.page);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * MiB });
+  await A.page.locator('input[type=file]').setInputFiles(file);
+  const item = tray(A.page).getByRole('listitem').filter({ hasText: 'cancel.bin' });
+  await A.page.waitForFunction(() => {
+    const bar = /** @type {HTMLProgressElement | null} */ (document.querySelector('.attach-item[data-status=uploading] progress'));
+    return bar !== null && bar.value > 0;
+  }, null, { timeout: TIMEOUT, polling: 'raf' });
+  // By keyboard: the focused Cancel keeps its focus while progress comes in.
+  await item.getByRole('button', { name: 'Cancel cancel.bin' }).focus();
+  await A.page.keyboard.press('Enter');
+  await item.waitFor({ state: 'detached' });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
+  A.page.off('request', seen);
+  assert.equal(ids.length, 1, 'one upload was under way');
+  // DELETE answers before the page forgets it; its GET is then a 404.
+  await A.page.waitForFunction(async (id) => (await fetch(`/api/uploads/${id}`)).status === 404, ids[0], { timeout: TIMEOUT, polling: 100 });
+  const refused = A.problems.filter((p) => /status of 404/.test(p) || /ERR_ABORTED|ERR_INTERNET_DISCONNECTED/.test(p));
+  A.problems.splice(0, A.problems.length, ...A.problems.filter((p) => !refused.includes(p)));
+  assert.deepEqual(A.problems, []);
 });
 
 test('an html file is only downloaded, never rendered, and the card works by keyboard', { timeout: TIMEOUT }, async () => {

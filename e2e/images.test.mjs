@@ -299,8 +299,9 @@ test('pasting an image into the field and dropping one on the chat attach them t
     chat.dispatchEvent(new DragEvent('dragover', { dataTransfer: dropped, bubbles: true, cancelable: true }));
     chat.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }));
   });
-  await tray.getByRole('listitem').filter({ hasText: 'pasted.png' }).filter({ hasText: 'Ready' }).waitFor();
-  await tray.getByRole('listitem').filter({ hasText: 'dropped.png' }).filter({ hasText: 'Ready' }).waitFor();
+  // Opaque PNGs are re-encoded as JPEG, and their names follow.
+  await tray.getByRole('listitem').filter({ hasText: 'pasted.jpg' }).filter({ hasText: 'Ready' }).waitFor();
+  await tray.getByRole('listitem').filter({ hasText: 'dropped.jpg' }).filter({ hasText: 'Ready' }).waitFor();
   assert.equal(await A.page.locator('section.chat.drop-active').count(), 0, 'the drop highlight is gone');
   const box = A.page.getByRole('textbox', { name: 'Message' });
   assert.equal(await box.inputValue(), '', 'an image paste puts no text in the field');
