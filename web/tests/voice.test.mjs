@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 
 import { decodeWaveform, encodeWaveform, loudness, reduceLevels, resample } from '../voice/waveform.js';
 import {
-  MAX_RECORDING_MS, MIN_RECORDING_MS, SPEEDS, checkLength, clock, nextSpeed, seekAt, seekByKey, speedLabel, spokenTime,
+  MAX_RECORDING_MS, MIN_RECORDING_MS, SPEEDS, checkLength, clock, limitWarning, nextSpeed, seekAt, seekByKey, speedLabel,
+  spokenTime,
 } from '../voice/format.js';
 import { fileRef } from '../crypto/file-ref.js';
 
@@ -126,4 +127,14 @@ test('a tap is not a voice note; half a second and more is', () => {
   assert.match(/** @type {{error: string}} */ (tap).error, /at least half a second/);
   assert.deepEqual(checkLength(500), { ok: true });
   assert.deepEqual(checkLength(90_000), { ok: true });
+});
+
+test('the last 30 seconds before the 15-minute stop say how long is left', () => {
+  assert.equal(MAX_RECORDING_MS, 15 * 60 * 1000);
+  assert.equal(limitWarning(0), null);
+  assert.equal(limitWarning(MAX_RECORDING_MS - 30_001), null);
+  assert.equal(limitWarning(MAX_RECORDING_MS - 30_000), 'Voice notes stop at 15:00: 0:30 left.');
+  assert.equal(limitWarning(MAX_RECORDING_MS - 24_500), 'Voice notes stop at 15:00: 0:25 left.');
+  assert.equal(limitWarning(MAX_RECORDING_MS - 1), 'Voice notes stop at 15:00: 0:01 left.');
+  assert.equal(limitWarning(MAX_RECORDING_MS + 50), 'Voice notes stop at 15:00: 0:00 left.');
 });

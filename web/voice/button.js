@@ -35,7 +35,8 @@ export function voiceButton({ send, say }) {
   const mic = h('button', {
     type: 'button', class: 'button quiet voice-mic', 'aria-label': 'Record a voice note',
     'aria-keyshortcuts': 'Control+Shift+M',
-    title: `Hold to record a voice note, release to send; slide away or press Esc to cancel. ${SHORTCUT} starts and stops without holding.`,
+    title: `Hold to record a voice note (up to ${clock(MAX_RECORDING_MS)}), release to send; slide away or press Esc to cancel. `
+      + `${SHORTCUT} starts and stops without holding.`,
   }, h('span', { class: 'voice-icon mic', 'aria-hidden': 'true' }));
   const bar = recordingBar({ shortcut: SHORTCUT, onCancel: () => cancel(), onSend: () => finish() });
   const view = h('div', { class: 'voice-tools' }, bar.view, mic);

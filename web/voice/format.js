@@ -69,6 +69,20 @@ export function seekAt(x, left, width, total) {
   return Math.min(1, Math.max(0, (x - left) / width)) * total;
 }
 
+/** The last stretch of a recording in which the bar says how long is left. */
+export const WARN_BEFORE_MS = 30_000;
+
+/**
+ * What the recording bar says near the longest note, or null before then: "Voice notes
+ * stop at 15:00: 0:25 left."
+ * @param {number} ms recorded so far
+ */
+export function limitWarning(ms) {
+  const left = MAX_RECORDING_MS - ms;
+  if (left > WARN_BEFORE_MS) return null;
+  return `Voice notes stop at ${clock(MAX_RECORDING_MS)}: ${clock(Math.max(0, left) + 999)} left.`;
+}
+
 /**
  * Whether a recording of `ms` may be sent, and if not, the sentence saying why.
  * @param {number} ms @returns {{ok: true} | {ok: false, error: string}}

@@ -1,10 +1,11 @@
 // @ts-check
 // What the composer shows while a voice note records, in the field's place: a pulsing
-// dot, the time recorded, a live waveform of the last second and a half, a hint, and
-// (when recording without holding) Cancel and Send.
+// dot, the time recorded, a live waveform of the last second and a half, a hint (in
+// the last 30 seconds, how long is left before the 15-minute stop), and (when
+// recording without holding) Cancel and Send.
 
 import { h, setChildren } from '../ui/dom.js';
-import { clock } from './format.js';
+import { clock, limitWarning } from './format.js';
 
 /** Bars in the live waveform: the last 1.6 s at one sample every 50 ms. */
 const LIVE_BARS = 32;
@@ -23,6 +24,7 @@ export function recordingBar({ shortcut, onCancel, onSend }) {
     h('span', { class: 'voice-live', 'aria-hidden': 'true' }, bars), hint, cancel, send);
   /** @type {number[]} */
   let live = [];
+  let usual = '';
 
   /** @param {number} ms */
   function paint(ms) {
@@ -39,9 +41,10 @@ export function recordingBar({ shortcut, onCancel, onSend }) {
       view.hidden = mode === null;
       cancel.hidden = mode !== 'toggle';
       send.hidden = mode !== 'toggle';
-      setChildren(hint, mode === null ? '' : mode === 'toggle'
+      usual = mode === null ? '' : mode === 'toggle'
         ? `Recording. ${shortcut} or Send sends, Esc cancels.`
-        : 'Recording. Release to send; slide away or press Esc to cancel.');
+        : 'Recording. Release to send; slide away or press Esc to cancel.';
+      setChildren(hint, usual);
       live = [];
       paint(0);
     },
@@ -50,6 +53,8 @@ export function recordingBar({ shortcut, onCancel, onSend }) {
       live.push(level);
       if (live.length > LIVE_BARS) live.shift();
       paint(ms);
+      const say = limitWarning(ms) ?? usual;
+      if (hint.textContent !== say) setChildren(hint, say);
     },
   };
 }
