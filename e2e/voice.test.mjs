@@ -2,10 +2,10 @@
 // microphone (a beeping tone): Ann holds the mic button with the pointer, the
 // recording bar shows the time and a live waveform, and on release the note goes up
 // sealed; Bob sees it with its length, plays it (the audio element really plays),
-// switches to 1.5× and seeks with the keyboard. Esc and sliding off the button cancel
-// (nothing reaches Bob, the chat stays open); holding Space on the focused button and
-// the Ctrl+Shift+M shortcut record too; a tap says it is too short; one note plays at
-// a time. After every recording the microphone's tracks are stopped; when the chat
+// switches to 1.5× and seeks with the keyboard. Esc, sliding off the button and the
+// window losing focus mid-hold cancel (nothing reaches Bob, the chat stays open);
+// holding Space on the focused button and the Ctrl+Shift+M shortcut record too; a tap
+// says it is too short; one note plays at a time. After every recording the microphone's tracks are stopped; when the chat
 // closes, the notes' blob: URLs are revoked. A browser with no microphone (or no
 // permission for one) says so in a sentence. Waits are on conditions only.
 import { after, before, test } from 'node:test';
@@ -174,7 +174,7 @@ test('a note held with the pointer arrives with its length, plays, speeds up and
   assert.deepEqual([...A.problems, ...B.problems], []);
 });
 
-test('Esc and sliding off the button cancel: nothing is sent and the chat stays open', { timeout: TIMEOUT }, async () => {
+test('Esc, sliding off the button and losing focus mid-hold cancel: nothing is sent, the chat stays open', { timeout: TIMEOUT }, async () => {
   const before = await notes(B.page).count();
   await pressMic(A.page);
   await recorded(A.page, '0:01');
@@ -191,7 +191,16 @@ test('Esc and sliding off the button cancel: nothing is sent and the chat stays 
   await A.page.mouse.up();
   await microphoneReleased(A.page);
 
-  // A text sent after both lands right after the last note: nothing went in between.
+  // Space held on the button when the window loses focus: its release will not come back.
+  await mic(A.page).focus();
+  await A.page.keyboard.down(' ');
+  await recorded(A.page, '0:01');
+  await A.page.evaluate(() => window.dispatchEvent(new FocusEvent('blur')));
+  await recordingBar(A.page).waitFor({ state: 'hidden' });
+  await A.page.keyboard.up(' ');
+  await microphoneReleased(A.page);
+
+  // A text sent after all three lands right after the last note: nothing went in between.
   await A.page.getByRole('textbox', { name: 'Message' }).fill('after the cancelled ones');
   await A.page.getByRole('textbox', { name: 'Message' }).press('Enter');
   await log(B.page).getByText('after the cancelled ones').waitFor();

@@ -121,8 +121,18 @@ export function voiceButton({ send, say }) {
     showBar(null);
   }
 
+  // The window lost focus mid-hold (another app, or the browser's permission prompt):
+  // the release will never come here. Before the microphone opened that is a let-go
+  // (which says what happened); once recording, the hold is over without a send. A
+  // recording without holding goes on.
+  function blurred() {
+    if (!session || session.mode === 'toggle') return;
+    if (session.rec) cancel();
+    else finish();
+  }
+
   const unbind = bindGestures(mic, view, { begin, finish: () => finish(), cancel, mode: () => session?.mode ?? null,
-    heldKey: () => session?.key });
+    heldKey: () => session?.key, blurred });
 
   return {
     view,
@@ -140,7 +150,7 @@ export function voiceButton({ send, say }) {
  * key). Returns what removes the page-wide listeners.
  * @param {HTMLButtonElement} mic @param {HTMLElement} view
  * @param {{begin: (mode: Mode, key?: string) => void, finish: () => void, cancel: () => void,
- *   mode: () => Mode | null, heldKey: () => string | undefined}} on
+ *   mode: () => Mode | null, heldKey: () => string | undefined, blurred: () => void}} on
  */
 function bindGestures(mic, view, on) {
   mic.addEventListener('pointerdown', (e) => {
@@ -197,8 +207,10 @@ function bindGestures(mic, view, on) {
   }
   window.addEventListener('keydown', onKeyDown, true);
   window.addEventListener('keyup', onKeyUp, true);
+  window.addEventListener('blur', on.blurred);
   return () => {
     window.removeEventListener('keydown', onKeyDown, true);
     window.removeEventListener('keyup', onKeyUp, true);
+    window.removeEventListener('blur', on.blurred);
   };
 }
