@@ -13,7 +13,7 @@ import path from 'node:path';
 
 import { launchChromium, watchProblems } from './browser.mjs';
 import { repoRoot, startServer } from './server.mjs';
-import { connect } from './people.mjs';
+import { api, connect } from './people.mjs';
 
 const TIMEOUT = 120_000;
 const PASSWORD = 'correct horse battery staple';
@@ -303,6 +303,24 @@ test('a video made in the page gets a poster, and plays inline on the other side
   }, null, { timeout: TIMEOUT });
   await assertAccessible(B.page, 'a chat with file cards and a video');
   assert.deepEqual(B.problems, []);
+});
+
+test('sendAttachment sends a recorded voice note by itself, and the other side is offered it', { timeout: TIMEOUT }, async () => {
+  const { chats } = await api(A.page, 'GET', '/api/chats');
+  const chat = chats.find((/** @type {any} */ c) => c.kind === 'direct' && c.members.some((/** @type {any} */ m) => m.username === B.username));
+  // What the voice recorder calls (web/voice/): the same module instance as the app's.
+  await A.page.evaluate(async (chatId) => {
+    const { sendAttachment } = await import('/files/attach.js');
+    const note = new File([new Uint8Array(4096).fill(7)], 'voice-note.webm', { type: 'audio/webm;codecs=opus' });
+    await sendAttachment(chatId, note, { kind: 'voice', duration: 1500, waveform: 'AAECAwQF' });
+  }, chat.id);
+  await B.page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: A.username }).filter({ hasText: 'Voice note' }).waitFor();
+  // Whatever the voice player draws (web/voice/player.js), it is not a file card.
+  const note = log(B.page).locator('li.msg').last();
+  await note.locator('.bubble').waitFor();
+  assert.equal(await note.locator('.file-card').count(), 0, 'a voice note is played, not offered as a file');
+  assert.equal(await tray(A.page).getByRole('listitem').count(), 0, 'the tray is empty once it is sent');
+  assert.deepEqual(A.problems, []);
 });
 
 test('a small server\'s size and quota limits are named in the tray', { timeout: TIMEOUT }, async () => {

@@ -50,6 +50,13 @@ export function safeName(raw) {
   return name || 'file';
 }
 
+/**
+ * A type as the sender's browser reported it, if receivers will take it; anything
+ * else (too long, not type/subtype) goes as application/octet-stream.
+ * @param {string} raw
+ */
+export const safeType = (raw) => (raw && raw.length <= MAX_TYPE && MIME.test(raw) ? raw : 'application/octet-stream');
+
 /** @param {unknown} raw @returns {FileRef | null} */
 export function fileRef(raw) {
   const r = /** @type {Record<string, unknown>} */ (raw);

@@ -12,7 +12,7 @@
 import { ApiError } from '../core/api.js';
 import { FileUpload } from './transfer.js';
 import { reduceAttachments, noAttachments, room, sendable } from './attach-state.js';
-import { MAX_FILES, safeName } from '../crypto/file-ref.js';
+import { MAX_FILES, fileRef, safeName, safeType } from '../crypto/file-ref.js';
 import { toB64u } from '../crypto/bytes.js';
 import { ImageError } from '../images/process.js';
 import { prepareFile } from './prepare.js';
@@ -51,17 +51,24 @@ const isAbort = (/** @type {unknown} */ err) => err instanceof DOMException && e
 // Only a network failure is worth waiting for; a refusal says why and waits for the user.
 const offline = (/** @type {unknown} */ err) => err instanceof ApiError && err.status === 0;
 
-/** The message's entry for an uploaded file. @param {Prepared} p @param {Work} w */
+/**
+ * The message's entry for an uploaded file, checked as receivers will check it (a
+ * field they refuse would make the whole message unreadable to them): what does not
+ * pass is left out, and the entry without it must pass.
+ * @param {Prepared} p @param {Work} w @returns {FileRef}
+ */
 function refOf(p, w) {
   const main = /** @type {FileUpload} */ (w.mainUp);
   /** @type {FileRef} */
   const ref = { blob: /** @type {string} */ (main.id), key: toB64u(main.key), size: p.main.size, name: safeName(p.name),
-    type: p.type, kind: p.kind };
+    type: safeType(p.type), kind: p.kind };
   if (w.thumbUp?.id) Object.assign(ref, { thumb: w.thumbUp.id, thumb_key: toB64u(w.thumbUp.key) });
-  if (p.width && p.height) Object.assign(ref, { width: p.width, height: p.height });
-  if (p.duration !== undefined) ref.duration = p.duration;
-  if (p.waveform) ref.waveform = p.waveform;
-  return ref;
+  for (const extra of [{ width: p.width, height: p.height }, { duration: p.duration }, { waveform: p.waveform }]) {
+    if (Object.values(extra).every((v) => v !== undefined) && fileRef({ ...ref, ...extra })) Object.assign(ref, extra);
+  }
+  const checked = fileRef(ref);
+  if (!checked) throw new Error('This file could not be described for sending.');
+  return checked;
 }
 
 /** @param {{chatId: string, media: Media, say: (err: unknown) => string, send: Send}} p */

@@ -15,6 +15,7 @@ import { toB64u } from '../crypto/bytes.js';
 import { ImageError } from '../images/process.js';
 import { liveBlobIds } from '../images/media.js';
 import { decodeMessage, encodeMessage } from '../crypto/plaintext.js';
+import { safeType } from '../crypto/file-ref.js';
 
 const ME = '00000000-0000-4000-8000-00000000000a';
 const BOB = '00000000-0000-4000-8000-00000000000b';
@@ -106,6 +107,10 @@ test('files are labelled by size and family; only raster images and playable vid
   assert.equal(kindFor('video/webm'), 'video');
   assert.equal(kindFor('video/x-matroska'), 'file');
   assert.equal(kindFor('text/html'), 'file');
+  assert.equal(safeType('audio/webm;codecs=opus'), 'audio/webm;codecs=opus');
+  assert.equal(safeType(''), 'application/octet-stream', 'a type the browser does not know');
+  assert.equal(safeType(`application/${'x'.repeat(130)}`), 'application/octet-stream', 'one receivers would refuse');
+  assert.equal(safeType('not a type'), 'application/octet-stream');
 });
 
 test('an own file message shows from its pending copy, the chat list names it, and the state knows its blobs', () => {
