@@ -2,12 +2,14 @@
 // watcher that turns console errors, page errors and CSP violations into test failures.
 import { chromium } from 'playwright-core';
 
-export async function launchChromium() {
+/** @param {{args?: string[]}} [options] args: more flags, e.g. the fake microphone for voice notes */
+export async function launchChromium({ args = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
+      ...args,
     ],
   });
 }

@@ -7,16 +7,23 @@ import { h, setChildren, uid } from '../ui/dom.js';
 
 /**
  * @param {{send: (text: string) => {ok: true} | {ok: false, error: string}, typing: () => void, label: string,
- *   attach?: {view: HTMLElement, tools: HTMLElement}}} p
- *   attach: the attached images (above the field) and the button to pick them (beside it)
+ *   attach?: {view: HTMLElement, tools: HTMLElement}, voice?: HTMLElement}} p
+ *   attach: the attached images (above the field) and the button to pick them (beside it);
+ *   voice: the mic button (web/voice/button.js), beside Send
  */
-export function composer({ send, typing, label, attach }) {
+export function composer({ send, typing, label, attach, voice }) {
   const ids = { input: uid('composer'), error: uid('composer-error') };
   const input = h('textarea', {
     id: ids.input, class: 'composer-input', rows: 1, placeholder: 'Write a message…', 'aria-label': label,
     autocomplete: 'off', spellcheck: 'true', enterkeyhint: 'send',
   });
   const error = h('p', { id: ids.error, class: 'form-error composer-error', role: 'alert' });
+
+  /** Shows a sentence above the field (or clears it with ''), for the parts beside it. @param {string} text */
+  function say(text) {
+    setChildren(error, text);
+    if (!text) input.removeAttribute('aria-invalid');
+  }
 
   function submit() {
     const outcome = send(input.value);
@@ -59,7 +66,8 @@ export function composer({ send, typing, label, attach }) {
   h('div', { class: 'composer-row' },
     attach?.tools,
     input,
-    h('button', { type: 'submit', class: 'button primary' }, 'Send')));
+    h('button', { type: 'submit', class: 'button primary' }, 'Send'),
+    voice));
 
-  return { view, input };
+  return { view, input, say };
 }

@@ -17,6 +17,8 @@ import { openViewer } from '../images/viewer.js';
 import { buildRow } from './message-item.js';
 import { messageImages } from '../images/in-message.js';
 import { messageFiles } from '../files/card.js';
+import { sendAttachment } from '../files/attach.js';
+import { voiceButton } from '../voice/button.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/state.js').Pane} Pane */
@@ -55,6 +57,13 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   const attachments = chats.attachments.forChat(chatId);
   const tray = attachTray({ attachments });
   const timer = chatTimer({ chatId, chats });
+  const voice = voiceButton({
+    send: (file, meta) => {
+      stickToBottom = true;
+      return sendAttachment(chatId, file, meta);
+    },
+    say: (text) => compose.say(text),
+  });
   const compose = composer({
     label: 'Message',
     send: (text) => {
@@ -71,6 +80,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     },
     typing: () => chats.typing(chatId),
     attach: { view: tray.view, tools: tray.tools },
+    voice: voice.view,
   });
 
   const view = h('section', { class: 'chat', 'aria-labelledby': titleId },
@@ -304,6 +314,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     unmount() {
       if (compose.input.value.trim()) drafts.set(chatId, compose.input.value);
       tray.unmount();
+      voice.unmount();
       view.remove();
     },
   };
