@@ -93,7 +93,7 @@ export class StreamOpener {
 
   /** @param {Uint8Array} piece @returns {Promise<Uint8Array[]>} the chunks it completed */
   async push(piece) {
-    if (this.done) throw new StreamError('bytes after the end of the stream');
+    if (this.done) throw new StreamError('bytes after the end of the stream, or after a chunk that did not open');
     const joined = new Uint8Array(this.held.length + piece.length);
     joined.set(this.held);
     joined.set(piece, this.held.length);
@@ -120,6 +120,7 @@ export class StreamOpener {
 
   /** Opens the held-back chunk as the last one. @returns {Promise<Uint8Array>} */
   async finish() {
+    if (this.done) throw new StreamError('the stream was already finished, or a chunk did not open');
     if (!this.prefix) throw new StreamError('the stream ended before its header');
     if (this.held.length < TAG_BYTES) throw new StreamError('the stream was cut off');
     const last = await this.open(this.held, true);
@@ -137,6 +138,8 @@ export class StreamOpener {
       this.index += 1;
       return new Uint8Array(pt);
     } catch {
+      // A stream that failed once is refused from then on, like the Rust opener.
+      this.done = true;
       throw new StreamError('the file does not open: changed, cut off or not this file');
     }
   }
