@@ -136,10 +136,12 @@ impl Blobs {
         id: BlobId,
         at: u64,
     ) -> Result<Piece, PieceError> {
-        let busy = Busy::take(&self.patching, id).ok_or(PieceError::Busy)?;
         let now = self.clock.now_ms();
         let row =
             db_run!(self.db, read, uploads_sql::upload_of(who.user_id, id, now)).map_err(rule)?;
+        // Taken once the upload is known to be yours (nobody else can hold it up),
+        // and before the offset is read (so no other piece moves it meanwhile).
+        let busy = Busy::take(&self.patching, id).ok_or(PieceError::Busy)?;
         let offset = self.stored_offset(id, &row).await?;
         if at != offset {
             return Err(PieceError::OffsetMismatch(offset));
