@@ -50,6 +50,8 @@ pub struct FilesReport {
     pub piece_bytes: u64,
     /// The server's VmRSS after the setup, before any transfer.
     pub idle_rss_bytes: u64,
+    /// The server's VmHWM once every upload was complete (the uploads' peak).
+    pub peak_after_uploads_bytes: u64,
     /// The server's VmHWM at the end: the most it ever held.
     pub peak_rss_bytes: u64,
     /// Seconds until every upload was complete, then until every download was read.
@@ -81,9 +83,11 @@ pub fn run(args: &FilesArgs) -> anyhow::Result<bool> {
         report.all_identical
     );
     println!(
-        "server RSS idle {:.1} MiB, peak (VmHWM) {:.1} MiB; load average {:.2} {:.2} {:.2}",
+        "server RSS idle {:.1} MiB, peak (VmHWM) {:.1} MiB ({:.1} MiB when the uploads were done); \
+         load average {:.2} {:.2} {:.2}",
         mib(report.idle_rss_bytes),
         mib(report.peak_rss_bytes),
+        mib(report.peak_after_uploads_bytes),
         report.load_average[0],
         report.load_average[1],
         report.load_average[2]
@@ -126,6 +130,7 @@ async fn measure(args: &FilesArgs, server: &Server) -> anyhow::Result<FilesRepor
         .into_iter()
         .collect::<anyhow::Result<_>>()?;
     let uploaded = start.elapsed();
+    let upload_peak = status_bytes(server.pid, "VmHWM:").context("the server's VmHWM")?;
     let downloads = people
         .iter()
         .zip(&ids)
@@ -141,6 +146,7 @@ async fn measure(args: &FilesArgs, server: &Server) -> anyhow::Result<FilesRepor
         file_bytes: size,
         piece_bytes: piece,
         idle_rss_bytes: idle,
+        peak_after_uploads_bytes: upload_peak,
         peak_rss_bytes: status_bytes(server.pid, "VmHWM:").context("the server's VmHWM")?,
         upload_secs: uploaded.as_secs_f64(),
         download_secs: downloaded.as_secs_f64(),
