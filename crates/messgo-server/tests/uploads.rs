@@ -22,7 +22,7 @@ use common::{
 };
 use messgo_client::{is_api_error, Client, Identity, Keyring};
 use messgo_proto::{BlobId, Chat, ChatKind, MessageId};
-use messgo_server::{Config, SystemClock};
+use messgo_server::{Config, ManualClock, SystemClock};
 use reqwest::StatusCode;
 
 const CHUNK: usize = 64 * 1024;
@@ -348,4 +348,42 @@ async fn a_cancelled_upload_is_gone_finished_or_not() {
         assert_eq!(up.cancel(id).await.status(), StatusCode::NOT_FOUND);
     }
     finish(srv, guard).await;
+}
+
+#[tokio::test]
+async fn each_piece_gives_the_upload_another_hour() {
+    const MINUTE: i64 = 60_000;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let clock = Arc::new(ManualClock::new(now_ms()));
+    let srv = TestServer::start_config(test_config(&dir), dir, clock.clone()).await;
+    let (_, a, _, chat) = pair(&srv).await;
+    let up = Uploader::new(&a);
+    let bytes = noise(3 * CHUNK, 11);
+    let made = up.created(chat.id, bytes.len() as u64).await;
+    clock.advance(50 * MINUTE);
+    let res = up.patch(made.id, 0, bytes[..CHUNK].to_vec()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let moved: messgo_proto::UploadStatus = res.json().await.unwrap();
+    assert_eq!(
+        moved.expires_at,
+        made.expires_at + 50 * MINUTE,
+        "an hour from this piece"
+    );
+    clock.advance(50 * MINUTE);
+    assert_eq!(
+        up.offset(made.id).await,
+        CHUNK as u64,
+        "still there 100 minutes in"
+    );
+    clock.advance(11 * MINUTE);
+    srv.sweep().await;
+    assert_eq!(
+        up.status(made.id).await.status(),
+        StatusCode::NOT_FOUND,
+        "an hour after its last piece it is gone"
+    );
+    let res = up
+        .patch(made.id, CHUNK as u64, bytes[CHUNK..].to_vec())
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

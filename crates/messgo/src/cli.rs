@@ -38,6 +38,9 @@ pub enum Command {
     /// Kill the server (kill -9) under load many times over, and cut its newest
     /// file short after a kill: report acknowledged, lost and duplicated messages.
     CrashSoak(Box<crate::bench::CrashArgs>),
+    /// Start a server, upload (resumably, in pieces) and download large files from
+    /// many clients at once, and report its idle and peak memory.
+    FilesSoak(Box<crate::bench::FilesArgs>),
     /// Manage the server: users, sessions, totals. Talks to the running server over
     /// its admin socket, or to the database while the server is stopped. Never
     /// shows message content, keys, contacts or who talks to whom.

@@ -57,6 +57,13 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        // Its own runtime for the clients; the server is a child process.
+        Some(Command::FilesSoak(args)) => {
+            if !bench::files::run(&args)? {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
         Some(Command::Admin(args)) => one_line(multi_thread()?.block_on(admin::run(*args))),
         Some(Command::Backup(args)) => one_line(multi_thread()?.block_on(admin::backup(*args))),
         Some(Command::Restore(args)) => one_line(multi_thread()?.block_on(admin::restore(*args))),

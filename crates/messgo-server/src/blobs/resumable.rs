@@ -136,10 +136,12 @@ impl Blobs {
         id: BlobId,
         at: u64,
     ) -> Result<Piece, PieceError> {
-        let busy = Busy::take(&self.patching, id).ok_or(PieceError::Busy)?;
         let now = self.clock.now_ms();
         let row =
             db_run!(self.db, read, uploads_sql::upload_of(who.user_id, id, now)).map_err(rule)?;
+        // Taken once the upload is known to be yours (nobody else can hold it up),
+        // and before the offset is read (so no other piece moves it meanwhile).
+        let busy = Busy::take(&self.patching, id).ok_or(PieceError::Busy)?;
         let offset = self.stored_offset(id, &row).await?;
         if at != offset {
             return Err(PieceError::OffsetMismatch(offset));
@@ -162,7 +164,7 @@ impl Blobs {
             key,
             size: u64::try_from(row.size).unwrap_or(0),
             offset,
-            pending: Vec::new(),
+            pending: Vec::with_capacity(FLUSH_CHUNKS * CHUNK),
             started: false,
             db: self.db.clone(),
             store: self.chunks.store.clone(),
@@ -213,9 +215,17 @@ impl Piece {
         if end > self.size {
             return Err(PieceError::PastSize(self.size));
         }
-        self.pending.extend_from_slice(bytes);
-        if self.pending.len() >= FLUSH_CHUNKS * CHUNK {
-            self.store(false).await?;
+        // A frame may be larger than the rest of a batch: taken a batch at a time, so
+        // what is held never passes one batch.
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let room = FLUSH_CHUNKS * CHUNK - self.pending.len();
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.pending.extend_from_slice(now);
+            rest = later;
+            if self.pending.len() >= FLUSH_CHUNKS * CHUNK {
+                self.store(false).await?;
+            }
         }
         Ok(())
     }

@@ -69,9 +69,17 @@ impl Upload {
                 self.t.limits.quota_bytes,
             )));
         }
-        self.pending.extend_from_slice(bytes);
-        if self.pending.len() >= FLUSH_CHUNKS * CHUNK {
-            self.store(false).await?;
+        // A frame may be larger than the rest of a batch: taken a batch at a time, so
+        // what is held never passes one batch.
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let room = FLUSH_CHUNKS * CHUNK - self.pending.len();
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.pending.extend_from_slice(now);
+            rest = later;
+            if self.pending.len() >= FLUSH_CHUNKS * CHUNK {
+                self.store(false).await?;
+            }
         }
         Ok(())
     }

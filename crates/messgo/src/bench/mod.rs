@@ -7,6 +7,7 @@
 
 mod args;
 pub mod crash;
+pub mod files;
 mod fleet;
 mod nodes;
 mod population;
@@ -27,6 +28,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 pub use args::{BenchArgs, Scenario};
 pub use crash::CrashArgs;
+pub use files::FilesArgs;
 use population::Population;
 pub use report::Report;
 pub use soak::SoakArgs;

@@ -27,8 +27,9 @@ pub use args::SoakArgs;
 use cast::Cast;
 use hostile::{Arsenal, Tally};
 use report::{Phase, SoakReport};
+use server::RssLog;
 pub use server::{cpu_ticks, Host};
-use server::{RssLog, Server};
+pub(crate) use server::{status_bytes, Server};
 
 use super::saturating::f64_to_usize;
 use super::scenarios::{self, Ctx};
