@@ -220,10 +220,9 @@ pub struct SendBody {
     signature: messgo_proto::Bytes,
     #[serde(default)]
     blobs: Vec<messgo_proto::BlobId>,
-    /// `message` (default), `reaction` or `edit` (docs/protocol.md "Reactions and edits").
+    /// `message` (default), `reaction` or `edit`, the last two with their `target`.
     #[serde(default)]
     kind: messgo_proto::MessageKind,
-    /// The message a reaction or an edit is about.
     #[serde(default)]
     target: Option<MessageId>,
 }
@@ -232,8 +231,7 @@ pub struct SendBody {
 #[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "messages", request_body = SendBody, params(("id" = ChatId, Path)), security(("session" = [])),
     responses((status = 200, description = "Stored, as the socket's `ack`.", body = Ack),
         (status = 400, description = "`invalid_field` (sizes, kind and target), `invalid_blob`.", body = ErrorBody),
-        (status = 403, description = "`not_your_message`: an edit of another's message.", body = ErrorBody),
-        (status = 404, description = "`not_found` (not a member), `target_not_found`.", body = ErrorBody),
+        (status = 403, description = "`not_your_message`: an edit of another's message.", body = ErrorBody), (status = 404, description = "`not_found` (not a member), `target_not_found`.", body = ErrorBody),
         (status = 409, description = "`epoch_stale`, `duplicate_id`.", body = ErrorBody), (status = 413, description = "`too_large`: over 64 KiB of ciphertext.", body = ErrorBody)))]
 pub async fn send(
     State(s): State<AppState>,

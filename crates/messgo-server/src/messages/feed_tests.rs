@@ -1,8 +1,7 @@
 use std::collections::BTreeMap;
 
 use messgo_proto::{MessageId, MessageKind};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{rngs::StdRng, Rng, SeedableRng};
 
 use super::*;
 use crate::bus::frame_of_text;

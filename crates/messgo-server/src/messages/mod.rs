@@ -6,7 +6,7 @@ pub mod feed;
 pub mod pipeline;
 pub mod sealed;
 pub mod sql;
-pub mod targets;
+pub mod targets_sql;
 
 use std::sync::Arc;
 

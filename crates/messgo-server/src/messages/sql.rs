@@ -154,7 +154,7 @@ pub(crate) fn rejected(refusal: Refusal) -> StoreError {
 }
 
 for_both_engines! {
-    uses(crate::chats::sql as chat_sql, crate::messages::targets as targets);
+    uses(crate::chats::sql as chat_sql, crate::messages::targets_sql as targets);
 
     /// Stores a message under the next sequence number, or finds the one already
     /// stored under the same id (a resend). Its sealed parts go in the row if
@@ -186,24 +186,9 @@ for_both_engines! {
             return Err(rejected(Refusal::EpochStale));
         }
         // A reaction or an edit keeps its sealed parts in the row (its life is its
-        // target's; migration sqlite 0015 says why), changes no one's last activity
-        // and takes its target's expiry, checked once the counter is taken.
+        // target's; migration sqlite 0015 says why).
         let in_row = sealed_here || !m.kind.is_message();
-        let (seq, expires_at) = if m.kind.is_message() {
-            let (seq,): (i64,) =
-                sqlx::query_as("UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq")
-                    .bind(m.chat_id.0)
-                    .bind(m.now)
-                    .fetch_one(&mut *c)
-                    .await?;
-            (seq, m.expiry_in(timer_secs))
-        } else {
-            let (seq,): (i64,) = sqlx::query_as("UPDATE chats SET seq = seq + 1 WHERE id = $1 RETURNING seq")
-                .bind(m.chat_id.0)
-                .fetch_one(&mut *c)
-                .await?;
-            (seq, targets::check(&mut *c, m).await?)
-        };
+        let (seq, expires_at) = take_seq(&mut *c, m, timer_secs).await?;
         sqlx::query(
             "INSERT INTO messages (chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, created_at, expires_at, target) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -249,6 +234,28 @@ for_both_engines! {
         }
         let members = chat_sql::member_ids(&mut *c, m.chat_id).await?;
         Ok(Appended { row, duplicate: false, members, superseded })
+    }
+
+
+    /// Takes the chat's next sequence number for `m` and says when `m` expires: a
+    /// message by the chat's timer, bumping the chat's last activity; a reaction or
+    /// an edit with its target, checked once the counter (the chat's row lock on
+    /// PostgreSQL) is taken, and leaving the last activity as it was.
+    async fn take_seq(c: &mut Conn, m: &NewMessage, timer_secs: i64) -> StoreResult<(i64, i64)> {
+        if m.kind.is_message() {
+            let (seq,): (i64,) =
+                sqlx::query_as("UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq")
+                    .bind(m.chat_id.0)
+                    .bind(m.now)
+                    .fetch_one(&mut *c)
+                    .await?;
+            return Ok((seq, m.expiry_in(timer_secs)));
+        }
+        let (seq,): (i64,) = sqlx::query_as("UPDATE chats SET seq = seq + 1 WHERE id = $1 RETURNING seq")
+            .bind(m.chat_id.0)
+            .fetch_one(&mut *c)
+            .await?;
+        Ok((seq, targets::check(&mut *c, m).await?))
     }
 
 

@@ -40,7 +40,7 @@ use append::{Appender, Completion};
 pub use batch::ChatCache;
 pub use order::{flush_stale_holds, take_shared, Sequencer};
 
-use super::{check_sealed, message_of, sql, targets, MAX_RETENTION_MS};
+use super::{check_sealed, message_of, sql, targets_sql as targets, MAX_RETENTION_MS};
 use crate::bus::{notify, step_frame, Bus, Origin, SocketId, Step};
 use crate::clock::Clock;
 use crate::erasure::Erasure;

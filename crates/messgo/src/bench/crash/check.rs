@@ -58,7 +58,7 @@ pub async fn read_room(people: &People, r: usize, after: i64) -> Result<Vec<Foun
                         .map(|o| o.text)
                         .map_err(|e| e.to_string()),
                 ),
-                _ => None,
+                MessageKind::System | MessageKind::Reaction | MessageKind::Edit => None,
             };
             found.push(Found {
                 seq: m.seq,
