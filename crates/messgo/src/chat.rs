@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use messgo_client::{Client, Identity, Keyring};
 use messgo_proto::{Chat, ChatKind, ServerEvent};
 
-use crate::chat_files;
+use crate::{chat_files, chat_react};
 
 #[derive(Args)]
 pub struct ChatArgs {
@@ -37,9 +37,31 @@ pub enum ChatAction {
         /// name, size and type (from the extension) travel inside the sealed message.
         #[arg(long = "file", value_name = "PATH")]
         files: Vec<PathBuf>,
+        /// Reply to the message with this sequence number (as `history` shows it).
+        #[arg(long, value_name = "SEQ")]
+        reply_to: Option<i64>,
         /// The message's text (the files' caption); needed when no file is attached.
         #[arg(required_unless_present = "files")]
         text: Option<String>,
+    },
+    /// React to message `--seq` of the direct chat with a contact with one emoji;
+    /// `--remove` takes your reaction of that emoji back.
+    React {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        seq: i64,
+        #[arg(long)]
+        remove: bool,
+        emoji: String,
+    },
+    /// Replace the text of your message `--seq` (its files, reply and mentions stay).
+    Edit {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        seq: i64,
+        text: String,
     },
     /// Download and decrypt the files of a message in the direct chat with a contact:
     /// the one at `--seq`, else the latest with files from that contact. Never replaces
@@ -85,13 +107,13 @@ pub enum ChatAction {
 
 /// Milliseconds since the Unix epoch (0 for a clock set before it; saturating, though
 /// i64 milliseconds last 292 million years).
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-async fn direct_chat_with(client: &Client, username: &str) -> anyhow::Result<Chat> {
+pub(crate) async fn direct_chat_with(client: &Client, username: &str) -> anyhow::Result<Chat> {
     let name = username.to_ascii_lowercase();
     client
         .chats()
@@ -109,6 +131,8 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             .await
             .context("could not register")?,
         ChatAction::Send { .. }
+        | ChatAction::React { .. }
+        | ChatAction::Edit { .. }
         | ChatAction::Download { .. }
         | ChatAction::Wait { .. }
         | ChatAction::History { .. }
@@ -129,10 +153,20 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             write_session(&client, &session_file)?;
             println!("signed in as {}", me.me.username);
         }
-        ChatAction::Send { to, files, text } => {
+        ChatAction::Send {
+            to,
+            files,
+            reply_to,
+            text,
+        } => {
             let chat = direct_chat_with(&client, &to).await?;
             let text = text.unwrap_or_default();
-            let ack = if files.is_empty() {
+            let ack = if let Some(seq) = reply_to {
+                let h = chat_react::open_history(&client, &mut keys, &chat).await?;
+                let plain = chat_react::reply_to(&h, seq, text)?;
+                keys.send_plaintext(&client, chat.id, &plain, now_ms())
+                    .await?
+            } else if files.is_empty() {
                 keys.send_text(&client, chat.id, &text, now_ms()).await?
             } else {
                 let plain = chat_files::upload(&client, chat.id, &files, text).await?;
@@ -145,18 +179,20 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             let chat = direct_chat_with(&client, &from).await?;
             chat_files::download(&client, &mut keys, &chat, &from, seq, &out).await?;
         }
+        ChatAction::React {
+            to,
+            seq,
+            remove,
+            emoji,
+        } => chat_react::react(&client, &mut keys, &to, seq, remove, &emoji).await?,
+        ChatAction::Edit { to, seq, text } => {
+            chat_react::edit(&client, &mut keys, &to, seq, text).await?;
+        }
         ChatAction::History { with } => {
             let chat = direct_chat_with(&client, &with).await?;
-            for m in client.messages(chat.id, None, Some(0), 200).await? {
-                if let Ok(opened) = keys.open(&client, &chat, &m).await {
-                    let who = chat
-                        .members
-                        .iter()
-                        .find(|x| x.user_id == opened.sender)
-                        .map_or("?", |x| &x.username);
-                    let line = chat_files::describe(&opened);
-                    println!("{} {}: {}", opened.seq, who, line);
-                }
+            let h = chat_react::open_history(&client, &mut keys, &chat).await?;
+            for line in h.lines(&chat) {
+                println!("{line}");
             }
         }
         ChatAction::Wait {

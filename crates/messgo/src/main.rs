@@ -4,6 +4,7 @@ mod admin;
 mod bench;
 mod chat;
 mod chat_files;
+mod chat_react;
 mod cli;
 
 use std::sync::Arc;
