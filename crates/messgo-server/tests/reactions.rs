@@ -334,3 +334,54 @@ async fn group_rules(srv: &TestServer, clock: &ManualClock) {
         "invalid_field",
     );
 }
+
+#[tokio::test]
+async fn a_reaction_over_the_socket_is_acked_there_and_delivered_with_its_target() {
+    let (srv, clock) = server(None).await;
+    let (a_id, a) = register_identity(&srv, &username("sam")).await;
+    let (b_id, b) = register_identity(&srv, &username("sue")).await;
+    connect(&a, &b).await;
+    let chat = direct_chat(&a).await;
+    let (mut ak, mut bk) = (Keyring::new(&a_id), Keyring::new(&b_id));
+    let hi = ak
+        .send_text(&a, chat.id, "hi", clock.now_ms())
+        .await
+        .unwrap();
+    let (mut a_socket, mut b_socket) = (a.events().await.unwrap(), b.events().await.unwrap());
+    let epoch = a.chat(chat.id).await.unwrap().epoch;
+    let send = |mut m: messgo_proto::SendMessage, target| {
+        (m.kind, m.target) = (MessageKind::Reaction, Some(target));
+        serde_json::to_string(&messgo_proto::ClientFrame::Send(m)).unwrap()
+    };
+    let m = bk
+        .seal(&b, chat.id, epoch, MessageId::new_v7(), "x")
+        .await
+        .unwrap();
+    b_socket.send_raw(&send(m.clone(), hi.id)).await.unwrap();
+    let ack = loop {
+        if let ServerEvent::Ack(ack) = b_socket.next().await.unwrap() {
+            break ack;
+        }
+    };
+    assert_eq!((ack.id, ack.expires_at), (m.id, hi.expires_at));
+    let got = next_message(&mut a_socket).await;
+    assert_eq!(
+        (got.id, got.kind, got.target),
+        (m.id, MessageKind::Reaction, Some(hi.id))
+    );
+
+    let stray = bk
+        .seal(&b, chat.id, epoch, MessageId::new_v7(), "x")
+        .await
+        .unwrap();
+    b_socket
+        .send_raw(&send(stray, MessageId::random()))
+        .await
+        .unwrap();
+    loop {
+        if let ServerEvent::Nack { code, .. } = b_socket.next().await.unwrap() {
+            assert_eq!(code, "target_not_found");
+            break;
+        }
+    }
+}
