@@ -4,8 +4,9 @@
 //! no record of the message log opens to them with the log's live keys (its files
 //! are sealed, so a search of their raw bytes would prove nothing).
 //!
-//! One row per deleting path. A new path (edits, clearing a chat, file chunks, admin
-//! deletion…) adds its row here and calls `messgo_server::erasure::erase`. A
+//! One row per deleting path. A new path (clearing a chat, file chunks, admin
+//! deletion…) adds its row here and calls `messgo_server::erasure::erase`; edits,
+//! reactions and edits at expiry and with their target are in `erasure_edits.rs`. A
 //! resumable upload's chunks have their own rows: cancelled, deleted with the
 //! message that took it, and expired unfinished.
 
