@@ -13,7 +13,10 @@ import { chatTimer } from '../expiry/chat-timer.js';
 import { composer } from './composer.js';
 import { actionForKey, closeActionsMenu, openActionsMenu } from './actions-menu.js';
 import { askDelete } from './delete-dialog.js';
-import { bindMessageKeys } from './message-keys.js';
+import { bindMessageKeys, jumpTo } from './message-keys.js';
+import { createReply } from './reply.js';
+import { quoteOf, quoteView } from './quote.js';
+import { openForward } from './forward.js';
 import { registerBuiltinActions } from './builtin-actions.js';
 import { h, keyed, setChildren, uid } from '../ui/dom.js';
 import { openViewer } from '../images/viewer.js';
@@ -54,6 +57,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   const infoButton = h('button', { type: 'button', class: 'button quiet', onclick: openInfo });
   const banner = h('div', { class: 'safety-banner', role: 'alert', hidden: true });
   const problem = h('p', { class: 'form-error', role: 'alert' });
+  const notice = h('p', { class: 'chat-notice muted', role: 'status' });
   const list = h('ol', { class: 'messages' });
   const older = h('p', { class: 'progress older', role: 'status', hidden: true },
     h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading earlier messages…');
@@ -70,15 +74,18 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     },
     say: (text) => compose.say(text),
   });
+  const replySlot = h('div', { class: 'reply-slot', hidden: true });
   const compose = composer({
     label: 'Message',
+    quote: replySlot,
     send: (text) => {
       // Attached files go with the text as their caption, once all are uploaded.
       const attached = attachments.getState().some((a) => !a.solo) ? attachments.take()
         : { ok: /** @type {const} */ (true), files: [] };
       if (!attached.ok) return attached;
-      const outcome = chats.send(chatId, text, attached.files);
+      const outcome = chats.send(chatId, text, attached.files, reply.extra());
       if (outcome.ok) {
+        reply.sent();
         if (attached.files.length) attachments.clear();
         stickToBottom = true;
       }
@@ -97,9 +104,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         timer.view,
         infoButton,
         h('button', { type: 'button', class: 'button quiet', onclick: close, 'aria-label': 'Close chat' }, 'Close'))),
-    banner, scroller, problem, compose.view);
+    banner, scroller, notice, problem, compose.view);
 
   tray.bind(compose.input, view);
+  const reply = createReply({ chatId, state: () => current, input: compose.input, slot: replySlot, thumb: (ref) => chats.media.thumb(ref) });
 
   view.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !e.defaultPrevented) {
@@ -136,6 +144,8 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
       chatId, me, entry: e, chats, opener, own: false,
       view: {
         remove: (msg, at) => askDelete({ msg, own: msg.sender === me, chatId, chats, opener: at, problem }),
+        reply: (msg) => reply.start(msg),
+        forward: (msg, at) => openForward({ state: current, from: chatId, msg, chats, opener: at, say: (t) => setChildren(notice, t) }),
       },
     };
   }
@@ -178,6 +188,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
       media: chats.media,
       open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
     }),
+    quote: (/** @type {import('./quote.js').Quote} */ q) => quoteView(q, { jump: (id) => jumpTo(list, id), thumb: (ref) => chats.media.thumb(ref) }),
   };
 
   /**
@@ -204,8 +215,9 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         row = { kind: 'day', key: item.key, at: item.at, label };
         lastSender = null;
       } else if (item.kind === 'pending') {
-        sig = [item.pending];
-        row = { kind: 'pending', key: item.key, pending: item.pending };
+        const quote = item.pending.extra?.reply ? quoteOf(e, s.chats, item.pending.extra.reply.id, contacts, me) : null;
+        sig = [item.pending, quote?.missing === false ? quote.msg : quote?.id];
+        row = { kind: 'pending', key: item.key, pending: item.pending, quote };
         lastSender = me;
       } else if (item.msg.kind === 'system') {
         const text = systemText(item.msg, e, me, contacts);
@@ -219,8 +231,11 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         // In a group, a run of messages by one person is headed once by their name.
         const sender = e.chat.kind === 'group' && !own && m.sender !== lastSender ? personName(e, m.sender, contacts) : null;
         const delivery = own && !m.deleted ? (isReadByOthers(e, m, me) ? 'Read' : 'Sent') : '';
-        sig = [m, sender, delivery];
-        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery };
+        const replyId = m.body?.status === 'ok' && !m.deleted ? m.body.reply?.id : undefined;
+        const quote = replyId ? quoteOf(e, s.chats, replyId, contacts, me) : null;
+        // The quote is redrawn when its original changes (opened, deleted, expired).
+        sig = [m, sender, delivery, quote?.missing === false ? quote.msg : quote?.id];
+        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, quote };
         lastSender = m.sender;
       }
       const old = rowCache.get(row.key);
