@@ -19,7 +19,8 @@ export const messageOf = (t) => (t instanceof Element ? /** @type {HTMLElement |
  *   open: shows the menu of the message `li`; key: runs the action a letter names (true if one ran)
  */
 export function bindMessageKeys({ list, scroller, open, key }) {
-  const messages = () => /** @type {HTMLElement[]} */ ([...list.querySelectorAll('li.msg[data-seq]')]);
+  // A deleted message (a tombstone) is not focusable and has no actions: the arrows pass it.
+  const messages = () => /** @type {HTMLElement[]} */ ([...list.querySelectorAll('li.msg[data-seq][tabindex]')]);
 
   /** @param {HTMLElement | undefined} li */
   function focus(li) {
