@@ -62,8 +62,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   const older = h('p', { class: 'progress older', role: 'status', hidden: true },
     h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading earlier messages…');
   const start = h('p', { class: 'history-start muted', hidden: true }, 'Messages stay on the server for at most 72 hours.');
-  const scroller = h('div', { class: 'message-scroller', role: 'log', 'aria-label': 'Messages', tabindex: 0 },
-    start, older, list);
+  const keysHint = h('p', { id: uid('messages-keys'), class: 'visually-hidden' },
+    'Up and down arrows move between messages; Enter opens a message\'s actions.');
+  const scroller = h('div', { class: 'message-scroller', role: 'log', 'aria-label': 'Messages', tabindex: 0,
+    'aria-describedby': keysHint.id }, keysHint, start, older, list);
   const attachments = chats.attachments.forChat(chatId);
   const tray = attachTray({ attachments });
   const timer = chatTimer({ chatId, chats });
@@ -86,6 +88,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
       const outcome = chats.send(chatId, text, attached.files, reply.extra());
       if (outcome.ok) {
         reply.sent();
+        setChildren(notice);
         if (attached.files.length) attachments.clear();
         stickToBottom = true;
       }
