@@ -14,7 +14,8 @@ import { h } from '../ui/dom.js';
 /** @typedef {import('../crypto/plaintext.js').ImageRef} ImageRef */
 
 /**
- * @typedef {{id: string, missing: true} | {id: string, missing: false, msg: Msg, sender: string, text: string,
+ * `older`: not among the messages loaded here, but earlier history is still to page in.
+ * @typedef {{id: string, missing: true, older?: true} | {id: string, missing: false, msg: Msg, sender: string, text: string,
  *   thumb: ImageRef | FileRef | null}} Quote
  */
 
@@ -40,6 +41,8 @@ export function summary(body) {
  */
 export function quoteOf(entry, chats, id, contacts, me) {
   const msg = entry.messages.find((m) => m.id === id);
+  // Not loaded yet is not gone: the quote offers to fetch earlier history.
+  if (!msg && entry.hasOlder) return { id, missing: true, older: true };
   const body = msg?.body;
   if (!msg || msg.deleted || msg.kind !== 'message' || body?.status !== 'ok' || isHidden(chats, entry.chat.id, id)) {
     return { id, missing: true };
@@ -54,6 +57,9 @@ export function quoteOf(entry, chats, id, contacts, me) {
  * @param {{jump: (id: string) => void, thumb?: (ref: ImageRef | FileRef) => Promise<string>}} p
  */
 export function quoteView(q, { jump, thumb }) {
+  if (q.missing && q.older) {
+    return h('button', { type: 'button', class: 'quote missing', onclick: () => jump(q.id) }, 'Earlier message: show it');
+  }
   if (q.missing) return h('p', { class: 'quote missing' }, 'Message not available');
   const img = q.thumb && thumb ? h('img', { class: 'quote-thumb', alt: '' }) : null;
   if (img && q.thumb && thumb) thumb(q.thumb).then((url) => { img.src = url; }, () => img.remove());

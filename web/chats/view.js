@@ -179,6 +179,22 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     },
   });
 
+  /**
+   * Jumps to a message, paging in earlier history until it is there (a reply may quote
+   * a message from before what is loaded); a page that brings nothing new ends it.
+   * @param {string} id
+   */
+  async function jumpToMessage(id) {
+    if (jumpTo(list, id)) return;
+    for (let e = entry(); e?.hasOlder && !e.messages.some((m) => m.id === id); e = entry()) {
+      const before = e.messages[0];
+      await chats.loadOlder(chatId);
+      if (entry()?.messages[0] === before) break;
+    }
+    renderList();
+    jumpTo(list, id);
+  }
+
   const rowActions = {
     menu: (/** @type {Msg} */ msg, /** @type {HTMLElement} */ button) => menu(msg, button),
     retry: (/** @type {string} */ id) => chats.retry(chatId, id),
@@ -191,8 +207,11 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
       media: chats.media,
       open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
     }),
-    quote: (/** @type {import('./quote.js').Quote} */ q) => quoteView(q, { jump: (id) => jumpTo(list, id), thumb: (ref) => chats.media.thumb(ref) }),
+    quote: (/** @type {import('./quote.js').Quote} */ q) => quoteView(q, { jump: jumpToMessage, thumb: (ref) => chats.media.thumb(ref) }),
   };
+
+  /** What a row's quote depends on. @param {import('./quote.js').Quote | null} q */
+  const quoteSig = (q) => (!q ? null : q.missing ? (q.older ? 'older' : 'gone') : q.msg);
 
   /**
    * The rows to show, reusing the ones whose inputs did not change.
@@ -219,7 +238,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         lastSender = null;
       } else if (item.kind === 'pending') {
         const quote = item.pending.extra?.reply ? quoteOf(e, s.chats, item.pending.extra.reply.id, contacts, me) : null;
-        sig = [item.pending, quote?.missing === false ? quote.msg : quote?.id];
+        sig = [item.pending, quoteSig(quote)];
         row = { kind: 'pending', key: item.key, pending: item.pending, quote };
         lastSender = me;
       } else if (item.msg.kind === 'system') {
@@ -237,7 +256,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         const replyId = m.body?.status === 'ok' && !m.deleted ? m.body.reply?.id : undefined;
         const quote = replyId ? quoteOf(e, s.chats, replyId, contacts, me) : null;
         // The quote is redrawn when its original changes (opened, deleted, expired).
-        sig = [m, sender, delivery, quote?.missing === false ? quote.msg : quote?.id];
+        sig = [m, sender, delivery, quoteSig(quote)];
         row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, quote };
         lastSender = m.sender;
       }

@@ -71,6 +71,8 @@ test('a quote comes from this browser\'s copy, and says nothing of a message it 
   assert.equal(/** @type {any} */ (quoteOf(entry, chats, ID, [], 'u1')).sender, 'You');
   const gone = { id: ID, missing: true };
   assert.deepEqual(quoteOf({ ...entry, messages: [] }, chats, ID, [], 'me'), gone, 'expired or before joining');
+  assert.deepEqual(quoteOf({ ...entry, messages: [], hasOlder: true }, chats, ID, [], 'me'), { ...gone, older: true },
+    'not loaded yet, with earlier history to page in');
   assert.deepEqual(quoteOf({ ...entry, messages: [{ ...original, deleted: true, body: null }] }, chats, ID, [], 'me'), gone, 'deleted');
   assert.deepEqual(quoteOf(entry, { hidden: { c: { [ID]: true } } }, ID, [], 'me'), gone, 'deleted for me');
   assert.deepEqual(quoteOf({ ...entry, messages: [{ ...original, body: { status: 'unverified' } }] }, chats, ID, [], 'me'), gone,
