@@ -227,8 +227,13 @@ test('links: http(s) only, a plain one opens a new page, a look-alike host asks 
   assertNoProblems();
 });
 
-test('every action by keyboard: Enter opens the menu, arrows move, Esc closes back to the message; axe with the menu open', { timeout: TIMEOUT }, async () => {
+test('every action by keyboard (and a right-click): Enter opens the menu, arrows move, Esc closes back to the message; axe with the menu open', { timeout: TIMEOUT }, async () => {
   await send(B.page, 'keyboard only');
+  // A right-click opens the same menu; Esc closes it.
+  await original(B.page, 'keyboard only').locator('.bubble').click({ button: 'right' });
+  await menu(B.page).getByRole('menuitem', { name: 'Reply' }).waitFor();
+  await B.page.keyboard.press('Escape');
+  await menu(B.page).waitFor({ state: 'detached' });
   await focusByKeyboard(B.page, 'keyboard only');
   await B.page.keyboard.press('Enter');
   await menu(B.page).getByRole('menuitem', { name: 'Reply' }).waitFor();
