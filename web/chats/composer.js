@@ -7,11 +7,11 @@ import { h, setChildren, uid } from '../ui/dom.js';
 
 /**
  * @param {{send: (text: string) => {ok: true} | {ok: false, error: string}, typing: () => void, label: string,
- *   attach?: {view: HTMLElement, tools: HTMLElement}, voice?: HTMLElement}} p
+ *   attach?: {view: HTMLElement, tools: HTMLElement}, voice?: HTMLElement, quote?: HTMLElement}} p
  *   attach: the attached images (above the field) and the button to pick them (beside it);
- *   voice: the mic button (web/voice/button.js), beside Send
+ *   voice: the mic button (web/voice/button.js), beside Send; quote: what a reply answers (reply.js), above all
  */
-export function composer({ send, typing, label, attach, voice }) {
+export function composer({ send, typing, label, attach, voice, quote }) {
   const ids = { input: uid('composer'), error: uid('composer-error') };
   const input = h('textarea', {
     id: ids.input, class: 'composer-input', rows: 1, placeholder: 'Write a message…', 'aria-label': label,
@@ -62,6 +62,7 @@ export function composer({ send, typing, label, attach, voice }) {
     },
   },
   error,
+  quote,
   attach?.view,
   h('div', { class: 'composer-row' },
     attach?.tools,

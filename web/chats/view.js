@@ -11,7 +11,13 @@ import {
 import { attachTray } from '../files/tray.js';
 import { chatTimer } from '../expiry/chat-timer.js';
 import { composer } from './composer.js';
-import { openDialog } from '../ui/dialog.js';
+import { actionForKey, closeActionsMenu, openActionsMenu } from './actions-menu.js';
+import { askDelete } from './delete-dialog.js';
+import { bindMessageKeys, jumpTo } from './message-keys.js';
+import { createReply } from './reply.js';
+import { quoteOf, quoteView } from './quote.js';
+import { openForward } from './forward.js';
+import { registerBuiltinActions } from './builtin-actions.js';
 import { h, keyed, setChildren, uid } from '../ui/dom.js';
 import { openViewer } from '../images/viewer.js';
 import { buildRow } from './message-item.js';
@@ -26,6 +32,9 @@ import { voiceButton } from '../voice/button.js';
 /** @typedef {import('./state.js').Msg} Msg */
 /** @typedef {import('./actions.js').ChatActions} ChatActions */
 /** @typedef {import('./message-item.js').Row} Row */
+/** @typedef {import('./actions-menu.js').ActionCtx} ActionCtx */
+
+registerBuiltinActions();
 
 // Closer to the top than this, the next older page is fetched.
 const PAGE_IN_PX = 200;
@@ -48,12 +57,15 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   const infoButton = h('button', { type: 'button', class: 'button quiet', onclick: openInfo });
   const banner = h('div', { class: 'safety-banner', role: 'alert', hidden: true });
   const problem = h('p', { class: 'form-error', role: 'alert' });
+  const notice = h('p', { class: 'chat-notice muted', role: 'status' });
   const list = h('ol', { class: 'messages' });
   const older = h('p', { class: 'progress older', role: 'status', hidden: true },
     h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading earlier messages…');
   const start = h('p', { class: 'history-start muted', hidden: true }, 'Messages stay on the server for at most 72 hours.');
-  const scroller = h('div', { class: 'message-scroller', role: 'log', 'aria-label': 'Messages', tabindex: 0 },
-    start, older, list);
+  const keysHint = h('p', { id: uid('messages-keys'), class: 'visually-hidden' },
+    'Up and down arrows move between messages; Enter opens a message\'s actions.');
+  const scroller = h('div', { class: 'message-scroller', role: 'log', 'aria-label': 'Messages', tabindex: 0,
+    'aria-describedby': keysHint.id }, keysHint, start, older, list);
   const attachments = chats.attachments.forChat(chatId);
   const tray = attachTray({ attachments });
   const timer = chatTimer({ chatId, chats });
@@ -64,15 +76,19 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     },
     say: (text) => compose.say(text),
   });
+  const replySlot = h('div', { class: 'reply-slot', hidden: true });
   const compose = composer({
     label: 'Message',
+    quote: replySlot,
     send: (text) => {
       // Attached files go with the text as their caption, once all are uploaded.
       const attached = attachments.getState().some((a) => !a.solo) ? attachments.take()
         : { ok: /** @type {const} */ (true), files: [] };
       if (!attached.ok) return attached;
-      const outcome = chats.send(chatId, text, attached.files);
+      const outcome = chats.send(chatId, text, attached.files, reply.extra());
       if (outcome.ok) {
+        reply.sent();
+        setChildren(notice);
         if (attached.files.length) attachments.clear();
         stickToBottom = true;
       }
@@ -91,9 +107,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         timer.view,
         infoButton,
         h('button', { type: 'button', class: 'button quiet', onclick: close, 'aria-label': 'Close chat' }, 'Close'))),
-    banner, scroller, problem, compose.view);
+    banner, scroller, notice, problem, compose.view);
 
   tray.bind(compose.input, view);
+  const reply = createReply({ chatId, state: () => current, input: compose.input, slot: replySlot, thumb: (ref) => chats.media.thumb(ref) });
 
   view.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !e.defaultPrevented) {
@@ -121,40 +138,65 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     }
   }
 
-  /** @param {Msg} msg @param {HTMLElement} opener */
-  async function remove(msg, opener) {
-    const own = msg.sender === current.me?.user_id;
-    const textId = uid('delete-text');
-    /** @param {string} how */
-    const choose = (how) => () => dialog.close(how);
-    const dialog = openDialog({
-      title: 'Delete message?',
-      describedBy: textId,
-      className: 'confirm',
-      returnFocus: opener,
-      content: [
-        h('p', { id: textId }, own
-          ? 'Delete it for everyone in this chat, or only hide it on this device.'
-          : 'It disappears from this device; the others still see it.'),
-        h('div', { class: 'dialog-actions' },
-          h('button', { type: 'button', class: 'button', onclick: choose('cancel') }, 'Cancel'),
-          h('button', { type: 'button', class: 'button danger', onclick: choose('me') }, 'Delete for me'),
-          own ? h('button', { type: 'button', class: 'button danger-solid', onclick: choose('everyone') }, 'Delete for everyone')
-            : null),
-      ],
-      onClose: async (how) => {
-        setChildren(problem);
-        if (how === 'me') chats.deleteForMe(chatId, msg.id);
-        if (how === 'everyone') {
-          const outcome = await chats.deleteForEveryone(chatId, msg);
-          if (!outcome.ok) setChildren(problem, `Not deleted: ${outcome.error}`);
-        }
+  /** What the message actions (actions-menu.js) get. @param {HTMLElement} opener @returns {ActionCtx | null} */
+  function actionCtx(opener) {
+    const e = entry();
+    if (!e) return null;
+    const me = current.me?.user_id ?? null;
+    return {
+      chatId, me, entry: e, chats, opener, own: false,
+      view: {
+        remove: (msg, at) => askDelete({ msg, own: msg.sender === me, chatId, chats, opener: at, problem }),
+        reply: (msg) => reply.start(msg),
+        forward: (msg, at) => openForward({ state: current, from: chatId, msg, chats, opener: at, say: (t) => setChildren(notice, t) }),
       },
-    });
+    };
+  }
+
+  /** @param {Msg} msg @param {HTMLElement} anchor @param {{x: number, y: number}} [at] @param {HTMLElement} [opener] */
+  function menu(msg, anchor, at, opener = anchor) {
+    const ctx = actionCtx(opener);
+    if (ctx) openActionsMenu({ msg, ctx: { ...ctx, own: msg.sender === ctx.me }, anchor, at });
+  }
+
+  /** The sent message a row of the list shows. @param {HTMLElement} li */
+  const msgOf = (li) => entry()?.messages.find((m) => String(m.seq) === li.dataset.seq && !m.deleted);
+
+  bindMessageKeys({
+    list, scroller,
+    open: (li, anchor, at) => {
+      const m = msgOf(li);
+      if (m) menu(m, anchor, at, li);
+    },
+    key: (li, e) => {
+      const m = msgOf(li);
+      const ctx = m ? actionCtx(li) : null;
+      if (!m || !ctx) return false;
+      const own = { ...ctx, own: m.sender === ctx.me };
+      const action = actionForKey(e, m, own);
+      action?.run(m, own);
+      return Boolean(action);
+    },
+  });
+
+  /**
+   * Jumps to a message, paging in earlier history until it is there (a reply may quote
+   * a message from before what is loaded); a page that brings nothing new ends it.
+   * @param {string} id
+   */
+  async function jumpToMessage(id) {
+    if (jumpTo(list, id)) return;
+    for (let e = entry(); e?.hasOlder && !e.messages.some((m) => m.id === id); e = entry()) {
+      const before = e.messages[0];
+      await chats.loadOlder(chatId);
+      if (entry()?.messages[0] === before) break;
+    }
+    renderList();
+    jumpTo(list, id);
   }
 
   const rowActions = {
-    remove,
+    menu: (/** @type {Msg} */ msg, /** @type {HTMLElement} */ button) => menu(msg, button),
     retry: (/** @type {string} */ id) => chats.retry(chatId, id),
     discard: (/** @type {string} */ id) => chats.discard(chatId, id),
     images: (/** @type {import('../crypto/plaintext.js').ImageRef[]} */ images) => messageImages(images, {
@@ -165,7 +207,11 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
       media: chats.media,
       open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
     }),
+    quote: (/** @type {import('./quote.js').Quote} */ q) => quoteView(q, { jump: jumpToMessage, thumb: (ref) => chats.media.thumb(ref) }),
   };
+
+  /** What a row's quote depends on. @param {import('./quote.js').Quote | null} q */
+  const quoteSig = (q) => (!q ? null : q.missing ? (q.older ? 'older' : 'gone') : q.msg);
 
   /**
    * The rows to show, reusing the ones whose inputs did not change.
@@ -191,8 +237,9 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         row = { kind: 'day', key: item.key, at: item.at, label };
         lastSender = null;
       } else if (item.kind === 'pending') {
-        sig = [item.pending];
-        row = { kind: 'pending', key: item.key, pending: item.pending };
+        const quote = item.pending.extra?.reply ? quoteOf(e, s.chats, item.pending.extra.reply.id, contacts, me) : null;
+        sig = [item.pending, quoteSig(quote)];
+        row = { kind: 'pending', key: item.key, pending: item.pending, quote };
         lastSender = me;
       } else if (item.msg.kind === 'system') {
         const text = systemText(item.msg, e, me, contacts);
@@ -206,8 +253,11 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         // In a group, a run of messages by one person is headed once by their name.
         const sender = e.chat.kind === 'group' && !own && m.sender !== lastSender ? personName(e, m.sender, contacts) : null;
         const delivery = own && !m.deleted ? (isReadByOthers(e, m, me) ? 'Read' : 'Sent') : '';
-        sig = [m, sender, delivery];
-        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery };
+        const replyId = m.body?.status === 'ok' && !m.deleted ? m.body.reply?.id : undefined;
+        const quote = replyId ? quoteOf(e, s.chats, replyId, contacts, me) : null;
+        // The quote is redrawn when its original changes (opened, deleted, expired).
+        sig = [m, sender, delivery, quoteSig(quote)];
+        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, quote };
         lastSender = m.sender;
       }
       const old = rowCache.get(row.key);
@@ -312,6 +362,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   return {
     update,
     unmount() {
+      closeActionsMenu();
       if (compose.input.value.trim()) drafts.set(chatId, compose.input.value);
       tray.unmount();
       voice.unmount();
