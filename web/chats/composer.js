@@ -1,23 +1,63 @@
 // @ts-check
 // The message field: Enter sends, Shift+Enter starts a new line, and typing tells the
 // others (at most every few seconds, and only when both sides turned that on; the
-// chats actions decide).
+// chats actions decide). In edit mode (`edit`) Enter saves the new text of a message
+// instead and Esc cancels; Up in an empty field asks for the last own message (`onUp`).
 
 import { h, setChildren, uid } from '../ui/dom.js';
 
 /**
  * @param {{send: (text: string) => {ok: true} | {ok: false, error: string}, typing: () => void, label: string,
- *   attach?: {view: HTMLElement, tools: HTMLElement}, voice?: HTMLElement}} p
+ *   attach?: {view: HTMLElement, tools: HTMLElement}, voice?: HTMLElement, onUp?: () => void}} p
  *   attach: the attached images (above the field) and the button to pick them (beside it);
  *   voice: the mic button (web/voice/button.js), beside Send
  */
-export function composer({ send, typing, label, attach, voice }) {
+export function composer({ send, typing, label, attach, voice, onUp }) {
   const ids = { input: uid('composer'), error: uid('composer-error') };
   const input = h('textarea', {
     id: ids.input, class: 'composer-input', rows: 1, placeholder: 'Write a message…', 'aria-label': label,
     autocomplete: 'off', spellcheck: 'true', enterkeyhint: 'send',
   });
   const error = h('p', { id: ids.error, class: 'form-error composer-error', role: 'alert' });
+  /** @type {{save: (text: string) => Promise<{ok: true} | {ok: false, error: string}>, draft: string} | null} */
+  let editing = null;
+  const editBar = h('div', { class: 'composer-editing', hidden: true, role: 'status' },
+    h('span', null, 'Editing message'), ' ',
+    h('button', { type: 'button', class: 'link', onclick: () => cancelEdit() }, 'Cancel edit'));
+
+  /**
+   * Puts a message's text in the field to be edited; what was typed comes back after.
+   * @param {string} text @param {(text: string) => Promise<{ok: true} | {ok: false, error: string}>} save
+   */
+  function edit(text, save) {
+    editing = { save, draft: editing ? editing.draft : input.value };
+    input.value = text;
+    editBar.hidden = false;
+    view.classList.add('editing');
+    input.setAttribute('aria-label', 'Edit message');
+    input.focus();
+    input.setSelectionRange(text.length, text.length);
+  }
+
+  function cancelEdit() {
+    if (!editing) return;
+    input.value = editing.draft;
+    editing = null;
+    editBar.hidden = true;
+    view.classList.remove('editing');
+    input.setAttribute('aria-label', label);
+    say('');
+    input.focus();
+  }
+
+  async function saveEdit() {
+    const job = editing;
+    if (!job) return;
+    const outcome = await job.save(input.value);
+    if (editing !== job) return;
+    if (outcome.ok) cancelEdit();
+    else say(outcome.error);
+  }
 
   /** Shows a sentence above the field (or clears it with ''), for the parts beside it. @param {string} text */
   function say(text) {
@@ -26,6 +66,10 @@ export function composer({ send, typing, label, attach, voice }) {
   }
 
   function submit() {
+    if (editing) {
+      saveEdit();
+      return;
+    }
     const outcome = send(input.value);
     if (outcome.ok) {
       input.value = '';
@@ -44,6 +88,14 @@ export function composer({ send, typing, label, attach, voice }) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       submit();
+    } else if (e.key === 'Escape' && editing) {
+      // Esc leaves edit mode, not the chat.
+      e.preventDefault();
+      e.stopPropagation();
+      cancelEdit();
+    } else if (e.key === 'ArrowUp' && !input.value && !editing && onUp && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      onUp();
     }
   });
   input.addEventListener('input', () => {
@@ -62,6 +114,7 @@ export function composer({ send, typing, label, attach, voice }) {
     },
   },
   error,
+  editBar,
   attach?.view,
   h('div', { class: 'composer-row' },
     attach?.tools,
@@ -69,5 +122,5 @@ export function composer({ send, typing, label, attach, voice }) {
     h('button', { type: 'submit', class: 'button primary' }, 'Send'),
     voice));
 
-  return { view, input, say };
+  return { view, input, say, edit, cancelEdit, isEditing: () => editing !== null };
 }

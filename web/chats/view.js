@@ -19,6 +19,10 @@ import { messageImages } from '../images/in-message.js';
 import { messageFiles } from '../files/card.js';
 import { sendAttachment } from '../files/attach.js';
 import { voiceButton } from '../voice/button.js';
+import { latestEditable, latestEdits, latestReactable, reactionsByTarget } from '../reactions/state.js';
+import { reactCommand } from '../reactions/emoji.js';
+import { openEmojiPicker } from '../reactions/picker.js';
+import { reactionChips } from '../reactions/chips.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/state.js').Pane} Pane */
@@ -67,6 +71,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   const compose = composer({
     label: 'Message',
     send: (text) => {
+      if (/^\s*\+:[^\s:]+:\s*$/.test(text)) return reactFromComposer(text);
       // Attached files go with the text as their caption, once all are uploaded.
       const attached = attachments.getState().some((a) => !a.solo) ? attachments.take()
         : { ok: /** @type {const} */ (true), files: [] };
@@ -81,6 +86,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     typing: () => chats.typing(chatId),
     attach: { view: tray.view, tools: tray.tools },
     voice: voice.view,
+    onUp: () => {
+      const m = latestEditable(entry()?.messages ?? [], current.me?.user_id ?? null);
+      if (m) startEdit(m);
+    },
   });
 
   const view = h('section', { class: 'chat', 'aria-labelledby': titleId },
@@ -153,10 +162,43 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     });
   }
 
+  /** `+:thumbsup:` alone reacts to the newest message instead of being sent. @param {string} text */
+  function reactFromComposer(text) {
+    const emoji = reactCommand(text);
+    if (!emoji) return { ok: /** @type {const} */ (false), error: `No emoji is called ${text.trim().slice(1)}.` };
+    const target = latestReactable(entry()?.messages ?? [], (m) => Boolean(current.chats.hidden[chatId]?.[m.id]));
+    if (!target) return { ok: /** @type {const} */ (false), error: 'There is no message to react to yet.' };
+    react(target, emoji);
+    return { ok: /** @type {const} */ (true) };
+  }
+
+  /** Adds a reaction, or takes it back when it is already one's own. @param {Msg} msg @param {string} emoji */
+  async function react(msg, emoji) {
+    setChildren(problem);
+    const me = current.me?.user_id ?? null;
+    const mine = (reactionsByTarget(entry()?.messages ?? [], me).get(msg.id) ?? [])
+      .find((c) => c.key === emoji.replace(/\uFE0F/g, '') && c.mine.length);
+    const outcome = mine ? await chats.unreact(chatId, mine.mine) : await chats.react(chatId, msg, emoji);
+    if (!outcome.ok) setChildren(problem, `${mine ? 'Not taken back' : 'Not sent'}: ${outcome.error}`);
+  }
+
+  /** @param {Msg} msg @param {HTMLElement} opener */
+  function openReact(msg, opener) {
+    openEmojiPicker({ returnFocus: opener, onPick: (emoji) => react(msg, emoji) });
+  }
+
+  /** The composer takes the message's current text; Enter saves, Esc cancels. @param {Msg} msg */
+  function startEdit(msg) {
+    const shown = latestEdits(entry()?.messages ?? []).get(msg.id)?.body ?? msg.body;
+    if (msg.deleted || shown?.status !== 'ok') return;
+    compose.edit(shown.text, (text) => chats.edit(chatId, msg, text, shown));
+  }
+
   const rowActions = {
     remove,
     retry: (/** @type {string} */ id) => chats.retry(chatId, id),
     discard: (/** @type {string} */ id) => chats.discard(chatId, id),
+    reactions: (/** @type {Extract<Row, {kind: 'msg'}>} */ row) => reactionChips(row.chips ?? [], (c) => react(row.msg, c.chip.emoji)),
     images: (/** @type {import('../crypto/plaintext.js').ImageRef[]} */ images) => messageImages(images, {
       media: chats.media,
       open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
@@ -180,6 +222,8 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     const next = new Map();
     /** @type {string | null} */
     let lastSender = null;
+    const chipsOf = reactionsByTarget(e.messages, me);
+    const edits = latestEdits(e.messages);
     const out = timeline(e, s.chats).flatMap((item) => {
       /** @type {Row | null} */
       let row = null;
@@ -206,8 +250,13 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         // In a group, a run of messages by one person is headed once by their name.
         const sender = e.chat.kind === 'group' && !own && m.sender !== lastSender ? personName(e, m.sender, contacts) : null;
         const delivery = own && !m.deleted ? (isReadByOthers(e, m, me) ? 'Read' : 'Sent') : '';
-        sig = [m, sender, delivery];
-        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery };
+        const edit = edits.get(m.id) ?? null;
+        const chips = (chipsOf.get(m.id) ?? []).map((chip) => ({
+          chip, mine: chip.mine.length > 0,
+          names: chip.users.map((u) => (u === me ? 'You' : personName(e, u, contacts))),
+        }));
+        sig = [m, sender, delivery, edit, JSON.stringify(chips.map((c) => [c.chip.emoji, c.names, c.mine]))];
+        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, edit, chips };
         lastSender = m.sender;
       }
       const old = rowCache.get(row.key);
