@@ -104,7 +104,8 @@ test('delete for everyone leaves a tombstone on both sides; delete for me hides 
   await openChat(B.page, A.username);
   await message(B.page, 'oops, wrong chat').waitFor();
 
-  await message(A.page, 'oops, wrong chat').getByRole('button', { name: 'Delete message' }).click();
+  await message(A.page, 'oops, wrong chat').getByRole('button', { name: 'Message actions' }).click();
+  await A.page.getByRole('menu', { name: 'Message actions' }).getByRole('menuitem', { name: 'Delete' }).click();
   const dialog = A.page.getByRole('dialog', { name: 'Delete message?' });
   await dialog.getByRole('button', { name: 'Delete for everyone' }).click();
   await message(A.page, 'Message deleted').waitFor();
@@ -112,7 +113,8 @@ test('delete for everyone leaves a tombstone on both sides; delete for me hides 
   assert.equal(await message(B.page, 'oops').count(), 0);
   assert.equal(await message(A.page, 'oops').count(), 0);
 
-  await message(B.page, 'keep me').getByRole('button', { name: 'Delete message' }).click();
+  await message(B.page, 'keep me').getByRole('button', { name: 'Message actions' }).click();
+  await B.page.getByRole('menuitem', { name: 'Delete' }).click();
   const forMe = B.page.getByRole('dialog', { name: 'Delete message?' });
   assert.equal(await forMe.getByRole('button', { name: 'Delete for everyone' }).count(), 0, 'only the sender deletes for everyone');
   await forMe.getByRole('button', { name: 'Delete for me' }).click();

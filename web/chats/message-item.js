@@ -25,7 +25,7 @@ import { h } from '../ui/dom.js';
 
 /**
  * @typedef {object} RowActions
- * @property {(msg: Msg, opener: HTMLElement) => void} remove   asks how to delete
+ * @property {(msg: Msg, opener: HTMLElement) => void} menu   opens the message's actions menu (actions-menu.js)
  * @property {(id: string) => void} retry
  * @property {(id: string) => void} discard
  * @property {(images: ImageRef[]) => HTMLElement} [images]  the thumbnails of a message (the older form)
@@ -68,9 +68,11 @@ export function buildRow(row, actions) {
       const shown = (images.length || files.length) && m.body?.status === 'ok' ? m.body.text : bodyText(m);
       const text = shown ? h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}`,
         role: problem ? 'note' : null }, shown) : null;
-      const menu = h('button', { type: 'button', class: 'msg-action', 'aria-label': 'Delete message', title: 'Delete',
-        onclick: () => actions.remove(m, menu) }, '⋯');
-      return h('li', { class: `msg ${row.own ? 'own' : 'theirs'}`, 'data-id': m.id, 'data-seq': m.seq },
+      const menu = h('button', { type: 'button', class: 'msg-action', 'aria-label': 'Message actions', title: 'Actions',
+        'aria-haspopup': 'menu', onclick: () => actions.menu(m, menu) }, '⋯');
+      // Focusable from the list's arrow keys (message-keys.js), not a Tab stop of its own.
+      return h('li', { class: `msg ${row.own ? 'own' : 'theirs'}`, 'data-id': m.id, 'data-seq': m.seq,
+        tabindex: m.deleted ? null : -1 },
         row.sender ? h('p', { class: 'msg-sender' }, row.sender) : null,
         h('div', { class: 'bubble' },
           images.length && actions.images ? actions.images(images) : null,

@@ -11,7 +11,10 @@ import {
 import { attachTray } from '../files/tray.js';
 import { chatTimer } from '../expiry/chat-timer.js';
 import { composer } from './composer.js';
-import { openDialog } from '../ui/dialog.js';
+import { actionForKey, closeActionsMenu, openActionsMenu } from './actions-menu.js';
+import { askDelete } from './delete-dialog.js';
+import { bindMessageKeys } from './message-keys.js';
+import { registerBuiltinActions } from './builtin-actions.js';
 import { h, keyed, setChildren, uid } from '../ui/dom.js';
 import { openViewer } from '../images/viewer.js';
 import { buildRow } from './message-item.js';
@@ -23,6 +26,7 @@ import { latestEditable, latestEdits, latestReactable, reactionsByTarget } from 
 import { reactCommand } from '../reactions/emoji.js';
 import { openEmojiPicker } from '../reactions/picker.js';
 import { reactionChips } from '../reactions/chips.js';
+import { registerReactionActions } from '../reactions/menu-actions.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/state.js').Pane} Pane */
@@ -30,6 +34,10 @@ import { reactionChips } from '../reactions/chips.js';
 /** @typedef {import('./state.js').Msg} Msg */
 /** @typedef {import('./actions.js').ChatActions} ChatActions */
 /** @typedef {import('./message-item.js').Row} Row */
+/** @typedef {import('./actions-menu.js').ActionCtx} ActionCtx */
+
+registerBuiltinActions();
+registerReactionActions();
 
 // Closer to the top than this, the next older page is fetched.
 const PAGE_IN_PX = 200;
@@ -130,36 +138,19 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     }
   }
 
-  /** @param {Msg} msg @param {HTMLElement} opener */
-  async function remove(msg, opener) {
-    const own = msg.sender === current.me?.user_id;
-    const textId = uid('delete-text');
-    /** @param {string} how */
-    const choose = (how) => () => dialog.close(how);
-    const dialog = openDialog({
-      title: 'Delete message?',
-      describedBy: textId,
-      className: 'confirm',
-      returnFocus: opener,
-      content: [
-        h('p', { id: textId }, own
-          ? 'Delete it for everyone in this chat, or only hide it on this device.'
-          : 'It disappears from this device; the others still see it.'),
-        h('div', { class: 'dialog-actions' },
-          h('button', { type: 'button', class: 'button', onclick: choose('cancel') }, 'Cancel'),
-          h('button', { type: 'button', class: 'button danger', onclick: choose('me') }, 'Delete for me'),
-          own ? h('button', { type: 'button', class: 'button danger-solid', onclick: choose('everyone') }, 'Delete for everyone')
-            : null),
-      ],
-      onClose: async (how) => {
-        setChildren(problem);
-        if (how === 'me') chats.deleteForMe(chatId, msg.id);
-        if (how === 'everyone') {
-          const outcome = await chats.deleteForEveryone(chatId, msg);
-          if (!outcome.ok) setChildren(problem, `Not deleted: ${outcome.error}`);
-        }
+  /** What the message actions (actions-menu.js) get. @param {HTMLElement} opener @returns {ActionCtx | null} */
+  function actionCtx(opener) {
+    const e = entry();
+    if (!e) return null;
+    const me = current.me?.user_id ?? null;
+    return {
+      chatId, me, entry: e, chats, opener, own: false,
+      view: {
+        remove: (msg, at) => askDelete({ msg, own: msg.sender === me, chatId, chats, opener: at, problem }),
+        react: openReact,
+        edit: (msg) => startEdit(msg),
       },
-    });
+    };
   }
 
   /** `+:thumbsup:` alone reacts to the newest message instead of being sent. @param {string} text */
@@ -193,9 +184,34 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     if (msg.deleted || shown?.status !== 'ok') return;
     compose.edit(shown.text, (text) => chats.edit(chatId, msg, text, shown));
   }
+  /** @param {Msg} msg @param {HTMLElement} anchor @param {{x: number, y: number}} [at] @param {HTMLElement} [opener] */
+  function menu(msg, anchor, at, opener = anchor) {
+    const ctx = actionCtx(opener);
+    if (ctx) openActionsMenu({ msg, ctx: { ...ctx, own: msg.sender === ctx.me }, anchor, at });
+  }
+
+  /** The sent message a row of the list shows. @param {HTMLElement} li */
+  const msgOf = (li) => entry()?.messages.find((m) => String(m.seq) === li.dataset.seq && !m.deleted);
+
+  bindMessageKeys({
+    list, scroller,
+    open: (li, anchor, at) => {
+      const m = msgOf(li);
+      if (m) menu(m, anchor, at, li);
+    },
+    key: (li, e) => {
+      const m = msgOf(li);
+      const ctx = m ? actionCtx(li) : null;
+      if (!m || !ctx) return false;
+      const own = { ...ctx, own: m.sender === ctx.me };
+      const action = actionForKey(e, m, own);
+      action?.run(m, own);
+      return Boolean(action);
+    },
+  });
 
   const rowActions = {
-    remove,
+    menu: (/** @type {Msg} */ msg, /** @type {HTMLElement} */ button) => menu(msg, button),
     retry: (/** @type {string} */ id) => chats.retry(chatId, id),
     discard: (/** @type {string} */ id) => chats.discard(chatId, id),
     reactions: (/** @type {Extract<Row, {kind: 'msg'}>} */ row) => reactionChips(row.chips ?? [], (c) => react(row.msg, c.chip.emoji)),
@@ -361,6 +377,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   return {
     update,
     unmount() {
+      closeActionsMenu();
       if (compose.input.value.trim()) drafts.set(chatId, compose.input.value);
       tray.unmount();
       voice.unmount();

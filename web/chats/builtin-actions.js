@@ -1,0 +1,19 @@
+// @ts-check
+// The message actions every chat has. Each calls what the open chat view offers
+// (ctx.view), so this module holds only when an action is offered and its key.
+
+import { registerAction } from './actions-menu.js';
+
+/** @typedef {import('./state.js').Msg} Msg */
+/** @typedef {import('./actions-menu.js').ActionCtx} ActionCtx */
+
+/** @param {Msg} m a message whose content this browser has open */
+export const readable = (m) => !m.deleted && m.kind === 'message' && m.body?.status === 'ok';
+
+export function registerBuiltinActions() {
+  registerAction({
+    id: 'delete', label: 'Delete', key: 'd', order: 900,
+    when: (m) => !m.deleted && m.kind === 'message',
+    run: (m, ctx) => ctx.view.remove?.(m, ctx.opener),
+  });
+}
