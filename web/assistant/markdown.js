@@ -8,6 +8,7 @@
 // rules and links. Links are made only for http(s) URLs; anything else stays text.
 
 import { h } from '../ui/dom.js';
+import { guardLink } from '../chats/links.js';
 
 /**
  * @typedef {{t: 'text', v: string} | {t: 'br'} | {t: 'code', v: string}
@@ -363,6 +364,9 @@ export function parseInline(s, depth = 0, inLink = false) {
 
 // ---------------------------------------------------------------- DOM
 
+/** What a link's label reads as. @param {Inline[]} nodes @returns {string} */
+const plain = (nodes) => nodes.map((n) => (n.t === 'text' || n.t === 'code' ? n.v : n.t === 'br' ? ' ' : plain(n.c))).join('');
+
 /** @param {Inline[]} nodes @returns {(Node | string)[]} */
 function inlines(nodes) {
   return nodes.map((n) => {
@@ -374,10 +378,11 @@ function inlines(nodes) {
         const host = new URL(n.href).host;
         // A new tab that cannot reach back into this page, sends no referrer, and is
         // marked as leaving MessGo both to the eye (↗, the host on hover) and to screen readers.
-        return h('a', { href: n.href, target: '_blank', rel: 'noopener noreferrer external', class: 'md-link', title: n.href },
+        // A label that names another address than the target asks first (chats/links.js).
+        return guardLink(h('a', { href: n.href, target: '_blank', rel: 'noopener noreferrer external', class: 'md-link', title: n.href },
           inlines(n.c),
           h('span', { class: 'external-mark', 'aria-hidden': 'true' }, '↗'),
-          h('span', { class: 'visually-hidden' }, ` (external link to ${host}, opens in a new tab)`));
+          h('span', { class: 'visually-hidden' }, ` (external link to ${host}, opens in a new tab)`)), plain(n.c));
       }
       default: return h(n.t, null, inlines(n.c));
     }

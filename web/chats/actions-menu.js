@@ -106,6 +106,9 @@ export function openActionsMenu({ msg, ctx, anchor, at }) {
     closed = true;
     menu.remove();
     document.removeEventListener('pointerdown', outside, true);
+    // A menu left floating over a list that moved would point at another message.
+    document.removeEventListener('scroll', moved, true);
+    window.removeEventListener('resize', moved);
     if (openMenu === handle) openMenu = null;
     if (refocus && ctx.opener.isConnected) ctx.opener.focus();
   }
@@ -118,6 +121,7 @@ export function openActionsMenu({ msg, ctx, anchor, at }) {
   function outside(e) {
     if (!menu.contains(/** @type {Node} */ (e.target))) close(false);
   }
+  const moved = () => close();
   /** @param {number} i */
   const focusItem = (i) => items[(i + items.length) % items.length]?.focus();
 
@@ -142,6 +146,8 @@ export function openActionsMenu({ msg, ctx, anchor, at }) {
   document.body.append(menu);
   place(menu, anchor, at);
   document.addEventListener('pointerdown', outside, true);
+  document.addEventListener('scroll', moved, true);
+  window.addEventListener('resize', moved);
   const handle = { close, menu };
   openMenu = handle;
   focusItem(0);

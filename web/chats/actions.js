@@ -450,8 +450,11 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
     /** A chat that the state does not know yet (a contact just added, say). @param {string} chatId */
     ensureChat: (chatId) => (state().chats.byId[chatId] ? Promise.resolve() : fetchChat(chatId)),
 
-    /** @param {string} chatId @param {string} text @param {import('../crypto/file-ref.js').FileRef[]} [files] uploaded already */
-    send: (chatId, text, files) => sender.send(chatId, text, files),
+    /**
+     * @param {string} chatId @param {string} text @param {import('../crypto/file-ref.js').FileRef[]} [files] uploaded already
+     * @param {import('../crypto/plaintext.js').MessageExtra} [extra]
+     */
+    send: (chatId, text, files, extra) => sender.send(chatId, text, files, extra),
     /** @param {string} chatId @param {string} id */
     retry: (chatId, id) => sender.retry(chatId, id),
     /** @param {string} chatId @param {string} id */

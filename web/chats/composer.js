@@ -8,11 +8,11 @@ import { h, setChildren, uid } from '../ui/dom.js';
 
 /**
  * @param {{send: (text: string) => {ok: true} | {ok: false, error: string}, typing: () => void, label: string,
- *   attach?: {view: HTMLElement, tools: HTMLElement}, voice?: HTMLElement, onUp?: () => void}} p
+ *   attach?: {view: HTMLElement, tools: HTMLElement}, voice?: HTMLElement, quote?: HTMLElement, onUp?: () => void}} p
  *   attach: the attached images (above the field) and the button to pick them (beside it);
- *   voice: the mic button (web/voice/button.js), beside Send
+ *   voice: the mic button (web/voice/button.js), beside Send; quote: what a reply answers (reply.js), above all
  */
-export function composer({ send, typing, label, attach, voice, onUp }) {
+export function composer({ send, typing, label, attach, voice, quote, onUp }) {
   const ids = { input: uid('composer'), error: uid('composer-error') };
   const input = h('textarea', {
     id: ids.input, class: 'composer-input', rows: 1, placeholder: 'Write a message…', 'aria-label': label,
@@ -114,6 +114,7 @@ export function composer({ send, typing, label, attach, voice, onUp }) {
     },
   },
   error,
+  quote,
   editBar,
   attach?.view,
   h('div', { class: 'composer-row' },

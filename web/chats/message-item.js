@@ -7,6 +7,7 @@ import { bodyText, clockTime } from './format.js';
 import { fullDate } from '../core/format.js';
 import { countdown } from '../expiry/countdown.js';
 import { h } from '../ui/dom.js';
+import { linkify } from './links.js';
 
 /** @typedef {import('./state.js').Msg} Msg */
 /** @typedef {import('./state.js').Pending} Pending */
@@ -18,10 +19,19 @@ import { h } from '../ui/dom.js';
  * element, so a new message does not redraw (or lose the focus of) the others.
  * @typedef {{kind: 'day', key: string, at: number, label: string}
  *   | {kind: 'system', key: string, msg: Msg, text: string}
- *   | {kind: 'msg', key: string, msg: Msg, own: boolean, sender: string | null, state: string,
+ *   | {kind: 'msg', key: string, msg: Msg, own: boolean, sender: string | null, state: string, quote: Quote | null,
  *      edit?: Msg | null, chips?: import('../reactions/chips.js').ChipView[]}
- *   | {kind: 'pending', key: string, pending: Pending}} Row
+ *   | {kind: 'pending', key: string, pending: Pending, quote: Quote | null}} Row
  */
+/** @typedef {import('./quote.js').Quote} Quote */
+
+/** "Forwarded", then the quote of what it replies to, at the top of the bubble.
+ * @param {boolean} forwarded @param {Quote | null} quote @param {RowActions} actions
+ */
+const head = (forwarded, quote, actions) => [
+  forwarded ? h('p', { class: 'msg-forwarded' }, 'Forwarded') : null,
+  quote && actions.quote ? actions.quote(quote) : null,
+];
 
 /**
  * @typedef {object} RowActions
@@ -30,6 +40,7 @@ import { h } from '../ui/dom.js';
  * @property {(id: string) => void} discard
  * @property {(images: ImageRef[]) => HTMLElement} [images]  the thumbnails of a message (the older form)
  * @property {(files: FileRef[]) => HTMLElement} [files]  its files: images, videos, voice notes, cards
+ * @property {(quote: Quote) => HTMLElement} [quote]  the quote of the message a reply answers
  * @property {(row: Extract<Row, {kind: 'msg'}>) => HTMLElement | null} [reactions]  the chips under it
  */
 
@@ -48,8 +59,9 @@ export function buildRow(row, actions) {
       const failed = p.status === 'failed';
       return h('li', { class: `msg own${failed ? ' failed' : ''}`, 'data-id': p.id },
         h('div', { class: 'bubble' },
+          head(Boolean(p.extra?.forwarded), row.quote, actions),
           p.files?.length && actions.files ? actions.files(p.files) : null,
-          p.text.trim() || !p.files?.length ? h('p', { class: 'msg-text' }, p.text) : null,
+          p.text.trim() || !p.files?.length ? h('p', { class: 'msg-text' }, linkify(p.text)) : null,
           h('p', { class: 'msg-meta' }, time(p.at), ' ', h('span', { class: 'msg-state' }, failed ? 'Failed' : 'Sending…'))),
         failed ? h('div', { class: 'msg-failed', role: 'alert' },
           h('span', null, p.error ?? 'Not sent.'), ' ',
@@ -66,8 +78,9 @@ export function buildRow(row, actions) {
       const files = m.body?.status === 'ok' && !m.deleted ? m.body.files ?? [] : [];
       // A caption is optional: an image or a file alone has no text line under it.
       const shown = (images.length || files.length) && m.body?.status === 'ok' ? m.body.text : bodyText(m);
+      // Links only in what the sender wrote, never in this client's own notes.
       const text = shown ? h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}`,
-        role: problem ? 'note' : null }, shown) : null;
+        role: problem ? 'note' : null }, m.body?.status === 'ok' && !m.deleted ? linkify(shown) : shown) : null;
       const menu = h('button', { type: 'button', class: 'msg-action', 'aria-label': 'Message actions', title: 'Actions',
         'aria-haspopup': 'menu', onclick: () => actions.menu(m, menu) }, '⋯');
       // Focusable from the list's arrow keys (message-keys.js), not a Tab stop of its own.
@@ -75,6 +88,7 @@ export function buildRow(row, actions) {
         tabindex: m.deleted ? null : -1 },
         row.sender ? h('p', { class: 'msg-sender' }, row.sender) : null,
         h('div', { class: 'bubble' },
+          head(m.body?.status === 'ok' && !m.deleted && Boolean(m.body.forwarded), row.quote, actions),
           images.length && actions.images ? actions.images(images) : null,
           files.length && actions.files ? actions.files(files) : null,
           text,

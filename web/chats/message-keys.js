@@ -19,7 +19,8 @@ export const messageOf = (t) => (t instanceof Element ? /** @type {HTMLElement |
  *   open: shows the menu of the message `li`; key: runs the action a letter names (true if one ran)
  */
 export function bindMessageKeys({ list, scroller, open, key }) {
-  const messages = () => /** @type {HTMLElement[]} */ ([...list.querySelectorAll('li.msg[data-seq]')]);
+  // A deleted message (a tombstone) is not focusable and has no actions: the arrows pass it.
+  const messages = () => /** @type {HTMLElement[]} */ ([...list.querySelectorAll('li.msg[data-seq][tabindex]')]);
 
   /** @param {HTMLElement | undefined} li */
   function focus(li) {
@@ -76,4 +77,21 @@ export function bindMessageKeys({ list, scroller, open, key }) {
   });
   for (const type of ['pointerup', 'pointercancel', 'pointerleave']) list.addEventListener(type, cancel);
   return { focus, messages, stop: cancel };
+}
+
+/**
+ * Scrolls to a message of the list, focuses it and flashes it (a quote was followed).
+ * @param {HTMLElement} list @param {string} id @returns {boolean} whether it is in the list
+ */
+export function jumpTo(list, id) {
+  const li = /** @type {HTMLElement | null} */ (list.querySelector(`li.msg[data-id="${CSS.escape(id)}"]`));
+  if (!li) return false;
+  li.scrollIntoView({ block: 'center' });
+  li.focus({ preventScroll: true });
+  li.classList.remove('jumped');
+  // Reading the layout restarts the flash when the same message is jumped to twice.
+  void li.offsetWidth;
+  li.classList.add('jumped');
+  li.addEventListener('animationend', () => li.classList.remove('jumped'), { once: true });
+  return true;
 }

@@ -158,7 +158,7 @@ export function createSender({ store, keyring, sendFrame, say }) {
     try {
       epoch = forceAfter !== undefined ? await openOnce(chatId, { staleEpoch: forceAfter }) : await ensureEpoch(chatId);
       // The timer goes inside the signed plaintext too, so receivers learn it from the sender.
-      const plain = encodeMessage({ text: p.text, files: p.files, timer: entry(chatId)?.chat.timer_secs });
+      const plain = encodeMessage({ text: p.text, files: p.files, timer: entry(chatId)?.chat.timer_secs, ...p.extra });
       if (!plain.ok) return fail(chatId, id, plain.error);
       const sealed = await keyring.seal({ chatId, epoch, id, plaintext: plain.bytes });
       /** @type {import('../core/api.js').SendBody} */
@@ -201,13 +201,15 @@ export function createSender({ store, keyring, sendFrame, say }) {
 
     /**
      * @param {string} chatId @param {string} text @param {FileRef[]} [files] uploaded already
+     * @param {import('../crypto/plaintext.js').MessageExtra} [extra] what it replies to, that it is forwarded
      * @returns {{ok: true} | {ok: false, error: string}}
      */
-    send(chatId, text, files = []) {
-      const plain = encodeMessage({ text, files });
+    send(chatId, text, files = [], extra) {
+      const plain = encodeMessage({ text, files, ...extra });
       if (!plain.ok) return plain;
       const id = messageId();
-      dispatch({ type: 'pending_added', chatId, id, text, at: Date.now(), ...(files.length ? { files } : {}) });
+      const more = extra && (extra.reply || extra.forwarded) ? { extra } : {};
+      dispatch({ type: 'pending_added', chatId, id, text, at: Date.now(), ...(files.length ? { files } : {}), ...more });
       deliver(chatId, id);
       return { ok: true };
     },

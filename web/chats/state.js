@@ -15,13 +15,14 @@ import { dropExpired } from '../expiry/timers.js';
 /** @typedef {import('../core/socket.js').ServerEvent} ServerEvent */
 /** @typedef {import('../crypto/plaintext.js').ImageRef} ImageRef */
 /** @typedef {import('../crypto/file-ref.js').FileRef} FileRef */
+/** @typedef {import('../crypto/plaintext.js').MessageExtra} MessageExtra */
 
 /**
  * What a message said, once opened here. `unverified`: the signature does not match the
  * sender's key (never show the text); `unreadable`: no key or no valid ciphertext;
  * `unsupported`: a plaintext this version cannot show.
  * A reaction's body has its `emoji`, an edit's the new message; both their sealed `target`.
- * @typedef {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], emoji?: string, target?: string}
+ * @typedef {({status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], emoji?: string, target?: string} & MessageExtra)
  *   | {status: 'unverified'} | {status: 'unreadable'} | {status: 'unsupported'}} Body
  */
 
@@ -47,7 +48,7 @@ import { dropExpired } from '../expiry/timers.js';
  * it was sent; with the ack it makes the message's stored copy, which the server does
  * not send back to the socket it came from.
  * @typedef {{id: string, text: string, at: number, status: 'sending' | 'failed', error: string | null,
- *   files?: FileRef[], sealed?: import('../core/api.js').SendBody}} Pending
+ *   files?: FileRef[], extra?: MessageExtra, sealed?: import('../core/api.js').SendBody}} Pending
  */
 
 /**
@@ -81,7 +82,7 @@ import { dropExpired } from '../expiry/timers.js';
  *   | {type: 'chats_failed', error: string}
  *   | {type: 'chat_upsert', chat: Chat}
  *   | {type: 'history', chatId: string, messages: Message[], mode: 'latest' | 'before' | 'after', limit: number}
- *   | {type: 'pending_added', chatId: string, id: string, text: string, at: number, files?: FileRef[]}
+ *   | {type: 'pending_added', chatId: string, id: string, text: string, at: number, files?: FileRef[], extra?: MessageExtra}
  *   | {type: 'pending_status', chatId: string, id: string, status: 'sending' | 'failed', error?: string}
  *   | {type: 'pending_discarded', chatId: string, id: string}
  *   | {type: 'pending_sealed', chatId: string, id: string, sealed: import('../core/api.js').SendBody}
@@ -154,7 +155,7 @@ function fromServer(m, prev) {
 }
 
 /** What an own message said, from its pending copy. @param {Pending} p @returns {Body} */
-const ownBody = (p) => (p.files?.length ? { status: 'ok', text: p.text, files: p.files } : { status: 'ok', text: p.text });
+const ownBody = (p) => ({ status: 'ok', text: p.text, ...(p.files?.length ? { files: p.files } : {}), ...p.extra });
 
 /** Moves `top` over every seq that is now present. @param {number | null} top @param {Msg[]} messages */
 function advance(top, messages) {
@@ -416,7 +417,7 @@ export function reduceChats(chats, event, me) {
       return withEntry(chats, event.chatId, (entry) => ({
         ...entry,
         pending: [...entry.pending, { id: event.id, text: event.text, at: event.at, status: 'sending', error: null,
-          ...(event.files?.length ? { files: event.files } : {}) }],
+          ...(event.files?.length ? { files: event.files } : {}), ...(event.extra ? { extra: event.extra } : {}) }],
       }));
     case 'pending_status':
       return withEntry(chats, event.chatId, (entry) => updatePending(entry, event.id,

@@ -13,7 +13,10 @@ import { chatTimer } from '../expiry/chat-timer.js';
 import { composer } from './composer.js';
 import { actionForKey, closeActionsMenu, openActionsMenu } from './actions-menu.js';
 import { askDelete } from './delete-dialog.js';
-import { bindMessageKeys } from './message-keys.js';
+import { bindMessageKeys, jumpTo } from './message-keys.js';
+import { createReply } from './reply.js';
+import { quoteOf, quoteView } from './quote.js';
+import { openForward } from './forward.js';
 import { registerBuiltinActions } from './builtin-actions.js';
 import { h, keyed, setChildren, uid } from '../ui/dom.js';
 import { openViewer } from '../images/viewer.js';
@@ -60,12 +63,15 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   const infoButton = h('button', { type: 'button', class: 'button quiet', onclick: openInfo });
   const banner = h('div', { class: 'safety-banner', role: 'alert', hidden: true });
   const problem = h('p', { class: 'form-error', role: 'alert' });
+  const notice = h('p', { class: 'chat-notice muted', role: 'status' });
   const list = h('ol', { class: 'messages' });
   const older = h('p', { class: 'progress older', role: 'status', hidden: true },
     h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading earlier messages…');
   const start = h('p', { class: 'history-start muted', hidden: true }, 'Messages stay on the server for at most 72 hours.');
-  const scroller = h('div', { class: 'message-scroller', role: 'log', 'aria-label': 'Messages', tabindex: 0 },
-    start, older, list);
+  const keysHint = h('p', { id: uid('messages-keys'), class: 'visually-hidden' },
+    'Up and down arrows move between messages; Enter opens a message\'s actions.');
+  const scroller = h('div', { class: 'message-scroller', role: 'log', 'aria-label': 'Messages', tabindex: 0,
+    'aria-describedby': keysHint.id }, keysHint, start, older, list);
   const attachments = chats.attachments.forChat(chatId);
   const tray = attachTray({ attachments });
   const timer = chatTimer({ chatId, chats });
@@ -76,16 +82,20 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     },
     say: (text) => compose.say(text),
   });
+  const replySlot = h('div', { class: 'reply-slot', hidden: true });
   const compose = composer({
     label: 'Message',
+    quote: replySlot,
     send: (text) => {
       if (/^\s*\+:[^\s:]+:\s*$/.test(text)) return reactFromComposer(text);
       // Attached files go with the text as their caption, once all are uploaded.
       const attached = attachments.getState().some((a) => !a.solo) ? attachments.take()
         : { ok: /** @type {const} */ (true), files: [] };
       if (!attached.ok) return attached;
-      const outcome = chats.send(chatId, text, attached.files);
+      const outcome = chats.send(chatId, text, attached.files, reply.extra());
       if (outcome.ok) {
+        reply.sent();
+        setChildren(notice);
         if (attached.files.length) attachments.clear();
         stickToBottom = true;
       }
@@ -108,9 +118,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         timer.view,
         infoButton,
         h('button', { type: 'button', class: 'button quiet', onclick: close, 'aria-label': 'Close chat' }, 'Close'))),
-    banner, scroller, problem, compose.view);
+    banner, scroller, notice, problem, compose.view);
 
   tray.bind(compose.input, view);
+  const reply = createReply({ chatId, state: () => current, input: compose.input, slot: replySlot, thumb: (ref) => chats.media.thumb(ref) });
 
   view.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !e.defaultPrevented) {
@@ -149,6 +160,8 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         remove: (msg, at) => askDelete({ msg, own: msg.sender === me, chatId, chats, opener: at, problem }),
         react: openReact,
         edit: (msg) => startEdit(msg),
+        reply: (msg) => reply.start(msg),
+        forward: (msg, at) => openForward({ state: current, from: chatId, msg, chats, opener: at, say: (t) => setChildren(notice, t) }),
       },
     };
   }
@@ -210,6 +223,22 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     },
   });
 
+  /**
+   * Jumps to a message, paging in earlier history until it is there (a reply may quote
+   * a message from before what is loaded); a page that brings nothing new ends it.
+   * @param {string} id
+   */
+  async function jumpToMessage(id) {
+    if (jumpTo(list, id)) return;
+    for (let e = entry(); e?.hasOlder && !e.messages.some((m) => m.id === id); e = entry()) {
+      const before = e.messages[0];
+      await chats.loadOlder(chatId);
+      if (entry()?.messages[0] === before) break;
+    }
+    renderList();
+    jumpTo(list, id);
+  }
+
   const rowActions = {
     menu: (/** @type {Msg} */ msg, /** @type {HTMLElement} */ button) => menu(msg, button),
     retry: (/** @type {string} */ id) => chats.retry(chatId, id),
@@ -223,7 +252,11 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
       media: chats.media,
       open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
     }),
+    quote: (/** @type {import('./quote.js').Quote} */ q) => quoteView(q, { jump: jumpToMessage, thumb: (ref) => chats.media.thumb(ref) }),
   };
+
+  /** What a row's quote depends on. @param {import('./quote.js').Quote | null} q */
+  const quoteSig = (q) => (!q ? null : q.missing ? (q.older ? 'older' : 'gone') : q.msg);
 
   /**
    * The rows to show, reusing the ones whose inputs did not change.
@@ -251,8 +284,9 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         row = { kind: 'day', key: item.key, at: item.at, label };
         lastSender = null;
       } else if (item.kind === 'pending') {
-        sig = [item.pending];
-        row = { kind: 'pending', key: item.key, pending: item.pending };
+        const quote = item.pending.extra?.reply ? quoteOf(e, s.chats, item.pending.extra.reply.id, contacts, me) : null;
+        sig = [item.pending, quoteSig(quote)];
+        row = { kind: 'pending', key: item.key, pending: item.pending, quote };
         lastSender = me;
       } else if (item.msg.kind === 'system') {
         const text = systemText(item.msg, e, me, contacts);
@@ -271,8 +305,12 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
           chip, mine: chip.mine.length > 0,
           names: chip.users.map((u) => (u === me ? 'You' : personName(e, u, contacts))),
         }));
-        sig = [m, sender, delivery, edit, JSON.stringify(chips.map((c) => [c.chip.emoji, c.names, c.mine]))];
-        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, edit, chips };
+        const shown = m.deleted ? null : edit?.body ?? m.body;
+        const replyId = shown?.status === 'ok' ? shown.reply?.id : undefined;
+        const quote = replyId ? quoteOf(e, s.chats, replyId, contacts, me) : null;
+        // The quote is redrawn when its original changes (opened, deleted, expired).
+        sig = [m, sender, delivery, quoteSig(quote), edit, JSON.stringify(chips.map((c) => [c.chip.emoji, c.names, c.mine]))];
+        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, quote, edit, chips };
         lastSender = m.sender;
       }
       const old = rowCache.get(row.key);

@@ -37,6 +37,12 @@ const MAX_SIDE = 16384;
 
 /** @typedef {{ok: true, bytes: Uint8Array} | {ok: false, error: string}} Encoded */
 
+/**
+ * What a message may say about itself besides its content (docs/crypto.md, "Messages"):
+ * the message of the same chat it answers, and that it was sent on from another chat.
+ * @typedef {{reply?: {id: string}, forwarded?: true}} MessageExtra
+ */
+
 /** @param {unknown} doc @param {number} [max] @returns {Encoded} */
 function encode(doc, max = MAX_PLAINTEXT_BYTES) {
   const bytes = encoder.encode(JSON.stringify(doc));
@@ -62,18 +68,22 @@ export const encodeText = (text) => encodeMessage({ text });
  * every client reads.
  * `files` are attachments sealed as streams (file-ref.js); `images` is the older form,
  * still read, no longer sent by this client.
- * @param {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number | null}} m @returns {Encoded}
+ * `reply` and `forwarded` go in only when set (MessageExtra).
+ * @param {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number | null} & MessageExtra} m @returns {Encoded}
  */
-export function encodeMessage({ text, images = [], files = [], timer = null }) {
+export function encodeMessage({ text, images = [], files = [], timer = null, reply, forwarded }) {
   const clean = cleanText(text);
   if (!clean.trim() && images.length === 0 && files.length === 0) return { ok: false, error: 'Type a message first.' };
   if (images.length > MAX_IMAGES) return { ok: false, error: `A message can carry at most ${MAX_IMAGES} images.` };
   if (files.length > MAX_FILES) return { ok: false, error: `A message can carry at most ${MAX_FILES} files.` };
-  /** @type {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number}} */
+  if (reply !== undefined && !isMessageId(reply?.id)) return { ok: false, error: 'The message replied to is not valid.' };
+  /** @type {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number} & MessageExtra} */
   const doc = { text: clean.trim() ? clean : '' };
   if (images.length) doc.images = images;
   if (files.length) doc.files = files;
   if (timer) doc.timer = timer;
+  if (reply) doc.reply = { id: reply.id };
+  if (forwarded) doc.forwarded = true;
   return encode(doc);
 }
 
@@ -100,6 +110,8 @@ export function decodeText(bytes) {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** @param {unknown} id @returns {id is string} a message id as clients mint them (a lowercase UUID) */
+export const isMessageId = (id) => typeof id === 'string' && UUID.test(id);
 // 32 bytes of base64url without padding are 43 characters.
 const KEY = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 /** @param {unknown} n @param {number} min @param {number} max */
@@ -122,12 +134,13 @@ function imageRef(raw) {
  * A message's plaintext with its images. Images that do not check out make the whole
  * message "unsupported" rather than silently missing; unknown fields are ignored.
  * @param {Uint8Array} bytes
- * @returns {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number} | {status: 'unsupported'}}
+ * A `reply` or `forwarded` that is not as crypto.md says makes it "unsupported" too.
+ * @returns {({status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number} & MessageExtra) | {status: 'unsupported'}}
  */
 export function decodeMessage(bytes) {
   const doc = parse(bytes);
   if (!doc || typeof doc.text !== 'string') return { status: 'unsupported' };
-  /** @type {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number}} */
+  /** @type {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number} & MessageExtra} */
   const out = { status: 'ok', text: doc.text };
   if (doc.images !== undefined) {
     if (!Array.isArray(doc.images) || doc.images.length > MAX_IMAGES) return { status: 'unsupported' };
@@ -142,6 +155,15 @@ export function decodeMessage(bytes) {
     if (files.length) out.files = /** @type {FileRef[]} */ (files);
   }
   if (int(doc.timer, 1, Number.MAX_SAFE_INTEGER)) out.timer = /** @type {number} */ (doc.timer);
+  if (doc.reply !== undefined) {
+    const id = doc.reply && typeof doc.reply === 'object' ? /** @type {Record<string, unknown>} */ (doc.reply).id : undefined;
+    if (!isMessageId(id)) return { status: 'unsupported' };
+    out.reply = { id };
+  }
+  if (doc.forwarded !== undefined) {
+    if (doc.forwarded !== true) return { status: 'unsupported' };
+    out.forwarded = true;
+  }
   // The assistant chat's answers say so ({"role": "assistant"}, assistant/state.js).
   if (doc.role === 'assistant') /** @type {any} */ (out).role = 'assistant';
   return out;
