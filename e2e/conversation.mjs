@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 
 /** @param {import('playwright-core').Page} page */
 const log = (page) => page.getByRole('log', { name: 'Messages' });
-/** @param {import('playwright-core').Page} page @param {string} text */
-const message = (page, text) => log(page).getByRole('listitem').filter({ hasText: text });
+/** The first message with the text (a reply's quote repeats its original's). @param {import('playwright-core').Page} page @param {string} text */
+const message = (page, text) => log(page).getByRole('listitem').filter({ hasText: text }).first();
 /** @param {import('playwright-core').Page} page */
 const composer = (page) => page.getByRole('textbox', { name: 'Message' });
 
@@ -83,6 +83,8 @@ export async function stageConversation(a, b, aName) {
   await message(b.page, 'Sunset from the ridge').locator('img[src^="blob:"]').waitFor();
   await react(b, 'Sunset from the ridge', 'red heart', a);
   await react(a, 'Sunset from the ridge', 'red heart', b);
+  await message(b.page, 'Sunset from the ridge').getByRole('button', { name: 'Message actions' }).click();
+  await b.page.getByRole('menuitem', { name: 'Reply' }).click();
   await say(b, 'Wow. Where was this?', a);
   await say(a, 'Above the lake, about two hours up. Next time you come along', b);
 

@@ -32,7 +32,7 @@ export function reactionChips(chips, toggle) {
       onclick: () => toggle(c, button),
     }, h('span', { class: 'reaction-emoji', 'aria-hidden': 'true' }, c.chip.emoji),
     h('span', { class: 'reaction-count', 'aria-hidden': 'true' }, String(count)),
-    h('span', { class: 'reaction-who', role: 'tooltip', 'aria-hidden': 'true' }, who));
+    h('span', { class: 'reaction-who', role: 'tooltip' }, who));
     return button;
   }));
 }
