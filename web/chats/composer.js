@@ -19,6 +19,7 @@ export function composer({ send, typing, label, attach, voice, quote, onUp }) {
     autocomplete: 'off', spellcheck: 'true', enterkeyhint: 'send',
   });
   const error = h('p', { id: ids.error, class: 'form-error composer-error', role: 'alert' });
+  const submitButton = h('button', { type: 'submit', class: 'button primary' }, 'Send');
   /** @type {{save: (text: string) => Promise<{ok: true} | {ok: false, error: string}>, draft: string} | null} */
   let editing = null;
   const editBar = h('div', { class: 'composer-editing', hidden: true, role: 'status' },
@@ -33,6 +34,7 @@ export function composer({ send, typing, label, attach, voice, quote, onUp }) {
     editing = { save, draft: editing ? editing.draft : input.value };
     input.value = text;
     editBar.hidden = false;
+    submitButton.textContent = 'Save';
     view.classList.add('editing');
     input.setAttribute('aria-label', 'Edit message');
     input.focus();
@@ -44,6 +46,7 @@ export function composer({ send, typing, label, attach, voice, quote, onUp }) {
     input.value = editing.draft;
     editing = null;
     editBar.hidden = true;
+    submitButton.textContent = 'Send';
     view.classList.remove('editing');
     input.setAttribute('aria-label', label);
     say('');
@@ -120,7 +123,7 @@ export function composer({ send, typing, label, attach, voice, quote, onUp }) {
   h('div', { class: 'composer-row' },
     attach?.tools,
     input,
-    h('button', { type: 'submit', class: 'button primary' }, 'Send'),
+    submitButton,
     voice));
 
   return { view, input, say, edit, cancelEdit, isEditing: () => editing !== null };
