@@ -11,28 +11,10 @@ use messgo_proto::{
 };
 use rand::RngCore;
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::{Client, ClientError, FileEntry, Identity, Result};
-
-/// What a message's plaintext holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plaintext {
-    pub text: String,
-    /// Attachments (docs/crypto.md, "Attachments").
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<FileEntry>,
-}
-
-/// A decrypted, verified message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Opened {
-    pub seq: i64,
-    pub id: MessageId,
-    pub sender: UserId,
-    pub text: String,
-    pub files: Vec<FileEntry>,
-}
+use crate::content::{self, Opened, Plaintext};
+use crate::{Client, ClientError, Identity, Result};
 
 impl Client {
     pub async fn chats(&self) -> Result<Vec<Chat>> {
@@ -112,6 +94,10 @@ impl Client {
             signature: &'a messgo_proto::Bytes,
             #[serde(skip_serializing_if = "<[_]>::is_empty")]
             blobs: &'a [messgo_proto::BlobId],
+            #[serde(skip_serializing_if = "MessageKind::is_message")]
+            kind: MessageKind,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            target: Option<MessageId>,
         }
         let body = Body {
             id: m.id,
@@ -120,6 +106,8 @@ impl Client {
             ciphertext: &m.ciphertext,
             signature: &m.signature,
             blobs: &m.blobs,
+            kind: m.kind,
+            target: m.target,
         };
         self.send(
             Method::POST,
@@ -195,9 +183,17 @@ impl Client {
     }
 }
 
+/// What [`Keyring::send_sealed`] seals.
+#[derive(Clone, Copy)]
+pub(crate) enum Sealing<'p> {
+    /// A message, or an edit (a plaintext with `target`).
+    Plain(&'p Plaintext),
+    Reaction(&'p content::ReactionPlain),
+}
+
 /// A user's epoch keys, fetched and unwrapped as needed.
 pub struct Keyring<'a> {
-    identity: &'a Identity,
+    pub(crate) identity: &'a Identity,
     keys: HashMap<(ChatId, u32), [u8; 32]>,
 }
 
@@ -261,11 +257,8 @@ impl<'a> Keyring<'a> {
         id: MessageId,
         text: &str,
     ) -> Result<SendMessage> {
-        let plain = Plaintext {
-            text: text.to_owned(),
-            files: Vec::new(),
-        };
-        self.seal_plaintext(client, chat, epoch, id, &plain).await
+        self.seal_plaintext(client, chat, epoch, id, &Plaintext::text(text))
+            .await
     }
 
     /// Seals a whole plaintext (text and files); `blobs` of the result lists the
@@ -278,6 +271,29 @@ impl<'a> Keyring<'a> {
         id: MessageId,
         plain: &Plaintext,
     ) -> Result<SendMessage> {
+        let bytes = serde_json::to_vec(plain).expect("plaintext serializes");
+        let mut m = self.seal_bytes(client, chat, epoch, id, &bytes).await?;
+        m.blobs = plain
+            .files
+            .iter()
+            .flat_map(|f| std::iter::once(f.blob).chain(f.thumb))
+            .collect();
+        if let Some(target) = plain.target {
+            m.kind = MessageKind::Edit;
+            m.target = Some(target);
+        }
+        Ok(m)
+    }
+
+    /// Seals `bytes` (a plaintext document of any kind) as a plain message.
+    pub(crate) async fn seal_bytes(
+        &mut self,
+        client: &Client,
+        chat: ChatId,
+        epoch: u32,
+        id: MessageId,
+        bytes: &[u8],
+    ) -> Result<SendMessage> {
         let key = self.key(client, chat, epoch).await?;
         let header = message::Header {
             chat_id: *chat.as_bytes(),
@@ -285,19 +301,13 @@ impl<'a> Keyring<'a> {
             sender_id: *self.identity.user_id().as_bytes(),
             message_id: *id.as_bytes(),
         };
-        let bytes = serde_json::to_vec(plain).expect("plaintext serializes");
         let sealed = message::seal(
             &key,
             &header,
-            &bytes,
+            bytes,
             &self.identity.secrets.signing_key(),
             &random(),
         );
-        let blobs = plain
-            .files
-            .iter()
-            .flat_map(|f| std::iter::once(f.blob).chain(f.thumb))
-            .collect();
         Ok(SendMessage {
             chat_id: chat,
             id,
@@ -305,14 +315,16 @@ impl<'a> Keyring<'a> {
             nonce: sealed.nonce.to_vec().into(),
             ciphertext: sealed.ciphertext.into(),
             signature: sealed.signature.to_vec().into(),
-            blobs,
+            blobs: Vec::new(),
+            kind: MessageKind::Message,
+            target: None,
         })
     }
 
     /// Verifies against the sender's key as the chat lists it, then decrypts.
     pub async fn open(&mut self, client: &Client, chat: &Chat, m: &Message) -> Result<Opened> {
-        let (Some(sender), MessageKind::Message, Some(nonce), Some(ct), Some(sig)) =
-            (m.sender, m.kind, &m.nonce, &m.ciphertext, &m.signature)
+        let (Some(sender), Some(nonce), Some(ct), Some(sig)) =
+            (m.sender, &m.nonce, &m.ciphertext, &m.signature)
         else {
             return Err(ClientError::Refused("not a readable message".into()));
         };
@@ -345,14 +357,17 @@ impl<'a> Keyring<'a> {
             &sealed,
             &bytes32(member.ed25519_public.as_slice())?,
         )?;
-        let p: Plaintext = serde_json::from_slice(&plain)
-            .map_err(|e| ClientError::Refused(format!("plaintext: {e}")))?;
+        let (p, about) = content::read(m.kind, m.target, &plain)?;
         Ok(Opened {
             seq: m.seq,
             id: m.id,
             sender,
             text: p.text,
             files: p.files,
+            reply: p.reply.map(|r| r.id),
+            mentions: p.mentions,
+            forwarded: p.forwarded,
+            about,
         })
     }
 
@@ -365,11 +380,8 @@ impl<'a> Keyring<'a> {
         text: &str,
         now_ms: i64,
     ) -> Result<Ack> {
-        let plain = Plaintext {
-            text: text.to_owned(),
-            files: Vec::new(),
-        };
-        self.send_plaintext(client, chat, &plain, now_ms).await
+        self.send_plaintext(client, chat, &Plaintext::text(text), now_ms)
+            .await
     }
 
     /// Like [`Keyring::send_text`] for a whole plaintext: its files' blobs must be
@@ -381,11 +393,35 @@ impl<'a> Keyring<'a> {
         plain: &Plaintext,
         now_ms: i64,
     ) -> Result<Ack> {
+        self.send_sealed(client, chat, now_ms, Sealing::Plain(plain))
+            .await
+    }
+
+    /// Seals and sends over REST, opening a new epoch first when the chat needs one
+    /// (and once more if the server says the epoch went stale meanwhile).
+    pub(crate) async fn send_sealed(
+        &mut self,
+        client: &Client,
+        chat: ChatId,
+        now_ms: i64,
+        what: Sealing<'_>,
+    ) -> Result<Ack> {
         let id = MessageId::new_v7();
         for _ in 0..2 {
             let current = client.chat(chat).await?;
             let epoch = self.ensure_epoch(client, &current, now_ms).await?;
-            let m = self.seal_plaintext(client, chat, epoch, id, plain).await?;
+            let m = match what {
+                Sealing::Plain(plain) => {
+                    self.seal_plaintext(client, chat, epoch, id, plain).await?
+                }
+                Sealing::Reaction(r) => {
+                    let bytes = serde_json::to_vec(r).expect("reaction serializes");
+                    let mut m = self.seal_bytes(client, chat, epoch, id, &bytes).await?;
+                    m.kind = MessageKind::Reaction;
+                    m.target = Some(r.target);
+                    m
+                }
+            };
             match client.send_message(&m).await {
                 Err(e) if e.code() == Some("epoch_stale") || e.code() == Some("epoch_conflict") => {
                     continue

@@ -6,15 +6,18 @@ mod account;
 mod blobs;
 mod chats;
 mod connections;
+mod content;
 mod download;
 mod error;
 mod events;
 mod files;
 mod invites;
+mod react;
 mod upload;
 
 pub use account::Identity;
-pub use chats::{Keyring, Opened, Plaintext};
+pub use chats::Keyring;
+pub use content::{About, Opened, Plaintext, ReactionPlain, Reply, MAX_EMOJI_BYTES, MAX_MENTIONS};
 pub use error::ClientError;
 pub use events::{Events, Socket};
 pub use files::{

@@ -17,6 +17,8 @@ fn send() -> SendMessage {
         ciphertext: Bytes(vec![9; 272]),
         signature: Bytes(vec![5; 64]),
         blobs: Vec::new(),
+        kind: Default::default(),
+        target: None,
     }
 }
 
@@ -38,6 +40,8 @@ fn frames(c: &mut Criterion) {
             created_at: 1_764_000_000_000,
             expires_at: 1_764_259_200_000,
             deleted: false,
+            target: None,
+            edited: false,
         },
     };
     let mut g = c.benchmark_group("frames");

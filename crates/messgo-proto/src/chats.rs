@@ -136,12 +136,24 @@ pub struct MetaBody {
     pub meta: Sealed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
+    #[default]
     Message,
     System,
+    /// A reaction to its `target` (docs/protocol.md "Reactions and edits").
+    Reaction,
+    /// The new content of its `target`, which only the target's sender may send.
+    Edit,
+}
+
+impl MessageKind {
+    /// Whether this is the default kind (left out of a `Send`).
+    pub fn is_message(&self) -> bool {
+        *self == MessageKind::Message
+    }
 }
 
 /// A system event in a chat: who did what, never content.
@@ -178,6 +190,13 @@ pub struct Message {
     pub created_at: i64,
     pub expires_at: i64,
     pub deleted: bool,
+    /// The message a reaction or an edit is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<MessageId>,
+    /// True on a message an edit replaced: its own content is erased, the edit
+    /// holds it now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub edited: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -201,6 +220,13 @@ pub struct SendMessage {
     #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blobs: Vec<BlobId>,
+    /// `message` (the default), `reaction` or `edit`; the last two name a `target`
+    /// and carry no blobs.
+    #[serde(default, skip_serializing_if = "MessageKind::is_message")]
+    pub kind: MessageKind,
+    /// The message of the same chat a reaction or an edit is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<MessageId>,
 }
 
 /// Most attachments one message may carry (10 images, each with a thumbnail).

@@ -93,6 +93,8 @@ fn message(chat: ChatId, sender: UserId) -> NewMessage {
         now,
         expires_at: now + 3_600_000,
         blobs: Vec::new(),
+        kind: Default::default(),
+        target: None,
     }
 }
 

@@ -182,6 +182,8 @@ async fn run(n: u64) {
             ciphertext: payload(CIPHERTEXT, 2),
             signature: payload(SIGNATURE, 3),
             blobs: Vec::new(),
+            kind: Default::default(),
+            target: None,
         };
         let sent = s
             .pipeline

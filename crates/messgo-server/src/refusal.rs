@@ -27,6 +27,11 @@ pub enum Refusal {
     DuplicateId,
     /// An invite that is wrong, used up, expired or revoked: one answer for all.
     InviteInvalid,
+    /// A reaction's or an edit's target is not a live message the sender can see in
+    /// that chat: one answer for missing, deleted, expired, unseen or a system message.
+    TargetNotFound,
+    /// Only a message's sender may edit it.
+    NotYourMessage,
 }
 
 impl Refusal {
@@ -44,6 +49,8 @@ impl Refusal {
             Refusal::InvalidBlob => "invalid_blob",
             Refusal::DuplicateId => "duplicate_id",
             Refusal::InviteInvalid => "invite_invalid",
+            Refusal::TargetNotFound => "target_not_found",
+            Refusal::NotYourMessage => "not_your_message",
         }
     }
 }

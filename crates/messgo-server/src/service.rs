@@ -256,6 +256,7 @@ impl Services {
             config.messages_per_minute,
             retention_ms,
             &metrics,
+            erasure.clone(),
         ));
         let chats = Chats::new(
             db.clone(),

@@ -669,6 +669,8 @@ fn msg(
         now,
         expires_at: now + 1_000_000,
         blobs: Vec::new(),
+        kind: messgo_proto::MessageKind::Message,
+        target: None,
     }
 }
 
@@ -865,7 +867,7 @@ async fn chats_keep_their_rules(s: &Db) {
             db_run!(s, write, messages::delete_message(a0, a.id, first.id))
         }
         .unwrap(),
-        2
+        (2, Vec::new())
     );
     assert!(matches!(
         {

@@ -91,7 +91,11 @@ pub async fn upload(
         .iter()
         .map(|(up, name, mime)| up.entry(name, mime, FileKind::File))
         .collect();
-    Ok(Plaintext { text, files })
+    Ok(Plaintext {
+        text,
+        files,
+        ..Plaintext::default()
+    })
 }
 
 async fn upload_one(

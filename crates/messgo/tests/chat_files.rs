@@ -188,6 +188,7 @@ async fn send_raw(ann: &Client, stream: Vec<u8>, key: [u8; 32], size: u64, name:
     let plain = Plaintext {
         text: String::new(),
         files: vec![entry],
+        ..Plaintext::default()
     };
     keys.send_plaintext(ann, chat.id, &plain, 0).await.unwrap();
 }

@@ -143,6 +143,7 @@ async fn a_download_cut_off_continues_with_range_and_comes_out_whole() {
     let plain = Plaintext {
         text: String::new(),
         files: vec![up.entry("talk.ogg", "audio/ogg", FileKind::File)],
+        ..Plaintext::default()
     };
     keys.send_plaintext(&ann, chat.id, &plain, 0).await.unwrap();
 

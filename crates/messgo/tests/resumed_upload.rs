@@ -123,6 +123,7 @@ async fn an_upload_cut_mid_piece_continues_where_the_server_stopped() {
     let plain = Plaintext {
         text: "resumed".into(),
         files: vec![up.entry("video.mp4", "video/mp4", FileKind::File)],
+        ..Plaintext::default()
     };
     keys.send_plaintext(&ann, chat.id, &plain, 0).await.unwrap();
     let out = dir.path().join("inbox");

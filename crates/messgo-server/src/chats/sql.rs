@@ -170,6 +170,8 @@ for_both_engines! {
             created_at: now,
             expires_at,
             deleted: 0,
+            target: None,
+            edited: 0,
         })
     }
 

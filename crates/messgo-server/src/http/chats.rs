@@ -220,12 +220,20 @@ pub struct SendBody {
     signature: messgo_proto::Bytes,
     #[serde(default)]
     blobs: Vec<messgo_proto::BlobId>,
+    /// `message` (default), `reaction` or `edit` (docs/protocol.md "Reactions and edits").
+    #[serde(default)]
+    kind: messgo_proto::MessageKind,
+    /// The message a reaction or an edit is about.
+    #[serde(default)]
+    target: Option<MessageId>,
 }
 
 /// # `POST /api/chats/{id}/messages` — send without a socket; answers like `ack`.
 #[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "messages", request_body = SendBody, params(("id" = ChatId, Path)), security(("session" = [])),
     responses((status = 200, description = "Stored, as the socket's `ack`.", body = Ack),
-        (status = 400, description = "`invalid_field` (sizes), `invalid_blob`.", body = ErrorBody),
+        (status = 400, description = "`invalid_field` (sizes, kind and target), `invalid_blob`.", body = ErrorBody),
+        (status = 403, description = "`not_your_message`: an edit of another's message.", body = ErrorBody),
+        (status = 404, description = "`not_found` (not a member), `target_not_found`.", body = ErrorBody),
         (status = 409, description = "`epoch_stale`, `duplicate_id`.", body = ErrorBody), (status = 413, description = "`too_large`: over 64 KiB of ciphertext.", body = ErrorBody)))]
 pub async fn send(
     State(s): State<AppState>,
@@ -241,6 +249,8 @@ pub async fn send(
         ciphertext: b.ciphertext,
         signature: b.signature,
         blobs: b.blobs,
+        kind: b.kind,
+        target: b.target,
     };
     // Detached: a client hanging up mid-request must not stop the fan-out of a
     // message that is already committed.

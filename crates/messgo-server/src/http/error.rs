@@ -333,6 +333,14 @@ fn rule_error(refusal: Refusal) -> ApiError {
             StatusCode::FORBIDDEN,
             "This invite is no longer valid; ask for a new one.",
         ),
+        Refusal::TargetNotFound => (
+            StatusCode::NOT_FOUND,
+            "The message this reacts to or edits is not in the chat (deleted, expired or never seen).",
+        ),
+        Refusal::NotYourMessage => (
+            StatusCode::FORBIDDEN,
+            "Only the sender of a message may edit it.",
+        ),
     };
     ApiError::new(status, refusal.code(), message)
 }

@@ -30,6 +30,8 @@ fn message(chat: ChatId, seq: i64) -> Message {
         created_at: 0,
         expires_at: 0,
         deleted: false,
+        target: None,
+        edited: false,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod feed;
 pub mod pipeline;
 pub mod sealed;
 pub mod sql;
+pub mod targets;
 
 use std::sync::Arc;
 
@@ -145,14 +146,16 @@ impl Messages {
         chat: ChatId,
         id: MessageId,
     ) -> ServiceResult<()> {
-        let seq =
+        let (seq, dependents) =
             db_run!(self.db, write, sql::delete_message(chat, who.user_id, id)).map_err(rule)?;
         let members = db_run!(self.db, read, chat_sql::member_ids(chat))?;
-        notify(
-            &*self.bus,
-            members,
-            &ServerEvent::MessageDeleted { chat_id: chat, seq },
-        );
+        for seq in std::iter::once(seq).chain(dependents) {
+            notify(
+                &*self.bus,
+                members.clone(),
+                &ServerEvent::MessageDeleted { chat_id: chat, seq },
+            );
+        }
         // "Deleted" means gone from the file and the WAL too, not just unlisted.
         self.erasure.erase("a message deleted for everyone").await;
         Ok(())
@@ -168,10 +171,11 @@ pub fn message_of(r: MessageRow) -> Message {
         // Written from a u32; anything else is corruption, shown as an epoch no key
         // opens rather than failing the whole page.
         epoch: u32::try_from(r.epoch).unwrap_or(u32::MAX),
-        kind: if r.kind == "system" {
-            MessageKind::System
-        } else {
-            MessageKind::Message
+        kind: match r.kind.as_str() {
+            "system" => MessageKind::System,
+            "reaction" => MessageKind::Reaction,
+            "edit" => MessageKind::Edit,
+            _ => MessageKind::Message,
         },
         nonce: r.nonce.map(Into::into),
         ciphertext: r.ciphertext.map(Into::into),
@@ -182,6 +186,8 @@ pub fn message_of(r: MessageRow) -> Message {
         created_at: r.created_at,
         expires_at: r.expires_at,
         deleted: r.deleted != 0,
+        target: r.target.map(MessageId),
+        edited: r.edited != 0,
     }
 }
 
@@ -230,6 +236,8 @@ mod tests {
             created_at: 0,
             expires_at: 0,
             deleted: 0,
+            target: None,
+            edited: 0,
         }
     }
 

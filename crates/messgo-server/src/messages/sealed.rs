@@ -36,10 +36,11 @@ pub fn log_row(r: &MessageRow) -> LogRow {
     }
 }
 
-/// A row whose sealed parts are in the log: a chat message, not deleted, stored
-/// without them.
+/// A row whose sealed parts are in the log: a chat message, neither deleted nor
+/// replaced by an edit, stored without them. Reactions and edits keep theirs in
+/// the row (migration sqlite 0015).
 fn in_log(r: &MessageRow) -> bool {
-    r.kind == "message" && r.deleted == 0 && r.ciphertext.is_none()
+    r.kind == "message" && r.deleted == 0 && r.edited == 0 && r.ciphertext.is_none()
 }
 
 pub fn place(r: &MessageRow) -> Place {

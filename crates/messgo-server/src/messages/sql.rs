@@ -2,7 +2,7 @@
 //! against its chat (membership, epoch, duplicate id) in the same transaction that
 //! stores it. Chats and their members are in `chats::sql`, epochs in `chats::epochs_sql`.
 
-use messgo_proto::{BlobId, ChatId, MessageId, UserId, EPOCH_MAX_AGE_MS};
+use messgo_proto::{BlobId, ChatId, MessageId, MessageKind, UserId, EPOCH_MAX_AGE_MS};
 use uuid::Uuid;
 
 use crate::refusal::Refusal;
@@ -23,6 +23,10 @@ pub struct MessageRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub deleted: i64,
+    /// The message a reaction or an edit names.
+    pub target: Option<Uuid>,
+    /// 1 on a message an edit replaced (its sealed parts erased).
+    pub edited: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +41,8 @@ pub struct NewMessage {
     pub now: i64,
     pub expires_at: i64,
     pub blobs: Vec<BlobId>,
+    pub kind: MessageKind,
+    pub target: Option<MessageId>,
 }
 
 impl NewMessage {
@@ -67,21 +73,38 @@ impl NewMessage {
 
     /// The row the message becomes at `seq`.
     pub(crate) fn row(&self, seq: i64, timer_secs: i64) -> MessageRow {
+        self.row_until(seq, self.expiry_in(timer_secs))
+    }
+
+    /// The row the message becomes at `seq`, expiring at `expires_at`.
+    pub(crate) fn row_until(&self, seq: i64, expires_at: i64) -> MessageRow {
         MessageRow {
             chat_id: self.chat_id.0,
             seq,
             id: self.id.0,
             sender: Some(self.sender.0),
             epoch: i64::from(self.epoch),
-            kind: "message".into(),
+            kind: kind_name(self.kind).into(),
             nonce: Some(self.nonce.clone()),
             ciphertext: Some(self.ciphertext.clone()),
             signature: Some(self.signature.clone()),
             system: None,
             created_at: self.now,
-            expires_at: self.expiry_in(timer_secs),
+            expires_at,
             deleted: 0,
+            target: self.target.map(|t| t.0),
+            edited: 0,
         }
+    }
+}
+
+/// A kind as the `kind` column spells it.
+pub fn kind_name(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Message => "message",
+        MessageKind::System => "system",
+        MessageKind::Reaction => "reaction",
+        MessageKind::Edit => "edit",
     }
 }
 
@@ -92,6 +115,8 @@ pub struct Appended {
     pub duplicate: bool,
     /// The members at the time of the write: who the message goes to.
     pub members: Vec<UserId>,
+    /// The sequence numbers an edit turned into tombstones (the previous edit).
+    pub superseded: Vec<i64>,
 }
 
 /// Where a page of history starts.
@@ -105,7 +130,7 @@ pub enum Page {
 
 pub(crate) const MESSAGE_COLUMNS: &str =
     "chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, system, \
-     created_at, expires_at, deleted";
+     created_at, expires_at, deleted, target, edited";
 
 /// An insert's error, where a uniqueness conflict means another message took the id
 /// between the lookup and the insert (PostgreSQL, where appends to different chats
@@ -129,7 +154,7 @@ pub(crate) fn rejected(refusal: Refusal) -> StoreError {
 }
 
 for_both_engines! {
-    uses(crate::chats::sql as chat_sql);
+    uses(crate::chats::sql as chat_sql, crate::messages::targets as targets);
 
     /// Stores a message under the next sequence number, or finds the one already
     /// stored under the same id (a resend). Its sealed parts go in the row if
@@ -155,36 +180,54 @@ for_both_engines! {
             if !m.is_resend_of(&row) {
                 return Err(rejected(Refusal::DuplicateId));
             }
-            return Ok(Appended { row, duplicate: true, members: Vec::new() });
+            return Ok(Appended { row, duplicate: true, members: Vec::new(), superseded: Vec::new() });
         }
         if m.is_stale(epoch, rotation_required, epoch_opened_at) {
             return Err(rejected(Refusal::EpochStale));
         }
-        let expires_at = m.expiry_in(timer_secs);
-        let (seq,): (i64,) =
-            sqlx::query_as("UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq")
+        // A reaction or an edit keeps its sealed parts in the row (its life is its
+        // target's; migration sqlite 0015 says why), changes no one's last activity
+        // and takes its target's expiry, checked once the counter is taken.
+        let in_row = sealed_here || !m.kind.is_message();
+        let (seq, expires_at) = if m.kind.is_message() {
+            let (seq,): (i64,) =
+                sqlx::query_as("UPDATE chats SET seq = seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING seq")
+                    .bind(m.chat_id.0)
+                    .bind(m.now)
+                    .fetch_one(&mut *c)
+                    .await?;
+            (seq, m.expiry_in(timer_secs))
+        } else {
+            let (seq,): (i64,) = sqlx::query_as("UPDATE chats SET seq = seq + 1 WHERE id = $1 RETURNING seq")
                 .bind(m.chat_id.0)
-                .bind(m.now)
                 .fetch_one(&mut *c)
                 .await?;
+            (seq, targets::check(&mut *c, m).await?)
+        };
         sqlx::query(
-            "INSERT INTO messages (chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, 'message', $6, $7, $8, $9, $10)",
+            "INSERT INTO messages (chat_id, seq, id, sender, epoch, kind, nonce, ciphertext, signature, created_at, expires_at, target) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(m.chat_id.0)
         .bind(seq)
         .bind(m.id.0)
         .bind(m.sender.0)
         .bind(i64::from(m.epoch))
-        .bind(sealed_here.then_some(&m.nonce))
-        .bind(sealed_here.then_some(&m.ciphertext))
-        .bind(sealed_here.then_some(&m.signature))
+        .bind(kind_name(m.kind))
+        .bind(in_row.then_some(&m.nonce))
+        .bind(in_row.then_some(&m.ciphertext))
+        .bind(in_row.then_some(&m.signature))
         .bind(m.now)
         .bind(expires_at)
+        .bind(m.target.map(|t| t.0))
         .execute(&mut *c)
         .await
         .map_err(id_taken)?;
-        let row = m.row(seq, timer_secs);
+        let superseded = match (m.kind, m.target) {
+            (MessageKind::Edit, Some(target)) => targets::supersede(&mut *c, m.chat_id, target, seq).await?,
+            _ => Vec::new(),
+        };
+        let row = m.row_until(seq, expires_at);
         // Attachments: the sender's own unclaimed, complete uploads to this chat, now
         // bound to the message's life.
         for blob in &m.blobs {
@@ -205,7 +248,7 @@ for_both_engines! {
             }
         }
         let members = chat_sql::member_ids(&mut *c, m.chat_id).await?;
-        Ok(Appended { row, duplicate: false, members })
+        Ok(Appended { row, duplicate: false, members, superseded })
     }
 
 
@@ -259,8 +302,10 @@ for_both_engines! {
     }
 
 
-    /// Erases a message's content for everyone; its sequence number stays as a tombstone.
-    pub async fn delete_message(c: &mut Conn, chat: ChatId, sender: UserId, id: MessageId) -> StoreResult<i64> {
+    /// Erases a message's content for everyone; its sequence number stays as a
+    /// tombstone. Its reactions and edits go with it: returns its sequence number
+    /// and theirs.
+    pub async fn delete_message(c: &mut Conn, chat: ChatId, sender: UserId, id: MessageId) -> StoreResult<(i64, Vec<i64>)> {
         chat_sql::chat_for(&mut *c, sender, chat).await?;
         let row: Option<(i64,)> = sqlx::query_as(
             "UPDATE messages SET deleted = 1, nonce = NULL, ciphertext = NULL, signature = NULL \
@@ -277,6 +322,7 @@ for_both_engines! {
             .bind(seq)
             .execute(&mut *c)
             .await?;
-        Ok(seq)
+        let dependents = targets::delete_dependents(&mut *c, chat, id).await?;
+        Ok((seq, dependents))
     }
 }

@@ -119,7 +119,9 @@ pub async fn append_one(db: &Db, m: NewMessage) -> StoreResult<Appended> {
                 .write(move |c| {
                     Box::pin(async move {
                         let appended = sql::sqlite::append(c, &m, log.is_none()).await?;
-                        if let (Some(log), false) = (&log, appended.duplicate) {
+                        // Reactions and edits keep their sealed parts in the row.
+                        let logged = !appended.duplicate && m.kind.is_message();
+                        if let (Some(log), true) = (&log, logged) {
                             log.append(vec![sealed::log_row(&appended.row)]).await?;
                         }
                         Ok(appended)

@@ -215,6 +215,7 @@ fn decide(
                     row: row.clone(),
                     duplicate: true,
                     members: Vec::new(),
+                    superseded: Vec::new(),
                 })
             } else {
                 Err(StoreError::Rejected(Refusal::DuplicateId))
@@ -239,6 +240,7 @@ fn decide(
             row: m.row(state.seq, state.timer_secs),
             duplicate: false,
             members: state.members.clone(),
+            superseded: Vec::new(),
         }));
     }
     Ok((verdicts, active))

@@ -40,9 +40,10 @@ use append::{Appender, Completion};
 pub use batch::ChatCache;
 pub use order::{flush_stale_holds, take_shared, Sequencer};
 
-use super::{check_sealed, message_of, sql, MAX_RETENTION_MS};
-use crate::bus::{step_frame, Bus, Origin, SocketId, Step};
+use super::{check_sealed, message_of, sql, targets, MAX_RETENTION_MS};
+use crate::bus::{notify, step_frame, Bus, Origin, SocketId, Step};
 use crate::clock::Clock;
+use crate::erasure::Erasure;
 use crate::metrics::{Metrics, Refused};
 use crate::ratelimit::RateLimiter;
 use crate::service::{rule, ServiceError, ServiceResult};
@@ -69,6 +70,8 @@ pub struct Pipeline {
     retention_ms: i64,
     appender: Appender,
     pub order: Arc<Sequencer>,
+    bus: Arc<dyn Bus>,
+    erasure: Erasure,
     /// Messages stored, for the metrics.
     accepted: Counter,
 }
@@ -83,6 +86,7 @@ impl Pipeline {
         sends_per_minute: u32,
         retention_ms: i64,
         metrics: &Metrics,
+        erasure: Erasure,
     ) -> Pipeline {
         let order = Arc::new(Sequencer::new(bus.clone(), clock.clone()));
         take_shared(&*bus, order.clone());
@@ -92,6 +96,8 @@ impl Pipeline {
             order,
             appender: Appender::start(db.clone(), metrics.message_batch.clone()),
             accepted: metrics.accepted.clone(),
+            bus: bus.clone(),
+            erasure,
             retention_ms,
             clock,
             db,
@@ -129,13 +135,40 @@ impl Pipeline {
                     .map_err(rule),
             )
         });
-        if new.blobs.is_empty() {
+        if new.blobs.is_empty() && new.kind.is_message() {
             self.appender.submit(new, completion).await;
         } else {
-            // Attachments are claimed in the same write, one message at a time; off
-            // the caller's task, so a socket's other sends are not held up.
-            let db = self.db.clone();
-            tokio::spawn(async move { completion(append::append_one(&db, new).await) });
+            // Attachments are claimed in the same write, and a reaction's or an
+            // edit's target checked (and an edit's superseded parts erased) in it,
+            // one message at a time; off the caller's task, so a socket's other
+            // sends are not held up.
+            let (db, bus, erasure) = (self.db.clone(), self.bus.clone(), self.erasure.clone());
+            tokio::spawn(async move {
+                let appended = append::append_one(&db, new).await;
+                let edited = appended
+                    .as_ref()
+                    .ok()
+                    .filter(|a| !a.duplicate && a.row.kind == "edit")
+                    .map(|a| {
+                        (
+                            ChatId(a.row.chat_id),
+                            a.members.clone(),
+                            a.superseded.clone(),
+                        )
+                    });
+                completion(appended);
+                if let Some((chat_id, members, superseded)) = edited {
+                    for seq in superseded {
+                        notify(
+                            &*bus,
+                            members.clone(),
+                            &ServerEvent::MessageDeleted { chat_id, seq },
+                        );
+                    }
+                    // The target's old content and the previous edit leave the files.
+                    erasure.erase("a message edited").await;
+                }
+            });
         }
     }
 
@@ -161,6 +194,9 @@ impl Pipeline {
     /// Checks a send against the rules that need no store and readies its row.
     async fn check(&self, who: AuthContext, m: SendMessage) -> ServiceResult<sql::NewMessage> {
         check_sealed(&m.nonce.0, &m.signature.0, &m.ciphertext.0)?;
+        if let Some((field, problem)) = targets::shape_problem(m.kind, m.target, m.blobs.len()) {
+            return Err(ServiceError::InvalidField { field, problem });
+        }
         let mut unique = m.blobs.clone();
         unique.sort();
         unique.dedup();
@@ -186,6 +222,8 @@ impl Pipeline {
             now,
             expires_at: self.expiry(now),
             blobs: m.blobs,
+            kind: m.kind,
+            target: m.target,
         })
     }
 }
