@@ -169,7 +169,7 @@ test('an edit shows live with "edited", and after a reload; Esc cancels editing'
   await editing.waitFor();
   await A.page.keyboard.press('Escape');
   await A.page.getByRole('textbox', { name: 'Message', exact: true }).waitFor();
-  assert.equal(await A.page.getByText('Editing message').count(), 0);
+  assert.equal(await A.page.getByText('Editing message').isVisible(), false);
 
   await B.page.reload();
   await openChat(B.page, A.username);

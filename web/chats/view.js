@@ -183,6 +183,12 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     const mine = (reactionsByTarget(entry()?.messages ?? [], me).get(msg.id) ?? [])
       .find((c) => c.key === emoji.replace(/\uFE0F/g, '') && c.mine.length);
     const outcome = mine ? await chats.unreact(chatId, mine.mine) : await chats.react(chatId, msg, emoji);
+    // The row was redrawn under a focused chip: the focus goes to its new chip, or the message.
+    if (document.activeElement === document.body || document.activeElement === null) {
+      const li = [...list.querySelectorAll('li.msg')].find((x) => /** @type {HTMLElement} */ (x).dataset.id === msg.id);
+      const chip = [...(li?.querySelectorAll('.reaction-chip') ?? [])].find((c) => /** @type {HTMLElement} */ (c).dataset.emoji === emoji);
+      /** @type {HTMLElement | undefined} */ (chip ?? li)?.focus();
+    }
     if (!outcome.ok) setChildren(problem, `${mine ? 'Not taken back' : 'Not sent'}: ${outcome.error}`);
   }
 
