@@ -76,7 +76,6 @@ export async function stageConversation(a, b, aName) {
   await composer(a.page).waitFor();
 
   await say(b, 'Hello! Ready for the screenshots?', a);
-  await say(a, 'Almost! Picking a photo from the weekend first.', b);
   await a.page.locator('input[type=file]').setInputFiles({ name: 'ridge.jpg', mimeType: 'image/jpeg', buffer: await landscape(a.page) });
   await a.page.getByRole('list', { name: 'Attached files' }).locator('.attach-item[data-status=ready]').waitFor();
   await say(a, 'Sunset from the ridge 🌄', b);

@@ -293,6 +293,8 @@ test('screenshots of the main screens, and axe-core finds nothing serious', { ti
       // The photo decrypted and the reactions drawn before the picture is taken.
       await page.getByRole('log', { name: 'Messages' }).locator('img[src^="blob:"]').first().waitFor();
       await page.getByRole('group', { name: 'Reactions' }).nth(1).waitFor();
+      // On a desktop the whole conversation fits: from its top, with the day it was on.
+      if (desktop) await page.getByRole('log', { name: 'Messages' }).evaluate((el) => { el.scrollTop = 0; });
       await page.screenshot({ path: path.join(SHOTS, `chat-${tag}.png`) });
       if (desktop) await assertAccessible(page, `chat (${theme})`);
       if (!desktop) {
