@@ -25,9 +25,8 @@ import { messageImages } from '../images/in-message.js';
 import { messageFiles } from '../files/card.js';
 import { sendAttachment } from '../files/attach.js';
 import { voiceButton } from '../voice/button.js';
-import { latestEditable, latestEdits, latestReactable, reactionsByTarget } from '../reactions/state.js';
-import { reactCommand } from '../reactions/emoji.js';
-import { openEmojiPicker } from '../reactions/picker.js';
+import { latestEditable, latestEdits, reactionsByTarget } from '../reactions/state.js';
+import { messageTools } from '../reactions/in-chat.js';
 import { reactionChips } from '../reactions/chips.js';
 import { registerReactionActions } from '../reactions/menu-actions.js';
 
@@ -166,43 +165,13 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     };
   }
 
-  /** `+:thumbsup:` alone reacts to the newest message instead of being sent. @param {string} text */
-  function reactFromComposer(text) {
-    const emoji = reactCommand(text);
-    if (!emoji) return { ok: /** @type {const} */ (false), error: `No emoji is called ${text.trim().slice(1)}.` };
-    const target = latestReactable(entry()?.messages ?? [], (m) => Boolean(current.chats.hidden[chatId]?.[m.id]));
-    if (!target) return { ok: /** @type {const} */ (false), error: 'There is no message to react to yet.' };
-    react(target, emoji);
-    return { ok: /** @type {const} */ (true) };
-  }
+  const tools = messageTools({
+    chatId, chats, list, problem, entry, me: () => current.me?.user_id ?? null,
+    hidden: (m) => Boolean(current.chats.hidden[chatId]?.[m.id]),
+    edit: (text, save) => compose.edit(text, save),
+  });
+  const { reactFromComposer, react, openReact, startEdit } = tools;
 
-  /** Adds a reaction, or takes it back when it is already one's own. @param {Msg} msg @param {string} emoji */
-  async function react(msg, emoji) {
-    setChildren(problem);
-    const me = current.me?.user_id ?? null;
-    const mine = (reactionsByTarget(entry()?.messages ?? [], me).get(msg.id) ?? [])
-      .find((c) => c.key === emoji.replace(/\uFE0F/g, '') && c.mine.length);
-    const outcome = mine ? await chats.unreact(chatId, mine.mine) : await chats.react(chatId, msg, emoji);
-    // The row was redrawn under a focused chip: the focus goes to its new chip, or the message.
-    if (document.activeElement === document.body || document.activeElement === null) {
-      const li = [...list.querySelectorAll('li.msg')].find((x) => /** @type {HTMLElement} */ (x).dataset.id === msg.id);
-      const chip = [...(li?.querySelectorAll('.reaction-chip') ?? [])].find((c) => /** @type {HTMLElement} */ (c).dataset.emoji === emoji);
-      /** @type {HTMLElement | undefined} */ (chip ?? li)?.focus();
-    }
-    if (!outcome.ok) setChildren(problem, `${mine ? 'Not taken back' : 'Not sent'}: ${outcome.error}`);
-  }
-
-  /** @param {Msg} msg @param {HTMLElement} opener */
-  function openReact(msg, opener) {
-    openEmojiPicker({ returnFocus: opener, onPick: (emoji) => react(msg, emoji) });
-  }
-
-  /** The composer takes the message's current text; Enter saves, Esc cancels. @param {Msg} msg */
-  function startEdit(msg) {
-    const shown = latestEdits(entry()?.messages ?? []).get(msg.id)?.body ?? msg.body;
-    if (msg.deleted || shown?.status !== 'ok') return;
-    compose.edit(shown.text, (text) => chats.edit(chatId, msg, text, shown));
-  }
   /** @param {Msg} msg @param {HTMLElement} anchor @param {{x: number, y: number}} [at] @param {HTMLElement} [opener] */
   function menu(msg, anchor, at, opener = anchor) {
     const ctx = actionCtx(opener);
