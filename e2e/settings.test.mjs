@@ -10,6 +10,7 @@ import path from 'node:path';
 import { launchChromium, watchProblems } from './browser.mjs';
 import { repoRoot, startServer } from './server.mjs';
 import { api, connect } from './people.mjs';
+import { stageConversation } from './conversation.mjs';
 
 const TIMEOUT = 180_000;
 const PASSWORD = 'correct horse battery staple';
@@ -267,9 +268,7 @@ test('screenshots of the main screens, and axe-core finds nothing serious', { ti
   await api(A.page, 'PUT', '/api/profile', { display_name: 'Alice', bio: 'Here for the screenshots.' });
   await contactsNav(B.page).getByRole('button', { name: 'Alice' }).click();
   await B.page.getByRole('button', { name: 'Message' }).click();
-  await B.page.getByRole('textbox', { name: 'Message' }).fill('Hello! Ready for the screenshots?');
-  await B.page.keyboard.press('Enter');
-  await B.page.getByRole('log', { name: 'Messages' }).getByText('Hello! Ready').waitFor();
+  await stageConversation(A, B, 'Alice');
   const login = await openPage({ bypassCSP: true });
 
   for (const theme of /** @type {const} */ (['light', 'dark'])) {
@@ -291,6 +290,11 @@ test('screenshots of the main screens, and axe-core finds nothing serious', { ti
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme);
       await page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: 'Alice' }).click();
       await page.getByRole('log', { name: 'Messages' }).getByText('Hello! Ready').waitFor();
+      // The photo decrypted and the reactions drawn before the picture is taken.
+      await page.getByRole('log', { name: 'Messages' }).locator('img[src^="blob:"]').first().waitFor();
+      await page.getByRole('group', { name: 'Reactions' }).nth(1).waitFor();
+      // On a desktop the whole conversation fits: from its top, with the day it was on.
+      if (desktop) await page.getByRole('log', { name: 'Messages' }).evaluate((el) => { el.scrollTop = 0; });
       await page.screenshot({ path: path.join(SHOTS, `chat-${tag}.png`) });
       if (desktop) await assertAccessible(page, `chat (${theme})`);
       if (!desktop) {

@@ -12,10 +12,11 @@ import { createKeyring } from './keys.js';
 import { createChatOptions } from './options.js';
 import { createSender } from './send.js';
 import { ackWithoutCopy, gapAfter, resumePoints } from './state.js';
+import { createReactionActions } from '../reactions/actions.js';
 import { createExpiryWatch } from '../expiry/watch.js';
 import * as keystore from '../accounts/keystore.js';
 import { createMedia } from '../images/media.js';
-import { decodeMessage, decodeMeta } from '../crypto/plaintext.js';
+import { decodeEdit, decodeMessage, decodeMeta, decodeReaction } from '../crypto/plaintext.js';
 import { actWith, say } from '../core/outcome.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
@@ -61,6 +62,8 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
   const groups = createGroupActions({ store, keyring, sender, act, say: explain, loaded: (chatId) => loadLatest(chatId) });
   const media = createMedia({ store });
   const attachments = createAttachmentShelf({ media, say: explain, send: (chatId, text, files) => sender.send(chatId, text, files) });
+  const reactions = createReactionActions({ store, say: explain,
+    sealing: { ensureEpoch: sender.ensureEpoch, openEpoch: sender.openEpoch, seal: keyring.seal } });
   const expiry = createExpiryWatch({ store, onExpired: forgetSpentKeys });
 
   let running = false;
@@ -171,7 +174,8 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
   async function openBodies(chatId) {
     const e = state().chats.byId[chatId];
     if (!e) return;
-    const todo = e.messages.filter((m) => m.kind === 'message' && !m.body && m.raw && !opening.has(m.id));
+    // An edited original has no ciphertext left: its edit is opened instead.
+    const todo = e.messages.filter((m) => m.kind !== 'system' && !m.body && m.raw?.ciphertext && !opening.has(m.id));
     if (todo.length === 0) return;
     for (const m of todo) opening.add(m.id);
     try {
@@ -193,7 +197,9 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
       chatId, epoch: m.epoch, sender: m.sender ?? '', id: m.id, nonce: raw.nonce, ciphertext: raw.ciphertext,
       signature: raw.signature, senderPublic,
     });
-    return opened.ok ? decodeMessage(opened.plaintext) : { status: opened.why };
+    if (!opened.ok) return { status: opened.why };
+    if (m.kind === 'reaction') return decodeReaction(opened.plaintext);
+    return m.kind === 'edit' ? decodeEdit(opened.plaintext) : decodeMessage(opened.plaintext);
   }
 
   /** The group's name and picture, from its sealed meta, whenever the meta changes. @param {string} chatId */
@@ -479,6 +485,7 @@ export function createChats({ store, sendFrame, isLive, onSessionEnded }) {
 
     ...options,
     ...groups,
+    ...reactions,
   };
 }
 

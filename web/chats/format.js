@@ -108,7 +108,7 @@ export function previewText(entry, chats, me, contacts) {
   if (pending) return `You: ${pending.text.trim() ? pending.text : filesText(pending.files ?? [])}`;
   for (let i = entry.messages.length - 1; i >= 0; i--) {
     const m = entry.messages[i];
-    if (isHidden(chats, entry.chat.id, m.id)) continue;
+    if (isHidden(chats, entry.chat.id, m.id) || m.kind === 'reaction' || m.kind === 'edit') continue;
     if (m.kind === 'system') {
       const line = systemText(m, entry, me, contacts);
       if (line) return line;
@@ -174,7 +174,8 @@ export function timeline(entry, chats) {
     day = key;
   };
   for (const msg of entry.messages) {
-    if (isHidden(chats, entry.chat.id, msg.id)) continue;
+    // Reactions and edits are drawn at their target's place (web/reactions/state.js).
+    if (isHidden(chats, entry.chat.id, msg.id) || msg.kind === 'reaction' || msg.kind === 'edit') continue;
     separate(msg.created_at);
     items.push({ kind: 'msg', key: `m:${msg.id}`, msg });
   }

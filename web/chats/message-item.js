@@ -19,7 +19,8 @@ import { linkify } from './links.js';
  * element, so a new message does not redraw (or lose the focus of) the others.
  * @typedef {{kind: 'day', key: string, at: number, label: string}
  *   | {kind: 'system', key: string, msg: Msg, text: string}
- *   | {kind: 'msg', key: string, msg: Msg, own: boolean, sender: string | null, state: string, quote: Quote | null}
+ *   | {kind: 'msg', key: string, msg: Msg, own: boolean, sender: string | null, state: string, quote: Quote | null,
+ *      edit?: Msg | null, chips?: import('../reactions/chips.js').ChipView[]}
  *   | {kind: 'pending', key: string, pending: Pending, quote: Quote | null}} Row
  */
 /** @typedef {import('./quote.js').Quote} Quote */
@@ -40,6 +41,7 @@ const head = (forwarded, quote, actions) => [
  * @property {(images: ImageRef[]) => HTMLElement} [images]  the thumbnails of a message (the older form)
  * @property {(files: FileRef[]) => HTMLElement} [files]  its files: images, videos, voice notes, cards
  * @property {(quote: Quote) => HTMLElement} [quote]  the quote of the message a reply answers
+ * @property {(row: Extract<Row, {kind: 'msg'}>) => HTMLElement | null} [reactions]  the chips under it
  */
 
 /** @param {number} at */
@@ -67,7 +69,9 @@ export function buildRow(row, actions) {
           h('button', { type: 'button', class: 'link', onclick: () => actions.discard(p.id) }, 'Discard')) : null);
     }
     default: {
-      const m = row.msg;
+      // The latest edit's content, in the message's own place (web/reactions/state.js).
+      const m = row.edit?.body && !row.msg.deleted ? { ...row.msg, body: row.edit.body } : row.msg;
+      const edited = !m.deleted && Boolean(row.edit || m.edited);
       const status = m.deleted ? 'deleted' : m.body?.status ?? 'opening';
       const problem = status === 'unverified' || status === 'unreadable' || status === 'unsupported';
       const images = m.body?.status === 'ok' && !m.deleted ? m.body.images ?? [] : [];
@@ -89,9 +93,11 @@ export function buildRow(row, actions) {
           files.length && actions.files ? actions.files(files) : null,
           text,
           h('p', { class: 'msg-meta' }, m.expires_at && !m.deleted ? [countdown(m.expires_at), ' '] : null,
+            edited ? [h('span', { class: 'msg-edited' }, 'edited'), ' '] : null,
             time(m.created_at), row.state ? ' ' : null,
             row.state ? h('span', { class: 'msg-state' }, row.state) : null)),
-        m.deleted ? null : menu);
+        m.deleted ? null : menu,
+        m.deleted || !actions.reactions ? null : actions.reactions(row));
     }
   }
 }

@@ -21,8 +21,9 @@ import { dropExpired } from '../expiry/timers.js';
  * What a message said, once opened here. `unverified`: the signature does not match the
  * sender's key (never show the text); `unreadable`: no key or no valid ciphertext;
  * `unsupported`: a plaintext this version cannot show.
- * @typedef {({status: 'ok', text: string, images?: ImageRef[], files?: FileRef[]} & MessageExtra) | {status: 'unverified'} | {status: 'unreadable'}
- *   | {status: 'unsupported'}} Body
+ * A reaction's body has its `emoji`, an edit's the new message; both their sealed `target`.
+ * @typedef {({status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], emoji?: string, target?: string} & MessageExtra)
+ *   | {status: 'unverified'} | {status: 'unreadable'} | {status: 'unsupported'}} Body
  */
 
 /**
@@ -30,7 +31,9 @@ import { dropExpired } from '../expiry/timers.js';
  * @property {number} seq
  * @property {string} id
  * @property {string | null} sender
- * @property {'message' | 'system'} kind
+ * @property {'message' | 'system' | 'reaction' | 'edit'} kind
+ * @property {string} [target]  a reaction's or an edit's message, as the server says (checked against the sealed one)
+ * @property {boolean} [edited]  an edit replaced its content: the server holds no ciphertext of it any more
  * @property {number} epoch
  * @property {number} created_at
  * @property {number} [expires_at]  when every copy of it must be gone (absent until the server's copy arrives)
@@ -133,13 +136,18 @@ function withChat(prev, chat, ownReadState) {
   return { ...prev, chat: next, people: peopleOf(chat, prev) };
 }
 
+const KINDS = new Set(/** @type {const} */ (['message', 'system', 'reaction', 'edit']));
+
 /** @param {Message} m @param {Msg | undefined} prev @returns {Msg} */
 function fromServer(m, prev) {
   const deleted = Boolean(m.deleted) || Boolean(prev?.deleted);
+  // An edited original comes without its ciphertext: what was opened of it stays.
+  if (prev && prev.id === m.id && m.edited && !deleted && !prev.deleted) return prev.edited ? prev : { ...prev, edited: true };
   // Deletion is final: a stale copy replayed later does not bring the text back.
   if (prev && prev.id === m.id && (prev.deleted || (prev.raw && !deleted))) return prev;
   return {
-    seq: m.seq, id: m.id, sender: m.sender ?? null, kind: m.kind === 'system' ? 'system' : 'message',
+    seq: m.seq, id: m.id, sender: m.sender ?? null, kind: KINDS.has(m.kind) ? m.kind : 'message',
+    ...(typeof m.target === 'string' ? { target: m.target } : {}), ...(m.edited ? { edited: true } : {}),
     epoch: m.epoch, created_at: m.created_at, expires_at: m.expires_at, deleted, system: m.system ?? null,
     raw: deleted ? null : m,
     body: deleted ? null : prev?.id === m.id ? prev.body : null,
@@ -196,7 +204,8 @@ function merge(entry, incoming, me) {
       delete typing[m.sender];
     }
     seq = Math.max(seq, m.seq);
-    activity = Math.max(activity, m.created_at);
+    // Reactions and edits change neither the chat's activity (docs/protocol.md) nor its unread count.
+    if (m.kind === 'message' || m.kind === 'system') activity = Math.max(activity, m.created_at);
   }
   if (!changed && pending === entry.pending) return entry;
   const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);

@@ -25,6 +25,10 @@ import { messageImages } from '../images/in-message.js';
 import { messageFiles } from '../files/card.js';
 import { sendAttachment } from '../files/attach.js';
 import { voiceButton } from '../voice/button.js';
+import { latestEditable, latestEdits, reactionsByTarget } from '../reactions/state.js';
+import { messageTools } from '../reactions/in-chat.js';
+import { reactionChips } from '../reactions/chips.js';
+import { registerReactionActions } from '../reactions/menu-actions.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/state.js').Pane} Pane */
@@ -35,6 +39,7 @@ import { voiceButton } from '../voice/button.js';
 /** @typedef {import('./actions-menu.js').ActionCtx} ActionCtx */
 
 registerBuiltinActions();
+registerReactionActions();
 
 // Closer to the top than this, the next older page is fetched.
 const PAGE_IN_PX = 200;
@@ -81,6 +86,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     label: 'Message',
     quote: replySlot,
     send: (text) => {
+      if (/^\s*\+:[^\s:]+:\s*$/.test(text)) return reactFromComposer(text);
       // Attached files go with the text as their caption, once all are uploaded.
       const attached = attachments.getState().some((a) => !a.solo) ? attachments.take()
         : { ok: /** @type {const} */ (true), files: [] };
@@ -97,6 +103,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     typing: () => chats.typing(chatId),
     attach: { view: tray.view, tools: tray.tools },
     voice: voice.view,
+    onUp: () => {
+      const m = latestEditable(entry()?.messages ?? [], current.me?.user_id ?? null);
+      if (m) startEdit(m);
+    },
   });
 
   const view = h('section', { class: 'chat', 'aria-labelledby': titleId },
@@ -147,11 +157,20 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
       chatId, me, entry: e, chats, opener, own: false,
       view: {
         remove: (msg, at) => askDelete({ msg, own: msg.sender === me, chatId, chats, opener: at, problem }),
+        react: openReact,
+        edit: (msg) => startEdit(msg),
         reply: (msg) => reply.start(msg),
         forward: (msg, at) => openForward({ state: current, from: chatId, msg, chats, opener: at, say: (t) => setChildren(notice, t) }),
       },
     };
   }
+
+  const tools = messageTools({
+    chatId, chats, list, problem, entry, me: () => current.me?.user_id ?? null,
+    hidden: (m) => Boolean(current.chats.hidden[chatId]?.[m.id]),
+    edit: (text, save) => compose.edit(text, save),
+  });
+  const { reactFromComposer, react, openReact, startEdit } = tools;
 
   /** @param {Msg} msg @param {HTMLElement} anchor @param {{x: number, y: number}} [at] @param {HTMLElement} [opener] */
   function menu(msg, anchor, at, opener = anchor) {
@@ -199,6 +218,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     menu: (/** @type {Msg} */ msg, /** @type {HTMLElement} */ button) => menu(msg, button),
     retry: (/** @type {string} */ id) => chats.retry(chatId, id),
     discard: (/** @type {string} */ id) => chats.discard(chatId, id),
+    reactions: (/** @type {Extract<Row, {kind: 'msg'}>} */ row) => reactionChips(row.chips ?? [], (c) => react(row.msg, c.chip.emoji)),
     images: (/** @type {import('../crypto/plaintext.js').ImageRef[]} */ images) => messageImages(images, {
       media: chats.media,
       open: (list, index, opener) => openViewer({ images: list, index, media: chats.media, returnFocus: opener }),
@@ -226,6 +246,8 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     const next = new Map();
     /** @type {string | null} */
     let lastSender = null;
+    const chipsOf = reactionsByTarget(e.messages, me);
+    const edits = latestEdits(e.messages);
     const out = timeline(e, s.chats).flatMap((item) => {
       /** @type {Row | null} */
       let row = null;
@@ -253,11 +275,17 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         // In a group, a run of messages by one person is headed once by their name.
         const sender = e.chat.kind === 'group' && !own && m.sender !== lastSender ? personName(e, m.sender, contacts) : null;
         const delivery = own && !m.deleted ? (isReadByOthers(e, m, me) ? 'Read' : 'Sent') : '';
-        const replyId = m.body?.status === 'ok' && !m.deleted ? m.body.reply?.id : undefined;
+        const edit = edits.get(m.id) ?? null;
+        const chips = (chipsOf.get(m.id) ?? []).map((chip) => ({
+          chip, mine: chip.mine.length > 0,
+          names: chip.users.map((u) => (u === me ? 'You' : personName(e, u, contacts))),
+        }));
+        const shown = m.deleted ? null : edit?.body ?? m.body;
+        const replyId = shown?.status === 'ok' ? shown.reply?.id : undefined;
         const quote = replyId ? quoteOf(e, s.chats, replyId, contacts, me) : null;
         // The quote is redrawn when its original changes (opened, deleted, expired).
-        sig = [m, sender, delivery, quoteSig(quote)];
-        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, quote };
+        sig = [m, sender, delivery, quoteSig(quote), edit, JSON.stringify(chips.map((c) => [c.chip.emoji, c.names, c.mine]))];
+        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, quote, edit, chips };
         lastSender = m.sender;
       }
       const old = rowCache.get(row.key);

@@ -204,13 +204,17 @@ export const unblock = (userId) => request('DELETE', `/api/blocks/${encodeURICom
  */
 /** @typedef {{event: string, by: string, user_id?: string, seconds?: number}} SystemEvent */
 /**
+ * `target`: the message a reaction or an edit is about; `edited`: a message whose content
+ * an edit replaced (it then has no ciphertext). docs/protocol.md, "Reactions and edits".
  * @typedef {{chat_id: string, seq: number, id: string, sender: string | null, epoch: number,
- *   kind: 'message' | 'system', nonce?: string, ciphertext?: string, signature?: string, system?: SystemEvent,
+ *   kind: 'message' | 'system' | 'reaction' | 'edit', nonce?: string, ciphertext?: string, signature?: string,
+ *   system?: SystemEvent, target?: string, edited?: boolean,
  *   created_at: number, expires_at?: number, deleted: boolean}} Message
  */
 /**
  * @typedef {{chat_id: string, id: string, epoch: number, nonce: string, ciphertext: string, signature: string,
- *   blobs?: string[]}} SendBody  blobs: the attachments the message takes (docs/protocol.md, "Attachments")
+ *   blobs?: string[], kind?: 'reaction' | 'edit', target?: string}} SendBody
+ *   blobs: the attachments the message takes (docs/protocol.md, "Attachments"); kind and target: a reaction or an edit
  */
 /** @typedef {{typing_indicators: boolean, read_receipts: boolean, default_timer_secs?: number}} Settings */
 

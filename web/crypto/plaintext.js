@@ -169,6 +169,61 @@ export function decodeMessage(bytes) {
   return out;
 }
 
+// docs/crypto.md, "Messages": a reaction is one emoji, of at most 32 bytes.
+export const MAX_EMOJI_BYTES = 32;
+
+/**
+ * A reaction's plaintext: the emoji and the message it answers, sealed so that a
+ * receiver can check the server's `target` against it.
+ * @param {string} emoji @param {string} target @returns {Encoded}
+ */
+export function encodeReaction(emoji, target) {
+  const size = encoder.encode(emoji).length;
+  if (!emoji || size > MAX_EMOJI_BYTES) return { ok: false, error: `A reaction is one emoji, of at most ${MAX_EMOJI_BYTES} bytes.` };
+  return encode({ emoji, target });
+}
+
+/**
+ * An edit's plaintext: the whole new message (no timer: the original's expiry stands)
+ * and the message it replaces.
+ * @param {{text: string, files?: FileRef[], images?: ImageRef[], target: string}} m @returns {Encoded}
+ */
+export function encodeEdit({ text, files = [], images = [], target }) {
+  const clean = cleanText(text);
+  if (!clean.trim() && files.length === 0 && images.length === 0) return { ok: false, error: 'Type a message first.' };
+  /** @type {Record<string, unknown>} */
+  const doc = { text: clean.trim() ? clean : '' };
+  if (images.length) doc.images = images;
+  if (files.length) doc.files = files;
+  doc.target = target;
+  return encode(doc);
+}
+
+/**
+ * A reaction's plaintext, or "unsupported" when it is not one emoji and one message id.
+ * @param {Uint8Array} bytes
+ * @returns {{status: 'ok', text: string, emoji: string, target: string} | {status: 'unsupported'}}
+ */
+export function decodeReaction(bytes) {
+  const doc = parse(bytes);
+  const { emoji, target } = doc ?? {};
+  if (typeof emoji !== 'string' || !emoji || encoder.encode(emoji).length > MAX_EMOJI_BYTES) return { status: 'unsupported' };
+  if (typeof target !== 'string' || !UUID.test(target)) return { status: 'unsupported' };
+  return { status: 'ok', text: '', emoji, target };
+}
+
+/**
+ * An edit's plaintext: a message document (read as any message is) with its target.
+ * @param {Uint8Array} bytes
+ * @returns {ReturnType<typeof decodeMessage> & {target?: string} | {status: 'unsupported'}}
+ */
+export function decodeEdit(bytes) {
+  const doc = parse(bytes);
+  const body = decodeMessage(bytes);
+  if (body.status !== 'ok' || typeof doc?.target !== 'string' || !UUID.test(doc.target)) return { status: 'unsupported' };
+  return { ...body, target: doc.target };
+}
+
 /** @param {string} raw */
 export const cleanName = (raw) => raw.replace(/\s+/g, ' ').trim();
 
