@@ -62,18 +62,22 @@ export const encodeText = (text) => encodeMessage({ text });
  * every client reads.
  * `files` are attachments sealed as streams (file-ref.js); `images` is the older form,
  * still read, no longer sent by this client.
- * @param {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number | null}} m @returns {Encoded}
+ * `mentions`: the ids of the members the text mentions (chats/mentions.js).
+ * @param {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number | null, mentions?: string[]}} m
+ * @returns {Encoded}
  */
-export function encodeMessage({ text, images = [], files = [], timer = null }) {
+export function encodeMessage({ text, images = [], files = [], timer = null, mentions = [] }) {
   const clean = cleanText(text);
   if (!clean.trim() && images.length === 0 && files.length === 0) return { ok: false, error: 'Type a message first.' };
   if (images.length > MAX_IMAGES) return { ok: false, error: `A message can carry at most ${MAX_IMAGES} images.` };
   if (files.length > MAX_FILES) return { ok: false, error: `A message can carry at most ${MAX_FILES} files.` };
-  /** @type {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number}} */
+  if (mentions.length > MAX_MENTIONS) return { ok: false, error: `A message can mention at most ${MAX_MENTIONS} people.` };
+  /** @type {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number, mentions?: string[]}} */
   const doc = { text: clean.trim() ? clean : '' };
   if (images.length) doc.images = images;
   if (files.length) doc.files = files;
   if (timer) doc.timer = timer;
+  if (mentions.length) doc.mentions = mentions;
   return encode(doc);
 }
 
@@ -100,6 +104,20 @@ export function decodeText(bytes) {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The most people one message may mention (docs/crypto.md). */
+export const MAX_MENTIONS = 50;
+
+/**
+ * A message's "mentions", if it is a list of at most MAX_MENTIONS user ids (repeats
+ * dropped); anything else is ignored, as a mention is only a highlight. Whether the ids
+ * are members is for the reader, who knows the chat (chats/mentions.js).
+ * @param {unknown} raw @returns {string[] | null}
+ */
+export function readMentions(raw) {
+  if (!Array.isArray(raw) || raw.length > MAX_MENTIONS) return null;
+  if (!raw.every((id) => typeof id === 'string' && UUID.test(id))) return null;
+  return [...new Set(/** @type {string[]} */ (raw))];
+}
 // 32 bytes of base64url without padding are 43 characters.
 const KEY = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 /** @param {unknown} n @param {number} min @param {number} max */
@@ -122,12 +140,13 @@ function imageRef(raw) {
  * A message's plaintext with its images. Images that do not check out make the whole
  * message "unsupported" rather than silently missing; unknown fields are ignored.
  * @param {Uint8Array} bytes
- * @returns {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number} | {status: 'unsupported'}}
+ * @returns {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number, mentions?: string[]}
+ *   | {status: 'unsupported'}}
  */
 export function decodeMessage(bytes) {
   const doc = parse(bytes);
   if (!doc || typeof doc.text !== 'string') return { status: 'unsupported' };
-  /** @type {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number}} */
+  /** @type {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number, mentions?: string[]}} */
   const out = { status: 'ok', text: doc.text };
   if (doc.images !== undefined) {
     if (!Array.isArray(doc.images) || doc.images.length > MAX_IMAGES) return { status: 'unsupported' };
@@ -142,6 +161,8 @@ export function decodeMessage(bytes) {
     if (files.length) out.files = /** @type {FileRef[]} */ (files);
   }
   if (int(doc.timer, 1, Number.MAX_SAFE_INTEGER)) out.timer = /** @type {number} */ (doc.timer);
+  const mentions = readMentions(doc.mentions);
+  if (mentions?.length) out.mentions = mentions;
   // The assistant chat's answers say so ({"role": "assistant"}, assistant/state.js).
   if (doc.role === 'assistant') /** @type {any} */ (out).role = 'assistant';
   return out;
