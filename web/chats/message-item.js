@@ -7,6 +7,7 @@ import { bodyText, clockTime } from './format.js';
 import { fullDate } from '../core/format.js';
 import { countdown } from '../expiry/countdown.js';
 import { h } from '../ui/dom.js';
+import { mentionParts } from './mentions.js';
 
 /** @typedef {import('./state.js').Msg} Msg */
 /** @typedef {import('./state.js').Pending} Pending */
@@ -18,7 +19,7 @@ import { h } from '../ui/dom.js';
  * element, so a new message does not redraw (or lose the focus of) the others.
  * @typedef {{kind: 'day', key: string, at: number, label: string}
  *   | {kind: 'system', key: string, msg: Msg, text: string}
- *   | {kind: 'msg', key: string, msg: Msg, own: boolean, sender: string | null, state: string}
+ *   | {kind: 'msg', key: string, msg: Msg, own: boolean, sender: string | null, state: string, mention?: string | null}
  *   | {kind: 'pending', key: string, pending: Pending}} Row
  */
 
@@ -33,6 +34,15 @@ import { h } from '../ui/dom.js';
 
 /** @param {number} at */
 const time = (at) => h('time', { class: 'msg-time', datetime: new Date(at).toISOString(), title: fullDate(at) }, clockTime(at));
+
+/**
+ * A text with "@me" marked, when it mentions me (chats/mentions.js).
+ * @param {string} text @param {string | null | undefined} name
+ * @returns {(string | HTMLElement)[]}
+ */
+const mentioned = (text, name) => (name
+  ? mentionParts(text, name).map((p) => (p.hit ? h('mark', { class: 'mention' }, p.text) : p.text))
+  : [text]);
 
 /** @param {Row} row @param {RowActions} actions @returns {HTMLElement} */
 export function buildRow(row, actions) {
@@ -63,10 +73,10 @@ export function buildRow(row, actions) {
       // A caption is optional: an image or a file alone has no text line under it.
       const shown = (images.length || files.length) && m.body?.status === 'ok' ? m.body.text : bodyText(m);
       const text = shown ? h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}`,
-        role: problem ? 'note' : null }, shown) : null;
+        role: problem ? 'note' : null }, mentioned(shown, row.mention)) : null;
       const menu = h('button', { type: 'button', class: 'msg-action', 'aria-label': 'Delete message', title: 'Delete',
         onclick: () => actions.remove(m, menu) }, '⋯');
-      return h('li', { class: `msg ${row.own ? 'own' : 'theirs'}`, 'data-id': m.id, 'data-seq': m.seq },
+      return h('li', { class: `msg ${row.own ? 'own' : 'theirs'}${row.mention ? ' mentions-me' : ''}`, 'data-id': m.id, 'data-seq': m.seq },
         row.sender ? h('p', { class: 'msg-sender' }, row.sender) : null,
         h('div', { class: 'bubble' },
           images.length && actions.images ? actions.images(images) : null,

@@ -19,6 +19,10 @@ import { messageImages } from '../images/in-message.js';
 import { messageFiles } from '../files/card.js';
 import { sendAttachment } from '../files/attach.js';
 import { voiceButton } from '../voice/button.js';
+import { chatSearch } from '../search/bar.js';
+import { jumpTo, nextFrame, onJump } from '../search/jump.js';
+import { mentionPicker } from './mention-picker.js';
+import { mentionsMe } from './mentions.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/state.js').Pane} Pane */
@@ -83,6 +87,15 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     voice: voice.view,
   });
 
+  const picker = mentionPicker({
+    input: compose.input, me: () => current.me?.user_id ?? null,
+    members: () => (entry()?.chat.kind === 'group' ? entry()?.chat.members ?? [] : []),
+  });
+  compose.view.prepend(picker.view);
+  const search = chatSearch({
+    chatId, state: () => current, list, loadOlder: () => chats.loadOlder(chatId), done: () => compose.input.focus(),
+  });
+
   const view = h('section', { class: 'chat', 'aria-labelledby': titleId },
     h('header', { class: 'chat-header' },
       headerAvatar.view,
@@ -91,7 +104,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         timer.view,
         infoButton,
         h('button', { type: 'button', class: 'button quiet', onclick: close, 'aria-label': 'Close chat' }, 'Close'))),
-    banner, scroller, problem, compose.view);
+    banner, search.view, scroller, problem, compose.view);
 
   tray.bind(compose.input, view);
 
@@ -206,8 +219,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         // In a group, a run of messages by one person is headed once by their name.
         const sender = e.chat.kind === 'group' && !own && m.sender !== lastSender ? personName(e, m.sender, contacts) : null;
         const delivery = own && !m.deleted ? (isReadByOthers(e, m, me) ? 'Read' : 'Sent') : '';
-        sig = [m, sender, delivery];
-        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery };
+        // A mention of me is highlighted, by my username as the text says it.
+        const mention = mentionsMe(m, e, me) ? s.me?.username ?? null : null;
+        sig = [m, sender, delivery, mention];
+        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, mention };
         lastSender = m.sender;
       }
       const old = rowCache.get(row.key);
@@ -297,6 +312,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   compose.input.value = drafts.get(chatId) ?? '';
   drafts.delete(chatId);
   compose.input.focus();
+  // A result chosen in the Ctrl+K switcher: go to it.
+  const stopJumps = onJump(chatId, (id) => jumpTo({
+    list, id, hasOlder: () => Boolean(entry()?.hasOlder), loadOlder: () => chats.loadOlder(chatId), rendered: nextFrame, focus: true,
+  }));
 
   // "X is typing…" ends on its own; the header re-reads the clock when the state says so.
   /** @param {State} s @param {State | null} prev */
@@ -306,7 +325,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     const before = prev?.chats.byId[chatId];
     if (!e) return;
     if (e !== before || s.people.contacts !== prev?.people.contacts || s.chats.pins !== prev?.chats.pins) renderHeader(s);
-    if (e !== before || s.chats.hidden !== prev?.chats.hidden || s.people.contacts !== prev?.people.contacts) renderList();
+    if (e !== before || s.chats.hidden !== prev?.chats.hidden || s.people.contacts !== prev?.people.contacts) {
+      renderList();
+      search.update();
+    }
   }
 
   return {
@@ -315,6 +337,8 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
       if (compose.input.value.trim()) drafts.set(chatId, compose.input.value);
       tray.unmount();
       voice.unmount();
+      search.unmount();
+      stopJumps();
       view.remove();
     },
   };
