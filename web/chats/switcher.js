@@ -56,11 +56,15 @@ export function openSwitcher({ state, open, live = () => state, loadOlder }) {
   function choose(i) {
     const c = shown[i];
     if (!c) return;
-    dialog.close();
     if (c.kind === 'message') {
+      // After the dialog has put the focus back where it was: the jump takes it to the message.
+      dialog.dialog.addEventListener('close', () => requestJump(c.chatId, c.id), { once: true });
+      dialog.close();
       open(c.chatId);
-      requestJump(c.chatId, c.id);
-    } else open(c.id);
+    } else {
+      dialog.close();
+      open(c.id);
+    }
   }
 
   /** Once words are typed, every chat's older pages come in, so the whole 72 hours are searched. */

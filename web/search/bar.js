@@ -45,6 +45,8 @@ export function chatSearch({ chatId, state, list, loadOlder, done }) {
     const e = entry();
     hits = e ? searchChat(e, state().chats, input.value) : [];
     render();
+    // Matches that came with older pages: the newest is the one to show first.
+    if (!currentId && hits.length) go(hits.length - 1);
   }
 
   function render() {
@@ -87,9 +89,8 @@ export function chatSearch({ chatId, state, list, loadOlder, done }) {
   }
 
   input.addEventListener('input', () => {
-    recompute();
     currentId = null;
-    if (hits.length) go(hits.length - 1);
+    recompute();
     if (input.value.trim()) searchOlder();
   });
   input.addEventListener('keydown', (e) => {
