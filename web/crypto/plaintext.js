@@ -1,7 +1,7 @@
 // @ts-check
 // What goes inside the encryption: small JSON documents (docs/crypto.md, "Messages").
 // A message is {"text"}, plus "images" (encrypted attachments, docs/protocol.md) and
-// "timer" (the chat's disappearing timer when it was sent) when it has them; a group's
+// "timer" (the chat's disappearing timer when it was sent) and "mentions" (member ids) when it has them; a group's
 // sealed meta is {"name"}, plus "picture" (a small data: URL) when it has one. Both sides are strict about what they accept, because the
 // bytes come from whoever holds the chat key, not from the server we trust to relay them.
 
