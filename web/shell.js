@@ -116,12 +116,14 @@ export function mountShell(root, { state, actions }) {
   chatsNav.title.focus();
   let current = state;
 
+  /** The Ctrl+K switcher, told of new states while it is open (its message results follow them). */
+  let switcher = /** @type {{update: () => void} | null} */ (null);
   /** @param {KeyboardEvent} e */
   const onKey = (e) => {
     if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'k') {
       e.preventDefault();
       closeAllDialogs();
-      openSwitcher({ state: current, open: openChat });
+      switcher = openSwitcher({ state: current, open: openChat, live: () => current, loadOlder: chats.loadOlder });
     }
   };
   document.addEventListener('keydown', onKey);
@@ -184,6 +186,7 @@ export function mountShell(root, { state, actions }) {
     contacts.update(s, prev);
     chatsNav.update(s, prev);
     renderPane(s, prev);
+    if (s.chats !== prev?.chats) switcher?.update();
     // A "#connect=" link: open Add contact with it once, after this render is done.
     const link = s.pendingConnect;
     if (link && link !== linkTaken) {

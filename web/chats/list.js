@@ -6,6 +6,7 @@
 import { chatTitle, clockTime, dayKey, lastActivity, orderedChats, previewText, unreadOf } from './format.js';
 import { avatarBubble, chatPerson } from '../ui/avatars.js';
 import { h, keyed, setChildren, uid } from '../ui/dom.js';
+import { unreadMention } from './mentions.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('./state.js').ChatEntry} ChatEntry */
@@ -39,7 +40,7 @@ export function chatList({ state, open, newGroup }) {
    * What an entry shows, as one value: the element is rebuilt only when it changes.
    * @typedef {{id: string, name: string, preview: string, when: string, unread: number,
    *   person: import('../ui/avatars.js').Pictured | null, groupPicture: string | null, picture: string,
-   *   assistant: boolean}} Row
+   *   assistant: boolean, mention: boolean}} Row  mention: an unread message mentions me
    */
   /** @type {Map<string, Row>} */
   let rows = new Map();
@@ -57,7 +58,8 @@ export function chatList({ state, open, newGroup }) {
     return h('li', null,
       h('button', {
         type: 'button', class: 'contact chat-entry', 'data-chat': r.id, onclick: () => open(r.id),
-        'aria-label': r.unread ? `${r.name}, ${r.unread} unread` : r.name, 'aria-describedby': previewId,
+        'aria-label': `${r.name}${r.unread ? `, ${r.unread} unread` : ''}${r.mention ? ', mentioned you' : ''}`,
+        'aria-describedby': previewId,
       },
       rowAvatar(r),
       h('span', { class: 'contact-text' },
@@ -66,6 +68,7 @@ export function chatList({ state, open, newGroup }) {
           h('span', { class: 'chat-when' }, r.when)),
         h('span', { class: 'chat-entry-bottom' },
           h('span', { id: previewId, class: 'contact-username chat-preview' }, r.preview),
+          r.mention ? h('span', { class: 'badge mention-badge', 'aria-hidden': 'true' }, '@') : null,
           r.unread ? h('span', { class: 'badge', 'aria-hidden': 'true' }, String(r.unread)) : null))));
   }
 
@@ -92,12 +95,12 @@ export function chatList({ state, open, newGroup }) {
           id: e.chat.id, name: chatTitle(e, me, s.people.contacts), preview: previewText(e, c, me, s.people.contacts),
           when: shortWhen(lastActivity(e)), unread: e.chat.id === reading ? 0 : unreadOf(e),
           person: chatPerson(e, me, s.people.contacts), groupPicture: e.picture, picture: '',
-          assistant: e.chat.kind === 'assistant',
+          assistant: e.chat.kind === 'assistant', mention: e.chat.id !== reading && unreadMention(e, me),
         };
         row.picture = `${row.person?.user_id}:${row.person?.avatar_updated_at ?? ''}:${e.picture ?? ''}`;
         const old = rows.get(row.id);
         const same = old && old.name === row.name && old.preview === row.preview && old.when === row.when
-          && old.unread === row.unread && old.picture === row.picture;
+          && old.unread === row.unread && old.picture === row.picture && old.mention === row.mention;
         const kept = same ? old : row;
         next.set(row.id, kept);
         return kept;

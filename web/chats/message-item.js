@@ -8,6 +8,7 @@ import { fullDate } from '../core/format.js';
 import { countdown } from '../expiry/countdown.js';
 import { h } from '../ui/dom.js';
 import { linkify } from './links.js';
+import { mentionParts } from './mentions.js';
 
 /** @typedef {import('./state.js').Msg} Msg */
 /** @typedef {import('./state.js').Pending} Pending */
@@ -20,7 +21,7 @@ import { linkify } from './links.js';
  * @typedef {{kind: 'day', key: string, at: number, label: string}
  *   | {kind: 'system', key: string, msg: Msg, text: string}
  *   | {kind: 'msg', key: string, msg: Msg, own: boolean, sender: string | null, state: string, quote: Quote | null,
- *      edit?: Msg | null, chips?: import('../reactions/chips.js').ChipView[]}
+ *      edit?: Msg | null, chips?: import('../reactions/chips.js').ChipView[], mention?: string | null}
  *   | {kind: 'pending', key: string, pending: Pending, quote: Quote | null}} Row
  */
 /** @typedef {import('./quote.js').Quote} Quote */
@@ -46,6 +47,16 @@ const head = (forwarded, quote, actions) => [
 
 /** @param {number} at */
 const time = (at) => h('time', { class: 'msg-time', datetime: new Date(at).toISOString(), title: fullDate(at) }, clockTime(at));
+
+/**
+ * A text with "@me" marked when it mentions me (chats/mentions.js), and its http(s)
+ * links made links when `links` (only in what a sender wrote, never in this client's
+ * own notes).
+ * @param {string} text @param {string | null | undefined} name @param {boolean} links
+ * @returns {(string | HTMLElement)[]}
+ */
+const rich = (text, name, links) => (name ? mentionParts(text, name) : [{ text, hit: false }])
+  .flatMap((p) => (p.hit ? [h('mark', { class: 'mention' }, p.text)] : links ? linkify(p.text) : [p.text]));
 
 /** @param {Row} row @param {RowActions} actions @returns {HTMLElement} */
 export function buildRow(row, actions) {
@@ -80,11 +91,11 @@ export function buildRow(row, actions) {
       const shown = (images.length || files.length) && m.body?.status === 'ok' ? m.body.text : bodyText(m);
       // Links only in what the sender wrote, never in this client's own notes.
       const text = shown ? h('p', { class: `msg-text${m.deleted ? ' tombstone' : ''}${problem ? ' msg-warning' : ''}`,
-        role: problem ? 'note' : null }, m.body?.status === 'ok' && !m.deleted ? linkify(shown) : shown) : null;
+        role: problem ? 'note' : null }, rich(shown, row.mention, m.body?.status === 'ok' && !m.deleted)) : null;
       const menu = h('button', { type: 'button', class: 'msg-action', 'aria-label': 'Message actions', title: 'Actions',
         'aria-haspopup': 'menu', onclick: () => actions.menu(m, menu) }, '⋯');
       // Focusable from the list's arrow keys (message-keys.js), not a Tab stop of its own.
-      return h('li', { class: `msg ${row.own ? 'own' : 'theirs'}`, 'data-id': m.id, 'data-seq': m.seq,
+      return h('li', { class: `msg ${row.own ? 'own' : 'theirs'}${row.mention ? ' mentions-me' : ''}`, 'data-id': m.id, 'data-seq': m.seq,
         tabindex: m.deleted ? null : -1 },
         row.sender ? h('p', { class: 'msg-sender' }, row.sender) : null,
         h('div', { class: 'bubble' },

@@ -78,20 +78,3 @@ export function bindMessageKeys({ list, scroller, open, key }) {
   for (const type of ['pointerup', 'pointercancel', 'pointerleave']) list.addEventListener(type, cancel);
   return { focus, messages, stop: cancel };
 }
-
-/**
- * Scrolls to a message of the list, focuses it and flashes it (a quote was followed).
- * @param {HTMLElement} list @param {string} id @returns {boolean} whether it is in the list
- */
-export function jumpTo(list, id) {
-  const li = /** @type {HTMLElement | null} */ (list.querySelector(`li.msg[data-id="${CSS.escape(id)}"]`));
-  if (!li) return false;
-  li.scrollIntoView({ block: 'center' });
-  li.focus({ preventScroll: true });
-  li.classList.remove('jumped');
-  // Reading the layout restarts the flash when the same message is jumped to twice.
-  void li.offsetWidth;
-  li.classList.add('jumped');
-  li.addEventListener('animationend', () => li.classList.remove('jumped'), { once: true });
-  return true;
-}

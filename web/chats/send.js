@@ -7,6 +7,7 @@
 
 import * as api from '../core/api.js';
 import { encodeMessage, encodeName } from '../crypto/plaintext.js';
+import { groupMentions } from './mentions.js';
 
 /** @typedef {import('../core/state.js').Store} Store */
 /** @typedef {import('../core/api.js').Chat} Chat */
@@ -158,7 +159,8 @@ export function createSender({ store, keyring, sendFrame, say }) {
     try {
       epoch = forceAfter !== undefined ? await openOnce(chatId, { staleEpoch: forceAfter }) : await ensureEpoch(chatId);
       // The timer goes inside the signed plaintext too, so receivers learn it from the sender.
-      const plain = encodeMessage({ text: p.text, files: p.files, timer: entry(chatId)?.chat.timer_secs, ...p.extra });
+      const plain = encodeMessage({ text: p.text, files: p.files, timer: entry(chatId)?.chat.timer_secs,
+        mentions: groupMentions(entry(chatId), p.text, store.getState().me?.user_id ?? null), ...p.extra });
       if (!plain.ok) return fail(chatId, id, plain.error);
       const sealed = await keyring.seal({ chatId, epoch, id, plaintext: plain.bytes });
       /** @type {import('../core/api.js').SendBody} */

@@ -13,7 +13,7 @@ import { chatTimer } from '../expiry/chat-timer.js';
 import { composer } from './composer.js';
 import { actionForKey, closeActionsMenu, openActionsMenu } from './actions-menu.js';
 import { askDelete } from './delete-dialog.js';
-import { bindMessageKeys, jumpTo } from './message-keys.js';
+import { bindMessageKeys } from './message-keys.js';
 import { createReply } from './reply.js';
 import { quoteOf, quoteView } from './quote.js';
 import { openForward } from './forward.js';
@@ -29,6 +29,10 @@ import { latestEditable, latestEdits, reactionsByTarget } from '../reactions/sta
 import { messageTools } from '../reactions/in-chat.js';
 import { reactionChips } from '../reactions/chips.js';
 import { registerReactionActions } from '../reactions/menu-actions.js';
+import { chatSearch } from '../search/bar.js';
+import { jumpTo, nextFrame, onJump } from '../search/jump.js';
+import { mentionPicker } from './mention-picker.js';
+import { mentionsMe } from './mentions.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/state.js').Pane} Pane */
@@ -109,6 +113,15 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     },
   });
 
+  const picker = mentionPicker({
+    input: compose.input, me: () => current.me?.user_id ?? null,
+    members: () => (entry()?.chat.kind === 'group' ? entry()?.chat.members ?? [] : []),
+  });
+  compose.view.prepend(picker.view);
+  const search = chatSearch({
+    chatId, state: () => current, list, loadOlder: () => chats.loadOlder(chatId), done: () => compose.input.focus(),
+  });
+
   const view = h('section', { class: 'chat', 'aria-labelledby': titleId },
     h('header', { class: 'chat-header' },
       headerAvatar.view,
@@ -117,7 +130,7 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         timer.view,
         infoButton,
         h('button', { type: 'button', class: 'button quiet', onclick: close, 'aria-label': 'Close chat' }, 'Close'))),
-    banner, scroller, notice, problem, compose.view);
+    banner, search.view, scroller, notice, problem, compose.view);
 
   tray.bind(compose.input, view);
   const reply = createReply({ chatId, state: () => current, input: compose.input, slot: replySlot, thumb: (ref) => chats.media.thumb(ref) });
@@ -199,20 +212,13 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   });
 
   /**
-   * Jumps to a message, paging in earlier history until it is there (a reply may quote
-   * a message from before what is loaded); a page that brings nothing new ends it.
+   * Jumps to a message and focuses it, paging in earlier history until it is there (a
+   * reply may quote, and a search find, a message from before what is loaded).
    * @param {string} id
    */
-  async function jumpToMessage(id) {
-    if (jumpTo(list, id)) return;
-    for (let e = entry(); e?.hasOlder && !e.messages.some((m) => m.id === id); e = entry()) {
-      const before = e.messages[0];
-      await chats.loadOlder(chatId);
-      if (entry()?.messages[0] === before) break;
-    }
-    renderList();
-    jumpTo(list, id);
-  }
+  const jumpToMessage = (id) => jumpTo({
+    list, id, hasOlder: () => Boolean(entry()?.hasOlder), loadOlder: () => chats.loadOlder(chatId), rendered: nextFrame, focus: true,
+  });
 
   const rowActions = {
     menu: (/** @type {Msg} */ msg, /** @type {HTMLElement} */ button) => menu(msg, button),
@@ -283,9 +289,11 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         const shown = m.deleted ? null : edit?.body ?? m.body;
         const replyId = shown?.status === 'ok' ? shown.reply?.id : undefined;
         const quote = replyId ? quoteOf(e, s.chats, replyId, contacts, me) : null;
+        // A mention of me is highlighted, by my username as the text says it.
+        const mention = mentionsMe(m, e, me) ? s.me?.username ?? null : null;
         // The quote is redrawn when its original changes (opened, deleted, expired).
-        sig = [m, sender, delivery, quoteSig(quote), edit, JSON.stringify(chips.map((c) => [c.chip.emoji, c.names, c.mine]))];
-        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, quote, edit, chips };
+        sig = [m, sender, delivery, quoteSig(quote), edit, JSON.stringify(chips.map((c) => [c.chip.emoji, c.names, c.mine])), mention];
+        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, quote, edit, chips, mention };
         lastSender = m.sender;
       }
       const old = rowCache.get(row.key);
@@ -375,6 +383,8 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
   compose.input.value = drafts.get(chatId) ?? '';
   drafts.delete(chatId);
   compose.input.focus();
+  // A result chosen in the Ctrl+K switcher: go to it.
+  const stopJumps = onJump(chatId, jumpToMessage);
 
   // "X is typing…" ends on its own; the header re-reads the clock when the state says so.
   /** @param {State} s @param {State | null} prev */
@@ -384,7 +394,10 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     const before = prev?.chats.byId[chatId];
     if (!e) return;
     if (e !== before || s.people.contacts !== prev?.people.contacts || s.chats.pins !== prev?.chats.pins) renderHeader(s);
-    if (e !== before || s.chats.hidden !== prev?.chats.hidden || s.people.contacts !== prev?.people.contacts) renderList();
+    if (e !== before || s.chats.hidden !== prev?.chats.hidden || s.people.contacts !== prev?.people.contacts) {
+      renderList();
+      search.update();
+    }
   }
 
   return {
@@ -394,6 +407,8 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
       if (compose.input.value.trim()) drafts.set(chatId, compose.input.value);
       tray.unmount();
       voice.unmount();
+      search.unmount();
+      stopJumps();
       view.remove();
     },
   };

@@ -1,7 +1,7 @@
 // @ts-check
 // What goes inside the encryption: small JSON documents (docs/crypto.md, "Messages").
 // A message is {"text"}, plus "images" (encrypted attachments, docs/protocol.md) and
-// "timer" (the chat's disappearing timer when it was sent) when it has them; a group's
+// "timer" (the chat's disappearing timer when it was sent) and "mentions" (member ids) when it has them; a group's
 // sealed meta is {"name"}, plus "picture" (a small data: URL) when it has one. Both sides are strict about what they accept, because the
 // bytes come from whoever holds the chat key, not from the server we trust to relay them.
 
@@ -68,22 +68,26 @@ export const encodeText = (text) => encodeMessage({ text });
  * every client reads.
  * `files` are attachments sealed as streams (file-ref.js); `images` is the older form,
  * still read, no longer sent by this client.
- * `reply` and `forwarded` go in only when set (MessageExtra).
- * @param {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number | null} & MessageExtra} m @returns {Encoded}
+ * `reply` and `forwarded` go in only when set (MessageExtra); `mentions`: the ids of the
+ * members the text mentions (chats/mentions.js).
+ * @param {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number | null, mentions?: string[]} & MessageExtra} m
+ * @returns {Encoded}
  */
-export function encodeMessage({ text, images = [], files = [], timer = null, reply, forwarded }) {
+export function encodeMessage({ text, images = [], files = [], timer = null, reply, forwarded, mentions = [] }) {
   const clean = cleanText(text);
   if (!clean.trim() && images.length === 0 && files.length === 0) return { ok: false, error: 'Type a message first.' };
   if (images.length > MAX_IMAGES) return { ok: false, error: `A message can carry at most ${MAX_IMAGES} images.` };
   if (files.length > MAX_FILES) return { ok: false, error: `A message can carry at most ${MAX_FILES} files.` };
   if (reply !== undefined && !isMessageId(reply?.id)) return { ok: false, error: 'The message replied to is not valid.' };
-  /** @type {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number} & MessageExtra} */
+  if (mentions.length > MAX_MENTIONS) return { ok: false, error: `A message can mention at most ${MAX_MENTIONS} people.` };
+  /** @type {{text: string, images?: ImageRef[], files?: FileRef[], timer?: number, mentions?: string[]} & MessageExtra} */
   const doc = { text: clean.trim() ? clean : '' };
   if (images.length) doc.images = images;
   if (files.length) doc.files = files;
   if (timer) doc.timer = timer;
   if (reply) doc.reply = { id: reply.id };
   if (forwarded) doc.forwarded = true;
+  if (mentions.length) doc.mentions = mentions;
   return encode(doc);
 }
 
@@ -112,6 +116,20 @@ export function decodeText(bytes) {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** @param {unknown} id @returns {id is string} a message id as clients mint them (a lowercase UUID) */
 export const isMessageId = (id) => typeof id === 'string' && UUID.test(id);
+/** The most people one message may mention (docs/crypto.md). */
+export const MAX_MENTIONS = 50;
+
+/**
+ * A message's "mentions", if it is a list of at most MAX_MENTIONS user ids (repeats
+ * dropped); anything else is ignored, as a mention is only a highlight. Whether the ids
+ * are members is for the reader, who knows the chat (chats/mentions.js).
+ * @param {unknown} raw @returns {string[] | null}
+ */
+export function readMentions(raw) {
+  if (!Array.isArray(raw) || raw.length > MAX_MENTIONS) return null;
+  if (!raw.every((id) => typeof id === 'string' && UUID.test(id))) return null;
+  return [...new Set(/** @type {string[]} */ (raw))];
+}
 // 32 bytes of base64url without padding are 43 characters.
 const KEY = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 /** @param {unknown} n @param {number} min @param {number} max */
@@ -135,12 +153,13 @@ function imageRef(raw) {
  * message "unsupported" rather than silently missing; unknown fields are ignored.
  * @param {Uint8Array} bytes
  * A `reply` or `forwarded` that is not as crypto.md says makes it "unsupported" too.
- * @returns {({status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number} & MessageExtra) | {status: 'unsupported'}}
+ * @returns {({status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number, mentions?: string[]} & MessageExtra)
+ *   | {status: 'unsupported'}}
  */
 export function decodeMessage(bytes) {
   const doc = parse(bytes);
   if (!doc || typeof doc.text !== 'string') return { status: 'unsupported' };
-  /** @type {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number} & MessageExtra} */
+  /** @type {{status: 'ok', text: string, images?: ImageRef[], files?: FileRef[], timer?: number, mentions?: string[]} & MessageExtra} */
   const out = { status: 'ok', text: doc.text };
   if (doc.images !== undefined) {
     if (!Array.isArray(doc.images) || doc.images.length > MAX_IMAGES) return { status: 'unsupported' };
@@ -164,6 +183,8 @@ export function decodeMessage(bytes) {
     if (doc.forwarded !== true) return { status: 'unsupported' };
     out.forwarded = true;
   }
+  const mentions = readMentions(doc.mentions);
+  if (mentions?.length) out.mentions = mentions;
   // The assistant chat's answers say so ({"role": "assistant"}, assistant/state.js).
   if (doc.role === 'assistant') /** @type {any} */ (out).role = 'assistant';
   return out;
