@@ -6,7 +6,7 @@
 
 import { avatarBubble, chatPerson } from '../ui/avatars.js';
 import {
-  chatTitle, dayLabel, isReadByOthers, otherMember, personName, systemText, timeline, typingText,
+  chatTitle, dayLabel, otherMember, personName, systemText, timeline, typingText,
 } from './format.js';
 import { attachTray } from '../files/tray.js';
 import { chatTimer } from '../expiry/chat-timer.js';
@@ -32,7 +32,7 @@ import { registerReactionActions } from '../reactions/menu-actions.js';
 import { chatSearch } from '../search/bar.js';
 import { jumpTo, nextFrame, onJump } from '../search/jump.js';
 import { mentionPicker } from './mention-picker.js';
-import { mentionsMe } from './mentions.js';
+import { msgRow, quoteSig } from './msg-row.js';
 
 /** @typedef {import('../core/state.js').State} State */
 /** @typedef {import('../core/state.js').Pane} Pane */
@@ -236,8 +236,6 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
     quote: (/** @type {import('./quote.js').Quote} */ q) => quoteView(q, { jump: jumpToMessage, thumb: (ref) => chats.media.thumb(ref) }),
   };
 
-  /** What a row's quote depends on. @param {import('./quote.js').Quote | null} q */
-  const quoteSig = (q) => (!q ? null : q.missing ? (q.older ? 'older' : 'gone') : q.msg);
 
   /**
    * The rows to show, reusing the ones whose inputs did not change.
@@ -276,25 +274,8 @@ export function mountChatView(root, { state, chatId, chats, show, close }) {
         row = { kind: 'system', key: item.key, msg: item.msg, text };
         lastSender = null;
       } else {
-        const m = item.msg;
-        const own = m.sender === me;
-        // In a group, a run of messages by one person is headed once by their name.
-        const sender = e.chat.kind === 'group' && !own && m.sender !== lastSender ? personName(e, m.sender, contacts) : null;
-        const delivery = own && !m.deleted ? (isReadByOthers(e, m, me) ? 'Read' : 'Sent') : '';
-        const edit = edits.get(m.id) ?? null;
-        const chips = (chipsOf.get(m.id) ?? []).map((chip) => ({
-          chip, mine: chip.mine.length > 0,
-          names: chip.users.map((u) => (u === me ? 'You' : personName(e, u, contacts))),
-        }));
-        const shown = m.deleted ? null : edit?.body ?? m.body;
-        const replyId = shown?.status === 'ok' ? shown.reply?.id : undefined;
-        const quote = replyId ? quoteOf(e, s.chats, replyId, contacts, me) : null;
-        // A mention of me is highlighted, by my username as the text says it.
-        const mention = mentionsMe(m, e, me) ? s.me?.username ?? null : null;
-        // The quote is redrawn when its original changes (opened, deleted, expired).
-        sig = [m, sender, delivery, quoteSig(quote), edit, JSON.stringify(chips.map((c) => [c.chip.emoji, c.names, c.mine])), mention];
-        row = { kind: 'msg', key: item.key, msg: m, own, sender, state: delivery, quote, edit, chips, mention };
-        lastSender = m.sender;
+        ({ row, sig } = msgRow(item, { e, s, me, lastSender, edits, chipsOf }));
+        lastSender = item.msg.sender;
       }
       const old = rowCache.get(row.key);
       const kept = old && old.sig.length === sig.length && old.sig.every((v, i) => v === sig[i]) ? old.row : row;
