@@ -224,7 +224,15 @@ for_both_engines! {
     }
 
     pub async fn delete_user(c: &mut Conn, id: UserId) -> StoreResult<()> {
-        // What they said goes with them; the sequence numbers stay as tombstones.
+        // Others' reactions to what they said go first (while their messages can still
+        // be found), then what they said; the sequence numbers stay as tombstones.
+        sqlx::query(
+            "UPDATE messages SET deleted = 1, nonce = NULL, ciphertext = NULL, signature = NULL \
+             WHERE deleted = 0 AND target IN (SELECT id FROM messages WHERE sender = $1 AND kind = 'message')",
+        )
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
         sqlx::query(
             "UPDATE messages SET deleted = 1, nonce = NULL, ciphertext = NULL, signature = NULL WHERE sender = $1",
         )
