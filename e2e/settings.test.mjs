@@ -77,7 +77,10 @@ const html = (page) => page.evaluate(() => ({
 }));
 
 before(async () => {
-  server = await startServer({ env: { MESSGO_KDF_ITERATIONS: '100000' } });
+  // Every page load fetches the unbundled client's ~120 modules and stylesheets, and the
+  // screenshots reload two pages eight times in a few seconds from one address: past
+  // the flood brake's 10 s burst at the default 100 requests a second (http/brake.rs).
+  server = await startServer({ env: { MESSGO_KDF_ITERATIONS: '100000', MESSGO_REQUESTS_PER_ADDRESS: '1000' } });
   browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });
 });
